@@ -1,0 +1,80 @@
+/**
+ * Typed errors for everything below `cli/`.
+ *
+ * Every failure carries a stable string `code` (the contract with scripts and tests), a message that
+ * states the cause, and an optional `hint` that states the fix. `cli/errors.ts` maps codes to exit
+ * codes; nothing here knows about processes or terminals.
+ */
+
+/** Every code pki can raise. Add new codes here, grouped by concern. */
+export type PkiErrorCode =
+  // usage: the command line itself is wrong (exit 2)
+  | 'ERR_USAGE'
+  // input values
+  | 'ERR_INVALID_NAME'
+  | 'ERR_INVALID_SAN'
+  | 'ERR_INVALID_DURATION'
+  | 'ERR_INVALID_TIME'
+  | 'ERR_INVALID_SERIAL'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_INVALID_OPTION'
+  // keys
+  | 'ERR_WEAK_KEY'
+  | 'ERR_UNSUPPORTED_KEY'
+  | 'ERR_KEY_MISMATCH'
+  // encodings
+  | 'ERR_MALFORMED_PEM'
+  | 'ERR_MALFORMED_DER'
+  | 'ERR_MALFORMED_CERTIFICATE'
+  | 'ERR_MALFORMED_CSR'
+  | 'ERR_MALFORMED_CRL'
+  | 'ERR_MALFORMED_KEY'
+  | 'ERR_MALFORMED_SSH'
+  | 'ERR_UNKNOWN_OBJECT'
+  | 'ERR_EMPTY_INPUT'
+  // passphrases
+  | 'ERR_PASSWORD_REQUIRED'
+  | 'ERR_BAD_PASSWORD'
+  // issuance policy
+  | 'ERR_CSR_SIGNATURE'
+  | 'ERR_POLICY'
+  | 'ERR_VALIDITY'
+  | 'ERR_ISSUER_EXPIRED'
+  | 'ERR_ISSUER_REVOKED'
+  | 'ERR_NAME_CONSTRAINTS'
+  // the CA home and its files
+  | 'ERR_CA_MISSING'
+  | 'ERR_CA_EXISTS'
+  | 'ERR_FILE_EXISTS'
+  | 'ERR_FILE_NOT_FOUND'
+  | 'ERR_BUNDLE_MISMATCH'
+  | 'ERR_BUNDLE_PARTIAL'
+  | 'ERR_IO'
+  | 'ERR_LOCKED'
+  // inventory and lifecycle
+  | 'ERR_INVENTORY_MISSING'
+  | 'ERR_UNKNOWN_SERIAL'
+  | 'ERR_ALREADY_REVOKED'
+  | 'ERR_RENEW_FAILED'
+  | 'ERR_EXEC_FAILED'
+  // OpenSSH
+  | 'ERR_SSH_CA_MISSING'
+  | 'ERR_SSH_POLICY';
+
+/** Base class of every error pki raises on purpose. Anything else reaching the CLI is a bug. */
+export class PkiError extends Error {
+  readonly code: PkiErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: PkiErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PkiError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** True when `e` is a PkiError, optionally with the given code. */
+export function isPkiError(e: unknown, code?: PkiErrorCode): e is PkiError {
+  return e instanceof PkiError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,88 @@
+/**
+ * The only PEM encoder and decoder in pki (RFC 7468).
+ *
+ * Why our own: @peculiar/x509 labels CRLs `CRL` where RFC 7468 says `X509 CRL`, and its decoder overflows
+ * the stack on multi-megabyte inputs (a 100,000-entry CRL). This one is linear and strict.
+ */
+import { PkiError } from './errors.js';
+
+export interface PemBlock {
+  /** The label between `BEGIN ` and `-----`, e.g. `CERTIFICATE`, `X509 CRL`. */
+  readonly label: string;
+  readonly der: Uint8Array;
+}
+
+const BEGIN = /-----BEGIN ([A-Z0-9 ]{1,64})-----/g;
+const BASE64_BODY = /^[A-Za-z0-9+/\r\n\t ]*={0,2}[\r\n\t ]*$/;
+
+/** True when the bytes look like PEM text (rather than DER). */
+export function looksLikePem(data: Uint8Array): boolean {
+  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 4096)).toString('latin1');
+  return head.includes('-----BEGIN ');
+}
+
+/**
+ * Decodes every PEM block in `text`, in order. Text between blocks (openssl's "Certificate:" dumps,
+ * comments) is ignored, as RFC 7468 allows. Throws ERR_MALFORMED_PEM for an unterminated block,
+ * a mismatched END label, bad base64 or an empty body, and ERR_EMPTY_INPUT when there is no block.
+ */
+export function decodePem(text: string): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  BEGIN.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  let cursor = 0;
+  while ((match = BEGIN.exec(text)) !== null) {
+    if (match.index < cursor) continue;
+    const label = match[1]!;
+    const bodyStart = match.index + match[0].length;
+    const endMarker = `-----END ${label}-----`;
+    const end = text.indexOf(endMarker, bodyStart);
+    if (end < 0) {
+      throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" has no matching END line (truncated file?)`);
+    }
+    const body = text.slice(bodyStart, end);
+    if (body.includes('-----')) {
+      throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" is not closed before the next block begins`);
+    }
+    // RFC 1421 encapsulated headers (Proc-Type: / DEK-Info:) mark legacy OpenSSL encryption.
+    if (/^\s*[A-Za-z-]+:/m.test(body)) {
+      throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" uses legacy encapsulated headers (e.g. DEK-Info)`, {
+        hint: 'convert it to PKCS#8 first: openssl pkcs8 -topk8 -in FILE -out NEW',
+      });
+    }
+    if (!BASE64_BODY.test(body)) {
+      throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" contains characters that are not base64`);
+    }
+    const compact = body.replace(/[\r\n\t ]/g, '');
+    if (compact.length === 0 || compact.length % 4 === 1) {
+      throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" has an empty or truncated body`);
+    }
+    const der = Buffer.from(compact, 'base64');
+    blocks.push({ label, der: new Uint8Array(der.buffer, der.byteOffset, der.byteLength) });
+    cursor = end + endMarker.length;
+    BEGIN.lastIndex = cursor;
+  }
+  if (blocks.length === 0) {
+    if (text.includes('-----END ')) throw new PkiError('ERR_MALFORMED_PEM', 'PEM END line without a BEGIN line');
+    throw new PkiError('ERR_EMPTY_INPUT', 'no PEM block found');
+  }
+  return blocks;
+}
+
+/** Encodes DER as one PEM block with 64-column lines and a trailing newline. */
+export function encodePem(label: string, der: Uint8Array): string {
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** PEM labels pki writes and reads (RFC 7468 §5–§11). */
+export const PemLabel = {
+  certificate: 'CERTIFICATE',
+  csr: 'CERTIFICATE REQUEST',
+  crl: 'X509 CRL',
+  privateKey: 'PRIVATE KEY',
+  encryptedPrivateKey: 'ENCRYPTED PRIVATE KEY',
+  publicKey: 'PUBLIC KEY',
+} as const;
