@@ -1,0 +1,237 @@
+/**
+ * Key pairs: the algorithm vocabulary (step CLI's kty/crv/size), generation in Node's native crypto,
+ * description for reports, and the signature algorithm each key signs with.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, type KeyObject } from 'node:crypto';
+import { PkiError } from './errors.js';
+
+export type KeyType = 'EC' | 'RSA' | 'OKP';
+export type Curve = 'P-256' | 'P-384' | 'Ed25519';
+
+/** What kind of key to make, as the operator names it (`--kty EC --crv P-256`, `--kty RSA --size 3072`). */
+export type KeySpec =
+  | { readonly kty: 'EC'; readonly crv: 'P-256' | 'P-384' }
+  | { readonly kty: 'RSA'; readonly size: number }
+  | { readonly kty: 'OKP'; readonly crv: 'Ed25519' };
+
+export const DEFAULT_KEY_SPEC: KeySpec = { kty: 'EC', crv: 'P-256' };
+
+/** RSA below 2048 bits is breakable by well-funded attackers (NIST SP 800-131A); above 8192 is a typo. */
+export const MIN_RSA_BITS = 2048;
+const MAX_RSA_BITS = 8192;
+
+/** A key as reports describe it: `{ type: 'EC', curve: 'P-256' }`, `{ type: 'RSA', size: 2048 }`. */
+export type KeyDescription =
+  | { readonly type: 'EC'; readonly curve: string }
+  | { readonly type: 'RSA'; readonly size: number }
+  | { readonly type: 'OKP'; readonly curve: string };
+
+export interface KeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * Builds a KeySpec from loosely typed flags, refusing impossible combinations.
+ * `kty` defaults from `crv` when only a curve is given (step CLI does the same).
+ */
+export function resolveKeySpec(input: { kty?: string | undefined; crv?: string | undefined; size?: number | string | undefined }): KeySpec {
+  const kty = (input.kty ?? (input.crv === 'Ed25519' ? 'OKP' : input.crv ? 'EC' : input.size !== undefined ? 'RSA' : 'EC')).toUpperCase();
+  const hint = 'use --kty EC --crv P-256|P-384, --kty RSA --size 2048|3072|4096, or --kty OKP --crv Ed25519';
+  switch (kty) {
+    case 'EC': {
+      if (input.size !== undefined) throw new PkiError('ERR_INVALID_OPTION', '--size applies to RSA keys only', { hint });
+      const crv = input.crv ?? 'P-256';
+      if (crv !== 'P-256' && crv !== 'P-384') throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported EC curve "${crv}"`, { hint });
+      return { kty: 'EC', crv };
+    }
+    case 'OKP': {
+      if (input.size !== undefined) throw new PkiError('ERR_INVALID_OPTION', '--size applies to RSA keys only', { hint });
+      const crv = input.crv ?? 'Ed25519';
+      if (crv !== 'Ed25519') throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported OKP curve "${crv}"`, { hint });
+      return { kty: 'OKP', crv };
+    }
+    case 'RSA': {
+      if (input.crv !== undefined) throw new PkiError('ERR_INVALID_OPTION', '--crv does not apply to RSA keys', { hint });
+      const size = input.size === undefined ? 2048 : Number(input.size);
+      if (!Number.isInteger(size)) throw new PkiError('ERR_INVALID_OPTION', `RSA key size "${input.size}" is not a number`, { hint });
+      if (size < MIN_RSA_BITS) {
+        throw new PkiError('ERR_WEAK_KEY', `RSA keys of ${size} bits are too weak (minimum ${MIN_RSA_BITS})`, { hint: 'use --size 2048, 3072 or 4096' });
+      }
+      if (size > MAX_RSA_BITS || size % 8 !== 0) throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported RSA key size ${size}`, { hint });
+      return { kty: 'RSA', size };
+    }
+    default:
+      throw new PkiError('ERR_UNSUPPORTED_KEY', `unknown key type "${input.kty}"`, { hint });
+  }
+}
+
+/**
+ * Generates a key pair in Node's native crypto on the libuv thread pool, so the keys of a bundle can be
+ * made concurrently (two RSA-4096 searches on two cores).
+ */
+export function generateKeyPair(spec: KeySpec): Promise<KeyPair> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) =>
+      err ? reject(err) : resolve({ privateKey, publicKey });
+    switch (spec.kty) {
+      case 'EC':
+        nodeGenerateKeyPair('ec', { namedCurve: spec.crv }, done);
+        break;
+      case 'RSA':
+        nodeGenerateKeyPair('rsa', { modulusLength: spec.size, publicExponent: 0x10001 }, done);
+        break;
+      case 'OKP':
+        nodeGenerateKeyPair('ed25519', {}, done);
+        break;
+    }
+  });
+}
+
+const NODE_CURVE_NAMES: Record<string, string> = {
+  prime256v1: 'P-256',
+  'P-256': 'P-256',
+  secp384r1: 'P-384',
+  'P-384': 'P-384',
+  secp521r1: 'P-521',
+  'P-521': 'P-521',
+};
+
+/** Describes a public or private key; refuses key types pki never signs with. */
+export function describeKey(key: KeyObject): KeyDescription {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case 'ec':
+      return { type: 'EC', curve: NODE_CURVE_NAMES[details.namedCurve ?? ''] ?? details.namedCurve ?? 'unknown' };
+    case 'rsa':
+      return { type: 'RSA', size: details.modulusLength ?? 0 };
+    case 'ed25519':
+      return { type: 'OKP', curve: 'Ed25519' };
+    case 'ed448':
+      return { type: 'OKP', curve: 'Ed448' };
+    default:
+      throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported key type "${key.asymmetricKeyType}"`, {
+        hint: 'pki works with EC (P-256, P-384), RSA (2048 bits and more) and Ed25519 keys',
+      });
+  }
+}
+
+/** The key as a KeySpec, e.g. to compare an existing bundle with a request. */
+export function keySpecOf(key: KeyObject): KeySpec {
+  const d = describeKey(key);
+  if (d.type === 'RSA') return { kty: 'RSA', size: d.size };
+  if (d.type === 'EC' && (d.curve === 'P-256' || d.curve === 'P-384')) return { kty: 'EC', crv: d.curve };
+  if (d.type === 'OKP' && d.curve === 'Ed25519') return { kty: 'OKP', crv: 'Ed25519' };
+  throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported key ${formatKeySpec(d)}`);
+}
+
+/** `EC P-256`, `RSA 2048`, `OKP Ed25519`. */
+export function formatKeySpec(k: KeySpec | KeyDescription): string {
+  if ('kty' in k) return k.kty === 'RSA' ? `RSA ${k.size}` : `${k.kty} ${k.crv}`;
+  return k.type === 'RSA' ? `RSA ${k.size}` : `${k.type} ${k.curve}`;
+}
+
+export function sameKeySpec(a: KeySpec, b: KeySpec): boolean {
+  return formatKeySpec(a) === formatKeySpec(b);
+}
+
+/**
+ * Refuses public keys that pki will not certify: RSA under 2048 bits, curves other than P-256/P-384/P-521,
+ * anything not EC/RSA/Ed25519.
+ */
+export function assertAcceptablePublicKey(key: KeyObject): KeyDescription {
+  const d = describeKey(key);
+  if (d.type === 'RSA' && d.size < MIN_RSA_BITS) {
+    throw new PkiError('ERR_WEAK_KEY', `RSA key of ${d.size} bits is too weak (minimum ${MIN_RSA_BITS})`, {
+      hint: 'generate a new key with at least 2048 bits',
+    });
+  }
+  if (d.type === 'EC' && !['P-256', 'P-384', 'P-521'].includes(d.curve)) {
+    throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported EC curve ${d.curve}`, { hint: 'use P-256 or P-384' });
+  }
+  return d;
+}
+
+/** How a key signs X.509 structures: the AlgorithmIdentifier and the hash Node's crypto.sign takes. */
+export interface SignatureAlgorithm {
+  readonly name: string;
+  readonly oid: string;
+  /** True for RSA PKCS#1 v1.5, whose AlgorithmIdentifier carries an explicit NULL (RFC 4055 §5). */
+  readonly nullParameters: boolean;
+  /** Hash for crypto.sign; null for Ed25519 (the algorithm fixes its own). */
+  readonly hash: 'sha256' | 'sha384' | 'sha512' | null;
+}
+
+const SIGNATURE_ALGORITHMS = {
+  ecdsaSha256: { name: 'ecdsa-with-SHA256', oid: '1.2.840.10045.4.3.2', nullParameters: false, hash: 'sha256' },
+  ecdsaSha384: { name: 'ecdsa-with-SHA384', oid: '1.2.840.10045.4.3.3', nullParameters: false, hash: 'sha384' },
+  ecdsaSha512: { name: 'ecdsa-with-SHA512', oid: '1.2.840.10045.4.3.4', nullParameters: false, hash: 'sha512' },
+  rsaSha256: { name: 'sha256WithRSAEncryption', oid: '1.2.840.113549.1.1.11', nullParameters: true, hash: 'sha256' },
+  ed25519: { name: 'Ed25519', oid: '1.3.101.112', nullParameters: false, hash: null },
+} as const satisfies Record<string, SignatureAlgorithm>;
+
+/** The signature algorithm a signing key uses: the hash matches the curve strength (RFC 5480 §4). */
+export function signatureAlgorithmFor(signingKey: KeyObject): SignatureAlgorithm {
+  const d = describeKey(signingKey);
+  if (d.type === 'EC') {
+    if (d.curve === 'P-384') return SIGNATURE_ALGORITHMS.ecdsaSha384;
+    if (d.curve === 'P-521') return SIGNATURE_ALGORITHMS.ecdsaSha512;
+    return SIGNATURE_ALGORITHMS.ecdsaSha256;
+  }
+  if (d.type === 'RSA') return SIGNATURE_ALGORITHMS.rsaSha256;
+  if (d.curve === 'Ed25519') return SIGNATURE_ALGORITHMS.ed25519;
+  throw new PkiError('ERR_UNSUPPORTED_KEY', `cannot sign with ${formatKeySpec(d)}`);
+}
+
+/** SubjectPublicKeyInfo DER of a key (private keys yield their public half). */
+export function spkiDer(key: KeyObject): Buffer {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return pub.export({ type: 'spki', format: 'der' });
+}
+
+/** SHA-256 of the SubjectPublicKeyInfo, hex: the fingerprint `inspect` shows for keys. */
+export function publicKeyFingerprint(key: KeyObject): string {
+  return createHash('sha256').update(spkiDer(key)).digest('hex');
+}
+
+/** True when the private key and the public key (or certificate key) belong together. */
+export function keysMatch(privateKey: KeyObject, publicKey: KeyObject): boolean {
+  return spkiDer(privateKey).equals(spkiDer(publicKey));
+}
+
+/** Unencrypted PKCS#8 PEM: for service keys, which daemons read unattended. */
+export function exportPrivateKeyPem(privateKey: KeyObject): string {
+  return privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+}
+
+/** Reads a PEM or DER private key (PKCS#8, or legacy PKCS#1/SEC1), decrypting with the passphrase when given. */
+export function importPrivateKey(data: string | Uint8Array, passphrase?: Uint8Array): KeyObject {
+  const isPem = typeof data === 'string' || Buffer.from(data.subarray(0, 64)).toString('latin1').includes('-----BEGIN');
+  const encrypted = (typeof data === 'string' ? data : Buffer.from(data).toString('latin1')).includes('ENCRYPTED PRIVATE KEY');
+  if (encrypted && passphrase === undefined) {
+    throw new PkiError('ERR_PASSWORD_REQUIRED', 'the private key is encrypted and no passphrase was given', {
+      hint: 'pass --password-file FILE or set PKI_PASSWORD',
+    });
+  }
+  try {
+    const key = isPem
+      ? createPrivateKey({ key: typeof data === 'string' ? data : Buffer.from(data), format: 'pem', ...(encrypted ? { passphrase: Buffer.from(passphrase!) } : {}) })
+      : createPrivateKey({ key: Buffer.from(data), format: 'der', type: 'pkcs8', ...(passphrase ? { passphrase: Buffer.from(passphrase) } : {}) });
+    describeKey(key);
+    return key;
+  } catch (e) {
+    if (e instanceof PkiError) throw e;
+    const code = (e as { code?: string }).code ?? '';
+    if (encrypted && /BAD_DECRYPT|bad decrypt|ERR_OSSL_EVP_BAD_DECRYPT/i.test(`${code} ${(e as Error).message}`)) {
+      throw new PkiError('ERR_BAD_PASSWORD', 'wrong passphrase for the encrypted private key', {
+        hint: 'check --password-file or PKI_PASSWORD',
+      });
+    }
+    if (encrypted) {
+      throw new PkiError('ERR_BAD_PASSWORD', 'could not decrypt the private key (wrong passphrase or damaged file)', {
+        hint: 'check --password-file or PKI_PASSWORD',
+      });
+    }
+    throw new PkiError('ERR_MALFORMED_KEY', 'the private key could not be read (damaged or not a private key)', { cause: e });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Certificate profiles as data (after smallstep's x509util templates): what each kind of certificate
+ * may do. Kinds differ in this table, never in branches elsewhere.
+ *
+ * server/client/peer follow cfssl's profile names: server = serverAuth, client = clientAuth,
+ * peer = both. `pki generate` issues its service certificate with `peer`, because Redis replication and
+ * cluster links (and PostgreSQL streaming replicas) present the server certificate as a TLS client too.
+ */
+import type { ExtKeyUsage, KeyUsage } from './usages.js';
+
+export type ProfileName = 'root' | 'intermediate' | 'server' | 'client' | 'peer';
+export type LeafProfileName = 'server' | 'client' | 'peer';
+
+export interface Profile {
+  readonly name: ProfileName;
+  readonly isCA: boolean;
+  /** BasicConstraints pathLenConstraint; null means absent. */
+  readonly pathLen: number | null;
+  readonly keyUsage: readonly KeyUsage[];
+  /** RFC 5280 §4.2.1.3: keyEncipherment only makes sense for RSA key transport (TLS ≤ 1.2 RSA kex). */
+  readonly keyEnciphermentForRsa: boolean;
+  readonly extKeyUsage: readonly ExtKeyUsage[];
+  /** Default lifetime as a duration (the CLI's --not-after default). */
+  readonly defaultNotAfter: string;
+}
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  // pathLen 1: the root may sign intermediates that sign only leaves.
+  root: { name: 'root', isCA: true, pathLen: 1, keyUsage: ['keyCertSign', 'cRLSign'], keyEnciphermentForRsa: false, extKeyUsage: [], defaultNotAfter: '10y' },
+  intermediate: { name: 'intermediate', isCA: true, pathLen: 0, keyUsage: ['keyCertSign', 'cRLSign'], keyEnciphermentForRsa: false, extKeyUsage: [], defaultNotAfter: '5y' },
+  server: { name: 'server', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['serverAuth'], defaultNotAfter: '90d' },
+  client: { name: 'client', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['clientAuth'], defaultNotAfter: '90d' },
+  peer: { name: 'peer', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['serverAuth', 'clientAuth'], defaultNotAfter: '90d' },
+};
+
+export const LEAF_PROFILE_NAMES: readonly LeafProfileName[] = ['server', 'client', 'peer'];
+
+export function isLeafProfileName(name: string): name is LeafProfileName {
+  return (LEAF_PROFILE_NAMES as readonly string[]).includes(name);
+}
+
+/** The key usages a profile grants to a key of the given type. */
+export function keyUsagesFor(profile: Profile, keyType: 'EC' | 'RSA' | 'OKP'): KeyUsage[] {
+  const usages = [...profile.keyUsage];
+  if (profile.keyEnciphermentForRsa && keyType === 'RSA') usages.push('keyEncipherment');
+  return usages;
+}
