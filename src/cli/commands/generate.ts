@@ -1,0 +1,143 @@
+/**
+ * `pki generate <service> <variant>`: the eight openssl commands of a mutual-TLS setup in one step —
+ * trust anchor, service certificate + key, one certificate + key per client. Convergent: a second run
+ * with the same request changes nothing.
+ */
+import { join } from 'node:path';
+import { bundleFiles, buildBundleRequest, compareBundle, type BundleRequest } from '../../core/bundle.js';
+import { issueCertificate, type Issuer } from '../../core/certificate.js';
+import { PkiError } from '../../core/errors.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeyPair } from '../../core/keys.js';
+import { groupSans, type San } from '../../core/names.js';
+import { encodePem, PemLabel } from '../../core/pem.js';
+import { PROFILES, type Profile } from '../../core/profiles.js';
+import { generateSerial } from '../../core/serial.js';
+import { resolveValidity, type Validity } from '../../core/validity.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
+import { keySpecFromConfig, type PkiConfig } from '../../store/config.js';
+import { bundleFolder, readExistingBundle } from '../../store/service-bundle.js';
+import { emit, type GlobalOptions } from '../output.js';
+import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
+import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+
+export interface GenerateOptions extends KeyFlags, PassphraseOptions {
+  readonly san: string[];
+  readonly client: string[] | false;
+  readonly notAfter?: string;
+  readonly notBefore?: string;
+  readonly out?: string;
+  readonly keyMode: string;
+  readonly group?: string;
+  readonly force?: boolean;
+}
+
+export interface IssuedFile {
+  readonly path: string;
+  readonly role: string;
+  readonly serial?: string;
+}
+
+/** A leaf certificate from the intermediate, with the extensions pki.json asks every certificate to carry. */
+export function issueLeaf(options: {
+  issuer: Issuer;
+  config: PkiConfig;
+  profile: Profile;
+  commonName: string;
+  sans: readonly San[];
+  keys: KeyPair;
+  validity: Validity;
+}): { der: Buffer; serial: string } {
+  const serial = generateSerial();
+  const der = issueCertificate({
+    serial,
+    subject: { commonName: options.commonName },
+    sans: options.sans,
+    profile: options.profile,
+    publicKey: options.keys.publicKey,
+    ...options.validity,
+    issuer: options.issuer,
+    ...(options.config.crl?.distributionPoints.length ? { crlDistributionPoints: options.config.crl.distributionPoints } : {}),
+    ...(options.config.ocsp?.urls.length ? { ocspUrls: options.config.ocsp.urls } : {}),
+  });
+  return { der, serial };
+}
+
+export async function runGenerate(service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  const home = new CaHome(globals.dir);
+  const config = home.readConfig();
+  const request: BundleRequest = buildBundleRequest({
+    service,
+    variant,
+    extraSans: options.san,
+    clients: options.client === false ? [] : options.client.length ? options.client : ['client'],
+    keySpec: keySpecFromFlags(options, keySpecFromConfig(config)),
+  });
+  const keyMode = parseKeyMode(options.keyMode);
+  const gid = options.group ? resolveGroup(options.group) : undefined;
+  const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore });
+  const folder = bundleFolder(options.out ?? home.servicesDir, request);
+  const rootPem = home.readRootCertificatePem();
+
+  const state = compareBundle(request, readExistingBundle(folder, request, rootPem));
+  if (!options.force) {
+    if (state.state === 'up-to-date') {
+      emit(globals, { folder, status: 'up-to-date', files: [] as IssuedFile[] }, () => `${folder} is up to date; nothing changed.`);
+      return;
+    }
+    if (state.state === 'different') {
+      throw new PkiError('ERR_BUNDLE_MISMATCH', `${folder} exists but differs from the request: ${state.differences.join('; ')}`, {
+        hint: 'use "pki renew" to refresh it, or --force to re-issue the whole bundle with new keys',
+      });
+    }
+    if (state.state === 'partial') {
+      throw new PkiError('ERR_BUNDLE_PARTIAL', `${folder} is incomplete: missing ${state.missing.join(', ')}`, {
+        hint: 'pass --force to re-issue the whole bundle with new keys (the remaining files would not match new ones)',
+      });
+    }
+  }
+
+  const issuer = await home.loadIssuer(passphraseSource(options), now);
+  // All keys of the bundle at once: generateKeyPair runs on the libuv pool, one RSA prime search per core.
+  const [serviceKeys, ...clientKeys] = await Promise.all([request.keySpec, ...request.clients.map(() => request.keySpec)].map(generateKeyPair));
+  const chainTail = issuer.certificatePem;
+  const files: { name: string; content: string; mode: number; role: string; serial?: string }[] = [];
+  const service_ = issueLeaf({ issuer, config, profile: PROFILES.peer, commonName: request.service, sans: request.sans, keys: serviceKeys!, validity });
+  files.push({ name: 'ca.crt', content: rootPem, mode: FileMode.public, role: 'trust-anchor' });
+  files.push({ name: `${request.service}.key`, content: exportPrivateKeyPem(serviceKeys!.privateKey), mode: keyMode, role: 'service-key' });
+  files.push({ name: `${request.service}.crt`, content: encodePem(PemLabel.certificate, service_.der) + chainTail, mode: FileMode.public, role: 'service-certificate', serial: service_.serial });
+  request.clients.forEach((client, i) => {
+    const leaf = issueLeaf({ issuer, config, profile: PROFILES.client, commonName: client, sans: [], keys: clientKeys[i]!, validity });
+    files.push({ name: `${client}.key`, content: exportPrivateKeyPem(clientKeys[i]!.privateKey), mode: keyMode, role: 'client-key' });
+    files.push({ name: `${client}.crt`, content: encodePem(PemLabel.certificate, leaf.der) + chainTail, mode: FileMode.public, role: 'client-certificate', serial: leaf.serial });
+  });
+  // Sanity: the file list is exactly what bundleFiles describes, so compareBundle and writing agree.
+  if (files.length !== bundleFiles(request).length) throw new Error('bundle file list mismatch');
+
+  ensureFolder(folder);
+  for (const f of files) {
+    writeFileAtomic(join(folder, f.name), f.content, {
+      mode: f.mode,
+      overwrite: options.force === true,
+      ...(gid !== undefined && f.mode === keyMode ? { gid } : {}),
+    });
+  }
+
+  const sans = groupSans(request.sans);
+  const result = {
+    folder,
+    status: 'issued' as const,
+    key: formatKeySpec(request.keySpec),
+    notAfter: validity.notAfter.toISOString(),
+    sans,
+    clients: request.clients,
+    files: files.map((f): IssuedFile => ({ path: join(folder, f.name), role: f.role, ...(f.serial ? { serial: f.serial } : {}) })),
+  };
+  emit(globals, result, (r) =>
+    [
+      `Issued ${request.service}/${request.variant} (${r.key}, valid until ${r.notAfter.slice(0, 10)}) in ${r.folder}`,
+      ...r.files.map((f) => `  ${f.path.slice(r.folder.length + 1).padEnd(24)} ${f.role}${f.serial ? `  serial ${f.serial}` : ''}`),
+      `  SANs: ${[...sans.dns, ...sans.ip, ...sans.email, ...sans.uri].join(', ')}`,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * `pki init`: a root CA and an intermediate CA signed by it. The root key belongs offline afterwards;
+ * the intermediate does all day-to-day issuing.
+ */
+import { existsSync } from 'node:fs';
+import { computeKeyIdentifier, issueCertificate } from '../../core/certificate.js';
+import { PkiError } from '../../core/errors.js';
+import { encryptPrivateKeyPem } from '../../core/key-encryption.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys.js';
+import { encodeSubjectName, validateCommonName } from '../../core/names.js';
+import { encodePem, PemLabel } from '../../core/pem.js';
+import { PROFILES } from '../../core/profiles.js';
+import { generateSerial } from '../../core/serial.js';
+import { resolveValidity } from '../../core/validity.js';
+import { inspectCertificate } from '../../core/inspect/certificate.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
+import { defaultConfig } from '../../store/config.js';
+import { emit, type GlobalOptions } from '../output.js';
+import { keySpecFromFlags, type KeyFlags } from '../options.js';
+import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
+
+export interface InitOptions extends KeyFlags, PassphraseOptions {
+  readonly name: string;
+  readonly rootNotAfter: string;
+  readonly intermediateNotAfter: string;
+  readonly force?: boolean;
+}
+
+export async function runInit(options: InitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  const home = new CaHome(globals.dir);
+  // Refusals first: nothing is written until every check has passed.
+  const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => existsSync(p));
+  if (leftovers.length > 0 && !options.force) {
+    throw new PkiError('ERR_CA_EXISTS', home.isInitialized() ? `a CA already exists in ${home.dir}` : `${home.dir} holds CA files from an unfinished init (${leftovers.length} files)`, {
+      hint: 'pass --force to replace it (certificates issued by the old CA will no longer chain), or choose another --dir',
+    });
+  }
+  const name = validateCommonName(options.name.trim());
+  if (name.length > 40) throw new PkiError('ERR_INVALID_NAME', `CA name "${name}" is longer than 40 characters`);
+  const keySpec = keySpecFromFlags(options);
+  const rootValidity = resolveValidity({ now, notAfter: options.rootNotAfter });
+  const intermediateValidity = resolveValidity({ now, notAfter: options.intermediateNotAfter });
+  if (intermediateValidity.notAfter > rootValidity.notAfter) {
+    throw new PkiError('ERR_VALIDITY', `the intermediate (${options.intermediateNotAfter}) would outlive the root (${options.rootNotAfter})`, {
+      hint: 'choose a shorter --intermediate-not-after or a longer --root-not-after',
+    });
+  }
+  const protection = await resolveNewKeyProtection(options);
+
+  const [root, intermediate] = await Promise.all([generateKeyPair(keySpec), generateKeyPair(keySpec)]);
+  const rootSubject = { commonName: `${name} Root CA` };
+  const intermediateSubject = { commonName: `${name} Intermediate CA` };
+  const rootDer = issueCertificate({
+    serial: generateSerial(),
+    subject: rootSubject,
+    sans: [],
+    profile: PROFILES.root,
+    publicKey: root.publicKey,
+    ...rootValidity,
+    issuer: 'self',
+    selfSigningKey: root.privateKey,
+  });
+  const intermediateDer = issueCertificate({
+    serial: generateSerial(),
+    subject: intermediateSubject,
+    sans: [],
+    profile: PROFILES.intermediate,
+    publicKey: intermediate.publicKey,
+    ...intermediateValidity,
+    issuer: {
+      subjectDer: encodeSubjectName(rootSubject),
+      keyIdentifier: computeKeyIdentifier(root.publicKey),
+      privateKey: root.privateKey,
+      notAfter: rootValidity.notAfter,
+    },
+  });
+  const [rootKeyPem, intermediateKeyPem] = protection.encrypt
+    ? await Promise.all([
+        encryptPrivateKeyPem(root.privateKey, { passphrase: protection.passphrase }),
+        encryptPrivateKeyPem(intermediate.privateKey, { passphrase: protection.passphrase }),
+      ])
+    : [exportPrivateKeyPem(root.privateKey), exportPrivateKeyPem(intermediate.privateKey)];
+  if (protection.encrypt) protection.passphrase.fill(0);
+
+  ensureFolder(home.dir);
+  ensureFolder(home.caDir, FileMode.privateFolder);
+  const overwrite = options.force === true;
+  writeFileAtomic(home.rootKeyPath, rootKeyPem, { mode: FileMode.privateKey, overwrite });
+  writeFileAtomic(home.intermediateKeyPath, intermediateKeyPem, { mode: FileMode.privateKey, overwrite });
+  const rootPem = encodePem(PemLabel.certificate, rootDer);
+  const intermediatePem = encodePem(PemLabel.certificate, intermediateDer);
+  writeFileAtomic(home.rootCertPath, rootPem, { mode: FileMode.public, overwrite });
+  writeFileAtomic(home.intermediateCertPath, intermediatePem, { mode: FileMode.public, overwrite });
+  const config = defaultConfig(name, keySpec, { root: options.rootNotAfter, intermediate: options.intermediateNotAfter });
+  // pki.json last: its presence is what marks the CA as complete.
+  writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });
+
+  const rootReport = inspectCertificate(rootDer);
+  const intermediateReport = inspectCertificate(intermediateDer);
+  const result = {
+    dir: home.dir,
+    key: formatKeySpec(keySpec),
+    keysEncrypted: protection.encrypt,
+    root: { certificate: home.rootCertPath, key: home.rootKeyPath, subject: rootReport.subject, serial: rootReport.serial, notAfter: rootReport.notAfter, fingerprintSha256: rootReport.fingerprintSha256 },
+    intermediate: { certificate: home.intermediateCertPath, key: home.intermediateKeyPath, subject: intermediateReport.subject, serial: intermediateReport.serial, notAfter: intermediateReport.notAfter, fingerprintSha256: intermediateReport.fingerprintSha256 },
+  };
+  emit(globals, result, (r) =>
+    [
+      `Created CA "${name}" in ${r.dir} (${r.key}${r.keysEncrypted ? ', keys encrypted' : ', KEYS UNENCRYPTED (--insecure)'})`,
+      `  root CA          ${r.root.certificate}  (${r.root.subject}, until ${r.root.notAfter.slice(0, 10)})`,
+      `  intermediate CA  ${r.intermediate.certificate}  (${r.intermediate.subject}, until ${r.intermediate.notAfter.slice(0, 10)})`,
+      `  root fingerprint SHA-256 ${r.root.fingerprintSha256}`,
+      '',
+      `${r.root.key} belongs offline: copy it to offline storage (an encrypted USB key, a safe) and delete it here.`,
+      'The intermediate CA issues every certificate without it; the root key is needed again only to renew the intermediate.',
+      `Next: pki generate <service> <variant>${globals.dir !== './pki' ? ` --dir ${globals.dir}` : ''}`,
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * `pki inspect <file>`: every object in the file, human-readable or as JSON (one object → one JSON
+ * object; several → an array).
+ */
+import { readFileSync } from 'node:fs';
+import { inspectBytes, type InspectReport } from '../../core/inspect/index.js';
+import { PkiError } from '../../core/errors.js';
+import { readBytes } from '../../store/ca-home.js';
+import { colors, emit, formatExpiry, type GlobalOptions } from '../output.js';
+
+const MAX_INPUT = 64 * 1024 * 1024;
+
+function readInput(file: string): Buffer {
+  const data = file === '-' ? readFileSync(0) : readBytes(file);
+  if (data.length > MAX_INPUT) throw new PkiError('ERR_UNKNOWN_OBJECT', `${file} is larger than 64 MiB; not a certificate, CRL or key`);
+  return data;
+}
+
+const list = (values: readonly string[]) => (values.length ? values.join(', ') : '—');
+
+function keyText(key: { type: string; curve?: string; size?: number } | null): string {
+  if (!key) return 'unknown (encrypted)';
+  return key.type === 'RSA' ? `RSA ${key.size} bits` : `${key.type} ${key.curve ?? ''}`.trim();
+}
+
+export function renderReport(r: InspectReport, now: Date): string {
+  const c = colors();
+  const row = (label: string, value: string) => `  ${c.bold(label.padEnd(22))}${value}`;
+  switch (r.type) {
+    case 'certificate':
+      return [
+        `${c.cyan('Certificate')}${r.isCA ? ' (CA)' : ''}`,
+        row('Subject', r.subject),
+        row('Issuer', r.issuer + (r.selfSigned ? ' (self-signed)' : '')),
+        row('Serial', r.serial),
+        row('Not before', r.notBefore.replace('T', ' ').replace('.000Z', ' UTC')),
+        row('Not after', formatExpiry(r.notAfter, now)),
+        row('SANs', list([...r.sans.dns.map((d) => `DNS:${d}`), ...r.sans.ip.map((i) => `IP:${i}`), ...r.sans.email.map((e) => `email:${e}`), ...r.sans.uri.map((u) => `URI:${u}`)])),
+        row('Key', keyText(r.key as { type: string })),
+        row('Signature algorithm', r.signatureAlgorithm),
+        row('Basic constraints', r.isCA ? `CA:TRUE${r.pathLen !== null ? `, pathLen ${r.pathLen}` : ''}` : 'CA:FALSE'),
+        row('Key usage', list(r.keyUsage)),
+        row('Extended key usage', list(r.extKeyUsage)),
+        row('Subject key id', r.subjectKeyIdentifier ?? '—'),
+        row('Authority key id', r.authorityKeyIdentifier ?? '—'),
+        ...(r.crlDistributionPoints.length ? [row('CRL distribution', list(r.crlDistributionPoints))] : []),
+        ...(r.ocsp.length ? [row('OCSP', list(r.ocsp))] : []),
+        row('SHA-256 fingerprint', r.fingerprintSha256),
+      ].join('\n');
+    case 'csr':
+      return [
+        c.cyan('Certificate request'),
+        row('Subject', r.subject || '—'),
+        row('SANs', list([...r.sans.dns, ...r.sans.ip, ...r.sans.email, ...r.sans.uri])),
+        row('Key', keyText(r.key as { type: string })),
+        row('Signature algorithm', r.signatureAlgorithm),
+        row('Signature', r.signatureValid === null ? 'not checked' : r.signatureValid ? 'valid' : c.red('INVALID')),
+        ...(r.isCA ? [row('Requests', c.yellow('CA:TRUE'))] : []),
+      ].join('\n');
+    case 'crl':
+      return [
+        c.cyan('Certificate revocation list'),
+        row('Issuer', r.issuer),
+        row('CRL number', r.crlNumber ?? '—'),
+        row('This update', r.thisUpdate),
+        row('Next update', r.nextUpdate ? formatExpiry(r.nextUpdate, now) : '—'),
+        row('Signature algorithm', r.signatureAlgorithm),
+        row('Revoked', String(r.revokedCount)),
+        ...r.revoked.slice(0, 20).map((e) => `    ${e.serial}  ${e.revokedAt}${e.reason ? `  ${e.reason}` : ''}`),
+        ...(r.revokedCount > 20 ? [`    … and ${r.revokedCount - 20} more (use --json for all)`] : []),
+      ].join('\n');
+    case 'privateKey':
+    case 'publicKey':
+      return [
+        c.cyan(r.type === 'privateKey' ? 'Private key' : 'Public key'),
+        row('Key', keyText(r.key as { type: string } | null)),
+        ...(r.type === 'privateKey' ? [row('Encrypted', r.encryption ? `yes (${r.encryption.scheme}, ${r.encryption.kdf}${r.encryption.iterations ? ` ${r.encryption.iterations} iterations` : ''}, ${r.encryption.cipher})` : c.yellow('no'))] : []),
+        row('Public key SHA-256', r.publicKeyFingerprintSha256 ?? '—'),
+      ].join('\n');
+  }
+}
+
+export async function runInspect(file: string, globals: GlobalOptions, now = new Date()): Promise<void> {
+  const reports = inspectBytes(readInput(file));
+  emit(globals, reports.length === 1 ? reports[0] : reports, () => reports.map((r) => renderReport(r, now)).join('\n\n'));
+}

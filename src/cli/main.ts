@@ -1,0 +1,128 @@
+/**
+ * The command line: every command, its flags and help are declared here; each action lazily imports its
+ * module from `commands/`, so `pki --version` loads no crypto, zod or SQLite.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { PkiError } from '../core/errors.js';
+import { ExitCode, ExitError, exitCodeFor, formatErrorLine } from './errors.js';
+import type { GlobalOptions } from './output.js';
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Flags shared by every command that makes a key (step CLI's names). */
+function addKeyOptions(cmd: Command): Command {
+  return cmd
+    .option('--kty <type>', 'key type: EC, RSA or OKP (default from pki.json, else EC)')
+    .option('--crv <curve>', 'curve: P-256, P-384 (EC) or Ed25519 (OKP)')
+    .option('--size <bits>', 'RSA key size: 2048, 3072 or 4096');
+}
+
+/** Flags for commands that open or create encrypted CA keys. */
+function addPasswordOptions(cmd: Command): Command {
+  return cmd.option('--password-file <file>', 'read the CA key passphrase from FILE (one trailing newline is ignored)');
+}
+
+function globals(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as { dir?: string; json?: boolean; debug?: boolean; quiet?: boolean };
+  return { dir: o.dir ?? process.env.PKI_DIR ?? './pki', json: o.json === true, debug: o.debug === true, quiet: o.quiet === true };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pki');
+  program
+    .description('A certificate authority manager: two-tier CA, service bundles for mutual TLS, CRLs, renewal, OpenSSH certificates.')
+    .version(packageVersion(), '-V, --version')
+    .option('--dir <dir>', 'the CA home (env PKI_DIR)', undefined)
+    .option('--json', 'print exactly one JSON document on stdout')
+    .option('--quiet', 'print nothing on success')
+    .option('--debug', 'show stack traces for internal errors')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  addPasswordOptions(
+    addKeyOptions(
+      program
+        .command('init')
+        .description('create a root CA and an intermediate CA in the CA home')
+        .option('--name <name>', 'CA name used in both subjects', 'pki')
+        .option('--root-not-after <time>', 'root lifetime: duration (10y) or RFC 3339 time', '10y')
+        .option('--intermediate-not-after <time>', 'intermediate lifetime', '5y')
+        .option('--no-password', 'store the CA keys unencrypted (needs --insecure)')
+        .option('--insecure', 'allow --no-password (throw-away CAs, CI)')
+        .option('--force', 'replace an existing CA (certificates issued so far stop chaining)'),
+    ),
+  ).action(async (opts, cmd: Command) => {
+    const { runInit } = await import('./commands/init.js');
+    await runInit(opts, globals(cmd));
+  });
+
+  addPasswordOptions(
+    addKeyOptions(
+      program
+        .command('generate')
+        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys')
+        .argument('<service>', 'service name, e.g. redis')
+        .argument('<variant>', 'variant name, e.g. main')
+        .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
+        .option('--client <name>', 'client certificate to issue (repeatable; default: one named "client")', collect, [])
+        .option('--no-client', 'issue no client certificates')
+        .option('--not-after <time>', 'lifetime: duration (90d) or RFC 3339 time')
+        .option('--not-before <time>', 'start of validity (default: now minus 1 minute)')
+        .option('--out <dir>', 'parent folder of <service>/<variant>/certs (default: <dir>/services)')
+        .option('--key-mode <mode>', 'permission bits for the private keys', '0600')
+        .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
+        .option('--force', 're-issue the whole bundle with new keys'),
+    ),
+  ).action(async (service: string, variant: string, opts, cmd: Command) => {
+    const { runGenerate } = await import('./commands/generate.js');
+    await runGenerate(service, variant, opts, globals(cmd));
+  });
+
+  program
+    .command('inspect')
+    .description('describe certificates, requests, CRLs, keys and OpenSSH keys/certificates (PEM or DER)')
+    .argument('<file>', 'file to inspect ("-" for standard input)')
+    .action(async (file: string, _opts, cmd: Command) => {
+      const { runInspect } = await import('./commands/inspect.js');
+      await runInspect(file, globals(cmd));
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; the only place that turns errors into exit codes. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv as string[]);
+    return ExitCode.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage; // commander already printed "error: …"
+    }
+    if (e instanceof ExitError) return e.exitCode;
+    if (e instanceof PkiError) {
+      if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`);
+      process.stderr.write(`${formatErrorLine(e)}\n`);
+      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+      return exitCodeFor(e.code);
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`pki: internal error: ${message.split('\n')[0]} (this is a bug; rerun with --debug for the stack)\n`);
+    if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return ExitCode.failure;
+  }
+}

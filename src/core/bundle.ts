@@ -1,0 +1,110 @@
+/**
+ * A service bundle (`pki generate <service> <variant>`): what it contains, and how an existing bundle
+ * differs from a request — so that running generate again converges instead of clobbering.
+ */
+import { PkiError } from './errors.js';
+import { formatKeySpec, type KeySpec } from './keys.js';
+import { parseSans, validateServiceName, type San } from './names.js';
+
+export interface BundleRequest {
+  readonly service: string;
+  readonly variant: string;
+  /** All SANs of the service certificate, defaults included. */
+  readonly sans: readonly San[];
+  readonly clients: readonly string[];
+  readonly keySpec: KeySpec;
+}
+
+export interface BundleFile {
+  readonly role: 'trust-anchor' | 'service-certificate' | 'service-key' | 'client-certificate' | 'client-key';
+  readonly name: string;
+  /** For client files, the client's name. */
+  readonly client?: string;
+}
+
+/** The names every service certificate answers to besides its own (local health checks, redis-cli). */
+export const DEFAULT_SERVICE_SANS = ['localhost', '127.0.0.1', '::1'] as const;
+
+/** Validates names and builds the request: default SANs first, then --san values, de-duplicated. */
+export function buildBundleRequest(input: {
+  service: string;
+  variant: string;
+  extraSans: readonly string[];
+  clients: readonly string[];
+  keySpec: KeySpec;
+}): BundleRequest {
+  const service = validateServiceName('service', input.service);
+  const variant = validateServiceName('variant', input.variant);
+  const clients: string[] = [];
+  for (const c of input.clients) {
+    validateServiceName('client', c);
+    if (c === service || c === 'ca') {
+      throw new PkiError('ERR_INVALID_NAME', `client name "${c}" would collide with the ${c === 'ca' ? 'trust anchor' : 'service'} files`, {
+        hint: 'choose another --client name',
+      });
+    }
+    if (!clients.includes(c)) clients.push(c);
+  }
+  return { service, variant, sans: parseSans([service, ...DEFAULT_SERVICE_SANS, ...input.extraSans]), clients, keySpec: input.keySpec };
+}
+
+export function bundleFiles(request: BundleRequest): BundleFile[] {
+  return [
+    { role: 'trust-anchor', name: 'ca.crt' },
+    { role: 'service-certificate', name: `${request.service}.crt` },
+    { role: 'service-key', name: `${request.service}.key` },
+    ...request.clients.flatMap((client): BundleFile[] => [
+      { role: 'client-certificate', name: `${client}.crt`, client },
+      { role: 'client-key', name: `${client}.key`, client },
+    ]),
+  ];
+}
+
+/** What an existing bundle on disk says about itself. */
+export interface ExistingBundle {
+  /** Names of the files present in the folder. */
+  readonly files: readonly string[];
+  readonly serviceSans: readonly San[] | null;
+  readonly serviceKeySpec: KeySpec | null;
+  /** Clients found: every `<name>.crt` other than ca.crt and the service certificate. */
+  readonly clients: readonly string[];
+  /** Whether ca.crt is the CA home's current root. */
+  readonly sameTrustAnchor: boolean | null;
+}
+
+export type BundleState =
+  | { readonly state: 'absent' }
+  | { readonly state: 'up-to-date' }
+  | { readonly state: 'partial'; readonly missing: string[] }
+  | { readonly state: 'different'; readonly differences: string[] };
+
+const sanKey = (s: San) => `${s.type}:${s.value}`;
+
+function setDiff(label: string, want: readonly string[], have: readonly string[]): string[] {
+  const add = want.filter((w) => !have.includes(w));
+  const remove = have.filter((h) => !want.includes(h));
+  const out: string[] = [];
+  if (add.length) out.push(`${label} to add: ${add.join(', ')}`);
+  if (remove.length) out.push(`${label} not requested: ${remove.join(', ')}`);
+  return out;
+}
+
+/** Compares a request with what is on disk. */
+export function compareBundle(request: BundleRequest, existing: ExistingBundle): BundleState {
+  const expected = bundleFiles(request).map((f) => f.name);
+  const present = expected.filter((n) => existing.files.includes(n));
+  if (present.length === 0 && existing.clients.length === 0) return { state: 'absent' };
+  const differences: string[] = [];
+  if (existing.sameTrustAnchor === false) differences.push('ca.crt is not the current root CA (the bundle was issued by another CA)');
+  if (existing.serviceSans) {
+    differences.push(...setDiff('SANs', request.sans.map(sanKey), existing.serviceSans.map(sanKey)).map((d) => d.replace(/(dns|ip|email|uri):/g, '')));
+  }
+  if (existing.serviceKeySpec && formatKeySpec(existing.serviceKeySpec) !== formatKeySpec(request.keySpec)) {
+    differences.push(`key type is ${formatKeySpec(existing.serviceKeySpec)}, requested ${formatKeySpec(request.keySpec)}`);
+  }
+  differences.push(...setDiff('clients', request.clients, existing.clients));
+  if (differences.length) return { state: 'different', differences };
+  const missing = expected.filter((n) => !existing.files.includes(n));
+  if (missing.length) return { state: 'partial', missing };
+  return { state: 'up-to-date' };
+}

@@ -1,0 +1,85 @@
+/**
+ * Bytes of any file an operator may hand to `pki inspect` → one typed report per object, in file order.
+ * PEM is routed by label; DER is tried as certificate, CSR, CRL, then key, because DER carries no label.
+ */
+import { PkiError } from '../errors.js';
+import { decodePem, looksLikePem } from '../pem.js';
+import { inspectCertificate, type CertificateReport } from './certificate.js';
+import { inspectCrl, type CrlReport } from './crl.js';
+import { inspectCsr, type CsrReport } from './csr.js';
+import { inspectKey, type KeyReport } from './key.js';
+
+export type InspectReport = CertificateReport | CsrReport | CrlReport | KeyReport;
+
+function inspectPemBlock(label: string, der: Uint8Array): InspectReport {
+  switch (label) {
+    case 'CERTIFICATE':
+    case 'TRUSTED CERTIFICATE':
+      return inspectCertificate(der);
+    case 'CERTIFICATE REQUEST':
+    case 'NEW CERTIFICATE REQUEST':
+      return inspectCsr(der);
+    case 'X509 CRL':
+    case 'CRL':
+      return inspectCrl(der);
+    case 'PRIVATE KEY':
+    case 'ENCRYPTED PRIVATE KEY':
+    case 'RSA PRIVATE KEY':
+    case 'EC PRIVATE KEY':
+    case 'PUBLIC KEY':
+    case 'RSA PUBLIC KEY':
+      return inspectKey(label, der);
+    case 'OPENSSH PRIVATE KEY':
+      throw new PkiError('ERR_UNKNOWN_OBJECT', 'this is an OpenSSH private key; pki does not read those', {
+        hint: 'inspect the public key (.pub) or the certificate (-cert.pub) instead',
+      });
+    default:
+      throw new PkiError('ERR_UNKNOWN_OBJECT', `unsupported PEM block "${label}"`, {
+        hint: 'pki inspects certificates, certificate requests, CRLs, keys and OpenSSH keys and certificates',
+      });
+  }
+}
+
+const DER_ATTEMPTS: readonly ((der: Uint8Array) => InspectReport)[] = [
+  inspectCertificate,
+  inspectCsr,
+  inspectCrl,
+  (der) => inspectKey('PRIVATE KEY', der),
+  (der) => inspectKey('PUBLIC KEY', der),
+];
+
+function inspectDer(der: Uint8Array): InspectReport {
+  if (der.length === 0) throw new PkiError('ERR_EMPTY_INPUT', 'the file is empty');
+  if (der[0] !== 0x30) {
+    throw new PkiError('ERR_UNKNOWN_OBJECT', 'not PEM and not DER: the file holds no certificate, request, CRL or key', {
+      hint: 'check that you passed the right file',
+    });
+  }
+  let firstError: unknown;
+  for (const attempt of DER_ATTEMPTS) {
+    try {
+      return attempt(der);
+    } catch (e) {
+      if (!(e instanceof PkiError)) throw e;
+      firstError ??= e;
+      // A structural DER error means no other reading can succeed either.
+      if (e.code === 'ERR_MALFORMED_DER') break;
+    }
+  }
+  const cause = firstError instanceof PkiError ? firstError.message : 'unknown structure';
+  throw new PkiError('ERR_UNKNOWN_OBJECT', `DER input is not a certificate, request, CRL or key (${cause})`, {
+    hint: 'check that the file is complete and of a supported type',
+  });
+}
+
+/** Every object in the file, in order. Throws a PkiError for empty, malformed or unsupported input. */
+export function inspectBytes(data: Uint8Array): InspectReport[] {
+  if (data.length === 0) throw new PkiError('ERR_EMPTY_INPUT', 'the file is empty', { hint: 'check that you passed the right file' });
+  if (looksLikePem(data)) {
+    const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    return decodePem(text).map((b) => inspectPemBlock(b.label, b.der));
+  }
+  return [inspectDer(data)];
+}
+
+export type { CertificateReport, CsrReport, CrlReport, KeyReport };

@@ -1,0 +1,43 @@
+/**
+ * A CA certificate plus its private key → the `Issuer` that signs. Refuses a key that does not match the
+ * certificate, a certificate that is not a CA, and a CA outside its validity window.
+ */
+import type { KeyObject } from 'node:crypto';
+import { computeKeyIdentifier, type Issuer } from './certificate.js';
+import { certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from './certificate-fields.js';
+import { PkiError } from './errors.js';
+import { keysMatch } from './keys.js';
+import { decodeBasicConstraints } from './inspect/extensions.js';
+
+export interface LoadedIssuer extends Issuer {
+  readonly certificate: CertificateFields;
+}
+
+export function issuerFromCertificate(certificateDer: Uint8Array, privateKey: KeyObject, now: Date): LoadedIssuer {
+  const certificate = parseCertificate(certificateDer);
+  const publicKey = certificatePublicKey(certificate);
+  if (!keysMatch(privateKey, publicKey)) {
+    throw new PkiError('ERR_KEY_MISMATCH', 'the CA private key does not belong to the CA certificate', {
+      hint: 'restore the matching key file, or re-create the CA with pki init --force',
+    });
+  }
+  const bc = decodeBasicConstraints(certificate);
+  if (!bc.isCA) throw new PkiError('ERR_POLICY', 'the issuing certificate is not a CA (BasicConstraints CA:FALSE)');
+  if (now.getTime() > certificate.notAfter.getTime()) {
+    throw new PkiError('ERR_ISSUER_EXPIRED', `the issuing CA expired on ${certificate.notAfter.toISOString()}`, {
+      hint: 'renew the intermediate CA (pki init --force re-creates the whole CA)',
+    });
+  }
+  if (now.getTime() < certificate.notBefore.getTime()) {
+    throw new PkiError('ERR_ISSUER_EXPIRED', `the issuing CA is not valid before ${certificate.notBefore.toISOString()}`, {
+      hint: "check this machine's clock",
+    });
+  }
+  return {
+    certificate,
+    subjectDer: certificate.subjectDer,
+    keyIdentifier: subjectKeyIdentifierOf(certificate) ?? computeKeyIdentifier(publicKey),
+    privateKey,
+    notAfter: certificate.notAfter,
+  };
+}

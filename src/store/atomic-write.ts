@@ -1,0 +1,90 @@
+/**
+ * Atomic file writes: a temp file in the same folder, created with its final mode (O_EXCL, so a key is
+ * never world-readable for an instant), fsync, then rename (replace) or link (no-clobber), then fsync of
+ * the folder so the new name survives a power loss.
+ */
+import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { PkiError } from '../core/errors.js';
+import { crashPoint } from './fault-injection.js';
+
+export interface AtomicWriteOptions {
+  /** Final permission bits, e.g. 0o600 for private keys. Applied exactly, whatever the umask. */
+  readonly mode: number;
+  /** Replace an existing file; without it an existing file is an ERR_FILE_EXISTS refusal. */
+  readonly overwrite: boolean;
+  /** Group id to give the file (`--group`); owner unchanged. */
+  readonly gid?: number;
+}
+
+/** Prefix of every temp file pki creates, so a later run can find and remove orphans. */
+export const TEMP_PREFIX = '.pki-tmp-';
+
+/** Maps a Node fs error to a one-line PkiError naming the path. */
+export function ioError(e: unknown, action: string, path: string): PkiError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') {
+    return new PkiError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'pass --force to replace it' });
+  }
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'ENOSPC'
+        ? 'no space left on the device'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : code === 'ENOENT'
+            ? 'no such file or folder'
+            : code === 'EDQUOT'
+              ? 'disk quota exceeded'
+              : ((e as Error).message ?? String(e));
+  return new PkiError(code === 'ENOENT' && action === 'read' ? 'ERR_FILE_NOT_FOUND' : 'ERR_IO', `cannot ${action} ${path}: ${why}`, { cause: e });
+}
+
+export function fsyncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a folder; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes `data` to `path` atomically. Throws ERR_FILE_EXISTS (without overwrite) or ERR_IO. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
+  const folder = dirname(path);
+  const temp = join(folder, `${TEMP_PREFIX}${basename(path)}.${randomBytes(6).toString('hex')}`);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
+    fchmodSync(fd, options.mode);
+    if (options.gid !== undefined) fchownSync(fd, -1, options.gid);
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    crashPoint(`write:${basename(path)}`);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    if (options.overwrite) {
+      renameSync(temp, path);
+    } else {
+      linkSync(temp, path); // fails with EEXIST instead of replacing: no-clobber, atomically
+      unlinkSync(temp);
+    }
+    fsyncFolder(folder);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* already gone */
+    }
+    if (e instanceof PkiError) throw e;
+    throw ioError(e, 'write', path);
+  }
+}

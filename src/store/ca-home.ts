@@ -1,0 +1,167 @@
+/**
+ * The CA home on disk (`--dir`, `PKI_DIR`, default `./pki`): where each file lives, its mode, and
+ * loading the CA material. Layout:
+ *
+ *   pki.json                       config
+ *   ca/root_ca.crt          0644   self-signed root
+ *   ca/root_ca.key          0600   belongs offline once the intermediate exists
+ *   ca/intermediate_ca.crt  0644
+ *   ca/intermediate_ca.key  0600   the online issuing key
+ *   crl/intermediate_ca.crl 0644
+ *   db/pki.sqlite           0600   inventory
+ *   ssh/                           OpenSSH CAs
+ *   services/<service>/<variant>/certs/   bundles from `pki generate`
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
+import { importPrivateKey } from '../core/keys.js';
+import { decodePem, PemLabel } from '../core/pem.js';
+import { PkiError } from '../core/errors.js';
+import { ioError } from './atomic-write.js';
+import { parseConfig, type PkiConfig } from './config.js';
+
+export const FileMode = {
+  privateKey: 0o600,
+  public: 0o644,
+  folder: 0o755,
+  privateFolder: 0o700,
+} as const;
+
+/** Supplies the CA passphrase only when an encrypted key must be opened (so a no-op run never prompts). */
+export type PassphraseSource = () => Promise<Uint8Array>;
+
+export class CaHome {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  get configPath(): string {
+    return join(this.dir, 'pki.json');
+  }
+  get caDir(): string {
+    return join(this.dir, 'ca');
+  }
+  get rootCertPath(): string {
+    return join(this.caDir, 'root_ca.crt');
+  }
+  get rootKeyPath(): string {
+    return join(this.caDir, 'root_ca.key');
+  }
+  get intermediateCertPath(): string {
+    return join(this.caDir, 'intermediate_ca.crt');
+  }
+  get intermediateKeyPath(): string {
+    return join(this.caDir, 'intermediate_ca.key');
+  }
+  get crlDir(): string {
+    return join(this.dir, 'crl');
+  }
+  get crlPath(): string {
+    return join(this.crlDir, 'intermediate_ca.crl');
+  }
+  get dbDir(): string {
+    return join(this.dir, 'db');
+  }
+  get dbPath(): string {
+    return join(this.dbDir, 'pki.sqlite');
+  }
+  get sshDir(): string {
+    return join(this.dir, 'ssh');
+  }
+  get servicesDir(): string {
+    return join(this.dir, 'services');
+  }
+
+  /** True once `pki init` has written the config. */
+  isInitialized(): boolean {
+    return existsSync(this.configPath);
+  }
+
+  /** Throws ERR_CA_MISSING with the command that fixes it. */
+  requireInitialized(): void {
+    if (!this.isInitialized()) {
+      throw new PkiError('ERR_CA_MISSING', `no CA found in ${this.dir} (pki.json is missing)`, {
+        hint: `run "pki init --dir ${this.dir}" first, or pass --dir / set PKI_DIR to the CA's home`,
+      });
+    }
+  }
+
+  readConfig(): PkiConfig {
+    this.requireInitialized();
+    return parseConfig(readText(this.configPath), this.configPath);
+  }
+
+  /** The root certificate, PEM. */
+  readRootCertificatePem(): string {
+    return readText(this.rootCertPath);
+  }
+
+  /** The intermediate certificate, PEM and DER. */
+  readIntermediateCertificate(): { pem: string; der: Uint8Array } {
+    const pem = readText(this.intermediateCertPath);
+    const block = decodePem(pem).find((b) => b.label === PemLabel.certificate);
+    if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', `${this.intermediateCertPath} holds no certificate`);
+    return { pem, der: block.der };
+  }
+
+  /**
+   * The intermediate CA ready to sign: certificate + decrypted key, checked to match and to be valid now.
+   * Asks `passphrase` only when the key file is encrypted.
+   */
+  async loadIssuer(passphrase: PassphraseSource, now: Date): Promise<LoadedIssuer & { certificatePem: string }> {
+    this.requireInitialized();
+    const { pem, der } = this.readIntermediateCertificate();
+    const keyText = readText(this.intermediateKeyPath);
+    const encrypted = keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`);
+    const secret = encrypted ? await passphrase() : undefined;
+    try {
+      const key = importPrivateKey(keyText, secret);
+      return { ...issuerFromCertificate(der, key, now), certificatePem: pem };
+    } finally {
+      secret?.fill(0);
+    }
+  }
+
+  /** True when the intermediate key is stored encrypted. */
+  isIntermediateKeyEncrypted(): boolean {
+    return readText(this.intermediateKeyPath).includes(`BEGIN ${PemLabel.encryptedPrivateKey}`);
+  }
+}
+
+/** Reads a UTF-8 file, mapping fs errors to one-line PkiErrors. */
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw ioError(e, 'read', path);
+  }
+}
+
+export function readBytes(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw ioError(e, 'read', path);
+  }
+}
+
+/** mkdir -p with a mode for the folders it creates. */
+export function ensureFolder(path: string, mode: number = FileMode.folder): void {
+  try {
+    mkdirSync(path, { recursive: true, mode });
+  } catch (e) {
+    throw ioError(e, 'create folder', path);
+  }
+}
+
+export function fileExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
