@@ -131,6 +131,10 @@ export function refuseUnsupportedType(type: string): asserts type is SshKeyType 
       hint: 'generate a new key: ssh-keygen -t ed25519',
     });
   }
+  if (type.endsWith(CERT_SUFFIX)) {
+    // PROTOCOL.certkeys: "Chained" certificates, where the signature key is itself a certificate, are not supported.
+    throw new PkiError('ERR_UNSUPPORTED_KEY', `a certificate (${type}) cannot stand where a plain key is required`);
+  }
   if (type.startsWith('sk-')) {
     throw new PkiError('ERR_UNSUPPORTED_KEY', `FIDO security-key type ${type} is not supported`);
   }
