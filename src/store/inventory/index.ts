@@ -1,0 +1,68 @@
+/**
+ * The inventory: every certificate pki issued, its status and where it was written. A small interface
+ * so that a second backend (PostgreSQL, for teams that outgrow one machine) is an implementation, not a
+ * rewrite. Every method is one transaction.
+ */
+import type { SanSet } from '../../core/names.js';
+import type { RevocationReason } from '../../core/revocation-reason.js';
+
+export type CertificateKind = 'x509' | 'ssh';
+export type CertificateStatus = 'valid' | 'revoked' | 'superseded';
+/** X.509 profiles plus the two OpenSSH certificate types. */
+export type InventoryProfile = 'root' | 'intermediate' | 'server' | 'client' | 'peer' | 'ssh-user' | 'ssh-host';
+
+export interface NewCertificateRecord {
+  readonly kind: CertificateKind;
+  /** Upper-case hex without leading zeros (core/serial.ts normalizeSerial); SSH serials in hex too. */
+  readonly serial: string;
+  readonly subject: string;
+  readonly sans: SanSet;
+  readonly profile: InventoryProfile;
+  readonly issuer: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly fingerprintSha256: string;
+  /** Where the certificate and its key were written (null when printed to stdout or not kept). */
+  readonly certificatePath: string | null;
+  readonly keyPath: string | null;
+  /** The certificate itself: PEM for X.509, the OpenSSH line for SSH. */
+  readonly pem: string;
+  /** Serial of the certificate this one renews, marked superseded in the same transaction. */
+  readonly supersedes?: string | null;
+  /** SSH key id (for `pki ssh revoke <key-id>`); null for X.509. */
+  readonly keyId?: string | null;
+}
+
+export interface CertificateRecord extends NewCertificateRecord {
+  readonly status: CertificateStatus;
+  readonly issuedAt: string;
+  readonly revokedAt: string | null;
+  readonly revocationReason: RevocationReason | null;
+  readonly supersededBy: string | null;
+}
+
+export interface ListFilter {
+  readonly kind?: CertificateKind;
+  readonly status?: CertificateStatus;
+  /** Only certificates whose notAfter is before this time. */
+  readonly expiringBefore?: Date;
+}
+
+export interface Inventory {
+  /** Records newly issued certificates, all or none. Duplicate serials are refused. */
+  recordIssued(records: readonly NewCertificateRecord[]): void;
+  find(kind: CertificateKind, serial: string): CertificateRecord | undefined;
+  list(filter?: ListFilter): CertificateRecord[];
+  /**
+   * Valid certificates that are due for renewal at `now`: two thirds of the lifetime passed by default
+   * (`threshold` = fraction of lifetime), or within `expiresWithinMs` of notAfter when that is given.
+   */
+  listDue(now: Date, policy: { threshold?: number; expiresWithinMs?: number }): CertificateRecord[];
+  /** Marks a certificate revoked; ERR_UNKNOWN_SERIAL / ERR_ALREADY_REVOKED otherwise. */
+  revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord;
+  /** Revoked certificates that have not yet expired at `now`, for the CRL or KRL. */
+  listRevokedUnexpired(kind: CertificateKind, now: Date): CertificateRecord[];
+  /** Allocates the next CRL Number (or KRL version): strictly increasing across processes. */
+  nextSequenceNumber(name: 'crl' | 'krl'): bigint;
+  close(): void;
+}

@@ -1,0 +1,40 @@
+/**
+ * Real peers the tests prove against. A missing peer fails the test with the Debian package to install —
+ * never a silent skip.
+ */
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+
+const PACKAGES: Record<string, string> = {
+  openssl: 'openssl',
+  certtool: 'gnutls-bin',
+  'redis-server': 'redis-server',
+  'redis-cli': 'redis-tools',
+  'ssh-keygen': 'openssh-client',
+  ssh: 'openssh-client',
+  sshd: 'openssh-server',
+  nginx: 'nginx',
+  curl: 'curl',
+  certutil: 'libnss3-tools',
+};
+
+const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Absolute path of a peer program; throws naming the Debian package when it is missing. */
+export function requirePeer(name: string): string {
+  for (const dir of SEARCH_PATH) {
+    const candidate = `${dir}/${name}`;
+    const r = spawnSync('test', ['-x', candidate]);
+    if (r.status === 0) return candidate;
+  }
+  throw new Error(`${name} is not installed: apt-get install ${PACKAGES[name] ?? name} (the test proves pki against it and cannot run without it)`);
+}
+
+/** Runs a peer and returns its result without throwing on a non-zero exit. */
+export function runPeer(name: string, args: readonly string[], options: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(requirePeer(name), args as string[], { encoding: 'utf8', timeout: 60_000, ...options });
+}
+
+/** Runs a peer and returns stdout; throws with its stderr on a non-zero exit. */
+export function peer(name: string, args: readonly string[], options: { input?: string | Buffer; cwd?: string } = {}): string {
+  return execFileSync(requirePeer(name), args as string[], { encoding: 'utf8', timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'], ...options });
+}
