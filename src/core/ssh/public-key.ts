@@ -44,6 +44,9 @@ const KEY_TYPES: readonly string[] = ['ssh-ed25519', 'ssh-rsa', ...ECDSA_CURVES.
 /** The smallest RSA key pki accepts as a certificate subject (NIST SP 800-131A). */
 export const MIN_RSA_SUBJECT_BITS = 2048;
 
+/** OpenSSH refuses larger RSA keys (SSH_RSA_MAXIMUM_MODULUS_SIZE in sshkey.h); so do we, before any RSA math. */
+const MAX_RSA_BITS = 16384;
+
 const CERT_SUFFIX = '-cert-v01@openssh.com';
 const PRIVATE_KEY_MARKER = /-----BEGIN (?:OPENSSH |RSA |EC |DSA |ENCRYPTED )?PRIVATE KEY-----/;
 const RFC4716_MARKER = '---- BEGIN SSH2 PUBLIC KEY ----';
@@ -167,6 +170,9 @@ export function readKeyMaterial(reader: SshReader, type: SshKeyType): JsonWebKey
     const e = reader.readMpint('RSA exponent');
     const n = reader.readMpint('RSA modulus');
     if (e.length === 0 || n.length === 0) throw malformed('RSA exponent or modulus is zero');
+    if (n.length > MAX_RSA_BITS / 8) {
+      throw new PkiError('ERR_UNSUPPORTED_KEY', `RSA modulus of ${n.length * 8} bits exceeds OpenSSH's ${MAX_RSA_BITS}-bit limit`);
+    }
     return { kty: 'RSA', e: b64url(e), n: b64url(n) };
   }
   const curve = ecdsaCurveForType(type);

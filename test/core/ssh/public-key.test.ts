@@ -97,6 +97,13 @@ describe('parseSshPublicKey refusals', () => {
     if (hint) expect(caught).toMatchObject({ hint });
   });
 
+  it('refuses an RSA modulus over OpenSSH\'s 16384-bit limit (ERR_UNSUPPORTED_KEY)', () => {
+    const mpint = (bytes: Buffer) => Buffer.concat([Buffer.from([0, 0, (bytes.length >> 8) & 0xff, bytes.length & 0xff]), bytes]);
+    const huge = Buffer.concat([Buffer.from([0]), Buffer.alloc(16384 / 8 + 1, 0xff)]);
+    const blob = Buffer.concat([mpint(Buffer.from('ssh-rsa')), mpint(Buffer.from([1, 0, 1])), mpint(huge)]);
+    expect(() => decodeSshPublicKeyBlob(blob)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_KEY' }));
+  });
+
   it('refuses an ECDSA point that is not on the curve', () => {
     const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
     const good = parseSshPublicKey(encodeSshPublicKey(p256)).blob;
