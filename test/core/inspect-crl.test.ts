@@ -69,12 +69,19 @@ function expectPkiError(fn: () => unknown, code: string): void {
 }
 
 let root: string;
-let ca: { certDer: Uint8Array; key: KeyObject };
+let cached: { certDer: Uint8Array; key: KeyObject } | undefined;
+
+/** The test CA, made on first use so that a missing openssl fails each test (with the package name) rather than skipping them. */
+function testCa(): { certDer: Uint8Array; key: KeyObject } {
+  if (cached === undefined) {
+    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/O=pki test/CN=pki Intermediate CA', '-days', '30'], root);
+    cached = { certDer: decodePem(readFileSync(join(root, 'ca.pem'), 'utf8'))[0]!.der, key: createPrivateKey(readFileSync(join(root, 'ca.key'))) };
+  }
+  return cached;
+}
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'pki-inspect-crl-'));
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/O=pki test/CN=pki Intermediate CA', '-days', '30'], root);
-  ca = { certDer: decodePem(readFileSync(join(root, 'ca.pem'), 'utf8'))[0]!.der, key: createPrivateKey(readFileSync(join(root, 'ca.key'))) };
 });
 
 afterAll(() => {
@@ -88,7 +95,7 @@ const sampleEntries: CrlEntry[] = [
   { serialHex: '05', revokedAt: new Date('2026-11-22T08:00:00Z') },
 ];
 const sampleCrl = (entries: CrlEntry[] = sampleEntries): Uint8Array =>
-  buildCrl({ issuerCertificateDer: ca.certDer, issuerPrivateKey: ca.key, entries, crlNumber: 7n, thisUpdate: t0, nextUpdate: new Date(t0.getTime() + 86_400_000) });
+  buildCrl({ issuerCertificateDer: testCa().certDer, issuerPrivateKey: testCa().key, entries, crlNumber: 7n, thisUpdate: t0, nextUpdate: new Date(t0.getTime() + 86_400_000) });
 
 describe('inspectCrl on an openssl-made CRL', () => {
   const der = readFileSync(join(FIXTURES, 'openssl-ca.crl'));
@@ -165,7 +172,7 @@ describe('inspectCrl refusals', () => {
     ['failNotASequence', () => Uint8Array.from([0x04, 0x00]), 'ERR_MALFORMED_DER'],
     ['failTruncated', () => sampleCrl().subarray(0, 100), 'ERR_MALFORMED_DER'],
     ['failEmpty', () => new Uint8Array(0), 'ERR_MALFORMED_DER'],
-    ['failCertificateNotCrl', () => ca.certDer, 'ERR_MALFORMED_DER'],
+    ['failCertificateNotCrl', () => testCa().certDer, 'ERR_MALFORMED_DER'],
   ];
   it.each(cases)('%s', (_name, make, code) => {
     expectPkiError(() => inspectCrl(make()), code);
@@ -175,7 +182,7 @@ describe('inspectCrl refusals', () => {
     const der = sampleCrl();
     const oidSha256 = Buffer.from('2a8648ce3d040302', 'hex');
     const bogus = patch(der, [...oidSha256], [...oidSha256.subarray(0, 7), 0x7f], Buffer.from(der).lastIndexOf(oidSha256));
-    expectPkiError(() => verifyCrlSignature(bogus, createPublicKey(ca.key)), 'ERR_UNKNOWN_OBJECT');
+    expectPkiError(() => verifyCrlSignature(bogus, createPublicKey(testCa().key)), 'ERR_UNKNOWN_OBJECT');
   });
 });
 
@@ -193,7 +200,7 @@ describe('inspectCrl under random corruption', () => {
 
   it('every bit flip or truncation yields a report or a PkiError, never another error', () => {
     const valid = sampleCrl();
-    const publicKey = createPublicKey(ca.key);
+    const publicKey = createPublicKey(testCa().key);
     const random = prng(0x5eed);
     const outcomes = { report: 0, pkiError: 0 };
     for (let round = 0; round < 3000; round++) {
@@ -217,5 +224,11 @@ describe('inspectCrl under random corruption', () => {
     }
     expect(outcomes.report).toBeGreaterThan(0);
     expect(outcomes.pkiError).toBeGreaterThan(0);
+  });
+});
+
+describe('openssl peer', () => {
+  it('is installed (Debian package `openssl`)', () => {
+    expect(openssl(['version'], tmpdir())).toMatch(/OpenSSL/);
   });
 });
