@@ -70,6 +70,18 @@ const hexTag = (tag: number): string => `0x${tag.toString(16).padStart(2, '0')}`
  * (default: the buffer), so a child can never claim bytes outside its parent.
  */
 export function readTlv(der: Uint8Array, offset: number, limit: number = der.length): DerElement {
+  const packed = readHeader(der, offset, limit);
+  const headerLength = packed % 8;
+  const end = (packed - headerLength) / 8;
+  return { tag: der[offset]!, headerLength, length: end - offset - headerLength, start: offset, end };
+}
+
+/**
+ * The checks behind `readTlv`, returning `end * 8 + headerLength` (headerLength ≤ 6, end < 2^33, so
+ * exact in a double) instead of an object: `checkDerStructure` visits every node of a 100,000-entry
+ * CRL, and an object per node is most of its cost.
+ */
+function readHeader(der: Uint8Array, offset: number, limit: number): number {
   if (offset >= limit) throw malformed(`expected an element at offset ${offset}, found the end of its container`);
   const tag = der[offset]!;
   // High-tag-number form (X.690 §8.1.2.4) appears nowhere in X.509; refusing it keeps tags one octet.
@@ -99,7 +111,7 @@ export function readTlv(der: Uint8Array, offset: number, limit: number = der.len
   if (end > limit) {
     throw malformed(`element at offset ${offset} claims ${length} content octets but its container ends at ${limit}`);
   }
-  return { tag, headerLength, length, start: offset, end };
+  return end * 8 + headerLength;
 }
 
 /** Reads the single element that must fill `der` exactly (no trailing bytes). */
@@ -153,13 +165,14 @@ export function checkDerStructure(der: Uint8Array, maxDepth: number = MAX_DER_DE
   for (;;) {
     while (ends.length > 0 && offset === ends[ends.length - 1]) ends.pop();
     if (ends.length === 0) return;
-    const el = readTlv(der, offset, ends[ends.length - 1]);
-    if ((el.tag & 0x20) !== 0) {
+    const packed = readHeader(der, offset, ends[ends.length - 1]!);
+    const headerLength = packed % 8;
+    if ((der[offset]! & 0x20) !== 0) {
       if (ends.length > maxDepth) throw malformed(`elements nest deeper than ${maxDepth} levels at offset ${offset}`);
-      ends.push(el.end);
-      offset = el.start + el.headerLength;
+      ends.push((packed - headerLength) / 8);
+      offset += headerLength;
     } else {
-      offset = el.end;
+      offset = (packed - headerLength) / 8;
     }
   }
 }
@@ -174,8 +187,13 @@ function integerContent(der: Uint8Array, el: DerElement, tag: number, what: stri
   return c;
 }
 
+const HEX_OCTETS = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
+/** Uppercase hex. A table loop: serials are short, and a Buffer per serial costs more than the digits. */
 function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
+  let hex = '';
+  for (let i = 0; i < bytes.length; i++) hex += HEX_OCTETS[bytes[i]!];
+  return hex;
 }
 
 /**
