@@ -3,7 +3,7 @@
  * never world-readable for an instant), fsync, then rename (replace) or link (no-clobber), then fsync of
  * the folder so the new name survives a power loss.
  */
-import { closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { PkiError } from '../core/errors.js';
@@ -16,6 +16,8 @@ export interface AtomicWriteOptions {
   readonly overwrite: boolean;
   /** Group id to give the file (`--group`); owner unchanged. */
   readonly gid?: number;
+  /** Owner to give the file (renewal keeps the old file's owner); changed only when it differs. */
+  readonly uid?: number;
 }
 
 /** Prefix of every temp file pki creates, so a later run can find and remove orphans. */
@@ -63,7 +65,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   try {
     fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
     fchmodSync(fd, options.mode);
-    if (options.gid !== undefined) fchownSync(fd, -1, options.gid);
+    if (options.uid !== undefined) {
+      const st = fstatSync(fd);
+      if (st.uid !== options.uid || (options.gid !== undefined && st.gid !== options.gid)) fchownSync(fd, options.uid, options.gid ?? -1);
+    } else if (options.gid !== undefined) fchownSync(fd, -1, options.gid);
     let offset = 0;
     while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
     crashPoint(`write:${basename(path)}`);

@@ -1,8 +1,10 @@
 /**
  * Service bundles on disk: `<out>/<service>/<variant>/certs/`. Reads what an existing bundle holds so
- * `generate` can tell up-to-date from different from partial, and writes a new one.
+ * `generate` can tell up-to-date from different from partial, and writes a new one as a versioned folder
+ * (store/versioned-folder.ts, docs/layout.md): every file is a link `name -> ..data/name`, and a whole
+ * bundle or one renewed pair changes in one rename.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BundleRequest, ExistingBundle } from '../core/bundle.js';
 import { certificatePublicKey, parseCertificate } from '../core/certificate-fields.js';
@@ -10,8 +12,9 @@ import { decodeSubjectAltName } from '../core/inspect/extensions.js';
 import { keySpecOf } from '../core/keys.js';
 import { parseSans } from '../core/names.js';
 import { decodePem } from '../core/pem.js';
-import { readText } from './ca-home.js';
+import { ensureFolder, readText } from './ca-home.js';
 import { TEMP_PREFIX } from './atomic-write.js';
+import { publishVersion, recoverVersionedFolder, type VersionFile } from './versioned-folder.js';
 
 /** The folder a bundle lives in; names were validated, and the result is checked to stay inside `out`. */
 export function bundleFolder(out: string, request: Pick<BundleRequest, 'service' | 'variant'>): string {
@@ -20,7 +23,8 @@ export function bundleFolder(out: string, request: Pick<BundleRequest, 'service'
 
 function listFiles(folder: string): string[] {
   try {
-    return readdirSync(folder).filter((n) => !n.startsWith(TEMP_PREFIX));
+    // `..data`, version folders and the lock are the layout's own names, not bundle files.
+    return readdirSync(folder).filter((n) => !n.startsWith(TEMP_PREFIX) && !n.startsWith('..'));
   } catch {
     return [];
   }
@@ -49,4 +53,18 @@ export function readExistingBundle(folder: string, request: BundleRequest, curre
     .map((n) => n.slice(0, -4))
     .sort();
   return { files, serviceSans, serviceKeySpec, clients, sameTrustAnchor };
+}
+
+/** Cleans up after a killed writer (orphan versions, temp links) so the bundle reads as it really is. */
+export function recoverBundle(folder: string): void {
+  if (existsSync(folder)) recoverVersionedFolder(folder);
+}
+
+/**
+ * Writes a whole bundle as one new version. Without `replace`, any existing name is an ERR_FILE_EXISTS
+ * refusal before anything is written; with it, the bundle switches to the new files in one rename.
+ */
+export function writeBundle(folder: string, files: readonly VersionFile[], replace: boolean, now?: Date): void {
+  ensureFolder(folder);
+  publishVersion(folder, files, { noClobber: !replace, keepOthers: false }, now);
 }

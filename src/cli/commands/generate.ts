@@ -5,18 +5,19 @@
  */
 import { join } from 'node:path';
 import { bundleFiles, buildBundleRequest, compareBundle, type BundleRequest } from '../../core/bundle.js';
-import { issueCertificate, type Issuer } from '../../core/certificate.js';
+import type { Issuer } from '../../core/certificate.js';
 import { PkiError } from '../../core/errors.js';
 import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeyPair } from '../../core/keys.js';
 import { groupSans, type San } from '../../core/names.js';
 import { encodePem, PemLabel } from '../../core/pem.js';
 import { PROFILES, type Profile } from '../../core/profiles.js';
-import { generateSerial } from '../../core/serial.js';
 import { resolveValidity, type Validity } from '../../core/validity.js';
-import { writeFileAtomic } from '../../store/atomic-write.js';
-import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
+import { CaHome, FileMode } from '../../store/ca-home.js';
 import { keySpecFromConfig, type PkiConfig } from '../../store/config.js';
-import { bundleFolder, readExistingBundle } from '../../store/service-bundle.js';
+import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '../../store/service-bundle.js';
+import { openInventory } from '../../store/inventory/index.js';
+import { certificateRecord } from '../../store/inventory/record.js';
+import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
@@ -48,19 +49,7 @@ export function issueLeaf(options: {
   keys: KeyPair;
   validity: Validity;
 }): { der: Buffer; serial: string } {
-  const serial = generateSerial();
-  const der = issueCertificate({
-    serial,
-    subject: { commonName: options.commonName },
-    sans: options.sans,
-    profile: options.profile,
-    publicKey: options.keys.publicKey,
-    ...options.validity,
-    issuer: options.issuer,
-    ...(options.config.crl?.distributionPoints.length ? { crlDistributionPoints: options.config.crl.distributionPoints } : {}),
-    ...(options.config.ocsp?.urls.length ? { ocspUrls: options.config.ocsp.urls } : {}),
-  });
-  return { der, serial };
+  return issueLeafCertificate({ ...options, subject: { commonName: options.commonName }, publicKey: options.keys.publicKey });
 }
 
 export async function runGenerate(service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -79,6 +68,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
   const folder = bundleFolder(options.out ?? home.servicesDir, request);
   const rootPem = home.readRootCertificatePem();
 
+  recoverBundle(folder); // a killed earlier run's leftovers must not count as bundle files
   const state = compareBundle(request, readExistingBundle(folder, request, rootPem));
   if (!options.force) {
     if (state.state === 'up-to-date') {
@@ -97,6 +87,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
     }
   }
 
+  const inventory = await openInventory(home); // refuses (before any write) when the database is missing
   const issuer = await home.loadIssuer(passphraseSource(options), now);
   // All keys of the bundle at once: generateKeyPair runs on the libuv pool, one RSA prime search per core.
   const [serviceKeys, ...clientKeys] = await Promise.all([request.keySpec, ...request.clients.map(() => request.keySpec)].map(generateKeyPair));
@@ -114,14 +105,26 @@ export async function runGenerate(service: string, variant: string, options: Gen
   // Sanity: the file list is exactly what bundleFiles describes, so compareBundle and writing agree.
   if (files.length !== bundleFiles(request).length) throw new Error('bundle file list mismatch');
 
-  ensureFolder(folder);
-  for (const f of files) {
-    writeFileAtomic(join(folder, f.name), f.content, {
-      mode: f.mode,
-      overwrite: options.force === true,
-      ...(gid !== undefined && f.mode === keyMode ? { gid } : {}),
-    });
-  }
+  // One version of the whole bundle, switched in one rename: --force never shows a new cert beside an old key.
+  writeBundle(
+    folder,
+    files.map((f) => ({ name: f.name, content: f.content, mode: f.mode, ...(gid !== undefined && f.role.endsWith('-key') ? { gid } : {}) })),
+    options.force === true,
+    now,
+  );
+  // One inventory transaction for the bundle, once its files are in place (pki db rebuild recovers a crash between).
+  inventory.recordIssued(
+    files
+      .filter((f) => f.serial !== undefined)
+      .map((f) =>
+        certificateRecord(f.content, {
+          profile: f.role === 'service-certificate' ? 'peer' : 'client',
+          certificatePath: join(folder, f.name),
+          keyPath: join(folder, f.name.replace(/\.crt$/, '.key')),
+        }),
+      ),
+  );
+  inventory.close();
 
   const sans = groupSans(request.sans);
   const result = {
