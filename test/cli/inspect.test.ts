@@ -1,0 +1,148 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectOneLineError, initCa, pki, tempDir } from '../helpers/cli.js';
+import { runPeer } from '../helpers/peers.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../../fixtures/x509');
+
+/** What openssl says about a certificate, in the shapes pki --json uses. */
+function opensslFacts(file: string, inform: 'PEM' | 'DER' = 'PEM') {
+  const out = runPeer('openssl', ['x509', '-inform', inform, '-in', file, '-noout', '-subject', '-issuer', '-serial', '-startdate', '-enddate', '-nameopt', 'RFC2253', '-ext', 'subjectAltName']);
+  expect(out.status, out.stderr).toBe(0);
+  const line = (k: string) => out.stdout.match(new RegExp(`^${k}=(.*)$`, 'm'))![1]!;
+  const sanLine = out.stdout.split('X509v3 Subject Alternative Name:')[1]?.trim() ?? '';
+  const sans = { dns: [] as string[], ip: [] as string[], email: [] as string[], uri: [] as string[] };
+  for (const part of sanLine.split(/,\s*/).filter(Boolean)) {
+    const [kind, ...rest] = part.split(':');
+    const value = rest.join(':');
+    if (kind === 'DNS') sans.dns.push(value);
+    else if (kind === 'IP Address') sans.ip.push(value);
+    else if (kind === 'email') sans.email.push(value);
+    else if (kind === 'URI') sans.uri.push(value);
+  }
+  return {
+    subject: line('subject'),
+    issuer: line('issuer'),
+    serial: line('serial').replace(/^0+/, ''),
+    notBefore: new Date(line('notBefore')).toISOString(),
+    notAfter: new Date(line('notAfter')).toISOString(),
+    sans,
+  };
+}
+
+/** openssl prints IPv6 in full (0:0:…:1); pki prints RFC 5952 text. Compare as bytes. */
+const expandIp = (ip: string) => (ip.includes(':') ? ip.split(':').length === 8 && !ip.includes('::') ? ip.split(':').map((g) => parseInt(g, 16)).join(':') : expandCompressed(ip) : ip);
+function expandCompressed(ip: string): string {
+  const [head, tail] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  return [...h, ...Array(8 - h.length - t.length).fill('0'), ...t].map((g) => parseInt(g, 16)).join(':');
+}
+
+function compare(file: string, inform: 'PEM' | 'DER' = 'PEM') {
+  const r = pki(['inspect', '--json', file]);
+  expect(r.code, r.stderr).toBe(0);
+  const parsed = JSON.parse(r.stdout);
+  const report = Array.isArray(parsed) ? parsed[0] : parsed;
+  const facts = opensslFacts(file, inform);
+  expect(report.type).toBe('certificate');
+  expect(report.subject).toBe(facts.subject);
+  expect(report.issuer).toBe(facts.issuer);
+  expect(report.serial).toBe(facts.serial);
+  expect(report.notBefore).toBe(facts.notBefore);
+  expect(report.notAfter).toBe(facts.notAfter);
+  expect(report.sans.dns).toEqual(facts.sans.dns);
+  expect(report.sans.email).toEqual(facts.sans.email);
+  expect(report.sans.uri).toEqual(facts.sans.uri);
+  expect(report.sans.ip.map(expandIp)).toEqual(facts.sans.ip.map(expandIp));
+  const fp = runPeer('openssl', ['x509', '-inform', inform, '-in', file, '-noout', '-fingerprint', '-sha256']).stdout.trim().split('=')[1]!.replace(/:/g, '');
+  expect(report.fingerprintSha256).toBe(fp);
+  return report;
+}
+
+describe('pki inspect agrees with openssl x509', () => {
+  it.each(['openssl-rsa.crt', 'openssl-ec384.crt'])('fixture %s', (name) => {
+    compare(join(FIXTURES, name));
+  });
+
+  it('reads DER as well as PEM', () => {
+    const report = compare(join(FIXTURES, 'openssl-rsa.der'), 'DER');
+    expect(report.key).toEqual({ type: 'RSA', size: 2048 });
+    expect(report.subject).toBe('CN=web.example.com,OU=Ops,O=Example\\, Inc.,C=DE');
+    expect(report.serial).toBe('A1B2C3D4E5F60718');
+  });
+
+  it('reports key, constraints and usages of our own certificates', () => {
+    const dir = initCa(['--kty', 'EC', '--crv', 'P-384']);
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--san', 'spiffe://example.org/redis', '--san', 'ops@example.org']).code).toBe(0);
+    const file = join(dir, 'services/redis/main/certs/redis.crt');
+    const r = pki(['inspect', '--json', file]);
+    const [leaf, intermediate] = JSON.parse(r.stdout);
+    expect(leaf).toMatchObject({
+      type: 'certificate',
+      subject: 'CN=redis',
+      issuer: 'CN=pki Intermediate CA',
+      key: { type: 'EC', curve: 'P-384' },
+      isCA: false,
+      pathLen: null,
+      keyUsage: ['digitalSignature'],
+      extKeyUsage: ['serverAuth', 'clientAuth'],
+      signatureAlgorithm: 'ecdsa-with-SHA384',
+      sans: { dns: ['redis', 'localhost'], ip: ['127.0.0.1', '::1'], email: ['ops@example.org'], uri: ['spiffe://example.org/redis'] },
+    });
+    expect(intermediate).toMatchObject({ isCA: true, pathLen: 0, keyUsage: ['keyCertSign', 'cRLSign'] });
+    expect(leaf.authorityKeyIdentifier).toBe(intermediate.subjectKeyIdentifier);
+    compare(file);
+    const human = pki(['inspect', file]);
+    expect(human.stdout).toMatch(/Subject\s+CN=redis/);
+    expect(human.stdout).toMatch(/days left/);
+    expect(human.stdout).toMatch(/SHA-256 fingerprint\s+[0-9A-F]{64}/);
+  });
+
+  it('describes a CSR and private keys without printing the secret', () => {
+    const csr = pki(['inspect', '--json', join(FIXTURES, 'openssl-ec384.csr')]);
+    expect(JSON.parse(csr.stdout)).toMatchObject({ type: 'csr', subject: 'CN=api.internal', sans: { dns: ['api.internal'], ip: ['10.0.0.5'] }, key: { type: 'EC', curve: 'P-384' }, signatureValid: true });
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
+    const keyFile = join(dir, 'services/redis/main/certs/redis.key');
+    const key = pki(['inspect', '--json', keyFile]);
+    const report = JSON.parse(key.stdout);
+    expect(report).toMatchObject({ type: 'privateKey', key: { type: 'EC', curve: 'P-256' }, encrypted: false });
+    const secret = readFileSync(keyFile, 'utf8').split('\n').slice(1, -2).join('');
+    expect(key.stdout).not.toContain(secret.slice(10, 40));
+    const spkiHash = runPeer('openssl', ['pkey', '-in', keyFile, '-pubout', '-outform', 'DER']);
+    expect(spkiHash.status).toBe(0);
+  });
+
+  it('describes an encrypted CA key by its encryption, without a passphrase', () => {
+    const dir = join(tempDir(), 'ca');
+    expect(pki(['init', '--dir', dir], { env: { PKI_PASSWORD: 'inspect me please' } }).code).toBe(0);
+    const r = pki(['inspect', '--json', join(dir, 'ca/intermediate_ca.key')]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'privateKey', encrypted: true, encryption: { scheme: 'PBES2', kdf: 'PBKDF2', iterations: 600000, cipher: 'aes-256-cbc' } });
+  });
+});
+
+describe('pki inspect refuses malformed input with one line and exit 1', () => {
+  const good = readFileSync(join(FIXTURES, 'openssl-rsa.crt'), 'utf8');
+  const der = readFileSync(join(FIXTURES, 'openssl-rsa.der'));
+  it.each([
+    ['an empty file', '', /empty/],
+    ['garbage text', 'hello world, not a certificate\n', /no PEM block|not PEM and not DER/],
+    ['truncated PEM', good.slice(0, good.length / 2), /no matching END|truncated/],
+    ['bad base64', good.replace(/^MII/m, 'M*I'), /not base64/],
+    ['a binary that is not DER', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3, 4]), /not PEM and not DER/],
+    ['truncated DER', der.subarray(0, der.length - 10), /not a certificate|DER/],
+    ['a DER length past the end', Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01]), /not a certificate|DER/],
+  ])('%s', (_name, content, message) => {
+    const file = join(tempDir(), 'input');
+    writeFileSync(file, content);
+    const r = pki(['inspect', file]);
+    expect(expectOneLineError(r)).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a missing file', () => {
+    expect(expectOneLineError(pki(['inspect', '/nonexistent/file.crt']))).toMatch(/cannot read \/nonexistent\/file\.crt: no such file/);
+  });
+});
