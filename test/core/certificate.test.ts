@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { computeKeyIdentifier, issueCertificate } from '../../src/core/certificate.js';
+import { parseCertificate } from '../../src/core/certificate-fields.js';
+import type { PkiError } from '../../src/core/errors.js';
+import { inspectCertificate } from '../../src/core/inspect/certificate.js';
+import { generateKeyPair, resolveKeySpec } from '../../src/core/keys.js';
+import { encodeSubjectName, parseSans } from '../../src/core/names.js';
+import { encodePem } from '../../src/core/pem.js';
+import { PROFILES } from '../../src/core/profiles.js';
+import { tempDir } from '../helpers/cli.js';
+import { runPeer } from '../helpers/peers.js';
+
+const code = async (fn: () => unknown) => {
+  try {
+    await fn();
+  } catch (e) {
+    return (e as PkiError).code;
+  }
+  return 'no error';
+};
+
+describe('issueCertificate', () => {
+  it('writes UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280 §4.1.2.5), which openssl reads', async () => {
+    const keys = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
+    const der = issueCertificate({
+      serial: '4000000000000000000000000000000A',
+      subject: { commonName: 'future' },
+      sans: [],
+      profile: PROFILES.root,
+      publicKey: keys.publicKey,
+      notBefore: new Date('2049-12-31T23:59:59.999Z'),
+      notAfter: new Date('2051-01-01T00:00:00Z'),
+      issuer: 'self',
+      selfSigningKey: keys.privateKey,
+    });
+    const fields = parseCertificate(der);
+    expect(fields.notBefore.toISOString()).toBe('2049-12-31T23:59:59.000Z');
+    expect(fields.notAfter.toISOString()).toBe('2051-01-01T00:00:00.000Z');
+    const file = join(tempDir(), 'c.pem');
+    writeFileSync(file, encodePem('CERTIFICATE', der));
+    const asn1 = runPeer('openssl', ['asn1parse', '-in', file]).stdout;
+    expect(asn1).toMatch(/UTCTIME\s+:491231235959Z/);
+    expect(asn1).toMatch(/GENERALIZEDTIME\s+:20510101000000Z/);
+    expect(runPeer('openssl', ['x509', '-in', file, '-noout', '-enddate']).stdout).toMatch(/Jan  1 00:00:00 2051 GMT/);
+  });
+
+  it('refuses a leaf that would outlive its issuer, and a window that is empty', async () => {
+    const ca = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
+    const leaf = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
+    const issuer = { subjectDer: encodeSubjectName({ commonName: 'CA' }), keyIdentifier: computeKeyIdentifier(ca.publicKey), privateKey: ca.privateKey, notAfter: new Date('2030-01-01T00:00:00Z') };
+    const base = { serial: '41', subject: { commonName: 'x' }, sans: parseSans(['x']), profile: PROFILES.server, publicKey: leaf.publicKey, issuer };
+    expect(await code(() => issueCertificate({ ...base, notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2030-01-02T00:00:00Z') }))).toBe('ERR_VALIDITY');
+    expect(await code(() => issueCertificate({ ...base, notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2029-01-01T00:00:00Z') }))).toBe('ERR_VALIDITY');
+  });
+
+  it('keyEncipherment only for RSA leaves; the issuer decides every extension', async () => {
+    for (const [spec, usages] of [
+      [{ kty: 'RSA', size: 2048 }, ['digitalSignature', 'keyEncipherment']],
+      [{ kty: 'EC', crv: 'P-256' }, ['digitalSignature']],
+      [{ kty: 'OKP', crv: 'Ed25519' }, ['digitalSignature']],
+    ] as const) {
+      const keys = await generateKeyPair(resolveKeySpec(spec));
+      const der = issueCertificate({ serial: '42', subject: { commonName: 'leaf' }, sans: parseSans(['leaf']), profile: PROFILES.server, publicKey: keys.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000), issuer: 'self', selfSigningKey: keys.privateKey });
+      const report = inspectCertificate(der);
+      expect(report.keyUsage).toEqual(usages);
+      expect(report.extKeyUsage).toEqual(['serverAuth']);
+    }
+  });
+
+  it('refuses RSA keys under 2048 bits and unsupported key types', async () => {
+    expect(await code(() => resolveKeySpec({ kty: 'RSA', size: 1024 }))).toBe('ERR_WEAK_KEY');
+    expect(await code(() => resolveKeySpec({ kty: 'EC', crv: 'secp256k1' }))).toBe('ERR_UNSUPPORTED_KEY');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    expect(await code(() => issueCertificate({ serial: '43', subject: { commonName: 'weak' }, sans: [], profile: PROFILES.server, publicKey: weak.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 1000_000), issuer: 'self', selfSigningKey: weak.privateKey }))).toBe('ERR_WEAK_KEY');
+  });
+});
