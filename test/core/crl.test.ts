@@ -225,7 +225,7 @@ describe('buildCrl round trip', () => {
     const report = inspectCrl(buildCrl(input));
     expect(report).toEqual({
       type: 'crl',
-      issuer: 'O=pki test, CN=pki Intermediate CA',
+      issuer: 'CN=pki Intermediate CA,O=pki test',
       thisUpdate: input.thisUpdate.toISOString(),
       nextUpdate: input.nextUpdate.toISOString(),
       crlNumber: (2n ** 150n + 7n).toString(),

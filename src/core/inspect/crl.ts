@@ -5,7 +5,7 @@
  * 10,000 ASN.1 nodes, i.e. any CRL past about 2,000 entries. One linear pass; a 100,000-entry CRL takes
  * well under a second.
  */
-import { verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   DerTag,
   checkDerStructure,
@@ -28,6 +28,8 @@ import {
 } from '../der-reader.js';
 import { PkiError } from '../errors.js';
 import { revocationReasonByCode, type RevocationReason } from '../revocation-reason.js';
+import { signatureAlgorithmName, verifySignature } from '../signature.js';
+import { formatDistinguishedName } from './name.js';
 
 export interface CrlRevokedEntry {
   /** Uppercase hex without colons or sign octet, e.g. `4F1A09`. */
@@ -41,8 +43,7 @@ export interface CrlRevokedEntry {
 export interface CrlReport {
   readonly type: 'crl';
   /**
-   * Issuer DN as `CN=x, O=y`: RFC 4514 attribute names and escaping, but RDNs in the order the
-   * certificate encodes them (like openssl's default display), not RFC 4514's reversed order.
+   * Issuer DN in RFC 4514 form (`CN=x,O=y`), as certificate reports show subjects and issuers.
    */
   readonly issuer: string;
   readonly thisUpdate: string;
@@ -52,43 +53,11 @@ export interface CrlReport {
   readonly crlNumber: string | null;
   /** Uppercase hex; null when absent. */
   readonly authorityKeyIdentifier: string | null;
-  /** openssl's name for the algorithm (`ecdsa-with-SHA256`, `ED25519`…), or the dotted OID. */
+  /** The algorithm's name (`ecdsa-with-SHA256`, `Ed25519`…), or the dotted OID. */
   readonly signatureAlgorithm: string;
   readonly revoked: CrlRevokedEntry[];
   readonly revokedCount: number;
 }
-
-/** Signature algorithms: openssl's display name, the digest for crypto.verify, and the key type that must match. */
-const SIGNATURE_ALGORITHMS: Readonly<Record<string, { name: string; digest: string | null; keyType: string }>> = {
-  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256', keyType: 'ec' },
-  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384', keyType: 'ec' },
-  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512', keyType: 'ec' },
-  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', digest: 'sha1', keyType: 'rsa' },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256', keyType: 'rsa' },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384', keyType: 'rsa' },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512', keyType: 'rsa' },
-  '1.3.101.112': { name: 'ED25519', digest: null, keyType: 'ed25519' },
-  '1.3.101.113': { name: 'ED448', digest: null, keyType: 'ed448' },
-};
-
-/** RFC 4514 §3 short names, plus the ones openssl prints for attributes common in CA names. */
-const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'street',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'title',
-  '2.5.4.42': 'GN',
-  '2.5.4.97': 'organizationIdentifier',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
 
 const OID_AKI = '2.5.29.35';
 const OID_CRL_NUMBER = '2.5.29.20';
@@ -99,55 +68,6 @@ function malformedCrl(message: string): PkiError {
 
 const toHex = (bytes: Uint8Array): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex').toUpperCase();
-
-/** Decodes a DirectoryString-ish value; non-string types are shown as `#hex` of their DER (RFC 4514 §2.4). */
-function decodeAttributeValue(der: Uint8Array, el: DerElement): string | undefined {
-  const c = Buffer.from(contentOf(der, el));
-  switch (el.tag) {
-    case DerTag.utf8String:
-      return c.toString('utf8');
-    case DerTag.printableString:
-    case DerTag.ia5String:
-    case DerTag.teletexString: // T.61 in theory; latin1 in every CA seen in practice
-      return c.toString('latin1');
-    case DerTag.bmpString:
-      if (c.length % 2) return undefined;
-      return c.swap16().toString('utf16le');
-    case DerTag.universalString: {
-      if (c.length % 4) return undefined;
-      let text = '';
-      for (let i = 0; i < c.length; i += 4) text += String.fromCodePoint(c.readUInt32BE(i));
-      return text;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** RFC 4514 §2.4 escaping. */
-function escapeAttributeValue(value: string): string {
-  let escaped = value.replace(/[,+"\\<>;]/g, (ch) => `\\${ch}`);
-  if (escaped.startsWith('#') || escaped.startsWith(' ')) escaped = `\\${escaped}`;
-  if (escaped.endsWith(' ') && escaped.length > 1) escaped = `${escaped.slice(0, -1)}\\ `;
-  return escaped;
-}
-
-/** Formats a Name as `CN=x, O=y` in encoded order; multi-valued RDNs are joined with `+`. */
-function formatName(der: Uint8Array, name: DerElement): string {
-  const rdns: string[] = [];
-  for (const rdn of childrenOf(der, expectTag(name, DerTag.sequence, 'Name'))) {
-    const parts: string[] = [];
-    for (const atv of childrenOf(der, expectTag(rdn, DerTag.set, 'RelativeDistinguishedName'))) {
-      const [type, value] = childrenOf(der, expectTag(atv, DerTag.sequence, 'AttributeTypeAndValue'));
-      if (type === undefined || value === undefined) throw malformedCrl('issuer name attribute has no value');
-      const oid = readOid(der, type);
-      const text = decodeAttributeValue(der, value);
-      parts.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${text === undefined ? `#${toHex(encodingOf(der, value))}` : escapeAttributeValue(text)}`);
-    }
-    rdns.push(parts.join('+'));
-  }
-  return rdns.join(', ');
-}
 
 /** Extension list → map from OID to extnValue contents. Refuses duplicates (RFC 5280 §4.2). */
 function readExtensions(der: Uint8Array, list: DerElement): Map<string, { critical: boolean; value: Uint8Array }> {
@@ -294,12 +214,12 @@ export function inspectCrl(der: Uint8Array): CrlReport {
   const algorithmOid = readAlgorithmOid(der, algorithm);
   return {
     type: 'crl',
-    issuer: formatName(der, issuer),
+    issuer: formatDistinguishedName(encodingOf(der, expectTag(issuer, DerTag.sequence, 'issuer'))),
     thisUpdate: readTime(der, thisUpdate).toISOString(),
     nextUpdate,
     crlNumber,
     authorityKeyIdentifier,
-    signatureAlgorithm: SIGNATURE_ALGORITHMS[algorithmOid]?.name ?? algorithmOid,
+    signatureAlgorithm: signatureAlgorithmName(algorithmOid),
     revoked,
     revokedCount: revoked.length,
   };
@@ -312,18 +232,7 @@ export function inspectCrl(der: Uint8Array): CrlReport {
  */
 export function verifyCrlSignature(crlDer: Uint8Array, issuerPublicKey: KeyObject): boolean {
   const { tbs, algorithm, signature } = splitCertificateList(crlDer);
-  const algorithmOid = readAlgorithmOid(crlDer, algorithm);
-  const known = SIGNATURE_ALGORITHMS[algorithmOid];
-  if (known === undefined) {
-    throw new PkiError('ERR_UNKNOWN_OBJECT', `CRL signature algorithm ${algorithmOid} is not supported`);
-  }
-  if (issuerPublicKey.asymmetricKeyType !== known.keyType) return false;
   const { unusedBits, bytes } = readBitString(crlDer, signature);
   if (unusedBits !== 0) return false;
-  try {
-    return verify(known.digest, encodingOf(crlDer, tbs), issuerPublicKey, bytes);
-  } catch {
-    // OpenSSL raises (rather than returning false) for some garbled signatures, e.g. bad ECDSA DER.
-    return false;
-  }
+  return verifySignature(readAlgorithmOid(crlDer, algorithm), encodingOf(crlDer, tbs), bytes, issuerPublicKey);
 }

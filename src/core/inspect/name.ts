@@ -6,6 +6,7 @@ import { childrenOf, contentOf, DerTag, expectTag, readOid, readRootTlv } from '
 
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
   '2.5.4.5': 'serialNumber',
   '2.5.4.6': 'C',
   '2.5.4.7': 'L',
@@ -13,6 +14,9 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.9': 'STREET',
   '2.5.4.10': 'O',
   '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '2.5.4.97': 'organizationIdentifier',
   '0.9.2342.19200300.100.1.1': 'UID',
   '0.9.2342.19200300.100.1.25': 'DC',
   '1.2.840.113549.1.9.1': 'emailAddress',
