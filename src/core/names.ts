@@ -200,6 +200,12 @@ export function encodeGeneralName(san: San): Buffer {
 export interface SubjectName {
   readonly commonName?: string;
   readonly organization?: string;
+  /**
+   * An already-encoded Name used byte for byte instead of the attributes above (renewal keeps the old
+   * certificate's subject exactly, whatever attributes and string types it has). commonName/organization
+   * then only describe it, for the empty-subject checks.
+   */
+  readonly encoded?: Uint8Array;
 }
 
 const OID_CN = '2.5.4.3';
@@ -207,6 +213,7 @@ const OID_O = '2.5.4.10';
 
 /** Name DER (RFC 5280 §4.1.2.4): one attribute per RDN, UTF8String values as RFC 5280 requires for new certs. */
 export function encodeSubjectName(name: SubjectName): Buffer {
+  if (name.encoded) return Buffer.from(name.encoded);
   const rdns: Buffer[] = [];
   const attr = (type: string, value: string) => set(sequence(oid(type), tlv(0x0c, Buffer.from(value, 'utf8'))));
   if (name.organization) rdns.push(attr(OID_O, name.organization));
