@@ -97,6 +97,66 @@ export function buildProgram(): Command {
       await runInspect(file, globals(cmd));
     });
 
+  const ssh = program.command('ssh').description('OpenSSH certificates: user and host CAs, signing, KRL revocation');
+  addPasswordOptions(
+    ssh
+      .command('init')
+      .description('create the SSH user CA and host CA under <dir>/ssh/ (Ed25519 unless --kty says otherwise)')
+      .option('--kty <type>', 'key type: OKP (Ed25519, default), EC or RSA')
+      .option('--crv <curve>', 'curve: Ed25519 (OKP) or P-256, P-384, P-521 (EC)')
+      .option('--size <bits>', 'RSA key size, at least 3072')
+      .option('--no-password', 'store the SSH CA keys unencrypted (needs --insecure)')
+      .option('--insecure', 'allow --no-password (throw-away CAs, CI)')
+      .option('--force', 'replace existing SSH CAs (certificates issued so far stop being trusted)'),
+  ).action(async (opts, cmd: Command) => {
+    const { runSshInit } = await import('./commands/ssh-init.js');
+    await runSshInit(opts, globals(cmd));
+  });
+
+  addPasswordOptions(
+    ssh
+      .command('sign')
+      .description('issue an OpenSSH certificate for a public key, written as <key>-cert.pub next to it')
+      .argument('<public-key-file>', 'the OpenSSH public key (.pub) to certify')
+      .option('--user', 'a user certificate (sshd checks it against TrustedUserCAKeys)')
+      .option('--host', 'a host certificate (clients check it against @cert-authority)')
+      .option('--principal <name>', 'account (user) or host name (host) the certificate is valid for (repeatable)', collect, [])
+      .option('--any-principal', 'issue without principals: valid for every account or host name the CA is trusted for')
+      .option('--key-id <id>', 'key id shown in sshd logs (default <principal>@<time>)')
+      .option('--not-after <time>', 'end of validity: duration or RFC 3339 time (user 16h, host 7d)')
+      .option('--not-before <time>', 'start of validity (default 5 minutes ago, for clock skew)')
+      .option('--no-pty', 'user certificates: do not permit a terminal')
+      .option('--no-port-forwarding', 'user certificates: do not permit port forwarding')
+      .option('--no-agent-forwarding', 'user certificates: do not permit agent forwarding')
+      .option('--no-x11-forwarding', 'user certificates: do not permit X11 forwarding')
+      .option('--no-user-rc', 'user certificates: do not run ~/.ssh/rc')
+      .option('--force-command <command>', 'user certificates: the only command the certificate may run')
+      .option('--source-address <cidrs>', 'user certificates: CIDR list the certificate is accepted from (repeatable)', collect, [])
+      .option('--out <file>', 'where to write the certificate (default <key>-cert.pub)')
+      .option('--force', 'replace an existing certificate file'),
+  ).action(async (file: string, opts, cmd: Command) => {
+    const { runSshSign } = await import('./commands/ssh-sign.js');
+    await runSshSign(file, opts, globals(cmd));
+  });
+
+  ssh
+    .command('revoke')
+    .description('revoke SSH certificates and rewrite the KRL (<dir>/ssh/revoked_keys)')
+    .argument('<target>', 'a -cert.pub file, a serial (as ssh-keygen -L prints it) or a key id')
+    .option('--reason <reason>', 'revocation reason recorded in the inventory (RFC 5280 names, e.g. keyCompromise)')
+    .action(async (target: string, opts, cmd: Command) => {
+      const { runSshRevoke } = await import('./commands/ssh-revoke.js');
+      await runSshRevoke(target, opts, globals(cmd));
+    });
+
+  ssh
+    .command('krl')
+    .description('rewrite <dir>/ssh/revoked_keys, the KRL for sshd RevokedKeys, from the inventory')
+    .action(async (_opts, cmd: Command) => {
+      const { runSshKrl } = await import('./commands/ssh-krl.js');
+      await runSshKrl(globals(cmd));
+    });
+
   return program;
 }
 

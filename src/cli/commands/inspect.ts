@@ -77,7 +77,40 @@ export function renderReport(r: InspectReport, now: Date): string {
         ...(r.type === 'privateKey' ? [row('Encrypted', r.encryption ? `yes (${r.encryption.scheme}, ${r.encryption.kdf}${r.encryption.iterations ? ` ${r.encryption.iterations} iterations` : ''}, ${r.encryption.cipher})` : c.yellow('no'))] : []),
         row('Public key SHA-256', r.publicKeyFingerprintSha256 ?? '—'),
       ].join('\n');
+    case 'sshPublicKey':
+      return [
+        c.cyan('OpenSSH public key'),
+        row('Type', `${r.keyType} (${r.bits} bits)`),
+        row('Fingerprint', r.fingerprint),
+        ...(r.comment ? [row('Comment', r.comment)] : []),
+      ].join('\n');
+    case 'sshCertificate':
+      return [
+        c.cyan(`OpenSSH ${r.certType} certificate`),
+        row('Type', r.certificateType),
+        row('Key id', r.keyId),
+        row('Serial', r.serial),
+        row('Principals', r.principals.length ? r.principals.join(', ') : c.yellow('(any)')),
+        row('Valid after', r.validAfter.replace('T', ' ').replace('.000Z', ' UTC')),
+        row('Valid before', r.validBefore === 'forever' ? 'forever' : `${r.validBefore.replace('T', ' ').replace('.000Z', ' UTC')} ${formatSshRemaining(r.validBefore, now)}`),
+        row('Critical options', Object.keys(r.criticalOptions).length ? Object.entries(r.criticalOptions).map(([k, v]) => `${k} ${v}`).join('; ') : '—'),
+        row('Extensions', list(r.extensions)),
+        row('Public key', `${r.publicKey.keyType} ${r.publicKey.fingerprint}`),
+        row('Signing CA', `${r.signingCa.keyType} ${r.signingCa.fingerprint}`),
+        row('Signature', `${r.signatureAlgorithm}, ${r.signatureValid ? 'valid' : c.red('INVALID')}`),
+      ].join('\n');
   }
+}
+
+/** SSH certificates live hours, not years: `(15h 59m left)`, red once expired. */
+function formatSshRemaining(validBefore: string, now: Date): string {
+  const ms = Date.parse(validBefore) - now.getTime();
+  const minutes = Math.floor(Math.abs(ms) / 60_000);
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  const span = d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m`;
+  return ms <= 0 ? colors().red(`(expired ${span} ago)`) : `(${span} left)`;
 }
 
 export async function runInspect(file: string, globals: GlobalOptions, now = new Date()): Promise<void> {

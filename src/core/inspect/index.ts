@@ -8,8 +8,9 @@ import { inspectCertificate, type CertificateReport } from './certificate.js';
 import { inspectCrl, type CrlReport } from './crl.js';
 import { inspectCsr, type CsrReport } from './csr.js';
 import { inspectKey, type KeyReport } from './key.js';
+import { inspectSshText, looksLikeSshText, type SshCertificateReport, type SshPublicKeyReport } from './ssh.js';
 
-export type InspectReport = CertificateReport | CsrReport | CrlReport | KeyReport;
+export type InspectReport = CertificateReport | CsrReport | CrlReport | KeyReport | SshPublicKeyReport | SshCertificateReport;
 
 function inspectPemBlock(label: string, der: Uint8Array): InspectReport {
   switch (label) {
@@ -75,6 +76,9 @@ function inspectDer(der: Uint8Array): InspectReport {
 /** Every object in the file, in order. Throws a PkiError for empty, malformed or unsupported input. */
 export function inspectBytes(data: Uint8Array): InspectReport[] {
   if (data.length === 0) throw new PkiError('ERR_EMPTY_INPUT', 'the file is empty', { hint: 'check that you passed the right file' });
+  // OpenSSH lines (`ssh-ed25519 AAAA…`, `…-cert-v01@openssh.com AAAA…`) are text and carry their type up front.
+  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 4096)).toString('latin1');
+  if (looksLikeSshText(head)) return inspectSshText(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
   if (looksLikePem(data)) {
     const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
     return decodePem(text).map((b) => inspectPemBlock(b.label, b.der));
@@ -82,4 +86,4 @@ export function inspectBytes(data: Uint8Array): InspectReport[] {
   return [inspectDer(data)];
 }
 
-export type { CertificateReport, CsrReport, CrlReport, KeyReport };
+export type { CertificateReport, CsrReport, CrlReport, KeyReport, SshCertificateReport, SshPublicKeyReport };
