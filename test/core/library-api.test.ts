@@ -1,0 +1,37 @@
+/** A library user issues and verifies a certificate through the package's public entry point, no CLI. */
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/cli.js';
+import { runPeer } from '../helpers/peers.js';
+
+describe('the package entry point', () => {
+  it('exports what a program needs to issue a certificate that openssl accepts', () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const work = tempDir();
+    // Inside the package folder, `import … from 'pki'` resolves through package.json "exports" (self-reference),
+    // exactly as it would from a project that depends on pki.
+    const script = join(root, `.library-api-test-${process.pid}.mjs`);
+    writeFileSync(
+      script,
+      `import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem, inspectCertificate } from 'pki';
+const keys = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
+const der = issueCertificate({ serial: generateSerial(), subject: { commonName: 'library' }, sans: parseSans(['localhost']),
+  profile: PROFILES.root, publicKey: keys.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 864e5),
+  issuer: 'self', selfSigningKey: keys.privateKey });
+process.stdout.write(JSON.stringify({ pem: encodePem('CERTIFICATE', der), report: inspectCertificate(der) }));
+`,
+    );
+    let out;
+    try {
+      out = JSON.parse(execFileSync(process.execPath, [script], { cwd: root, encoding: 'utf8' }));
+    } finally {
+      rmSync(script, { force: true });
+    }
+    expect(out.report.subject).toBe('CN=library');
+    const pem = join(work, 'c.pem');
+    writeFileSync(pem, out.pem);
+    expect(runPeer('openssl', ['verify', '-CAfile', pem, pem]).stdout).toMatch(/: OK/);
+  });
+});
