@@ -157,6 +157,89 @@ export function buildProgram(): Command {
       await runSshKrl(globals(cmd));
     });
 
+  addPasswordOptions(
+    program
+      .command('renew')
+      .description('re-issue certificates that are due: same subject, SANs and profile, new serial and validity, in place')
+      .argument('[cert-file]', 'certificate to renew (a bundle file such as certs/redis.crt, or a file from pki sign --out)')
+      .argument('[key-file]', 'its private key (default: the .key beside a bundle certificate)')
+      .option('--all', 'renew every due certificate in the inventory, at the paths it records (for cron)')
+      .option('--rekey', 'make a new key of the same type (bundle layout only: cert and key switch together)')
+      .option('--force', 'renew even when not due')
+      .option('--threshold <fraction>', 'due once this fraction of the lifetime has passed (default: two thirds)')
+      .option('--expires-in <duration>', 'due when the certificate expires within this duration, e.g. 30d')
+      .option('--not-after <time>', 'new lifetime: duration (90d) or RFC 3339 time (default: as long as the old one)')
+      .option('--exec <command>', 'run this command through sh -c once after at least one renewal, e.g. "systemctl reload redis"'),
+  ).action(async (certFile: string | undefined, keyFile: string | undefined, opts, cmd: Command) => {
+    const { runRenew } = await import('./commands/renew.js');
+    await runRenew(certFile, keyFile, opts, globals(cmd));
+  });
+
+  addPasswordOptions(
+    program
+      .command('sign')
+      .description('sign certification requests (PEM or DER) with the intermediate CA; one request prints the chain to stdout')
+      .argument('<csr-file...>', 'request files made by openssl req, certtool or pki')
+      .option('--profile <profile>', 'server, client or peer (EKU serverAuth, clientAuth or both)', 'server')
+      .option('--not-after <time>', 'lifetime: duration (90d) or RFC 3339 time (default pki.json validity.leaf)')
+      .option('--not-before <time>', 'start of validity (default: now minus 1 minute)')
+      .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
+      .option('--out <file>', 'write leaf + intermediate chain to FILE (one request)')
+      .option('--out-dir <dir>', 'write <name>.crt per request into DIR (several requests)')
+      .option('--force', 'replace existing output files'),
+  ).action(async (files: string[], opts, cmd: Command) => {
+    const { runSign } = await import('./commands/sign.js');
+    await runSign(files, opts, globals(cmd));
+  });
+
+  addPasswordOptions(
+    program
+      .command('revoke')
+      .description('revoke a certificate by serial or file, and re-publish the CRL at once')
+      .argument('<serial-or-file>', 'serial as pki list / openssl x509 -serial print it (colons, 0x, any case), or the certificate file')
+      .option('--reason <reason>', 'RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn', 'unspecified'),
+  ).action(async (target: string, opts, cmd: Command) => {
+    const { runRevoke } = await import('./commands/revoke.js');
+    await runRevoke(target, opts, globals(cmd));
+  });
+
+  addPasswordOptions(
+    program
+      .command('crl')
+      .description('publish <dir>/crl/intermediate_ca.crl from the inventory, with the next CRL Number')
+      .option('--next-update <duration>', 'CRL lifetime (default pki.json crl.nextUpdate, else 7d)')
+      .option('--der', 'also write intermediate_ca.crl.der'),
+  ).action(async (opts, cmd: Command) => {
+    const { runCrl } = await import('./commands/crl.js');
+    await runCrl(opts, globals(cmd));
+  });
+
+  program
+    .command('list')
+    .description('the inventory: valid certificates by default, expired and soon-expiring ones highlighted')
+    .option('--expiring <duration>', 'only certificates expiring within DURATION (e.g. 30d)')
+    .option('--revoked', 'only revoked certificates')
+    .option('--all', 'every certificate: valid, expired, revoked and superseded')
+    .action(async (opts, cmd: Command) => {
+      const { runList } = await import('./commands/list.js');
+      await runList(opts, globals(cmd));
+    });
+
+  const db = program.command('db').description('the inventory database: rebuild it from disk, export it for OpenSSL tools');
+  db.command('rebuild')
+    .description('recreate missing inventory records from the certificates on disk and the current CRL')
+    .action(async (_opts, cmd: Command) => {
+      const { runDbRebuild } = await import('./commands/db.js');
+      await runDbRebuild(globals(cmd));
+    });
+  db.command('export-index')
+    .description('write an OpenSSL-compatible index.txt (for openssl ca / openssl ocsp -index)')
+    .option('--out <file>', 'write to FILE (plus FILE.attr) instead of standard output')
+    .action(async (opts, cmd: Command) => {
+      const { runDbExportIndex } = await import('./commands/db.js');
+      await runDbExportIndex(opts, globals(cmd));
+    });
+
   return program;
 }
 

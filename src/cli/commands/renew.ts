@@ -1,0 +1,328 @@
+/**
+ * `pki renew <cert-file> [<key-file>]` and `pki renew --all`: re-issue leaf certificates that are due, in
+ * place, with the same subject, SANs and profile. Made for cron: quiet when nothing is due, no prompt when
+ * a passphrase source exists, one failing certificate does not stop the others, and `--exec` reloads the
+ * service once after the batch.
+ *
+ * Bundles from `pki generate` are versioned folders (docs/layout.md), so the certificate — and with
+ * --rekey the key beside it — switch in one rename. Any other certificate file is replaced by one atomic
+ * rename; --rekey is refused there, since two renames are not atomic together.
+ */
+import { spawnSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
+import { isPkiError, PkiError } from '../../core/errors.js';
+import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../../core/keys.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
+import { isLeafProfileName, PROFILES } from '../../core/profiles.js';
+import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, validateThreshold, type RenewalPolicy } from '../../core/renewal.js';
+import { normalizeSerial } from '../../core/serial.js';
+import { parseDuration, parseTimeSpec } from '../../core/validity.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { CaHome, fileExists, readBytes } from '../../store/ca-home.js';
+import type { PkiConfig } from '../../store/config.js';
+import { openInventory, type CertificateRecord, type Inventory } from '../../store/inventory/index.js';
+import { certificateRecord } from '../../store/inventory/record.js';
+import { fileOwnership, liveFilePath, publishVersion, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/versioned-folder.js';
+import { ExitError, formatErrorLine } from '../errors.js';
+import { issueLeafCertificate } from '../issue-leaf.js';
+import { emit, type GlobalOptions } from '../output.js';
+import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+
+export interface RenewOptions extends PassphraseOptions {
+  readonly all?: boolean;
+  readonly rekey?: boolean;
+  readonly force?: boolean;
+  readonly threshold?: string;
+  readonly expiresIn?: string;
+  readonly notAfter?: string;
+  readonly exec?: string;
+}
+
+export type RenewOutcome =
+  | {
+      readonly path: string;
+      readonly status: 'renewed';
+      readonly serial: string;
+      readonly newSerial: string;
+      readonly notAfter: string;
+      readonly rekeyed: boolean;
+      readonly keyPath: string | null;
+    }
+  | { readonly path: string; readonly status: 'skipped'; readonly serial: string | null; readonly reason: string; readonly dueAt: string | null }
+  | { readonly path: string; readonly status: 'failed'; readonly serial: string | null; readonly error: { readonly code: string; readonly message: string; readonly hint: string | null } };
+
+export interface RenewReport {
+  readonly renewed: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly certificates: readonly RenewOutcome[];
+  readonly exec: { readonly command: string; readonly exitCode: number | null; readonly signal: string | null; readonly ok: boolean } | null;
+}
+
+type Issuer = Awaited<ReturnType<CaHome['loadIssuer']>>;
+
+interface RenewContext {
+  readonly now: Date;
+  readonly config: PkiConfig;
+  readonly inventory: Inventory;
+  readonly policy: RenewalPolicy;
+  readonly force: boolean;
+  readonly rekey: boolean;
+  readonly notAfter: Date | undefined;
+  /** Loads the intermediate once, and only when something is due (a no-op run never asks for a passphrase). */
+  readonly issuer: () => Promise<Issuer>;
+}
+
+/** Flag combinations and values, checked before anything is read. */
+function renewalPolicy(options: RenewOptions): RenewalPolicy {
+  if (options.threshold !== undefined && options.expiresIn !== undefined) {
+    throw new PkiError('ERR_USAGE', '--threshold and --expires-in both say when a certificate is due; give one');
+  }
+  if (options.expiresIn !== undefined) return { expiresWithinMs: parseDuration(options.expiresIn) };
+  if (options.threshold !== undefined) {
+    if (!/^\d*\.?\d+$/.test(options.threshold.trim())) {
+      throw new PkiError('ERR_INVALID_OPTION', `--threshold "${options.threshold}" is not a number`, { hint: 'use a fraction such as 0.66' });
+    }
+    return { threshold: validateThreshold(Number(options.threshold)) };
+  }
+  return { threshold: DEFAULT_RENEWAL_THRESHOLD };
+}
+
+/** The certificate in a file: the first CERTIFICATE block of PEM (a chain file's leaf), or DER. */
+function readCertificateFile(path: string): { fields: CertificateFields; pem: boolean } {
+  const bytes = readBytes(path);
+  if (bytes.length === 0) throw new PkiError('ERR_EMPTY_INPUT', `${path} is empty`);
+  const pem = looksLikePem(bytes);
+  try {
+    const der = pem ? decodePem(bytes.toString('latin1')).find((b) => b.label === PemLabel.certificate)?.der : bytes;
+    if (!der) throw new PkiError('ERR_MALFORMED_CERTIFICATE', 'it holds no CERTIFICATE block');
+    return { fields: parseCertificate(der), pem };
+  } catch (e) {
+    if (isPkiError(e)) {
+      const code = e.code === 'ERR_MALFORMED_DER' ? 'ERR_MALFORMED_CERTIFICATE' : e.code;
+      throw new PkiError(code, `${path} is not a certificate: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** `redis.crt` → `redis.key`: the layout `pki generate` writes. */
+function siblingKeyName(certName: string): string {
+  return certName.replace(/\.(crt|pem|cer)$/, '') + '.key';
+}
+
+async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | undefined, listed?: CertificateRecord): Promise<RenewOutcome> {
+  const path = resolve(certPath);
+  const entry = versionedEntry(path);
+  if (entry) recoverVersionedFolder(entry.folder); // a killed earlier run's leftovers go first
+  const publicPath = entry ? join(entry.folder, entry.name) : path;
+  const { fields, pem } = readCertificateFile(publicPath);
+  const serial = normalizeSerial(fields.serial);
+  const record = listed && listed.serial === serial ? listed : ctx.inventory.find('x509', serial);
+  if (record?.status === 'revoked') {
+    throw new PkiError('ERR_POLICY', `certificate ${serial} (${record.subject}) is revoked; a revoked certificate is not renewed`, {
+      hint: 'issue a new certificate (pki generate --force, or pki sign) and deploy it',
+    });
+  }
+
+  // Where the key is, and whether it can change together with the certificate.
+  let keyName: string | null = null; // in the versioned folder
+  let keyPath: string | null = null;
+  if (entry) {
+    const given = keyArg ?? (record?.keyPath ? record.keyPath : undefined);
+    if (given !== undefined) {
+      const keyEntry = versionedEntry(given);
+      if (keyEntry && keyEntry.folder === entry.folder) keyName = keyEntry.name;
+      else if (ctx.rekey || keyArg !== undefined) {
+        throw new PkiError('ERR_POLICY', `${resolve(given)} is not in the same bundle folder as ${publicPath}`, {
+          hint: 'a key and its certificate switch together only inside one bundle folder (docs/layout.md)',
+        });
+      }
+    } else if (fileExists(liveFilePath(entry.folder, siblingKeyName(entry.name)))) {
+      keyName = siblingKeyName(entry.name);
+    }
+    if (keyName !== null) keyPath = join(entry.folder, keyName);
+  } else {
+    if (ctx.rekey) {
+      throw new PkiError('ERR_POLICY', `--rekey needs the bundle layout: ${path} is a plain file, and a certificate and a key in two files cannot be replaced together atomically`, {
+        hint: 'renew without --rekey (the key stays), or issue a fresh bundle with "pki generate … --force" (docs/layout.md)',
+      });
+    }
+    keyPath = keyArg !== undefined ? resolve(keyArg) : (record?.keyPath ?? null);
+  }
+  if (ctx.rekey && keyName === null) {
+    throw new PkiError('ERR_FILE_NOT_FOUND', `no key found for ${publicPath} (looked for ${siblingKeyName(basename(publicPath))} beside it)`, {
+      hint: 'name the key file: pki renew <cert-file> <key-file> --rekey',
+    });
+  }
+  if (keyArg !== undefined) {
+    // A key that does not belong to the certificate means the files were mixed up: refuse before any write.
+    const key = importPrivateKey(readBytes(keyName !== null && entry ? liveFilePath(entry.folder, keyName) : resolve(keyArg)));
+    if (!keysMatch(key, certificatePublicKey(fields))) {
+      throw new PkiError('ERR_KEY_MISMATCH', `${resolve(keyArg)} is not the key of ${publicPath}`, { hint: 'give the key file that belongs to this certificate' });
+    }
+  }
+
+  const profile = record && isLeafProfileName(record.profile) ? record.profile : undefined;
+  const dueAt = renewalDueAt(fields, ctx.policy);
+  planRenewal(fields, { now: ctx.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
+  if (!ctx.force && !isRenewalDue(fields, ctx.now, ctx.policy)) {
+    return { path: publicPath, status: 'skipped', serial, reason: 'not due', dueAt: dueAt.toISOString() };
+  }
+
+  const issuer = await ctx.issuer();
+  if (!Buffer.from(fields.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
+    throw new PkiError('ERR_POLICY', `${publicPath} was not issued by this CA's intermediate, so renewing it here would change who vouches for it`, {
+      hint: 'renew it with the CA that issued it, or issue a new one here',
+    });
+  }
+  const plan = planRenewal(fields, { now: ctx.now, ...(ctx.notAfter ? { notAfter: ctx.notAfter } : {}), ...(profile ? { profile } : {}) });
+  const newKeys = ctx.rekey ? await generateKeyPair(keySpecOf(certificatePublicKey(fields))) : null;
+  const leaf = issueLeafCertificate({
+    issuer,
+    config: ctx.config,
+    profile: PROFILES[plan.profile],
+    subject: plan.subject,
+    sans: plan.sans,
+    publicKey: newKeys?.publicKey ?? certificatePublicKey(fields),
+    validity: plan.validity,
+  });
+  // Chain = the new leaf + the current intermediate, as generate and sign write it.
+  const content = pem ? encodePem(PemLabel.certificate, leaf.der) + issuer.certificatePem : leaf.der;
+
+  if (entry) {
+    const files: VersionFile[] = [{ name: entry.name, content, ...fileOwnership(liveFilePath(entry.folder, entry.name)) }];
+    if (newKeys && keyName !== null) files.push({ name: keyName, content: exportPrivateKeyPem(newKeys.privateKey), ...fileOwnership(liveFilePath(entry.folder, keyName)) });
+    publishVersion(entry.folder, files, { noClobber: false, keepOthers: true }, ctx.now);
+  } else {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      real = path;
+    }
+    const own = fileOwnership(real);
+    writeFileAtomic(real, content, { mode: own.mode, overwrite: true, uid: own.uid, gid: own.gid });
+  }
+  ctx.inventory.recordIssued([
+    certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null }),
+  ]);
+  return {
+    path: publicPath,
+    status: 'renewed',
+    serial,
+    newSerial: normalizeSerial(leaf.serial),
+    notAfter: plan.validity.notAfter.toISOString(),
+    rekeyed: newKeys !== null,
+    keyPath,
+  };
+}
+
+function failure(path: string, serial: string | null, e: unknown): RenewOutcome {
+  const error = isPkiError(e)
+    ? { code: e.code, message: e.message, hint: e.hint ?? null }
+    : { code: 'ERR_INTERNAL', message: `internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (this is a bug)`, hint: null };
+  return { path, status: 'failed', serial, error };
+}
+
+/** The certificates `--all` works on: due (or, with --force, every valid) leaves, one per file path. */
+function batch(inventory: Inventory, ctx: RenewContext): CertificateRecord[] {
+  const policy = 'expiresWithinMs' in ctx.policy ? { expiresWithinMs: ctx.policy.expiresWithinMs } : { threshold: ctx.policy.threshold };
+  const records = ctx.force ? inventory.list({ kind: 'x509', status: 'valid' }) : inventory.listDue(ctx.now, policy);
+  const seen = new Set<string>();
+  const out: CertificateRecord[] = [];
+  for (const r of records) {
+    if (r.kind !== 'x509' || !isLeafProfileName(r.profile)) continue;
+    const key = r.certificatePath ?? `serial:${r.serial}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}
+
+function runExec(command: string, json: boolean): NonNullable<RenewReport['exec']> {
+  // Through sh -c so quoting works as in a shell; with --json its output goes to stderr to keep stdout one document.
+  const r = spawnSync('/bin/sh', ['-c', command], { stdio: ['ignore', json ? 2 : 'inherit', 'inherit'] });
+  return { command, exitCode: r.status, signal: r.signal, ok: r.status === 0 && !r.error };
+}
+
+function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string {
+  const lines: string[] = [];
+  for (const c of report.certificates) {
+    if (c.status === 'renewed') {
+      lines.push(`Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}`);
+    } else if (c.status === 'skipped' && !quiet) {
+      lines.push(c.dueAt ? `Not due: ${c.path} (serial ${c.serial}) is due from ${c.dueAt.slice(0, 19).replace('T', ' ')} UTC; nothing changed.` : `Skipped ${c.path}: ${c.reason}`);
+    }
+  }
+  if (all && (!quiet || report.renewed || report.failed)) {
+    lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed.`);
+  }
+  if (report.exec) lines.push(report.exec.ok ? `Ran: ${report.exec.command}` : `Failed: ${report.exec.command}`);
+  return lines.join('\n');
+}
+
+export async function runRenew(certFile: string | undefined, keyFile: string | undefined, options: RenewOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  if (options.all && certFile !== undefined) {
+    throw new PkiError('ERR_USAGE', '--all renews what the inventory lists; it takes no file argument', { hint: 'drop the file, or drop --all' });
+  }
+  if (!options.all && certFile === undefined) {
+    throw new PkiError('ERR_USAGE', 'name the certificate to renew, or pass --all', { hint: 'pki renew certs/redis.crt, or pki renew --all from cron' });
+  }
+  const policy = renewalPolicy(options);
+  const notAfter = options.notAfter !== undefined ? parseTimeSpec(options.notAfter, now) : undefined;
+  const home = new CaHome(globals.dir);
+  const config = home.readConfig();
+  const inventory = await openInventory(home);
+  let issuerPromise: Promise<Issuer> | undefined;
+  const ctx: RenewContext = {
+    now,
+    config,
+    inventory,
+    policy,
+    force: options.force === true,
+    rekey: options.rekey === true,
+    notAfter,
+    issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now)),
+  };
+  const outcomes: RenewOutcome[] = [];
+  try {
+    if (options.all) {
+      for (const record of batch(inventory, ctx)) {
+        if (record.certificatePath === null) {
+          outcomes.push({ path: `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'printed to stdout at issue; no file to renew', dueAt: null });
+          continue;
+        }
+        try {
+          outcomes.push(await renewFile(ctx, record.certificatePath, record.keyPath ?? undefined, record));
+        } catch (e) {
+          outcomes.push(failure(record.certificatePath, record.serial, e));
+        }
+      }
+    } else {
+      // A single certificate: its refusal is the command's error (one line, exit 1).
+      outcomes.push(await renewFile(ctx, certFile!, keyFile, undefined));
+    }
+  } finally {
+    inventory.close();
+  }
+
+  const count = (s: RenewOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  const renewed = count('renewed');
+  const exec = options.exec !== undefined && renewed > 0 ? runExec(options.exec, globals.json) : null;
+  const report: RenewReport = { renewed, skipped: count('skipped'), failed: count('failed'), certificates: outcomes, exec };
+  emit(globals, report, (r) => renderHuman(r, options.all === true, globals.quiet));
+
+  const failedOnes = outcomes.filter((o): o is Extract<RenewOutcome, { status: 'failed' }> => o.status === 'failed');
+  for (const f of failedOnes) process.stderr.write(`${formatErrorLine({ message: `${f.path}: ${f.error.message}`, hint: f.error.hint ?? undefined })}\n`);
+  if (failedOnes.length) {
+    process.stderr.write(`pki: error: ${failedOnes.length} of ${outcomes.length} certificates failed to renew: ${failedOnes.map((f) => f.path).join(', ')}\n`);
+  }
+  if (exec && !exec.ok) {
+    process.stderr.write(`pki: error: --exec command failed (${exec.signal ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`}): ${exec.command}\n`);
+  }
+  if (failedOnes.length || (exec && !exec.ok)) throw new ExitError(1);
+}
