@@ -16,6 +16,8 @@ import { inspectCertificate } from '../../core/inspect/certificate.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
 import { defaultConfig } from '../../store/config.js';
+import { openInventory } from '../../store/inventory/index.js';
+import { certificateRecord } from '../../store/inventory/record.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
@@ -92,6 +94,13 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
   const intermediatePem = encodePem(PemLabel.certificate, intermediateDer);
   writeFileAtomic(home.rootCertPath, rootPem, { mode: FileMode.public, overwrite });
   writeFileAtomic(home.intermediateCertPath, intermediatePem, { mode: FileMode.public, overwrite });
+  // A new CA starts a fresh inventory (an old one is kept as db/pki.sqlite.replaced-<time>), recorded in one transaction.
+  const inventory = await openInventory(home, 'fresh', now);
+  inventory.recordIssued([
+    certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
+    certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
+  ]);
+  inventory.close();
   const config = defaultConfig(name, keySpec, { root: options.rootNotAfter, intermediate: options.intermediateNotAfter });
   // pki.json last: its presence is what marks the CA as complete.
   writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });

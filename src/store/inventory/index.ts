@@ -49,8 +49,17 @@ export interface ListFilter {
 }
 
 export interface Inventory {
-  /** Records newly issued certificates, all or none. Duplicate serials are refused. */
+  /**
+   * Records newly issued certificates, all or none. Duplicate serials are refused (ERR_DUPLICATE_SERIAL).
+   * A valid X.509 record written to the same certificatePath as a new one is marked superseded by it (a
+   * path holds one current certificate), as is the record named by `supersedes`.
+   */
   recordIssued(records: readonly NewCertificateRecord[]): void;
+  /**
+   * `pki db rebuild`: adds the records whose serial is not yet known, all in one transaction, and returns
+   * how many were added. Existing records are left as they are.
+   */
+  importMissing(records: readonly NewCertificateRecord[]): number;
   find(kind: CertificateKind, serial: string): CertificateRecord | undefined;
   list(filter?: ListFilter): CertificateRecord[];
   /**
@@ -62,7 +71,18 @@ export interface Inventory {
   revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord;
   /** Revoked certificates that have not yet expired at `now`, for the CRL or KRL. */
   listRevokedUnexpired(kind: CertificateKind, now: Date): CertificateRecord[];
-  /** Allocates the next CRL Number (or KRL version): strictly increasing across processes. */
-  nextSequenceNumber(name: 'crl' | 'krl'): bigint;
+  /**
+   * Allocates the next CRL Number (or KRL version): strictly increasing across processes, and at least
+   * `atLeast` when given (the number of the CRL already published, after a rebuild).
+   */
+  nextSequenceNumber(name: 'crl' | 'krl', atLeast?: bigint): bigint;
+  /**
+   * Runs `fn` holding the inventory's write lock, as one transaction: inventory calls inside it join it,
+   * and nothing is committed if it throws. `fn` must be synchronous. Used to revoke and publish the CRL
+   * as one step, so CRL files are written in CRL Number order even with concurrent publishers.
+   */
+  exclusive<T>(fn: () => T): T;
   close(): void;
 }
+
+export { openInventory, inventoryExists } from './open.js';

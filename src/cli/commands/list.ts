@@ -1,0 +1,98 @@
+/**
+ * `pki list`: the inventory as a table (serial, subject, profile, notAfter, days left, status). By
+ * default the valid certificates, expired ones included so they stand out; `--revoked`, `--all`,
+ * `--expiring 30d` (valid ones expiring within 30 days).
+ */
+import { parseDuration } from '../../core/validity.js';
+import { CaHome } from '../../store/ca-home.js';
+import { openInventory, type CertificateRecord, type ListFilter } from '../../store/inventory/index.js';
+import { colors, daysUntil, emit, type GlobalOptions } from '../output.js';
+
+export interface ListOptions {
+  readonly expiring?: string;
+  readonly revoked?: boolean;
+  readonly all?: boolean;
+}
+
+/** Rows within this many days of notAfter are highlighted (as formatExpiry does). */
+const SOON_DAYS = 30;
+
+export interface ListRow {
+  readonly kind: CertificateRecord['kind'];
+  readonly serial: string;
+  readonly subject: string;
+  readonly profile: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly daysLeft: number;
+  readonly status: CertificateRecord['status'];
+  readonly expired: boolean;
+  readonly revokedAt: string | null;
+  readonly revocationReason: string | null;
+  readonly certificatePath: string | null;
+  readonly sans: CertificateRecord['sans'];
+}
+
+function toRow(r: CertificateRecord, now: Date): ListRow {
+  return {
+    kind: r.kind,
+    serial: r.serial,
+    subject: r.subject,
+    profile: r.profile,
+    notBefore: r.notBefore,
+    notAfter: r.notAfter,
+    daysLeft: daysUntil(r.notAfter, now),
+    status: r.status,
+    expired: Date.parse(r.notAfter) <= now.getTime(),
+    revokedAt: r.revokedAt,
+    revocationReason: r.revocationReason,
+    certificatePath: r.certificatePath,
+    sans: r.sans,
+  };
+}
+
+function renderTable(rows: readonly ListRow[], soonDays: number): string {
+  if (rows.length === 0) return 'No certificates match.';
+  const c = colors();
+  const header = ['SERIAL', 'SUBJECT', 'PROFILE', 'NOT AFTER', 'DAYS LEFT', 'STATUS'];
+  const cells = rows.map((r) => [
+    r.serial,
+    r.subject || '(none)',
+    r.profile,
+    r.notAfter.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    String(r.daysLeft),
+    r.expired && r.status === 'valid' ? 'expired' : r.status,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  return [
+    c.bold(line(header)),
+    ...cells.map((row, i) => {
+      const r = rows[i]!;
+      const text = line(row);
+      if (r.status === 'revoked' || r.status === 'superseded') return c.dim(text);
+      if (r.expired) return c.red(text);
+      if (r.daysLeft < soonDays) return c.yellow(text);
+      return text;
+    }),
+  ].join('\n');
+}
+
+export async function runList(options: ListOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  const home = new CaHome(globals.dir);
+  const expiringMs = options.expiring !== undefined ? parseDuration(options.expiring) : undefined;
+  const inventory = await openInventory(home);
+  let records: CertificateRecord[];
+  try {
+    const filter: ListFilter = {
+      ...(options.revoked ? { status: 'revoked' as const } : options.all ? {} : { status: 'valid' as const }),
+      ...(expiringMs !== undefined ? { expiringBefore: new Date(now.getTime() + expiringMs) } : {}),
+    };
+    records = inventory.list(filter);
+  } finally {
+    inventory.close();
+  }
+  const rows = records.map((r) => toRow(r, now));
+  const soonDays = Math.max(SOON_DAYS, expiringMs !== undefined ? Math.ceil(expiringMs / 86_400_000) : 0);
+  emit(globals, rows, (rs) => renderTable(rs, soonDays));
+}

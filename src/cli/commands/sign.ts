@@ -1,0 +1,141 @@
+/**
+ * `pki sign <csr-file…>`: signs externally made certification requests (PEM or DER; openssl req, certtool,
+ * pki) with the intermediate. Every request is read and judged (core/csr-policy.ts) before the issuer is
+ * loaded, so one bad request in a batch refuses the batch with nothing written and nothing recorded. The
+ * issuer is loaded once and the whole batch is recorded in one inventory transaction.
+ */
+import { basename, extname, join, resolve } from 'node:path';
+import { parseCsr, type CsrFields } from '../../core/csr.js';
+import { csrRefusalError, evaluateCsr, type CsrApproval } from '../../core/csr-policy.js';
+import { isPkiError, PkiError } from '../../core/errors.js';
+import { parseSans, type SanSet } from '../../core/names.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
+import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/profiles.js';
+import { resolveValidity } from '../../core/validity.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { CaHome, ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
+import { openInventory } from '../../store/inventory/index.js';
+import { certificateRecord } from '../../store/inventory/record.js';
+import { issueLeafCertificate } from '../issue-leaf.js';
+import { emit, type GlobalOptions } from '../output.js';
+import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+
+export interface SignOptions extends PassphraseOptions {
+  readonly profile: string;
+  readonly notAfter?: string;
+  readonly notBefore?: string;
+  readonly san: string[];
+  readonly out?: string;
+  readonly outDir?: string;
+  readonly force?: boolean;
+}
+
+/** certtool and older openssl write `NEW CERTIFICATE REQUEST` (RFC 7468 §7 notes the legacy label). */
+const CSR_LABELS: ReadonlySet<string> = new Set([PemLabel.csr, 'NEW CERTIFICATE REQUEST']);
+
+/** Reads one request file, PEM or DER; errors name the file. */
+function readCsr(path: string): CsrFields {
+  const data = readBytes(path);
+  try {
+    if (looksLikePem(data)) {
+      const block = decodePem(data.toString('latin1')).find((b) => CSR_LABELS.has(b.label));
+      if (!block) throw new PkiError('ERR_MALFORMED_CSR', 'no CERTIFICATE REQUEST block found');
+      return parseCsr(block.der);
+    }
+    return parseCsr(data);
+  } catch (e) {
+    if (isPkiError(e)) throw new PkiError(e.code, `${path}: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint });
+    throw e;
+  }
+}
+
+/** `web.csr` → `web.crt` in the output folder. */
+function certificateName(csrPath: string): string {
+  const base = basename(csrPath);
+  const ext = extname(base);
+  return `${['.csr', '.req', '.pem', '.der', '.p10'].includes(ext.toLowerCase()) ? base.slice(0, -ext.length) : base}.crt`;
+}
+
+export interface SignedCertificate {
+  readonly request: string;
+  readonly serial: string;
+  readonly subject: string;
+  readonly sans: SanSet;
+  readonly notAfter: string;
+  readonly path: string | null;
+  readonly ignored: readonly string[];
+}
+
+export async function runSign(csrFiles: string[], options: SignOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  const home = new CaHome(globals.dir);
+  const config = home.readConfig();
+  if (!isLeafProfileName(options.profile)) {
+    throw new PkiError('ERR_USAGE', `unknown profile "${options.profile}"`, { hint: `use one of: ${LEAF_PROFILE_NAMES.join(', ')}` });
+  }
+  if (options.out !== undefined && options.outDir !== undefined) throw new PkiError('ERR_USAGE', '--out and --out-dir exclude each other');
+  if (csrFiles.length > 1 && options.outDir === undefined) {
+    throw new PkiError('ERR_USAGE', `${csrFiles.length} requests need --out-dir DIR (one <name>.crt per request)`, { hint: '--out and standard output take a single request' });
+  }
+  const profile = PROFILES[options.profile];
+  const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore });
+  parseSans(options.san); // a bad --san is a usage problem of the whole batch, reported once
+
+  // Where each certificate goes; refuse collisions and existing files before anything is written.
+  const targets = csrFiles.map((file) =>
+    options.outDir !== undefined ? resolve(join(options.outDir, certificateName(file))) : options.out !== undefined ? resolve(options.out) : null,
+  );
+  const seen = new Set<string>();
+  for (const target of targets) {
+    if (target === null) continue;
+    if (seen.has(target)) throw new PkiError('ERR_USAGE', `two requests would both be written to ${target}`, { hint: 'give the request files distinct names' });
+    seen.add(target);
+    if (!options.force && fileExists(target)) throw new PkiError('ERR_FILE_EXISTS', `${target} already exists`, { hint: 'pass --force to replace it' });
+  }
+
+  const approvals: CsrApproval[] = csrFiles.map((file) => {
+    const decision = evaluateCsr(readCsr(file), { profile, extraSans: options.san });
+    if (!decision.accepted) throw csrRefusalError(decision, file);
+    return decision;
+  });
+
+  const inventory = await openInventory(home); // refuses when the database is missing, before any write
+  try {
+    const issuer = await home.loadIssuer(passphraseSource(options), now);
+    // Issue everything first: a certificate that cannot be issued (e.g. it would outlive the CA) stops the batch unwritten.
+    const issued = approvals.map((a) => {
+      const leaf = issueLeafCertificate({ issuer, config, profile, subject: a.subject, sans: a.sans, publicKey: a.publicKey, validity });
+      return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der) };
+    });
+    if (options.outDir !== undefined) ensureFolder(resolve(options.outDir));
+    issued.forEach((leaf, i) => {
+      const target = targets[i];
+      if (target) writeFileAtomic(target, leaf.leafPem + issuer.certificatePem, { mode: FileMode.public, overwrite: options.force === true });
+    });
+    const records = issued.map((leaf, i) => certificateRecord(leaf.leafPem, { profile: profile.name as 'server' | 'client' | 'peer', certificatePath: targets[i] ?? null, keyPath: null }));
+    inventory.recordIssued(records);
+
+    const results: SignedCertificate[] = records.map((r, i) => ({
+      request: csrFiles[i]!,
+      serial: r.serial,
+      subject: r.subject,
+      sans: r.sans,
+      notAfter: r.notAfter,
+      path: targets[i] ?? null,
+      ignored: approvals[i]!.ignored,
+    }));
+    if (targets[0] === null) {
+      // One request to standard output: the chain itself is the output (inside the JSON document with --json).
+      const chain = issued[0]!.leafPem + issuer.certificatePem;
+      if (globals.json) emit(globals, { ...results[0]!, chain }, () => '');
+      else process.stdout.write(chain);
+      return;
+    }
+    emit(globals, results, (rs) =>
+      rs.length === 1
+        ? `Signed ${rs[0]!.request} → ${rs[0]!.path} (${rs[0]!.subject || '(no subject)'}, serial ${rs[0]!.serial}, ${profile.name}, until ${rs[0]!.notAfter.slice(0, 10)})`
+        : [`Signed ${rs.length} requests into ${resolve(options.outDir!)} (${profile.name}, until ${validity.notAfter.toISOString().slice(0, 10)})`, ...rs.map((r) => `  ${basename(r.path!)}  serial ${r.serial}  ${r.subject}`)].join('\n'),
+    );
+  } finally {
+    inventory.close();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * What pki will sign from an external certification request: a pure decision, made before anything is
+ * written. The requester proves key possession (the self-signature) and proposes names; the issuer
+ * decides every extension. A request is refused, with its reason, when it asks for more than the profile
+ * grants: CA powers, key usages outside the profile, extensions pki does not understand marked critical,
+ * weak keys or SHA-1, or no name at all.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { CsrFields } from './csr.js';
+import { verifyCsrSignature } from './csr.js';
+import { isPkiError, PkiError, type PkiErrorCode } from './errors.js';
+import { ExtensionOid } from './extensions.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './inspect/extensions.js';
+import { decodeName } from './inspect/name.js';
+import { assertAcceptablePublicKey, type KeyDescription } from './keys.js';
+import { parseSans, validateCommonName, type San, type SubjectName } from './names.js';
+import type { Profile } from './profiles.js';
+import type { KeyUsage } from './usages.js';
+
+export interface CsrApproval {
+  readonly accepted: true;
+  readonly subject: SubjectName;
+  /** The request's SANs, then the extra ones, validated and de-duplicated. */
+  readonly sans: readonly San[];
+  readonly publicKey: KeyObject;
+  readonly key: KeyDescription;
+  /** What the request asked for that the certificate will not carry (subject attributes, extensions). */
+  readonly ignored: readonly string[];
+}
+
+export interface CsrRefusal {
+  readonly accepted: false;
+  readonly code: PkiErrorCode;
+  readonly reason: string;
+  readonly hint?: string;
+}
+
+export type CsrDecision = CsrApproval | CsrRefusal;
+
+/** Extensions pki reads from a request; anything else is ignored, or refused when marked critical. */
+const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
+  ExtensionOid.subjectAltName,
+  ExtensionOid.keyUsage,
+  ExtensionOid.extKeyUsage,
+  ExtensionOid.basicConstraints,
+  ExtensionOid.subjectKeyIdentifier,
+]);
+
+/** Usages that make a certificate a CA: never granted to a leaf, whatever the profile. */
+const CA_USAGES: ReadonlySet<KeyUsage> = new Set(['keyCertSign', 'cRLSign']);
+
+const ORGANIZATION_MAX = 64; // RFC 5280 ub-organization-name
+
+function refuse(code: PkiErrorCode, reason: string, hint?: string): CsrRefusal {
+  return hint === undefined ? { accepted: false, code, reason } : { accepted: false, code, reason, hint };
+}
+
+/**
+ * Decides whether `csr` may be signed with `profile`, adding `extraSans` (`--san` strings, validated
+ * here with the request's own). Never throws for a bad request: refusals are values.
+ */
+export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSans?: readonly string[] }): CsrDecision {
+  const { profile } = options;
+  if (profile.isCA) return refuse('ERR_POLICY', `profile ${profile.name} is a CA profile; requests are signed as leaves only`);
+
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(csr.spkiDer), format: 'der', type: 'spki' });
+  } catch {
+    return refuse('ERR_UNSUPPORTED_KEY', 'the request holds a public key pki cannot read', 'use an EC P-256/P-384, RSA (2048 bits or more) or Ed25519 key');
+  }
+  try {
+    if (!verifyCsrSignature(csr, publicKey)) {
+      return refuse('ERR_CSR_SIGNATURE', "the request's self-signature does not verify (tampered or corrupted request)", 'create the request again from its private key');
+    }
+  } catch (e) {
+    if (isPkiError(e)) return refuse(e.code, `the request's signature is not acceptable: ${e.message}`, e.hint);
+    throw e;
+  }
+  let key: KeyDescription;
+  try {
+    key = assertAcceptablePublicKey(publicKey);
+  } catch (e) {
+    if (isPkiError(e)) return refuse(e.code, `the request's key is not acceptable: ${e.message}`, e.hint);
+    throw e;
+  }
+
+  const ignored: string[] = [];
+  let requestSans: string[];
+  try {
+    for (const ext of csr.extensions) {
+      if (!UNDERSTOOD_EXTENSIONS.has(ext.oid)) {
+        if (ext.critical) return refuse('ERR_POLICY', `the request asks for extension ${ext.oid}, marked critical, which pki does not understand`, 'remove it from the request');
+        ignored.push(`extension ${ext.oid}`);
+      }
+    }
+    if (decodeBasicConstraints(csr).isCA) {
+      return refuse('ERR_POLICY', 'the request asks for a CA certificate (basicConstraints CA:TRUE); pki signs requests as leaf certificates only', 'remove basicConstraints CA:TRUE from the request');
+    }
+    const grantedUsages = new Set<KeyUsage>(profile.keyEnciphermentForRsa ? [...profile.keyUsage, 'keyEncipherment'] : profile.keyUsage);
+    const usages = decodeKeyUsage(csr);
+    const caUsages = usages.filter((u) => CA_USAGES.has(u));
+    if (caUsages.length > 0) return refuse('ERR_POLICY', `the request asks for CA key usage ${caUsages.join(', ')}`, 'remove keyCertSign and cRLSign from the request');
+    const extraUsages = usages.filter((u) => !grantedUsages.has(u));
+    if (extraUsages.length > 0) {
+      return refuse('ERR_POLICY', `the request asks for key usage ${extraUsages.join(', ')}, beyond the ${profile.name} profile (${[...grantedUsages].join(', ')})`, 'remove them from the request');
+    }
+    const extraEku = decodeExtKeyUsage(csr).filter((u) => !(profile.extKeyUsage as readonly string[]).includes(u));
+    if (extraEku.length > 0) {
+      return refuse('ERR_POLICY', `the request asks for extended key usage ${extraEku.join(', ')}, beyond the ${profile.name} profile (${profile.extKeyUsage.join(', ')})`, 'choose the matching --profile (server, client or peer) or remove them from the request');
+    }
+    const san = decodeSubjectAltName(csr);
+    if (san.other.length > 0) return refuse('ERR_INVALID_SAN', `the request asks for SAN name forms pki does not issue (${san.other.join(', ')})`, 'use DNS names, IP addresses, email addresses or URIs');
+    requestSans = [...san.dns, ...san.ip, ...san.email, ...san.uri];
+  } catch (e) {
+    if (isPkiError(e)) return refuse('ERR_MALFORMED_CSR', `the request's extensions cannot be read: ${e.message}`);
+    throw e;
+  }
+
+  let sans: San[];
+  let subject: SubjectName;
+  try {
+    sans = parseSans([...requestSans, ...(options.extraSans ?? [])]);
+    let commonName: string | undefined;
+    let organization: string | undefined;
+    for (const attribute of decodeName(csr.subjectDer).flat()) {
+      if (attribute.type === 'CN') commonName = attribute.value; // the last CN, as RFC 6125 §2.3.1 reads it
+      else if (attribute.type === 'O' && organization === undefined) organization = attribute.value;
+      else ignored.push(`subject ${attribute.type}=${attribute.value}`);
+    }
+    if (commonName !== undefined) validateCommonName(commonName);
+    if (organization !== undefined && (organization.length === 0 || organization.length > ORGANIZATION_MAX || /[\x00-\x1f\x7f]/.test(organization))) {
+      throw new PkiError('ERR_INVALID_NAME', `organization "${organization}" must be 1 to ${ORGANIZATION_MAX} printable characters`);
+    }
+    subject = { ...(organization !== undefined ? { organization } : {}), ...(commonName !== undefined ? { commonName } : {}) };
+  } catch (e) {
+    if (isPkiError(e)) return refuse(e.code, `the request's names are not acceptable: ${e.message}`, e.hint);
+    throw e;
+  }
+  if (subject.commonName === undefined && sans.length === 0) {
+    return refuse('ERR_POLICY', 'the request has no subject common name and no subject alternative name', 'add a CN or a SAN to the request, or pass --san');
+  }
+  return { accepted: true, subject, sans, publicKey, key, ignored };
+}
+
+/** The refusal as the error the CLI reports, naming the request it came from. */
+export function csrRefusalError(refusal: CsrRefusal, source: string): PkiError {
+  return new PkiError(refusal.code, `${source}: ${refusal.reason}`, refusal.hint === undefined ? {} : { hint: refusal.hint });
+}

@@ -1,0 +1,81 @@
+/**
+ * Publishing the intermediate's CRL: `<dir>/crl/intermediate_ca.crl` (PEM, RFC 7468 label `X509 CRL`)
+ * and, on request or when it already exists, `intermediate_ca.crl.der`. Shared by `pki crl` and
+ * `pki revoke` (which publishes at once).
+ *
+ * Runs inside the inventory's write lock (Inventory#exclusive): the CRL Number is allocated, the revoked
+ * list read and the file replaced as one step, so concurrent publishers write their CRLs in number
+ * order and the file on disk always carries the highest number.
+ */
+import { existsSync } from 'node:fs';
+import type { LoadedIssuer } from '../core/issuer.js';
+import { buildCrl } from '../core/crl.js';
+import { inspectCrl } from '../core/inspect/crl.js';
+import { decodePem, encodePem, PemLabel } from '../core/pem.js';
+import { wholeSeconds } from '../core/validity.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { ensureFolder, FileMode, readText, type CaHome } from './ca-home.js';
+import type { Inventory } from './inventory/index.js';
+
+export interface PublishedCrl {
+  readonly path: string;
+  readonly derPath: string | null;
+  readonly crlNumber: string;
+  readonly thisUpdate: string;
+  readonly nextUpdate: string;
+  readonly entries: number;
+}
+
+export function crlDerPath(home: CaHome): string {
+  return `${home.crlPath}.der`;
+}
+
+/**
+ * The CRL Number of the CRL currently published, or 0 when there is none or it cannot be read: after a
+ * database loss the next number must still exceed what relying parties have seen.
+ */
+export function publishedCrlNumber(home: CaHome): bigint {
+  if (!existsSync(home.crlPath)) return 0n;
+  try {
+    const block = decodePem(readText(home.crlPath)).find((b) => b.label === PemLabel.crl);
+    const number = block ? inspectCrl(block.der).crlNumber : null;
+    return number === null ? 0n : BigInt(number);
+  } catch {
+    return 0n;
+  }
+}
+
+/** Builds, signs and writes the CRL. Call inside `inventory.exclusive` (revoke does, with its revoke). */
+export function publishCrl(
+  home: CaHome,
+  inventory: Inventory,
+  issuer: LoadedIssuer,
+  options: { now: Date; nextUpdateMs: number; der: boolean },
+): PublishedCrl {
+  const thisUpdate = wholeSeconds(options.now);
+  const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
+  // CA records are not listed: the intermediate's CRL covers the leaves it issued.
+  const revoked = inventory.listRevokedUnexpired('x509', thisUpdate).filter((r) => r.profile !== 'root' && r.profile !== 'intermediate');
+  const crlNumber = inventory.nextSequenceNumber('crl', publishedCrlNumber(home) + 1n);
+  const der = buildCrl({
+    issuerCertificateDer: issuer.certificate.der,
+    issuerPrivateKey: issuer.privateKey,
+    entries: revoked.map((r) => ({ serialHex: r.serial, revokedAt: new Date(r.revokedAt!), reason: r.revocationReason ?? undefined })),
+    crlNumber,
+    thisUpdate,
+    nextUpdate,
+  });
+  ensureFolder(home.crlDir, FileMode.folder);
+  const derPath = crlDerPath(home);
+  const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM
+  if (writeDer) writeFileAtomic(derPath, der, { mode: FileMode.public, overwrite: true });
+  writeFileAtomic(home.crlPath, encodePem(PemLabel.crl, der), { mode: FileMode.public, overwrite: true });
+  return {
+    path: home.crlPath,
+    derPath: writeDer ? derPath : null,
+    crlNumber: crlNumber.toString(),
+    thisUpdate: thisUpdate.toISOString(),
+    nextUpdate: nextUpdate.toISOString(),
+    entries: revoked.length,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Opening the inventory of a CA home. The SQLite backend (a native module) is imported only here and
+ * only when a command asks for the inventory, so `pki inspect` and `pki --version` never load it.
+ */
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { PkiError } from '../../core/errors.js';
+import { ioError } from '../atomic-write.js';
+import { ensureFolder, FileMode, type CaHome } from '../ca-home.js';
+import type { Inventory } from './index.js';
+import type { SqliteInventory } from './sqlite.js';
+
+export type InventoryMode =
+  /** The inventory must exist (every command but init and db rebuild). */
+  | 'existing'
+  /** Open it, creating an empty one when missing (`pki db rebuild`). */
+  | 'create-if-missing'
+  /** A fresh, empty inventory; an existing one is kept aside as db/pki.sqlite.replaced-<time> (`pki init`). */
+  | 'fresh';
+
+export function inventoryExists(home: CaHome): boolean {
+  return existsSync(home.dbPath);
+}
+
+/** Throws ERR_INVENTORY_MISSING naming the fix, when a CA exists but its database does not. */
+function missing(home: CaHome): PkiError {
+  return new PkiError('ERR_INVENTORY_MISSING', `the CA in ${home.dir} has no inventory database (${home.dbPath} is missing)`, {
+    hint: `run "pki db rebuild --dir ${home.dir}" to recreate it from the certificates on disk`,
+  });
+}
+
+/** Compact timestamp for file names: 20260101T120000Z. */
+function stamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Opens the CA's inventory. The result is the backend behind the `Inventory` interface. */
+export async function openInventory(home: CaHome, mode: InventoryMode = 'existing', now: Date = new Date()): Promise<Inventory & Pick<SqliteInventory, 'path' | 'integrityCheck'>> {
+  if (mode === 'existing') {
+    home.requireInitialized();
+    if (!inventoryExists(home)) throw missing(home);
+  }
+  const { SqliteInventory } = await import('./sqlite.js');
+  ensureFolder(home.dbDir, FileMode.privateFolder);
+  if (mode === 'fresh' && inventoryExists(home)) moveAside(home, now, SqliteInventory);
+  return new SqliteInventory(home.dbPath, { create: mode !== 'existing' });
+}
+
+/**
+ * Keeps the old inventory as db/pki.sqlite.replaced-<time>: a consistent single-file copy (VACUUM INTO
+ * folds in the WAL), then the old files are removed. A damaged database is renamed as it is instead.
+ */
+function moveAside(home: CaHome, now: Date, Backend: typeof SqliteInventory): void {
+  const target = `${home.dbPath}.replaced-${stamp(now)}`;
+  let copied = false;
+  try {
+    const old = new Backend(home.dbPath, { create: false });
+    try {
+      old.copyTo(target);
+      copied = true;
+    } finally {
+      old.close();
+    }
+  } catch {
+    copied = false;
+  }
+  const remove = (path: string) => {
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, 'remove', path);
+    }
+  };
+  if (!copied) {
+    try {
+      renameSync(home.dbPath, target);
+      if (existsSync(`${home.dbPath}-wal`)) renameSync(`${home.dbPath}-wal`, `${target}-wal`);
+    } catch (e) {
+      throw ioError(e, 'move aside', home.dbPath);
+    }
+  }
+  remove(home.dbPath);
+  remove(`${home.dbPath}-wal`);
+  remove(`${home.dbPath}-shm`);
+}

@@ -1,0 +1,57 @@
+/**
+ * Certificate → inventory record: the one place the inventory's columns are derived from a certificate,
+ * shared by init, generate, sign, renew and `pki db rebuild`.
+ */
+import { createHash } from 'node:crypto';
+import { parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
+import { PkiError } from '../../core/errors.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeSubjectAltName } from '../../core/inspect/extensions.js';
+import { formatDistinguishedName } from '../../core/inspect/name.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
+import { normalizeSerial } from '../../core/serial.js';
+import type { InventoryProfile, NewCertificateRecord } from './index.js';
+
+/** The first certificate in PEM text or DER bytes (a chain file's leaf). */
+export function firstCertificateDer(data: string | Uint8Array): Uint8Array {
+  const text = typeof data === 'string' ? data : looksLikePem(data) ? Buffer.from(data).toString('latin1') : null;
+  if (text === null) return data as Uint8Array;
+  const block = decodePem(text).find((b) => b.label === PemLabel.certificate);
+  if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', 'no CERTIFICATE block found');
+  return block.der;
+}
+
+/** What a certificate's own extensions say its profile is (for rebuilds, where nobody tells us). */
+export function inferProfile(fields: CertificateFields): InventoryProfile {
+  if (decodeBasicConstraints(fields).isCA) return Buffer.from(fields.subjectDer).equals(Buffer.from(fields.issuerDer)) ? 'root' : 'intermediate';
+  const eku = decodeExtKeyUsage(fields);
+  const server = eku.includes('serverAuth');
+  const client = eku.includes('clientAuth');
+  if (server && client) return 'peer';
+  return client ? 'client' : 'server';
+}
+
+/** The inventory record of an X.509 certificate (PEM text, first block, or DER). */
+export function certificateRecord(
+  certificate: string | Uint8Array,
+  where: { profile?: InventoryProfile; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
+): NewCertificateRecord {
+  const der = firstCertificateDer(certificate);
+  const fields = parseCertificate(der);
+  const san = decodeSubjectAltName(fields);
+  return {
+    kind: 'x509',
+    serial: normalizeSerial(fields.serial),
+    subject: formatDistinguishedName(fields.subjectDer),
+    sans: { dns: san.dns, ip: san.ip, email: san.email, uri: san.uri },
+    profile: where.profile ?? inferProfile(fields),
+    issuer: formatDistinguishedName(fields.issuerDer),
+    notBefore: fields.notBefore.toISOString(),
+    notAfter: fields.notAfter.toISOString(),
+    fingerprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
+    certificatePath: where.certificatePath,
+    keyPath: where.keyPath,
+    pem: encodePem(PemLabel.certificate, der),
+    supersedes: where.supersedes ?? null,
+    keyId: null,
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * The SQLite inventory (better-sqlite3) at `<dir>/db/pki.sqlite`.
+ *
+ * Concurrency: WAL mode (readers never block the one writer), a 10 s busy timeout, and every write in a
+ * `BEGIN IMMEDIATE` transaction, so a writer takes the lock before it reads what it will change and two
+ * processes can never interleave a read-modify-write (https://www.sqlite.org/lang_transaction.html).
+ * Loaded lazily by open.ts: commands that do not touch the inventory never load the native module.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, constants, openSync } from 'node:fs';
+import { PkiError } from '../../core/errors.js';
+import type { RevocationReason } from '../../core/revocation-reason.js';
+import type {
+  CertificateKind,
+  CertificateRecord,
+  CertificateStatus,
+  Inventory,
+  InventoryProfile,
+  ListFilter,
+  NewCertificateRecord,
+} from './index.js';
+
+/** PRAGMA user_version of the schema below; bump with a migration step in `migrate`. */
+export const SCHEMA_VERSION = 1;
+
+/** How long a writer waits for another process's transaction before giving up (SQLITE_BUSY). */
+const BUSY_TIMEOUT_MS = 10_000;
+
+const SCHEMA_V1 = `
+CREATE TABLE certificates (
+  id                 INTEGER PRIMARY KEY,
+  kind               TEXT NOT NULL CHECK (kind IN ('x509', 'ssh')),
+  serial             TEXT NOT NULL,
+  subject            TEXT NOT NULL,
+  sans               TEXT NOT NULL,            -- JSON SanSet
+  profile            TEXT NOT NULL,
+  issuer             TEXT NOT NULL,
+  not_before         TEXT NOT NULL,            -- ISO 8601 UTC (Date#toISOString): sorts as text
+  not_after          TEXT NOT NULL,
+  fingerprint_sha256 TEXT NOT NULL,
+  status             TEXT NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'revoked', 'superseded')),
+  issued_at          TEXT NOT NULL,
+  revoked_at         TEXT,
+  revocation_reason  TEXT,
+  supersedes         TEXT,
+  superseded_by      TEXT,
+  certificate_path   TEXT,
+  key_path           TEXT,
+  key_id             TEXT,
+  pem                TEXT NOT NULL,
+  UNIQUE (kind, serial)
+);
+CREATE INDEX certificates_status_not_after ON certificates (status, not_after);
+CREATE INDEX certificates_not_after ON certificates (not_after);
+CREATE INDEX certificates_path ON certificates (certificate_path) WHERE certificate_path IS NOT NULL;
+CREATE TABLE sequences (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+`;
+
+interface Row {
+  kind: CertificateKind;
+  serial: string;
+  subject: string;
+  sans: string;
+  profile: InventoryProfile;
+  issuer: string;
+  not_before: string;
+  not_after: string;
+  fingerprint_sha256: string;
+  status: CertificateStatus;
+  issued_at: string;
+  revoked_at: string | null;
+  revocation_reason: RevocationReason | null;
+  supersedes: string | null;
+  superseded_by: string | null;
+  certificate_path: string | null;
+  key_path: string | null;
+  key_id: string | null;
+  pem: string;
+}
+
+function toRecord(r: Row): CertificateRecord {
+  return {
+    kind: r.kind,
+    serial: r.serial,
+    subject: r.subject,
+    sans: JSON.parse(r.sans) as CertificateRecord['sans'],
+    profile: r.profile,
+    issuer: r.issuer,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    fingerprintSha256: r.fingerprint_sha256,
+    certificatePath: r.certificate_path,
+    keyPath: r.key_path,
+    pem: r.pem,
+    supersedes: r.supersedes,
+    keyId: r.key_id,
+    status: r.status,
+    issuedAt: r.issued_at,
+    revokedAt: r.revoked_at,
+    revocationReason: r.revocation_reason,
+    supersededBy: r.superseded_by,
+  };
+}
+
+/** SQLite error → one-line PkiError (busy after the timeout, a damaged file, a read-only folder). */
+function sqliteError(e: unknown, path: string): unknown {
+  if (e instanceof PkiError || !(e instanceof Error)) return e;
+  const code = (e as Error & { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new PkiError('ERR_INVENTORY_BUSY', `the inventory ${path} stayed locked by another pki process for ${BUSY_TIMEOUT_MS / 1000} s`, {
+      hint: 'retry when the other pki command has finished',
+      cause: e,
+    });
+  }
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new PkiError('ERR_INVENTORY_CORRUPT', `the inventory ${path} is damaged: ${e.message}`, {
+      hint: 'move it aside and run "pki db rebuild" to recreate it from the certificates on disk',
+      cause: e,
+    });
+  }
+  if (code.startsWith('SQLITE_')) {
+    return new PkiError('ERR_IO', `inventory ${path}: ${e.message}`, { cause: e });
+  }
+  return e;
+}
+
+/** Creates the database file with mode 0600 before SQLite opens it (SQLite would use the umask). */
+function createEmptyFile(path: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  closeSync(fd);
+}
+
+export class SqliteInventory implements Inventory {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #now: () => Date;
+
+  /**
+   * Opens (or with `create`, creates) the database and brings its schema up to date. The folder must exist.
+   * `now` stamps issuedAt.
+   */
+  constructor(path: string, options: { create: boolean; now?: () => Date }) {
+    this.path = path;
+    this.#now = options.now ?? (() => new Date());
+    try {
+      if (options.create) {
+        try {
+          createEmptyFile(path);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+      }
+      this.#db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      // WAL is persistent in the file: switch only once, since the switch itself needs an exclusive lock.
+      if (this.#db.pragma('journal_mode', { simple: true }) !== 'wal') this.#db.pragma('journal_mode = WAL');
+      // NORMAL is durable across application crashes in WAL mode; a power cut may lose the last commit.
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#migrate();
+    } catch (e) {
+      throw sqliteError(e, path);
+    }
+  }
+
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    if (version === SCHEMA_VERSION) return;
+    if (version > SCHEMA_VERSION) {
+      throw new PkiError('ERR_INVENTORY_VERSION', `the inventory ${this.path} has schema version ${version}, newer than this pki understands (${SCHEMA_VERSION})`, {
+        hint: 'upgrade pki',
+      });
+    }
+    this.#write(() => {
+      // Re-read inside the lock: another process may have migrated meanwhile.
+      const current = this.#db.pragma('user_version', { simple: true }) as number;
+      if (current === 0) this.#db.exec(SCHEMA_V1);
+      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    });
+  }
+
+  /** Runs `fn` in a BEGIN IMMEDIATE transaction (a savepoint when already inside one). */
+  #write<T>(fn: () => T): T {
+    try {
+      return this.#db.transaction(fn).immediate();
+    } catch (e) {
+      throw sqliteError(e, this.path);
+    }
+  }
+
+  #read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw sqliteError(e, this.path);
+    }
+  }
+
+  #insert(r: NewCertificateRecord, issuedAt: string): void {
+    this.#db
+      .prepare(
+        `INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256,
+           status, issued_at, supersedes, certificate_path, key_path, key_id, pem)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.kind,
+        r.serial,
+        r.subject,
+        JSON.stringify(r.sans),
+        r.profile,
+        r.issuer,
+        r.notBefore,
+        r.notAfter,
+        r.fingerprintSha256,
+        issuedAt,
+        r.supersedes ?? null,
+        r.certificatePath,
+        r.keyPath,
+        r.keyId ?? null,
+        r.pem,
+      );
+  }
+
+  recordIssued(records: readonly NewCertificateRecord[]): void {
+    if (records.length === 0) return;
+    const issuedAt = this.#now().toISOString();
+    this.#write(() => {
+      const exists = this.#db.prepare('SELECT 1 FROM certificates WHERE kind = ? AND serial = ?').pluck();
+      const supersedeByPath = this.#db.prepare(
+        `UPDATE certificates SET status = 'superseded', superseded_by = ?
+         WHERE kind = 'x509' AND certificate_path = ? AND status = 'valid' AND serial <> ?`,
+      );
+      const supersede = this.#db.prepare(
+        `UPDATE certificates SET status = CASE status WHEN 'valid' THEN 'superseded' ELSE status END, superseded_by = ?
+         WHERE kind = ? AND serial = ?`,
+      );
+      for (const r of records) {
+        if (exists.get(r.kind, r.serial)) {
+          throw new PkiError('ERR_DUPLICATE_SERIAL', `serial ${r.serial} is already in the inventory`, { hint: 'this is a bug: serials are random; please report it' });
+        }
+        if (r.kind === 'x509' && r.certificatePath !== null) supersedeByPath.run(r.serial, r.certificatePath, r.serial);
+        if (r.supersedes) supersede.run(r.serial, r.kind, r.supersedes);
+        this.#insert(r, issuedAt);
+      }
+    });
+  }
+
+  importMissing(records: readonly NewCertificateRecord[]): number {
+    const issuedAt = this.#now().toISOString();
+    return this.#write(() => {
+      const exists = this.#db.prepare('SELECT 1 FROM certificates WHERE kind = ? AND serial = ?').pluck();
+      let added = 0;
+      for (const r of records) {
+        if (exists.get(r.kind, r.serial)) continue;
+        this.#insert(r, issuedAt);
+        added++;
+      }
+      return added;
+    });
+  }
+
+  find(kind: CertificateKind, serial: string): CertificateRecord | undefined {
+    return this.#read(() => {
+      const row = this.#db.prepare('SELECT * FROM certificates WHERE kind = ? AND serial = ?').get(kind, serial) as Row | undefined;
+      return row ? toRecord(row) : undefined;
+    });
+  }
+
+  list(filter: ListFilter = {}): CertificateRecord[] {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.kind) {
+      where.push('kind = ?');
+      params.push(filter.kind);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.expiringBefore) {
+      where.push('not_after < ?');
+      params.push(filter.expiringBefore.toISOString());
+    }
+    const sql = `SELECT * FROM certificates${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY not_after, serial`;
+    return this.#read(() => (this.#db.prepare(sql).all(...params) as Row[]).map(toRecord));
+  }
+
+  listDue(now: Date, policy: { threshold?: number; expiresWithinMs?: number }): CertificateRecord[] {
+    const valid = this.list({ status: 'valid' }).filter((r) => r.profile !== 'root' && r.profile !== 'intermediate');
+    const t = now.getTime();
+    return valid.filter((r) => {
+      const notBefore = Date.parse(r.notBefore);
+      const notAfter = Date.parse(r.notAfter);
+      if (policy.expiresWithinMs !== undefined) return notAfter - t <= policy.expiresWithinMs;
+      const threshold = policy.threshold ?? 2 / 3;
+      return t >= notBefore + (notAfter - notBefore) * threshold;
+    });
+  }
+
+  revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord {
+    return this.#write(() => {
+      const row = this.#db.prepare('SELECT * FROM certificates WHERE kind = ? AND serial = ?').get(kind, serial) as Row | undefined;
+      if (!row) {
+        throw new PkiError('ERR_UNKNOWN_SERIAL', `no certificate with serial ${serial} in the inventory`, {
+          hint: 'check the serial with "pki list --all"; certificates issued before the inventory existed come back with "pki db rebuild"',
+        });
+      }
+      if (row.status === 'revoked') {
+        throw new PkiError('ERR_ALREADY_REVOKED', `certificate ${serial} (${row.subject}) was already revoked on ${row.revoked_at} (${row.revocation_reason})`);
+      }
+      this.#db
+        .prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE kind = ? AND serial = ?`)
+        .run(at.toISOString(), reason, kind, serial);
+      return toRecord({ ...row, status: 'revoked', revoked_at: at.toISOString(), revocation_reason: reason });
+    });
+  }
+
+  listRevokedUnexpired(kind: CertificateKind, now: Date): CertificateRecord[] {
+    return this.#read(() =>
+      (
+        this.#db.prepare(`SELECT * FROM certificates WHERE kind = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, serial`).all(kind, now.toISOString()) as Row[]
+      ).map(toRecord),
+    );
+  }
+
+  nextSequenceNumber(name: 'crl' | 'krl', atLeast = 1n): bigint {
+    return this.#write(() => {
+      const current = this.#db.prepare('SELECT value FROM sequences WHERE name = ?').pluck().safeIntegers(true).get(name) as bigint | undefined;
+      let next = (current ?? 0n) + 1n;
+      if (next < atLeast) next = atLeast;
+      this.#db.prepare('INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(name, next);
+      return next;
+    });
+  }
+
+  exclusive<T>(fn: () => T): T {
+    return this.#write(fn);
+  }
+
+  /** PRAGMA integrity_check: "ok" or the first problems SQLite finds. */
+  integrityCheck(): string {
+    return this.#read(() => (this.#db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; '));
+  }
+
+  /**
+   * A consistent copy of the whole database at `target` (VACUUM INTO), e.g. before `pki init --force`
+   * starts a fresh inventory.
+   */
+  copyTo(target: string): void {
+    this.#read(() => this.#db.prepare('VACUUM INTO ?').run(target));
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
