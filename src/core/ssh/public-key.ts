@@ -106,6 +106,12 @@ export function splitSshKeyLine(text: string, what: string): { type: string; blo
       hint: 'pass the .pub file',
     });
   }
+  const pem = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text);
+  if (pem) {
+    throw new PkiError('ERR_UNKNOWN_OBJECT', `this is a PEM file (${pem[1]}), not an OpenSSH ${what}`, {
+      hint: 'pass an OpenSSH .pub file; a PEM public key converts with ssh-keygen -i -m PKCS8 -f FILE',
+    });
+  }
   if (text.includes(RFC4716_MARKER)) {
     throw new PkiError('ERR_UNKNOWN_OBJECT', `this is an RFC 4716 (SSH2) public key, not an OpenSSH ${what} line`, {
       hint: 'convert it first: ssh-keygen -i -f FILE',
