@@ -181,6 +181,16 @@ export function withFolderLock<T>(folder: string, fn: () => T, timeoutMs = 30_00
   }
 }
 
+/** True when `..lock` names a process that is gone (killed while holding it): taking the lock removes it. */
+function staleLock(folder: string): boolean {
+  try {
+    const holder = Number.parseInt(readFileSync(join(folder, LOCK), 'utf8'), 10);
+    return Number.isInteger(holder) && holder > 0 && !processAlive(holder);
+  } catch {
+    return false;
+  }
+}
+
 function removeTree(path: string): void {
   let st;
   try {
@@ -249,12 +259,12 @@ function repair(folder: string): void {
 
 /**
  * Completes or discards what a killed writer left: temp links and files, version folders `..data` does not
- * name, public links to files the live version lacks. Changes nothing (not even a lock file) in a clean
+ * name, public links to files the live version lacks, plain files a half-done migration left, a stale lock. Changes nothing (not even a lock file) in a clean
  * folder. Returns true when something was cleaned.
  */
 export function recoverVersionedFolder(folder: string): boolean {
   const found = leftovers(folder);
-  if (!found.orphans.length && !found.dangling.length && !found.plain.length) return false;
+  if (!found.orphans.length && !found.dangling.length && !found.plain.length && !staleLock(folder)) return false;
   try {
     withFolderLock(folder, () => repair(folder));
   } catch (e) {
