@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [-- --only W1,W4] [-- --runs N] [-- --json FILE]`: pki side by side with
+ * its openssl counterpart (issue 5). Each workload's commands run interleaved in the same loop (the
+ * order rotates every round), each run is a whole process timed with Node's hrtime and, through
+ * `/usr/bin/time -f %M`, its peak RSS. Reported: medians with min–max, and the median of the round-by-round
+ * ratios pki/reference, so a ratio holds even when the machine's speed drifts during the run.
+ *
+ * --quick: fewer rounds and smaller inputs (200 CSRs, 10,000 entries) — a smoke test under a minute.
+ * Fixtures (CA, requests, seeded inventories) are made once in $PKI_BENCH_DIR (default
+ * $TMPDIR/pki-bench) and reused; delete that folder after changing the inventory schema.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCa, ensureCsrs, ensureInventory, PKI, ROOT, writeOpensslCaConfig } from './fixtures.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const QUICK = flag('--quick');
+const ONLY = value('--only')?.split(',');
+const RUNS = value('--runs') ? Number(value('--runs')) : undefined;
+const WORK = process.env.PKI_BENCH_DIR ?? join(tmpdir(), 'pki-bench');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const NODE = process.execPath;
+const env = { ...process.env, NO_COLOR: '1' };
+delete env.PKI_PASSWORD;
+delete env.PKI_DIR;
+
+mkdirSync(WORK, { recursive: true });
+const scratch = join(WORK, 'scratch');
+
+/** Runs argv lists one after the other; returns total wall ms and the largest peak RSS (MB). */
+function measure(cmds) {
+  let ms = 0;
+  let rssMb = null;
+  for (const argv of cmds) {
+    const memFile = join(WORK, 'rss.txt');
+    const [file, ...rest] = TIME ? [TIME, '-f', '%M', '-o', memFile, ...argv] : argv;
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(file, rest, { stdio: ['ignore', 'ignore', 'pipe'], env, maxBuffer: 64 << 20 });
+    ms += Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) throw new Error(`${argv.join(' ').slice(0, 200)} exited ${r.status ?? r.signal}: ${r.stderr.toString().slice(0, 2000)}`);
+    if (TIME) {
+      const kb = Number(readFileSync(memFile, 'utf8').trim().split('\n').at(-1));
+      if (Number.isFinite(kb)) rssMb = Math.max(rssMb ?? 0, kb / 1024);
+    }
+  }
+  return { ms, rssMb };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const span = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+
+/**
+ * Runs a group's commands interleaved: `warmup` uncounted rounds, then `runs` counted ones, rotating the
+ * order each round. `prep(round)` runs untimed before each command (fresh output folders, reset databases).
+ */
+function runGroup(group) {
+  const keys = Object.keys(group.commands);
+  const samples = Object.fromEntries(keys.map((k) => [k, []]));
+  const warmup = group.warmup ?? 1;
+  const runs = RUNS ?? group.runs;
+  for (let round = 0; round < warmup + runs; round++) {
+    const order = keys.map((_, i) => keys[(i + round) % keys.length]);
+    for (const k of order) {
+      const c = group.commands[k];
+      c.prep?.(round);
+      const m = measure(c.cmds(round));
+      if (round >= warmup) samples[k].push(m);
+    }
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+  return samples;
+}
+
+const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+const fmtSpan = (s) => `${fmtMs(s.median)} (${fmtMs(s.min)}–${fmtMs(s.max)})`;
+const fmtRatio = (s) => `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
+
+const rows = [];
+function report(group, samples) {
+  for (const row of group.rows) {
+    const a = samples[row.a];
+    const b = row.b ? samples[row.b] : null;
+    const ta = span(a.map((s) => s.ms));
+    const tb = b ? span(b.map((s) => s.ms)) : null;
+    const ratio = b ? span(a.map((s, i) => s.ms / b[i].ms)) : null;
+    const rssA = a[0].rssMb === null ? null : Math.max(...a.map((s) => s.rssMb));
+    const rssB = b && b[0].rssMb !== null ? Math.max(...b.map((s) => s.rssMb)) : null;
+    let met = null;
+    if (row.target?.ratioMax !== undefined && ratio) met = ratio.median <= row.target.ratioMax;
+    if (row.target?.msMax !== undefined) met = ta.median < row.target.msMax;
+    if (met !== null && row.target?.rssMaxMb !== undefined && rssA !== null) met = met && rssA < row.target.rssMaxMb;
+    const extra = row.perSecond ? ` — ${Math.round(row.perSecond / (ta.median / 1000))}/s vs ${Math.round(row.perSecond / (tb.median / 1000))}/s` : '';
+    rows.push({
+      id: group.id,
+      workload: row.label,
+      pki: group.commands[row.a].label,
+      pkiTime: fmtSpan(ta),
+      reference: row.b ? group.commands[row.b].label : '—',
+      referenceTime: tb ? fmtSpan(tb) : '—',
+      ratio: ratio ? fmtRatio(ratio) + extra : '—',
+      peakMb: `${rssA === null ? '?' : rssA.toFixed(0)} / ${rssB === null ? '—' : rssB.toFixed(0)}`,
+      target: row.target?.text ?? '',
+      met: met === null ? '' : met ? 'met' : 'NOT met',
+      raw: { pkiMs: ta, referenceMs: tb, ratio, rssA, rssB },
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const fresh = (dir) => () => rmSync(dir, { recursive: true, force: true });
+const pkiCmd = (...a) => [NODE, PKI, ...a];
+
+async function w1() {
+  const specs = [
+    { label: 'EC P-256', pki: ['--kty', 'EC', '--crv', 'P-256'], openssl: 'ec', runs: QUICK ? 3 : 9, target: { ratioMax: 1.0, text: '≤ 1.0×' } },
+    { label: 'RSA-2048', pki: ['--kty', 'RSA', '--size', '2048'], openssl: 'rsa2048', runs: QUICK ? 2 : 7 },
+    { label: 'RSA-4096', pki: ['--kty', 'RSA', '--size', '4096'], openssl: 'rsa4096', runs: QUICK ? 1 : 9, warmup: 0, target: { ratioMax: 0.6, text: '≤ 0.6×' } },
+  ];
+  for (const s of specs) {
+    const pkiDir = join(scratch, 'w1-pki');
+    const sslDir = join(scratch, 'w1-openssl');
+    const group = {
+      id: 'W1',
+      runs: s.runs,
+      warmup: s.warmup ?? 1,
+      commands: {
+        pki: {
+          label: 'pki init + pki generate redis main',
+          prep: fresh(pkiDir),
+          cmds: () => [pkiCmd('init', '--no-password', '--insecure', '--dir', pkiDir, ...s.pki), pkiCmd('generate', 'redis', 'main', '--dir', pkiDir)],
+        },
+        openssl: { label: 'bench/openssl-redis-bundle.sh (8 openssl commands)', prep: fresh(sslDir), cmds: () => [['/bin/sh', join(ROOT, 'bench/openssl-redis-bundle.sh'), sslDir, s.openssl]] },
+      },
+      rows: [{ label: `redis bundle, ${s.label}`, a: 'pki', b: 'openssl', target: s.target }],
+    };
+    report(group, runGroup(group));
+  }
+}
+
+async function w2(ca) {
+  const count = QUICK ? 200 : 1000;
+  const csrs = await ensureCsrs(WORK, count);
+  const pkiHome = join(scratch, 'w2-pki');
+  const sslDir = join(scratch, 'w2-openssl');
+  const group = {
+    id: 'W2',
+    runs: QUICK ? 2 : 5,
+    commands: {
+      pki: {
+        label: `pki sign <${count} CSRs> --out-dir DIR`,
+        prep: () => {
+          rmSync(pkiHome, { recursive: true, force: true });
+          cpSync(ca.dir, pkiHome, { recursive: true });
+          copyFileSync(ca.pristineDb, join(pkiHome, 'db/pki.sqlite'));
+          for (const suffix of ['-wal', '-shm']) rmSync(join(pkiHome, `db/pki.sqlite${suffix}`), { force: true });
+        },
+        cmds: () => [pkiCmd('sign', ...csrs, '--out-dir', join(pkiHome, 'out'), '--profile', 'server', '--dir', pkiHome)],
+      },
+      openssl: {
+        label: `openssl ca -batch -infiles <${count} CSRs>`,
+        prep: () => {
+          rmSync(sslDir, { recursive: true, force: true });
+          writeOpensslCaConfig(sslDir, ca.dir);
+          writeFileSync(join(sslDir, 'index.txt'), '');
+          writeFileSync(join(sslDir, 'index.txt.attr'), 'unique_subject = no\n');
+        },
+        cmds: () => [['openssl', 'ca', '-batch', '-notext', '-config', join(sslDir, 'openssl-ca.cnf'), '-out', join(sslDir, 'all.pem'), '-infiles', ...csrs]],
+      },
+    },
+    rows: [{ label: `sign ${count} P-256 CSRs in one process`, a: 'pki', b: 'openssl', perSecond: count, target: { ratioMax: 1.0, text: '≤ 1.0× time (≥ 1.0× throughput)' } }],
+  };
+  report(group, runGroup(group));
+}
+
+async function w3(ca) {
+  for (const count of QUICK ? [10_000] : [10_000, 100_000]) {
+    const inv = await ensureInventory(WORK, ca, count, 'revoked');
+    const cnf = join(inv.home, 'openssl/openssl-ca.cnf');
+    const group = {
+      id: 'W3',
+      runs: QUICK ? 2 : 5,
+      commands: {
+        pki: { label: 'pki crl', cmds: () => [pkiCmd('crl', '--dir', inv.home)] },
+        openssl: { label: 'openssl ca -gencrl (index.txt)', cmds: () => [['openssl', 'ca', '-gencrl', '-config', cnf, '-out', join(inv.home, 'openssl/crl.pem')]] },
+      },
+      rows: [
+        {
+          label: `CRL of ${count.toLocaleString('en')} revoked`,
+          a: 'pki',
+          b: 'openssl',
+          target: count === 100_000 ? { ratioMax: 1.0, rssMaxMb: 300, text: '≤ 1.0×, < 300 MB' } : undefined,
+        },
+      ],
+    };
+    report(group, runGroup(group));
+  }
+}
+
+async function w4(ca) {
+  const group = {
+    id: 'W4',
+    runs: QUICK ? 5 : 21,
+    warmup: 2,
+    commands: {
+      node: { label: 'node -e ""', cmds: () => [[NODE, '-e', '']] },
+      version: { label: 'pki --version', cmds: () => [pkiCmd('--version')] },
+      inspect: { label: 'pki inspect leaf.crt', cmds: () => [pkiCmd('inspect', ca.leaf)] },
+      openssl: { label: 'openssl x509 -text -noout', cmds: () => [['openssl', 'x509', '-text', '-noout', '-in', ca.leaf]] },
+    },
+    rows: [
+      { label: 'start-up', a: 'version', b: 'node', target: { ratioMax: 1.2, text: '≤ 1.2× node' } },
+      { label: 'inspect a certificate', a: 'inspect', b: 'node', target: { ratioMax: 1.5, text: '≤ 1.5× node' } },
+      { label: 'inspect a certificate', a: 'inspect', b: 'openssl' },
+    ],
+  };
+  report(group, runGroup(group));
+}
+
+async function w5(ca) {
+  const count = QUICK ? 10_000 : 100_000;
+  const inv = await ensureInventory(WORK, ca, count, 'valid');
+  const cnf = join(inv.home, 'openssl/openssl-ca.cnf');
+  const index = join(inv.home, 'openssl/index.txt');
+  const pristineIndex = `${index}.pristine`;
+  if (!existsSync(pristineIndex)) copyFileSync(index, pristineIndex);
+  const group = {
+    id: 'W5',
+    runs: QUICK ? 2 : 5,
+    commands: {
+      renew: { label: 'pki renew --all (none due)', cmds: () => [pkiCmd('renew', '--all', '--dir', inv.home)] },
+      list: { label: 'pki list --expiring 30d', cmds: () => [pkiCmd('list', '--expiring', '30d', '--dir', inv.home)] },
+      openssl: { label: 'openssl ca -updatedb (index.txt)', prep: () => copyFileSync(pristineIndex, index), cmds: () => [['openssl', 'ca', '-updatedb', '-config', cnf]] },
+    },
+    rows: [
+      { label: `renew --all over ${count.toLocaleString('en')}`, a: 'renew', b: 'openssl', target: { msMax: 1000, text: '< 1 s' } },
+      { label: `list --expiring over ${count.toLocaleString('en')}`, a: 'list', b: 'openssl', target: { msMax: 1000, text: '< 1 s' } },
+    ],
+  };
+  report(group, runGroup(group));
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+if (!existsSync(join(ROOT, 'dist/core/index.js'))) {
+  console.error('bench: build first (npm run build)');
+  process.exit(1);
+}
+const opensslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim();
+const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${opensslVersion}`;
+console.error(`bench: ${machine}${QUICK ? ', --quick' : ''}; fixtures in ${WORK}`);
+const ca = ensureCa(WORK);
+const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5 };
+for (const [id, fn] of Object.entries(workloads)) {
+  if (ONLY && !ONLY.includes(id)) continue;
+  console.error(`bench: ${id}`);
+  await fn(ca);
+}
+rmSync(scratch, { recursive: true, force: true });
+
+const header = ['', 'workload', 'pki', 'median (min–max)', 'reference', 'median (min–max)', 'ratio pki/ref', 'peak MB pki/ref', 'target', ''];
+const table = [
+  `Machine: ${machine}. ${QUICK ? 'Quick mode (smaller inputs, fewer rounds). ' : ''}Medians of interleaved whole-process runs; ratio = median of round-by-round pki/reference.`,
+  '',
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---').join('|')}|`,
+  ...rows.map((r) => `| ${[r.id, r.workload, r.pki, r.pkiTime, r.reference, r.referenceTime, r.ratio, r.peakMb, r.target, r.met].join(' | ')} |`),
+];
+console.log(table.join('\n'));
+const jsonOut = value('--json');
+if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ machine, quick: QUICK, date: new Date().toISOString(), rows }, null, 2)}\n`);
