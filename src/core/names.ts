@@ -89,6 +89,8 @@ export function parseSan(raw: string): San {
   if (value.length === 0) throw invalidSan(raw, 'empty value');
   if (/[\s\x00-\x1f\x7f]/.test(value)) throw invalidSan(raw, 'contains white space or control characters');
   const ip = normalizeIp(value);
+  // node:net accepts `fe80::1%eth0`; an iPAddress SAN has no room for the zone, which would silently vanish.
+  if (ip !== null && value.includes('%')) throw invalidSan(raw, 'an IPv6 zone identifier (%…) cannot appear in a certificate');
   if (ip !== null) return { type: 'ip', value: ip };
   if (/^[a-z][a-z0-9+.-]*:/i.test(value)) {
     // Only URIs with an authority (scheme://) or URNs: "host:port" is a common mistake, not a URI.

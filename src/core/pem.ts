@@ -13,7 +13,12 @@ export interface PemBlock {
 }
 
 const BEGIN = /-----BEGIN ([A-Z0-9 ]{1,64})-----/g;
-const BASE64_BODY = /^[A-Za-z0-9+/\r\n\t ]*={0,2}[\r\n\t ]*$/;
+// Each of these is linear: a class-star anchored at both ends, or bounded repetition. The former
+// `^[…\s]*={0,2}[\s]*$` and multiline `^\s*[A-Za-z-]+:` backtracked quadratically over long runs of
+// white space (a 50 KB body of newlines took seconds, a megabyte minutes).
+const BASE64_TEXT = /^[A-Za-z0-9+/\r\n\t ]*$/;
+const PADDING_TAIL = /^={1,2}[\r\n\t ]*$/;
+const HEADER_LINE = /^[ \t]*[A-Za-z-]+:/;
 
 /** True when the bytes look like PEM text (rather than DER). */
 export function looksLikePem(data: Uint8Array): boolean {
@@ -45,12 +50,13 @@ export function decodePem(text: string): PemBlock[] {
       throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" is not closed before the next block begins`);
     }
     // RFC 1421 encapsulated headers (Proc-Type: / DEK-Info:) mark legacy OpenSSL encryption.
-    if (/^\s*[A-Za-z-]+:/m.test(body)) {
+    if (body.includes(':') && body.split('\n').some((line) => HEADER_LINE.test(line))) {
       throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" uses legacy encapsulated headers (e.g. DEK-Info)`, {
         hint: 'convert it to PKCS#8 first: openssl pkcs8 -topk8 -in FILE -out NEW',
       });
     }
-    if (!BASE64_BODY.test(body)) {
+    const pad = body.indexOf('=');
+    if (!BASE64_TEXT.test(pad < 0 ? body : body.slice(0, pad)) || (pad >= 0 && !PADDING_TAIL.test(body.slice(pad)))) {
       throw new PkiError('ERR_MALFORMED_PEM', `PEM block "${label}" contains characters that are not base64`);
     }
     const compact = body.replace(/[\r\n\t ]/g, '');

@@ -14,6 +14,9 @@ const UNIT_MS: Record<string, number> = {
 };
 
 const DURATION = /^(\d{1,9})(s|m|h|d|w|y)$/;
+// X.509 times end in 9999 (GeneralizedTime), JavaScript Dates at ±275,760 years: nothing longer is meaningful,
+// and "999999999y" would otherwise turn into an Invalid Date far from where it was typed.
+const MAX_DURATION_MS = 10_000 * UNIT_MS.y!;
 // RFC 3339 date-time with a mandatory zone; a bare date means midnight UTC.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
 
@@ -33,6 +36,7 @@ export function parseDuration(text: string): number {
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
   if (total <= 0) throw new PkiError('ERR_INVALID_DURATION', `duration "${text}" must be positive`);
+  if (total > MAX_DURATION_MS) throw new PkiError('ERR_INVALID_DURATION', `duration "${text}" is longer than 10000 years`);
   return total;
 }
 
@@ -54,7 +58,8 @@ export function parseTimeSpec(text: string, now: Date): Date {
     });
   }
   const year = new Date(ms).getUTCFullYear();
-  if (year < 1950 || year > 9999) throw new PkiError('ERR_INVALID_TIME', `"${text}" is outside the years X.509 can express`);
+  // `!(…)` so NaN (a time past what Date can hold) is refused too.
+  if (!(year >= 1950 && year <= 9999)) throw new PkiError('ERR_INVALID_TIME', `"${text}" is outside the years X.509 can express`);
   return wholeSeconds(new Date(ms));
 }
 

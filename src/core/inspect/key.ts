@@ -3,7 +3,7 @@
  * public-key fingerprint. Never the secret itself.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { childrenOf, DerTag, expectTag, readIntegerBigInt, readOid, readRootTlv } from '../der-reader.js';
+import { childrenOf, DerTag, expectTag, readIntegerBigInt, readOid, readRootTlv, type DerElement } from '../der-reader.js';
 import { PkiError } from '../errors.js';
 import { describeKey, publicKeyFingerprint, type KeyDescription } from '../keys.js';
 
@@ -32,25 +32,31 @@ function reportKeyObject(type: KeyReport['type'], key: KeyObject): KeyReport {
   return { type, key: describeKey(key), encrypted: false, encryption: null, publicKeyFingerprintSha256: publicKeyFingerprint(key).toUpperCase() };
 }
 
+/** `el`, or ERR_MALFORMED_KEY naming the missing field (a truncated AlgorithmIdentifier is not a crash). */
+function present(el: DerElement | undefined, what: string): DerElement {
+  if (el === undefined) throw new PkiError('ERR_MALFORMED_KEY', `encrypted private key has no ${what}`);
+  return el;
+}
+
 /** Reads the PBES2 parameters of an EncryptedPrivateKeyInfo without decrypting it. */
 function reportEncryptedKey(der: Uint8Array): KeyReport {
   const root = expectTag(readRootTlv(der), DerTag.sequence, 'EncryptedPrivateKeyInfo');
   const [algEl] = childrenOf(der, root);
   if (!algEl) throw new PkiError('ERR_MALFORMED_KEY', 'encrypted private key has no algorithm');
   const [schemeEl, paramsEl] = childrenOf(der, expectTag(algEl, DerTag.sequence, 'encryptionAlgorithm'));
-  const scheme = name(readOid(der, schemeEl!));
+  const scheme = name(readOid(der, present(schemeEl, 'encryption scheme')));
   let kdf = '?';
   let cipher = '?';
   let iterations: number | null = null;
   if (scheme === 'PBES2' && paramsEl) {
     const [kdfEl, encEl] = childrenOf(der, expectTag(paramsEl, DerTag.sequence, 'PBES2-params'));
-    const [kdfOid, kdfParams] = childrenOf(der, kdfEl!);
-    kdf = name(readOid(der, kdfOid!));
+    const [kdfOid, kdfParams] = childrenOf(der, present(kdfEl, 'key derivation function'));
+    kdf = name(readOid(der, present(kdfOid, 'key derivation algorithm')));
     if (kdf === 'PBKDF2' && kdfParams) {
       const p = childrenOf(der, kdfParams);
       if (p[1]?.tag === DerTag.integer) iterations = Number(readIntegerBigInt(der, p[1]));
     }
-    cipher = name(readOid(der, childrenOf(der, encEl!)[0]!));
+    cipher = name(readOid(der, present(childrenOf(der, present(encEl, 'encryption scheme'))[0], 'cipher')));
   }
   return { type: 'privateKey', key: null, encrypted: true, encryption: { scheme, kdf, iterations, cipher }, publicKeyFingerprintSha256: null };
 }

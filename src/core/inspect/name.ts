@@ -22,35 +22,46 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.9.1': 'emailAddress',
 };
 
-/** Decodes a DirectoryString-like value by its tag; unknown types print as `#hex` (RFC 4514 §2.4). */
-function decodeAttributeValue(tag: number, content: Uint8Array, whole: Uint8Array): string {
+/**
+ * Decodes a DirectoryString-like value by its tag. Unknown types, and UniversalStrings that are not
+ * whole UCS-4 code points, print as `#hex` of the whole encoding (RFC 4514 §2.4) and set `hex`.
+ */
+function decodeAttributeValue(tag: number, content: Uint8Array, whole: Uint8Array): { value: string; hex?: true } {
+  const hexForm = { value: `#${Buffer.from(whole).toString('hex')}`, hex: true } as const;
   switch (tag) {
     case DerTag.utf8String:
-      return Buffer.from(content).toString('utf8');
+      return { value: Buffer.from(content).toString('utf8') };
     case DerTag.printableString:
     case DerTag.ia5String:
     case DerTag.teletexString:
-      return Buffer.from(content).toString('latin1');
+      return { value: Buffer.from(content).toString('latin1') };
     case DerTag.bmpString: {
       const swapped = Buffer.from(content);
       if (swapped.length % 2 === 0) swapped.swap16();
-      return swapped.toString('utf16le');
+      return { value: swapped.toString('utf16le') };
     }
     case DerTag.universalString: {
+      if (content.length % 4 !== 0) return hexForm;
       let s = '';
-      for (let i = 0; i + 3 < content.length; i += 4) {
-        s += String.fromCodePoint(((content[i]! << 24) | (content[i + 1]! << 16) | (content[i + 2]! << 8) | content[i + 3]!) >>> 0);
+      for (let i = 0; i < content.length; i += 4) {
+        const code = ((content[i]! << 24) | (content[i + 1]! << 16) | (content[i + 2]! << 8) | content[i + 3]!) >>> 0;
+        // String.fromCodePoint throws RangeError past U+10FFFF (a corrupt or hostile name).
+        if (code > 0x10ffff) return hexForm;
+        s += String.fromCodePoint(code);
       }
-      return s;
+      return { value: s };
     }
     default:
-      return `#${Buffer.from(whole).toString('hex')}`;
+      return hexForm;
   }
 }
 
-/** RFC 4514 §2.4 escaping. */
+/**
+ * RFC 4514 §2.4 escaping of a string value. A leading `#` is always escaped: only values that really are
+ * `#hex` encodings (`NameAttribute.hex`) may print one bare, or a CN typed as "#0c03616263" would read as
+ * the encoding of "abc".
+ */
 function escapeValue(value: string): string {
-  if (value.startsWith('#') && /^#[0-9a-f]+$/.test(value)) return value;
   let out = value.replace(/[\\",+;<>=]/g, (c) => `\\${c}`).replace(/[\x00-\x1f]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   if (out.startsWith(' ') || out.startsWith('#')) out = `\\${out}`;
   if (out.endsWith(' ') && out.length > 1) out = `${out.slice(0, -1)}\\ `;
@@ -60,6 +71,8 @@ function escapeValue(value: string): string {
 export interface NameAttribute {
   readonly type: string;
   readonly value: string;
+  /** Set when `value` is the `#hex` form of an encoding pki cannot show as text. */
+  readonly hex?: true;
 }
 
 /** The attributes of a Name in encoded order, multi-valued RDNs flattened. */
@@ -72,7 +85,7 @@ export function decodeName(der: Uint8Array): NameAttribute[][] {
       const oid = readOid(der, typeEl);
       return {
         type: ATTRIBUTE_NAMES[oid] ?? oid,
-        value: decodeAttributeValue(valueEl.tag, contentOf(der, valueEl), der.subarray(valueEl.start, valueEl.end)),
+        ...decodeAttributeValue(valueEl.tag, contentOf(der, valueEl), der.subarray(valueEl.start, valueEl.end)),
       };
     }),
   );
@@ -81,7 +94,7 @@ export function decodeName(der: Uint8Array): NameAttribute[][] {
 export function formatDistinguishedName(der: Uint8Array): string {
   return decodeName(der)
     .reverse()
-    .map((rdn) => rdn.map((a) => `${a.type}=${escapeValue(a.value)}`).join('+'))
+    .map((rdn) => rdn.map((a) => `${a.type}=${a.hex ? a.value : escapeValue(a.value)}`).join('+'))
     .join(',');
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Regression tests for the bugs the fuzz and property suites found (issue 6). Each is named after what
+ * broke, and pins the minimal input that broke it.
+ */
+import { describe, expect, it } from 'vitest';
+import { PkiError } from '../../src/core/errors.js';
+import { inspectBytes } from '../../src/core/inspect/index.js';
+import { inspectKey } from '../../src/core/inspect/key.js';
+import { formatDistinguishedName } from '../../src/core/inspect/name.js';
+import { parseSan } from '../../src/core/names.js';
+import { decodePem } from '../../src/core/pem.js';
+import { parseDuration, parseTimeSpec } from '../../src/core/validity.js';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof PkiError) return e.code;
+    throw e;
+  }
+  return 'no error';
+}
+
+function timed<T>(fn: () => T): { ms: number; result: T | PkiError } {
+  const started = performance.now();
+  let result: T | PkiError;
+  try {
+    result = fn();
+  } catch (e) {
+    if (!(e instanceof PkiError)) throw e;
+    result = e;
+  }
+  return { ms: performance.now() - started, result };
+}
+
+/** Name ::= SEQUENCE { SET { SEQUENCE { OID cn, <value> } } } around one encoded attribute value. */
+function nameWithCn(value: Buffer): Buffer {
+  const atv = Buffer.concat([Buffer.from('0603550403', 'hex'), value]);
+  const seq = Buffer.concat([Buffer.from([0x30, atv.length]), atv]);
+  const set = Buffer.concat([Buffer.from([0x31, seq.length]), seq]);
+  return Buffer.concat([Buffer.from([0x30, set.length]), set]);
+}
+
+describe('formatDistinguishedName', () => {
+  it('UniversalString with a code point past U+10FFFF threw RangeError: now printed as #hex', () => {
+    const der = nameWithCn(Buffer.from('1c04ffffffff', 'hex'));
+    expect(formatDistinguishedName(der)).toBe('CN=#1c04ffffffff');
+  });
+
+  it('UniversalString whose length is not a multiple of 4 lost its tail silently: now printed as #hex', () => {
+    expect(formatDistinguishedName(nameWithCn(Buffer.from('1c050000004178', 'hex')))).toBe('CN=#1c050000004178');
+    expect(formatDistinguishedName(nameWithCn(Buffer.from('1c0400000041', 'hex')))).toBe('CN=A');
+  });
+
+  it('a UTF8String CN spelled like a #hex encoding printed unescaped (read back as another name): now \\#', () => {
+    const spoof = Buffer.from('#0c03616263', 'utf8');
+    const der = nameWithCn(Buffer.concat([Buffer.from([0x0c, spoof.length]), spoof]));
+    expect(formatDistinguishedName(der)).toBe('CN=\\#0c03616263');
+  });
+});
+
+describe('inspectKey (ENCRYPTED PRIVATE KEY)', () => {
+  it.each([
+    ['empty AlgorithmIdentifier', '3004300004 00'],
+    ['PBES2 without parameters content', '3011300f06092a864886f70d01050d3002300004 00'],
+    ['PBES2 with an empty KDF', '3015300f06092a864886f70d01050d3004300030000400'],
+  ])('%s threw TypeError (reading .tag of undefined): now ERR_MALFORMED_KEY', (_name, hex) => {
+    const der = Buffer.from(hex.replace(/ /g, ''), 'hex');
+    expect(codeOf(() => inspectKey('ENCRYPTED PRIVATE KEY', der))).toMatch(/^ERR_MALFORMED_(KEY|DER)$/);
+  });
+
+  it('through inspectBytes, as `pki inspect` reads a PEM file', () => {
+    const text = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAQwAAQA\n-----END ENCRYPTED PRIVATE KEY-----\n';
+    expect(codeOf(() => inspectBytes(Buffer.from(text)))).toBe('ERR_MALFORMED_KEY');
+  });
+});
+
+describe('decodePem', () => {
+  // Before the fix each took seconds at 50 KB and minutes at 1 MB (quadratic regex backtracking).
+  const mb = 1 << 20;
+  it.each([
+    ['a 1 MiB body of newlines', `-----BEGIN CERTIFICATE-----${'\n'.repeat(mb)}-----END CERTIFICATE-----`, 'ERR_MALFORMED_PEM'],
+    ['1 MiB of spaces before a bad character', `-----BEGIN CERTIFICATE-----\nAAAA${' '.repeat(mb)}!\n-----END CERTIFICATE-----`, 'ERR_MALFORMED_PEM'],
+    ['1 MiB of blank lines before a colon', `-----BEGIN CERTIFICATE-----\nAAAA${'\n '.repeat(mb / 2)}:\n-----END CERTIFICATE-----`, 'ERR_MALFORMED_PEM'],
+    ['1 MiB of white space after padding, then a bad character', `-----BEGIN CERTIFICATE-----\nAA==${'\n'.repeat(mb)}!\n-----END CERTIFICATE-----`, 'ERR_MALFORMED_PEM'],
+  ])('%s backtracked quadratically (a hang): now linear', (_name, text, code) => {
+    const { ms, result } = timed(() => decodePem(text));
+    expect((result as PkiError).code).toBe(code);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('still refuses legacy encapsulated headers and still accepts padding followed by white space', () => {
+    expect(codeOf(() => decodePem('-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----'))).toBe(
+      'ERR_MALFORMED_PEM',
+    );
+    expect(decodePem('-----BEGIN X-----\nAAE=\n \n-----END X-----')[0]!.der).toEqual(new Uint8Array([0, 1]));
+    expect(codeOf(() => decodePem('-----BEGIN X-----\nAA=\n=\n-----END X-----'))).toBe('ERR_MALFORMED_PEM');
+    expect(codeOf(() => decodePem('-----BEGIN X-----\nAA=A\n-----END X-----'))).toBe('ERR_MALFORMED_PEM');
+  });
+});
+
+describe('durations and times', () => {
+  it('parseTimeSpec("999999999y") returned an Invalid Date (toISOString then threw RangeError): now ERR_INVALID_DURATION', () => {
+    expect(codeOf(() => parseTimeSpec('999999999y', new Date('2030-01-01T00:00:00Z')))).toBe('ERR_INVALID_DURATION');
+    expect(codeOf(() => parseDuration('999999999y'))).toBe('ERR_INVALID_DURATION');
+    expect(codeOf(() => parseDuration('10001y'))).toBe('ERR_INVALID_DURATION');
+    expect(parseDuration('10000y')).toBe(10_000 * 365 * 86_400_000);
+  });
+
+  it('a duration that reaches past year 9999 is ERR_INVALID_TIME, not an Invalid Date', () => {
+    expect(codeOf(() => parseTimeSpec('9000y', new Date('2030-01-01T00:00:00Z')))).toBe('ERR_INVALID_TIME');
+  });
+});
+
+describe('parseSan', () => {
+  it('an IPv6 zone identifier (fe80::1%eth0) was silently dropped, certifying fe80::1: now ERR_INVALID_SAN', () => {
+    expect(codeOf(() => parseSan('fe80::1%eth0'))).toBe('ERR_INVALID_SAN');
+    expect(codeOf(() => parseSan('[fe80::1%25eth0]'))).toBe('ERR_INVALID_SAN');
+    expect(parseSan('fe80::1')).toEqual({ type: 'ip', value: 'fe80::1' });
+  });
+});
