@@ -227,18 +227,22 @@ function failure(path: string, serial: string | null, e: unknown): RenewOutcome 
   return { path, status: 'failed', serial, error };
 }
 
-/** The certificates `--all` works on: due (or, with --force, every valid) leaves, one per file path. */
-function batch(inventory: Inventory, ctx: RenewContext): CertificateRecord[] {
+/**
+ * The certificates `--all` reports on: every valid leaf in the inventory, one per file path. Those the
+ * inventory's listDue does not name (and --force does not force) are reported as not due without reading
+ * their files, so a cron run over many certificates touches only the due ones.
+ */
+function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateRecord; due: boolean }[] {
   const policy = 'expiresWithinMs' in ctx.policy ? { expiresWithinMs: ctx.policy.expiresWithinMs } : { threshold: ctx.policy.threshold };
-  const records = ctx.force ? inventory.list({ kind: 'x509', status: 'valid' }) : inventory.listDue(ctx.now, policy);
+  const due = new Set(inventory.listDue(ctx.now, policy).map((r) => r.serial));
   const seen = new Set<string>();
-  const out: CertificateRecord[] = [];
-  for (const r of records) {
+  const out: { record: CertificateRecord; due: boolean }[] = [];
+  for (const r of inventory.list({ kind: 'x509', status: 'valid' })) {
     if (r.kind !== 'x509' || !isLeafProfileName(r.profile)) continue;
     const key = r.certificatePath ?? `serial:${r.serial}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push(r);
+    out.push({ record: r, due: ctx.force || due.has(r.serial) });
   }
   return out;
 }
@@ -254,7 +258,7 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
   for (const c of report.certificates) {
     if (c.status === 'renewed') {
       lines.push(`Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}`);
-    } else if (c.status === 'skipped' && !quiet) {
+    } else if (c.status === 'skipped' && !quiet && !all) {
       lines.push(c.dueAt ? `Not due: ${c.path} (serial ${c.serial}) is due from ${c.dueAt.slice(0, 19).replace('T', ' ')} UTC; nothing changed.` : `Skipped ${c.path}: ${c.reason}`);
     }
   }
@@ -291,7 +295,12 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const outcomes: RenewOutcome[] = [];
   try {
     if (options.all) {
-      for (const record of batch(inventory, ctx)) {
+      for (const { record, due } of batch(inventory, ctx)) {
+        if (!due) {
+          const dueAt = renewalDueAt({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, ctx.policy);
+          outcomes.push({ path: record.certificatePath ?? `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'not due', dueAt: dueAt.toISOString() });
+          continue;
+        }
         if (record.certificatePath === null) {
           outcomes.push({ path: `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'printed to stdout at issue; no file to renew', dueAt: null });
           continue;
