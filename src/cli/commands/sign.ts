@@ -12,7 +12,7 @@ import { parseSans, type SanSet } from '../../core/names.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
 import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/profiles.js';
 import { resolveValidity } from '../../core/validity.js';
-import { writeFileAtomic } from '../../store/atomic-write.js';
+import { writeFilesAtomic } from '../../store/batch-write.js';
 import { CaHome, ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
@@ -107,10 +107,10 @@ export async function runSign(csrFiles: string[], options: SignOptions, globals:
       return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der) };
     });
     if (options.outDir !== undefined) ensureFolder(resolve(options.outDir));
-    issued.forEach((leaf, i) => {
-      const target = targets[i];
-      if (target) writeFileAtomic(target, leaf.leafPem + issuer.certificatePem, { mode: FileMode.public, overwrite: options.force === true });
-    });
+    await writeFilesAtomic(
+      issued.flatMap((leaf, i) => (targets[i] ? [{ path: targets[i]!, data: leaf.leafPem + issuer.certificatePem, mode: FileMode.public }] : [])),
+      { overwrite: options.force === true },
+    );
     const records = issued.map((leaf, i) => certificateRecord(leaf.leafPem, { profile: profile.name as 'server' | 'client' | 'peer', certificatePath: targets[i] ?? null, keyPath: null }));
     inventory.recordIssued(records);
 
