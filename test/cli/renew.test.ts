@@ -142,9 +142,11 @@ describe('pki renew --all', () => {
     generateDue(dir, 'postgres');
     const counter = join(tempDir(), 'counter');
     const exec = `echo "reload 'quoted'" >> '${counter}'`;
-    const r = pki(['renew', '--all', '--dir', dir, '--exec', exec]);
+    const r = pki(['renew', '--all', '--dir', dir, '--exec', exec, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
+    // --quiet still reports what changed.
     expect(r.stdout).toMatch(/4 renewed, 0 not due, 0 failed/);
+    expect(r.stdout.match(/^Renewed /gm)).toHaveLength(4);
     expect(readFileSync(counter, 'utf8')).toBe("reload 'quoted'\n");
     const again = pki(['renew', '--all', '--dir', dir, '--exec', exec, '--quiet']);
     expect(again.code, again.stderr).toBe(0);

@@ -323,7 +323,9 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const renewed = count('renewed');
   const exec = options.exec !== undefined && renewed > 0 ? runExec(options.exec, globals.json) : null;
   const report: RenewReport = { renewed, skipped: count('skipped'), failed: count('failed'), certificates: outcomes, exec };
-  emit(globals, report, (r) => renderHuman(r, options.all === true, globals.quiet));
+  // --quiet (cron): silent only when nothing changed; renewals and failures are always worth a mail.
+  const quiet = globals.quiet && renewed === 0 && report.failed === 0 && exec === null;
+  emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
 
   const failedOnes = outcomes.filter((o): o is Extract<RenewOutcome, { status: 'failed' }> => o.status === 'failed');
   for (const f of failedOnes) process.stderr.write(`${formatErrorLine({ message: `${f.path}: ${f.error.message}`, hint: f.error.hint ?? undefined })}\n`);
