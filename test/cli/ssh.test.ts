@@ -133,6 +133,18 @@ describe('pki ssh init', () => {
     expect(readFileSync(join(dir, 'ssh/ssh_user_ca_key.pub'), 'utf8')).not.toBe(oldPub);
   });
 
+  it('keeps its inventory records when the X.509 CA is created afterwards (issue 4)', () => {
+    const dir = sshHome();
+    const keys = tempDir('pki-ssh-keys-');
+    const key = userKey(keys, 'id_ed25519', ['-t', 'ed25519']);
+    const j = sign(dir, ['--user', '--principal', 'alice', `${key}.pub`]);
+    const init = pki(['init', '--no-password', '--insecure', '--dir', dir]);
+    expect(init.code, init.stderr).toBe(0);
+    const r = pki(['ssh', 'revoke', j.certificate, '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(runPeer('ssh-keygen', ['-Q', '-f', join(dir, 'ssh/revoked_keys'), j.certificate]).stdout).toMatch(/: REVOKED/);
+  });
+
   it('lives next to an X.509 CA in the same home and inventory', () => {
     const dir = join(tempDir('pki-ssh-'), 'ca');
     expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);

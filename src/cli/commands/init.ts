@@ -95,7 +95,8 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
   writeFileAtomic(home.rootCertPath, rootPem, { mode: FileMode.public, overwrite });
   writeFileAtomic(home.intermediateCertPath, intermediatePem, { mode: FileMode.public, overwrite });
   // A new CA starts a fresh inventory (an old one is kept as db/pki.sqlite.replaced-<time>), recorded in one transaction.
-  const inventory = await openInventory(home, 'fresh', now);
+  // Without an old X.509 CA, an inventory here holds only the SSH CAs' records (`pki ssh init` came first): keep it.
+  const inventory = await openInventory(home, leftovers.length === 0 ? 'create-if-missing' : 'fresh', now);
   inventory.recordIssued([
     certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
     certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
