@@ -12,7 +12,7 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
 import { importPrivateKey } from '../core/keys.js';
@@ -20,6 +20,7 @@ import { decodePem, PemLabel } from '../core/pem.js';
 import { PkiError } from '../core/errors.js';
 import { ioError } from './atomic-write.js';
 import { parseConfig, type PkiConfig } from './config.js';
+import { readText } from './read-file.js';
 
 export const FileMode = {
   privateKey: 0o600,
@@ -131,22 +132,7 @@ export class CaHome {
   }
 }
 
-/** Reads a UTF-8 file, mapping fs errors to one-line PkiErrors. */
-export function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw ioError(e, 'read', path);
-  }
-}
-
-export function readBytes(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw ioError(e, 'read', path);
-  }
-}
+export { readText, readBytes, fileExists } from './read-file.js';
 
 /** mkdir -p with a mode for the folders it creates. */
 export function ensureFolder(path: string, mode: number = FileMode.folder): void {
@@ -154,14 +140,5 @@ export function ensureFolder(path: string, mode: number = FileMode.folder): void
     mkdirSync(path, { recursive: true, mode });
   } catch (e) {
     throw ioError(e, 'create folder', path);
-  }
-}
-
-export function fileExists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
