@@ -30,9 +30,12 @@ export function runs(base: number): fc.Parameters<unknown> {
 }
 
 const counts = new Map<string, number>();
+const slowest = new Map<string, number>();
 
 afterAll(() => {
-  const lines = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `  ${name}: ${n}`);
+  const lines = [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]) => `  ${name}: ${n}${slowest.has(name) ? ` (slowest ${slowest.get(name)!.toFixed(1)} ms)` : ''}`);
   if (lines.length > 0) console.info(`fuzz inputs per decoder (FUZZ_RUNS=${SCALE}):\n${lines.join('\n')}`);
 });
 
@@ -49,13 +52,14 @@ export function decodeOutcome<T>(decoder: string, fn: () => T): Outcome<T> {
   try {
     outcome = { ok: true, value: fn() };
   } catch (e) {
-    if (!(e instanceof PkiError) || typeof e.code !== 'string' || e.code === '') {
+    if (!(e instanceof PkiError) || typeof e.code !== 'string' || (e.code as string) === '') {
       const name = (e as Error)?.constructor?.name ?? typeof e;
       throw new Error(`${decoder} threw ${name} instead of a PkiError: ${(e as Error)?.message}`, { cause: e });
     }
     outcome = { ok: false, error: e };
   }
   const elapsed = performance.now() - started;
+  if (elapsed > (slowest.get(decoder) ?? 0)) slowest.set(decoder, elapsed);
   if (elapsed > HANG_MS) throw new Error(`${decoder} took ${elapsed.toFixed(0)} ms on one input (hang guard ${HANG_MS} ms)`);
   return outcome;
 }

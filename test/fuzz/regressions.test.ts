@@ -59,6 +59,23 @@ describe('formatDistinguishedName', () => {
   });
 });
 
+describe('formatDistinguishedName agrees with openssl -nameopt RFC2253 (found by round-trip.test.ts)', () => {
+  const utf8Cn = (text: string) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return nameWithCn(Buffer.concat([Buffer.from([0x0c, bytes.length]), bytes]));
+  };
+  it('a CN of one space printed "\\\\ " (an escaped backslash, reading back as "\\"): now "\\ "', () => {
+    expect(formatDistinguishedName(utf8Cn(' '))).toBe('CN=\\ ');
+    expect(formatDistinguishedName(utf8Cn('  '))).toBe('CN=\\ \\ ');
+  });
+  it('"=" was escaped where openssl and Go print it bare', () => {
+    expect(formatDistinguishedName(utf8Cn('a=b'))).toBe('CN=a=b');
+  });
+  it('control characters were escaped in lower-case hex and DEL not at all: now \\1F and \\7F as openssl prints them', () => {
+    expect(formatDistinguishedName(utf8Cn('a\x1fb\x7f'))).toBe('CN=a\\1Fb\\7F');
+  });
+});
+
 describe('inspectKey (ENCRYPTED PRIVATE KEY)', () => {
   it.each([
     ['empty AlgorithmIdentifier', '3004300004 00'],

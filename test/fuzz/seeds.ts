@@ -190,7 +190,13 @@ export interface SshSeed {
 export function sshSeeds(): { publicKeys: SshSeed[]; certificates: SshSeed[] } {
   const seed = (name: string, line: string): SshSeed => ({ name, line: line.trim(), bytes: Buffer.from(line.trim().split(/\s+/)[1]!, 'base64') });
   const file = (name: string) => seed(`ssh-keygen ${name}`, fixture(`ssh/${name}`).toString('utf8'));
-  const caKeys = [ecRoot.privateKey, edLeaf.privateKey, rsaIntermediate.privateKey, generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey];
+  // SSH CAs need RSA ≥ 3072 (ca-key.ts), so the RSA CA here is its own key.
+  const caKeys = [
+    ecRoot.privateKey,
+    edLeaf.privateKey,
+    generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey,
+    generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey,
+  ];
   const pkiCertificates = caKeys.map((ca, i) => {
     const subject = caKeys[(i + 1) % caKeys.length]!;
     const cert = issueSshCertificate({

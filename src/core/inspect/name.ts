@@ -62,9 +62,12 @@ function decodeAttributeValue(tag: number, content: Uint8Array, whole: Uint8Arra
  * the encoding of "abc".
  */
 function escapeValue(value: string): string {
-  let out = value.replace(/[\\",+;<>=]/g, (c) => `\\${c}`).replace(/[\x00-\x1f]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  if (out.startsWith(' ') || out.startsWith('#')) out = `\\${out}`;
-  if (out.endsWith(' ') && out.length > 1) out = `${out.slice(0, -1)}\\ `;
+  // '=' is not escaped: RFC 4514 §2.4 does not require it, and neither openssl -nameopt RFC2253 nor Go does.
+  let out = value.replace(/[\\",+;<>]/g, (c) => `\\${c}`).replace(/[\x00-\x1f\x7f]/g, (c) => `\\${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  const leading = out.startsWith(' ') || out.startsWith('#');
+  // A lone space is both leading and trailing: escape it once (it was "\\ ", an escaped backslash).
+  if (out.endsWith(' ') && !(leading && out.length === 1)) out = `${out.slice(0, -1)}\\ `;
+  if (leading) out = `\\${out}`;
   return out;
 }
 
