@@ -18,7 +18,26 @@ const DURATION = /^(\d{1,9})(s|m|h|d|w|y)$/;
 // and "999999999y" would otherwise turn into an Invalid Date far from where it was typed.
 const MAX_DURATION_MS = 10_000 * UNIT_MS.y!;
 // RFC 3339 date-time with a mandatory zone; a bare date means midnight UTC.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2})))?$/;
+
+/**
+ * Milliseconds of an RFC 3339 match, or NaN when a field is out of range. Date.parse is not used: its
+ * fallback parser takes "2030-23-50 02:00:00-23:59" (month 23, day 50) and returns some other date.
+ * Fractions of a second are dropped, as parseTimeSpec truncates to whole seconds anyway.
+ */
+function rfc3339Milliseconds(m: RegExpExecArray): number {
+  const n = (i: number): number => Number(m[i] ?? '0');
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = [n(1), n(2), n(3), n(4), n(5), n(6), n(8), n(9)];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // not Date.UTC: it maps years 0–99 to 1900–1999
+  date.setUTCHours(hour, minute, second);
+  const fieldsKept =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day &&
+    date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  if (!fieldsKept || offsetHours > 23 || offsetMinutes > 59) return NaN;
+  const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
+  return date.getTime() - (m[7] === '-' ? -offsetMs : offsetMs);
+}
 
 /** Milliseconds in a duration such as `90d`; compound durations (`1h30m`) are accepted too. */
 export function parseDuration(text: string): number {
@@ -47,8 +66,9 @@ export function parseDuration(text: string): number {
 export function parseTimeSpec(text: string, now: Date): Date {
   const trimmed = text.trim();
   let ms: number;
-  if (RFC3339.test(trimmed)) {
-    ms = Date.parse(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+  const rfc3339 = RFC3339.exec(trimmed);
+  if (rfc3339) {
+    ms = rfc3339Milliseconds(rfc3339);
     if (Number.isNaN(ms)) throw new PkiError('ERR_INVALID_TIME', `"${text}" is not a valid RFC 3339 time`);
   } else if (/^\d/.test(trimmed) && /[a-z]$/.test(trimmed)) {
     ms = now.getTime() + parseDuration(trimmed);

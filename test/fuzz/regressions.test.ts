@@ -124,6 +124,28 @@ describe('durations and times', () => {
     expect(parseDuration('10000y')).toBe(10_000 * 365 * 86_400_000);
   });
 
+  it.each([
+    ['month 23, day 50 (fuzz counterexample)', '0004-23-50 02:00:00-23:59'],
+    ['month 13', '2030-13-01T00:00:00Z'],
+    ['30 February', '2030-02-30'],
+    ['hour 24', '2030-01-01T24:00:00Z'],
+    ['second 60', '2030-01-01T00:00:60Z'],
+    ['offset hour 24', '2030-01-01T00:00:00+24:00'],
+    ['offset minute 60', '2030-01-01T00:00:00+01:60'],
+  ])('parseTimeSpec accepted an impossible RFC 3339 time (%s) through Date.parse\'s fallback: now ERR_INVALID_TIME', (_name, text) => {
+    expect(codeOf(() => parseTimeSpec(text, new Date('2030-01-01T00:00:00Z')))).toBe('ERR_INVALID_TIME');
+  });
+
+  it('RFC 3339 times with offsets, fractions, lower-case separators and bare dates still parse', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    expect(parseTimeSpec('2030-06-01T12:00:00.999+02:00', now).toISOString()).toBe('2030-06-01T10:00:00.000Z');
+    expect(parseTimeSpec('2030-06-01t12:00:00z', now).toISOString()).toBe('2030-06-01T12:00:00.000Z');
+    expect(parseTimeSpec('2030-06-01 12:00:00-05:30', now).toISOString()).toBe('2030-06-01T17:30:00.000Z');
+    expect(parseTimeSpec('2028-02-29', now).toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(parseTimeSpec('1955-01-01T00:00:00.5Z', now).toISOString()).toBe('1955-01-01T00:00:00.000Z');
+    expect(codeOf(() => parseTimeSpec('0055-01-01', now))).toBe('ERR_INVALID_TIME');
+  });
+
   it('a duration that reaches past year 9999 is ERR_INVALID_TIME, not an Invalid Date', () => {
     expect(codeOf(() => parseTimeSpec('9000y', new Date('2030-01-01T00:00:00Z')))).toBe('ERR_INVALID_TIME');
   });
