@@ -145,6 +145,23 @@ describe('pki ssh init', () => {
     expect(runPeer('ssh-keygen', ['-Q', '-f', join(dir, 'ssh/revoked_keys'), j.certificate]).stdout).toMatch(/: REVOKED/);
   });
 
+  it('keeps SSH revocations when the X.509 CA is replaced with init --force', () => {
+    const dir = sshHome();
+    const keys = tempDir('pki-ssh-keys-');
+    const revoked = sign(dir, ['--user', '--principal', 'alice', `${userKey(keys, 'id_a', ['-t', 'ed25519'])}.pub`]);
+    const kept = sign(dir, ['--user', '--principal', 'bob', `${userKey(keys, 'id_b', ['-t', 'ed25519'])}.pub`]);
+    expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    expect(pki(['ssh', 'revoke', revoked.certificate, '--dir', dir]).code).toBe(0);
+    const forced = pki(['init', '--no-password', '--insecure', '--force', '--dir', dir]);
+    expect(forced.code, forced.stderr).toBe(0);
+    const krl = pki(['ssh', 'krl', '--dir', dir]);
+    expect(krl.code, krl.stderr).toBe(0);
+    expect(runPeer('ssh-keygen', ['-Q', '-f', join(dir, 'ssh/revoked_keys'), revoked.certificate]).stdout).toMatch(/: REVOKED/);
+    expect(runPeer('ssh-keygen', ['-Q', '-f', join(dir, 'ssh/revoked_keys'), kept.certificate]).stdout).toMatch(/: ok/);
+    // The already-revoked certificate stays revoked in the new inventory: revoking it again is refused.
+    expect(pki(['ssh', 'revoke', revoked.certificate, '--dir', dir]).stderr).toMatch(/already revoked/);
+  });
+
   it('lives next to an X.509 CA in the same home and inventory', () => {
     const dir = join(tempDir('pki-ssh-'), 'ca');
     expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);

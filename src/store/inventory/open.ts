@@ -14,7 +14,7 @@ export type InventoryMode =
   | 'existing'
   /** Open it, creating an empty one when missing (`pki db rebuild`). */
   | 'create-if-missing'
-  /** A fresh, empty inventory; an existing one is kept aside as db/pki.sqlite.replaced-<time> (`pki init`). */
+  /** A fresh inventory; an existing one is kept aside as db/pki.sqlite.replaced-<time> (`pki init`); SSH records carry over. */
   | 'fresh';
 
 export function inventoryExists(home: CaHome): boolean {
@@ -41,15 +41,18 @@ export async function openInventory(home: CaHome, mode: InventoryMode = 'existin
   }
   const { SqliteInventory } = await import('./sqlite.js');
   ensureFolder(home.dbDir, FileMode.privateFolder);
-  if (mode === 'fresh' && inventoryExists(home)) moveAside(home, now, SqliteInventory);
-  return new SqliteInventory(home.dbPath, { create: mode !== 'existing' });
+  const replaced = mode === 'fresh' && inventoryExists(home) ? moveAside(home, now, SqliteInventory) : undefined;
+  const inventory = new SqliteInventory(home.dbPath, { create: mode !== 'existing' });
+  // A new X.509 CA does not replace the OpenSSH CAs: their records and KRL version move to the new inventory.
+  if (replaced) inventory.carryOver(replaced, 'ssh');
+  return inventory;
 }
 
 /**
  * Keeps the old inventory as db/pki.sqlite.replaced-<time>: a consistent single-file copy (VACUUM INTO
  * folds in the WAL), then the old files are removed. A damaged database is renamed as it is instead.
  */
-function moveAside(home: CaHome, now: Date, Backend: typeof SqliteInventory): void {
+function moveAside(home: CaHome, now: Date, Backend: typeof SqliteInventory): string {
   const target = `${home.dbPath}.replaced-${stamp(now)}`;
   let copied = false;
   try {
@@ -81,4 +84,5 @@ function moveAside(home: CaHome, now: Date, Backend: typeof SqliteInventory): vo
   remove(home.dbPath);
   remove(`${home.dbPath}-wal`);
   remove(`${home.dbPath}-shm`);
+  return target;
 }

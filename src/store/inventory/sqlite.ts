@@ -14,14 +14,16 @@ import type {
   CertificateKind,
   CertificateRecord,
   CertificateStatus,
+  CertificateSummary,
   Inventory,
   InventoryProfile,
   ListFilter,
   NewCertificateRecord,
+  RevocationEntry,
 } from './index.js';
 
 /** PRAGMA user_version of the schema below; bump with a migration step in `migrate`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** How long a writer waits for another process's transaction before giving up (SQLITE_BUSY). */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -57,6 +59,19 @@ CREATE TABLE sequences (
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL
 );
+`;
+
+/**
+ * v2: partial covering indexes for the passes over the whole inventory, so they read an index in the
+ * order they need instead of 100,000 whole rows (each carrying its PEM) and a sort (issue 5):
+ * certificates_revocations answers listRevocations (the CRL), certificates_valid_summary answers
+ * listSummaries of valid certificates (`pki renew --all`) and `pki list`'s expiring filter.
+ */
+const SCHEMA_V2 = `
+CREATE INDEX certificates_revocations ON certificates (kind, revoked_at, serial, not_after, revocation_reason, profile)
+  WHERE status = 'revoked';
+CREATE INDEX certificates_valid_summary ON certificates (not_after, serial, kind, status, profile, not_before, certificate_path, key_path)
+  WHERE status = 'valid';
 `;
 
 interface Row {
@@ -177,6 +192,7 @@ export class SqliteInventory implements Inventory {
       // Re-read inside the lock: another process may have migrated meanwhile.
       const current = this.#db.pragma('user_version', { simple: true }) as number;
       if (current === 0) this.#db.exec(SCHEMA_V1);
+      if (current < 2) this.#db.exec(SCHEMA_V2);
       this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     });
   }
@@ -270,6 +286,27 @@ export class SqliteInventory implements Inventory {
   }
 
   list(filter: ListFilter = {}): CertificateRecord[] {
+    const { sql, params } = this.#listQuery('*', filter);
+    return this.#read(() => (this.#db.prepare(sql).all(...params) as Row[]).map(toRecord));
+  }
+
+  listSummaries(filter: ListFilter = {}): CertificateSummary[] {
+    const { sql, params } = this.#listQuery('kind, serial, profile, status, not_before, not_after, certificate_path, key_path', filter);
+    return this.#read(() =>
+      (this.#db.prepare(sql).all(...params) as Row[]).map((r) => ({
+        kind: r.kind,
+        serial: r.serial,
+        profile: r.profile,
+        status: r.status,
+        notBefore: r.not_before,
+        notAfter: r.not_after,
+        certificatePath: r.certificate_path,
+        keyPath: r.key_path,
+      })),
+    );
+  }
+
+  #listQuery(columns: string, filter: ListFilter): { sql: string; params: string[] } {
     const where: string[] = [];
     const params: string[] = [];
     if (filter.kind) {
@@ -277,27 +314,43 @@ export class SqliteInventory implements Inventory {
       params.push(filter.kind);
     }
     if (filter.status) {
-      where.push('status = ?');
-      params.push(filter.status);
+      // A literal, not a parameter: SQLite uses a partial index (WHERE status = 'valid') only for a query
+      // whose WHERE names the same constant. The value is one of the three statuses, checked here.
+      if (!['valid', 'revoked', 'superseded'].includes(filter.status)) throw new Error(`unknown status ${String(filter.status)}`);
+      where.push(`status = '${filter.status}'`);
     }
     if (filter.expiringBefore) {
       where.push('not_after < ?');
       params.push(filter.expiringBefore.toISOString());
     }
-    const sql = `SELECT * FROM certificates${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY not_after, serial`;
-    return this.#read(() => (this.#db.prepare(sql).all(...params) as Row[]).map(toRecord));
+    return { sql: `SELECT ${columns} FROM certificates${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY not_after, serial`, params };
   }
 
   listDue(now: Date, policy: { threshold?: number; expiresWithinMs?: number }): CertificateRecord[] {
-    const valid = this.list({ status: 'valid' }).filter((r) => r.profile !== 'root' && r.profile !== 'intermediate');
+    // Two passes: decide on the three columns that matter, then read whole rows (PEM and all) only for the
+    // due ones. Reading every valid row in full made `pki renew --all` over 100,000 records take seconds.
     const t = now.getTime();
-    return valid.filter((r) => {
-      const notBefore = Date.parse(r.notBefore);
-      const notAfter = Date.parse(r.notAfter);
+    const threshold = policy.threshold ?? 2 / 3;
+    const candidates = this.#read(
+      () =>
+        this.#db.prepare(`SELECT id, not_before, not_after FROM certificates WHERE status = 'valid' AND profile NOT IN ('root', 'intermediate')`).all() as {
+          id: number;
+          not_before: string;
+          not_after: string;
+        }[],
+    );
+    const due = candidates.filter((r) => {
+      const notBefore = Date.parse(r.not_before);
+      const notAfter = Date.parse(r.not_after);
       if (policy.expiresWithinMs !== undefined) return notAfter - t <= policy.expiresWithinMs;
-      const threshold = policy.threshold ?? 2 / 3;
       return t >= notBefore + (notAfter - notBefore) * threshold;
     });
+    if (due.length === 0) return [];
+    return this.#read(() =>
+      (
+        this.#db.prepare('SELECT * FROM certificates WHERE id IN (SELECT value FROM json_each(?)) ORDER BY not_after, serial').all(JSON.stringify(due.map((r) => r.id))) as Row[]
+      ).map(toRecord),
+    );
   }
 
   revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord {
@@ -326,6 +379,22 @@ export class SqliteInventory implements Inventory {
     );
   }
 
+  listRevocations(kind: CertificateKind, now: Date): RevocationEntry[] {
+    return this.#read(() => {
+      // Answered from the certificates_revocations index alone (schema v2), already in this order.
+      const rows = this.#db
+        .prepare(
+          `SELECT serial, profile, revoked_at, revocation_reason FROM certificates
+           WHERE kind = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, serial`,
+        )
+        .raw(true)
+        .iterate(kind, now.toISOString()) as IterableIterator<[string, InventoryProfile, string, RevocationReason | null]>;
+      const entries: RevocationEntry[] = [];
+      for (const [serial, profile, revokedAt, revocationReason] of rows) entries.push({ serial, profile, revokedAt, revocationReason });
+      return entries;
+    });
+  }
+
   nextSequenceNumber(name: 'crl' | 'krl', atLeast = 1n): bigint {
     return this.#write(() => {
       const current = this.#db.prepare('SELECT value FROM sequences WHERE name = ?').pluck().safeIntegers(true).get(name) as bigint | undefined;
@@ -351,6 +420,31 @@ export class SqliteInventory implements Inventory {
    */
   copyTo(target: string): void {
     this.#read(() => this.#db.prepare('VACUUM INTO ?').run(target));
+  }
+
+  /**
+   * Copies every record of `kind` (with its status and revocation) and the matching sequence from another
+   * inventory file: `pki init --force` replaces the X.509 CA, not the OpenSSH CAs, whose revocations the
+   * next KRL must still carry.
+   */
+  carryOver(fromPath: string, kind: CertificateKind): number {
+    const sequence = kind === 'ssh' ? 'krl' : 'crl';
+    this.#db.prepare('ATTACH DATABASE ? AS previous').run(fromPath);
+    try {
+      return this.#write(() => {
+        const columns = (this.#db.prepare('PRAGMA main.table_info(certificates)').all() as { name: string }[])
+          .map((c) => c.name)
+          .filter((n) => n !== 'id')
+          .join(', ');
+        const copied = this.#db
+          .prepare(`INSERT OR IGNORE INTO main.certificates (${columns}) SELECT ${columns} FROM previous.certificates WHERE kind = ?`)
+          .run(kind).changes;
+        this.#db.prepare('INSERT OR REPLACE INTO main.sequences (name, value) SELECT name, value FROM previous.sequences WHERE name = ?').run(sequence);
+        return copied;
+      });
+    } finally {
+      this.#db.prepare('DETACH DATABASE previous').run();
+    }
   }
 
   close(): void {
