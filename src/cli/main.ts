@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { PkiError } from '../core/errors.js';
 import { ExitCode, ExitError, exitCodeFor, formatErrorLine } from './errors.js';
 import type { GlobalOptions } from './output.js';
+import { commandNow } from './clock.js';
 
 function packageVersion(): string {
   try {
@@ -63,7 +64,7 @@ export function buildProgram(): Command {
     ),
   ).action(async (opts, cmd: Command) => {
     const { runInit } = await import('./commands/init.js');
-    await runInit(opts, globals(cmd));
+    await runInit(opts, globals(cmd), commandNow());
   });
 
   addPasswordOptions(
@@ -85,7 +86,7 @@ export function buildProgram(): Command {
     ),
   ).action(async (service: string, variant: string, opts, cmd: Command) => {
     const { runGenerate } = await import('./commands/generate.js');
-    await runGenerate(service, variant, opts, globals(cmd));
+    await runGenerate(service, variant, opts, globals(cmd), commandNow());
   });
 
   program
@@ -94,7 +95,7 @@ export function buildProgram(): Command {
     .argument('<file>', 'file to inspect ("-" for standard input)')
     .action(async (file: string, _opts, cmd: Command) => {
       const { runInspect } = await import('./commands/inspect.js');
-      await runInspect(file, globals(cmd));
+      await runInspect(file, globals(cmd), commandNow());
     });
 
   const ssh = program.command('ssh').description('OpenSSH certificates: user and host CAs, signing, KRL revocation');
@@ -110,7 +111,7 @@ export function buildProgram(): Command {
       .option('--force', 'replace existing SSH CAs (certificates issued so far stop being trusted)'),
   ).action(async (opts, cmd: Command) => {
     const { runSshInit } = await import('./commands/ssh-init.js');
-    await runSshInit(opts, globals(cmd));
+    await runSshInit(opts, globals(cmd), commandNow());
   });
 
   addPasswordOptions(
@@ -136,7 +137,7 @@ export function buildProgram(): Command {
       .option('--force', 'replace an existing certificate file'),
   ).action(async (file: string, opts, cmd: Command) => {
     const { runSshSign } = await import('./commands/ssh-sign.js');
-    await runSshSign(file, opts, globals(cmd));
+    await runSshSign(file, opts, globals(cmd), commandNow());
   });
 
   ssh
@@ -146,7 +147,7 @@ export function buildProgram(): Command {
     .option('--reason <reason>', 'revocation reason recorded in the inventory (RFC 5280 names, e.g. keyCompromise)')
     .action(async (target: string, opts, cmd: Command) => {
       const { runSshRevoke } = await import('./commands/ssh-revoke.js');
-      await runSshRevoke(target, opts, globals(cmd));
+      await runSshRevoke(target, opts, globals(cmd), commandNow());
     });
 
   ssh
@@ -154,7 +155,7 @@ export function buildProgram(): Command {
     .description('rewrite <dir>/ssh/revoked_keys, the KRL for sshd RevokedKeys, from the inventory')
     .action(async (_opts, cmd: Command) => {
       const { runSshKrl } = await import('./commands/ssh-krl.js');
-      await runSshKrl(globals(cmd));
+      await runSshKrl(globals(cmd), commandNow());
     });
 
   addPasswordOptions(
@@ -172,7 +173,7 @@ export function buildProgram(): Command {
       .option('--exec <command>', 'run this command through sh -c once after at least one renewal, e.g. "systemctl reload redis"'),
   ).action(async (certFile: string | undefined, keyFile: string | undefined, opts, cmd: Command) => {
     const { runRenew } = await import('./commands/renew.js');
-    await runRenew(certFile, keyFile, opts, globals(cmd));
+    await runRenew(certFile, keyFile, opts, globals(cmd), commandNow());
   });
 
   addPasswordOptions(
@@ -189,7 +190,7 @@ export function buildProgram(): Command {
       .option('--force', 'replace existing output files'),
   ).action(async (files: string[], opts, cmd: Command) => {
     const { runSign } = await import('./commands/sign.js');
-    await runSign(files, opts, globals(cmd));
+    await runSign(files, opts, globals(cmd), commandNow());
   });
 
   addPasswordOptions(
@@ -200,7 +201,7 @@ export function buildProgram(): Command {
       .option('--reason <reason>', 'RFC 5280 reason: unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn', 'unspecified'),
   ).action(async (target: string, opts, cmd: Command) => {
     const { runRevoke } = await import('./commands/revoke.js');
-    await runRevoke(target, opts, globals(cmd));
+    await runRevoke(target, opts, globals(cmd), commandNow());
   });
 
   addPasswordOptions(
@@ -211,7 +212,7 @@ export function buildProgram(): Command {
       .option('--der', 'also write intermediate_ca.crl.der'),
   ).action(async (opts, cmd: Command) => {
     const { runCrl } = await import('./commands/crl.js');
-    await runCrl(opts, globals(cmd));
+    await runCrl(opts, globals(cmd), commandNow());
   });
 
   program
@@ -222,7 +223,7 @@ export function buildProgram(): Command {
     .option('--all', 'every certificate: valid, expired, revoked and superseded')
     .action(async (opts, cmd: Command) => {
       const { runList } = await import('./commands/list.js');
-      await runList(opts, globals(cmd));
+      await runList(opts, globals(cmd), commandNow());
     });
 
   const db = program.command('db').description('the inventory database: rebuild it from disk, export it for OpenSSL tools');
@@ -230,14 +231,14 @@ export function buildProgram(): Command {
     .description('recreate missing inventory records from the certificates on disk and the current CRL')
     .action(async (_opts, cmd: Command) => {
       const { runDbRebuild } = await import('./commands/db.js');
-      await runDbRebuild(globals(cmd));
+      await runDbRebuild(globals(cmd), commandNow());
     });
   db.command('export-index')
     .description('write an OpenSSL-compatible index.txt (for openssl ca / openssl ocsp -index)')
     .option('--out <file>', 'write to FILE (plus FILE.attr) instead of standard output')
     .action(async (opts, cmd: Command) => {
       const { runDbExportIndex } = await import('./commands/db.js');
-      await runDbExportIndex(opts, globals(cmd));
+      await runDbExportIndex(opts, globals(cmd), commandNow());
     });
 
   return program;
