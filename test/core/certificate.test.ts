@@ -3,23 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeKeyIdentifier, issueCertificate } from '../../src/core/certificate.js';
 import { parseCertificate } from '../../src/core/certificate-fields.js';
-import type { PkiError } from '../../src/core/errors.js';
 import { inspectCertificate } from '../../src/core/inspect/certificate.js';
 import { generateKeyPair, resolveKeySpec } from '../../src/core/keys.js';
 import { encodeSubjectName, parseSans } from '../../src/core/names.js';
 import { encodePem } from '../../src/core/pem.js';
 import { PROFILES } from '../../src/core/profiles.js';
 import { tempDir } from '../helpers/cli.js';
+import { errorCode } from '../helpers/errors.js';
 import { runPeer } from '../helpers/peers.js';
 
-const code = async (fn: () => unknown) => {
-  try {
-    await fn();
-  } catch (e) {
-    return (e as PkiError).code;
-  }
-  return 'no error';
-};
 
 describe('issueCertificate', () => {
   it('writes UTCTime through 2049 and GeneralizedTime from 2050 (RFC 5280 §4.1.2.5), which openssl reads', async () => {
@@ -51,8 +43,8 @@ describe('issueCertificate', () => {
     const leaf = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
     const issuer = { subjectDer: encodeSubjectName({ commonName: 'CA' }), keyIdentifier: computeKeyIdentifier(ca.publicKey), privateKey: ca.privateKey, notAfter: new Date('2030-01-01T00:00:00Z') };
     const base = { serial: '41', subject: { commonName: 'x' }, sans: parseSans(['x']), profile: PROFILES.server, publicKey: leaf.publicKey, issuer };
-    expect(await code(() => issueCertificate({ ...base, notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2030-01-02T00:00:00Z') }))).toBe('ERR_VALIDITY');
-    expect(await code(() => issueCertificate({ ...base, notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2029-01-01T00:00:00Z') }))).toBe('ERR_VALIDITY');
+    expect(errorCode(() => issueCertificate({ ...base, notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2030-01-02T00:00:00Z') }))).toBe('ERR_VALIDITY');
+    expect(errorCode(() => issueCertificate({ ...base, notBefore: new Date('2029-01-01T00:00:00Z'), notAfter: new Date('2029-01-01T00:00:00Z') }))).toBe('ERR_VALIDITY');
   });
 
   it('keyEncipherment only for RSA leaves; the issuer decides every extension', async () => {
@@ -70,10 +62,10 @@ describe('issueCertificate', () => {
   });
 
   it('refuses RSA keys under 2048 bits and unsupported key types', async () => {
-    expect(await code(() => resolveKeySpec({ kty: 'RSA', size: 1024 }))).toBe('ERR_WEAK_KEY');
-    expect(await code(() => resolveKeySpec({ kty: 'EC', crv: 'secp256k1' }))).toBe('ERR_UNSUPPORTED_KEY');
+    expect(errorCode(() => resolveKeySpec({ kty: 'RSA', size: 1024 }))).toBe('ERR_WEAK_KEY');
+    expect(errorCode(() => resolveKeySpec({ kty: 'EC', crv: 'secp256k1' }))).toBe('ERR_UNSUPPORTED_KEY');
     const { generateKeyPairSync } = await import('node:crypto');
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    expect(await code(() => issueCertificate({ serial: '43', subject: { commonName: 'weak' }, sans: [], profile: PROFILES.server, publicKey: weak.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 1000_000), issuer: 'self', selfSigningKey: weak.privateKey }))).toBe('ERR_WEAK_KEY');
+    expect(errorCode(() => issueCertificate({ serial: '43', subject: { commonName: 'weak' }, sans: [], profile: PROFILES.server, publicKey: weak.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 1000_000), issuer: 'self', selfSigningKey: weak.privateKey }))).toBe('ERR_WEAK_KEY');
   });
 });

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PkiError } from '../../src/core/errors.js';
+import { errorCode } from '../helpers/errors.js';
 import { formatIpBytes, ipToBytes, parseSan, validateServiceName } from '../../src/core/names.js';
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as PkiError).code;
-  }
-  return 'no error';
-};
 
 describe('parseSan classifies and normalises', () => {
   it.each([
@@ -49,14 +41,14 @@ describe('parseSan classifies and normalises', () => {
     ['failControl', 'a\u0000b.example'],
     ['failBadPunycode', 'xn--zz.example'],
   ])('%s → ERR_INVALID_SAN', (_name, input) => {
-    expect(code(() => parseSan(input))).toBe('ERR_INVALID_SAN');
+    expect(errorCode(() => parseSan(input))).toBe('ERR_INVALID_SAN');
   });
 });
 
 describe('validateServiceName keeps names inside their folder', () => {
   it.each(['redis', 'postgres-14', 'a.b_c', '0'])('ok %s', (n) => expect(validateServiceName('service', n)).toBe(n));
   it.each(['..', '.', '.hidden', 'a/b', '/abs', 'A', 'a..b', '', 'x'.repeat(64), 'a\nb'])('fail %j', (n) => {
-    expect(code(() => validateServiceName('service', n))).toBe('ERR_INVALID_NAME');
+    expect(errorCode(() => validateServiceName('service', n))).toBe('ERR_INVALID_NAME');
   });
 });
 

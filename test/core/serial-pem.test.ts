@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PkiError } from '../../src/core/errors.js';
+import { errorCode } from '../helpers/errors.js';
 import { decodePem, encodePem } from '../../src/core/pem.js';
 import { generateSerial, normalizeSerial } from '../../src/core/serial.js';
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as PkiError).code;
-  }
-  return 'no error';
-};
 
 describe('serials', () => {
   it('are 16 octets, positive, random', () => {
@@ -33,7 +25,7 @@ describe('serials', () => {
     ['abcdef', 'ABCDEF'],
     ['0', '0'],
   ])('normalizes %s', (input, out) => expect(normalizeSerial(input)).toBe(out));
-  it.each(['', 'xyz', '12 34', '0x'])('refuses %j', (input) => expect(code(() => normalizeSerial(input))).toBe('ERR_INVALID_SERIAL'));
+  it.each(['', 'xyz', '12 34', '0x'])('refuses %j', (input) => expect(errorCode(() => normalizeSerial(input))).toBe('ERR_INVALID_SERIAL'));
 });
 
 describe('PEM', () => {
@@ -58,5 +50,5 @@ describe('PEM', () => {
     ['bad base64', '-----BEGIN CERTIFICATE-----\nA*AA\n-----END CERTIFICATE-----\n', 'ERR_MALFORMED_PEM'],
     ['empty body', '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', 'ERR_MALFORMED_PEM'],
     ['legacy headers', '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: DES-EDE3-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n', 'ERR_MALFORMED_PEM'],
-  ])('%s', (_n, text, expected) => expect(code(() => decodePem(text))).toBe(expected));
+  ])('%s', (_n, text, expected) => expect(errorCode(() => decodePem(text))).toBe(expected));
 });

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { PkiError } from '../../src/core/errors.js';
+import { errorCode } from '../helpers/errors.js';
 import { parseDuration, parseTimeSpec, resolveValidity } from '../../src/core/validity.js';
 
 const now = new Date('2028-02-28T12:00:00.750Z'); // the day before a leap day
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as PkiError).code;
-  }
-  return 'no error';
-};
 
 describe('durations', () => {
   it.each([
@@ -21,7 +13,7 @@ describe('durations', () => {
     ['1y', 365 * 86_400_000],
     ['1h30m', 90 * 60_000],
   ])('%s', (text, ms) => expect(parseDuration(text)).toBe(ms));
-  it.each(['', '90', 'd', '-1d', '1.5d', '90x', '0d', '1d 2h'])('fail %j', (t) => expect(code(() => parseDuration(t))).toBe('ERR_INVALID_DURATION'));
+  it.each(['', '90', 'd', '-1d', '1.5d', '90x', '0d', '1d 2h'])('fail %j', (t) => expect(errorCode(() => parseDuration(t))).toBe('ERR_INVALID_DURATION'));
 });
 
 describe('time specs (UTC, whole seconds)', () => {
@@ -34,7 +26,7 @@ describe('time specs (UTC, whole seconds)', () => {
     expect(parseTimeSpec('2030-01-01', now).toISOString()).toBe('2030-01-01T00:00:00.000Z');
   });
   it.each(['tomorrow', '2030-13-01T00:00:00Z', '2030-01-01T00:00:00', '10000-01-01T00:00:00Z'])('fail %j', (t) => {
-    expect(code(() => parseTimeSpec(t, now))).toMatch(/ERR_INVALID_TIME|ERR_INVALID_DURATION/);
+    expect(errorCode(() => parseTimeSpec(t, now))).toMatch(/ERR_INVALID_TIME|ERR_INVALID_DURATION/);
   });
 });
 
@@ -45,6 +37,6 @@ describe('validity windows', () => {
     expect(v.notAfter.toISOString()).toBe('2028-05-28T12:00:00.000Z');
   });
   it('refuses an inverted window', () => {
-    expect(code(() => resolveValidity({ now, notAfter: '2020-01-01T00:00:00Z' }))).toBe('ERR_VALIDITY');
+    expect(errorCode(() => resolveValidity({ now, notAfter: '2020-01-01T00:00:00Z' }))).toBe('ERR_VALIDITY');
   });
 });
