@@ -11,7 +11,7 @@ import { encodeSubjectName, validateCommonName } from '../../core/names.js';
 import { encodePem, PemLabel } from '../../core/pem.js';
 import { PROFILES } from '../../core/profiles.js';
 import { generateSerial } from '../../core/serial.js';
-import { resolveValidity } from '../../core/validity.js';
+import { parseDuration, resolveValidity, type Validity } from '../../core/validity.js';
 import { inspectCertificate } from '../../core/inspect/certificate.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
@@ -27,6 +27,20 @@ export interface InitOptions extends KeyFlags, PassphraseOptions {
   readonly rootNotAfter: string;
   readonly intermediateNotAfter: string;
   readonly force?: boolean;
+}
+
+/**
+ * pki.json records lifetimes as durations. `--root-not-after 2060-01-01T00:00:00Z` is a time, which the
+ * config cannot hold (writing it made every later command refuse pki.json): record the lifetime it meant.
+ */
+function lifetimeText(given: string, validity: Validity, now: Date): string {
+  try {
+    parseDuration(given);
+    return given.trim();
+  } catch {
+    const seconds = Math.round((validity.notAfter.getTime() - now.getTime()) / 1000);
+    return seconds % 86_400 === 0 ? `${seconds / 86_400}d` : `${seconds}s`;
+  }
 }
 
 export async function runInit(options: InitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -102,7 +116,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
     certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
   ]);
   inventory.close();
-  const config = defaultConfig(name, keySpec, { root: options.rootNotAfter, intermediate: options.intermediateNotAfter });
+  const config = defaultConfig(name, keySpec, { root: lifetimeText(options.rootNotAfter, rootValidity, now), intermediate: lifetimeText(options.intermediateNotAfter, intermediateValidity, now) });
   // pki.json last: its presence is what marks the CA as complete.
   writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });
 
