@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import type { LoadedIssuer } from '../core/issuer.js';
 import { buildCrl } from '../core/crl.js';
-import { inspectCrl } from '../core/inspect/crl.js';
+import { readCrlNumber } from '../core/inspect/crl.js';
 import { decodePem, encodePem, PemLabel } from '../core/pem.js';
 import { wholeSeconds } from '../core/validity.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -38,8 +38,7 @@ export function publishedCrlNumber(home: CaHome): bigint {
   if (!existsSync(home.crlPath)) return 0n;
   try {
     const block = decodePem(readText(home.crlPath)).find((b) => b.label === PemLabel.crl);
-    const number = block ? inspectCrl(block.der).crlNumber : null;
-    return number === null ? 0n : BigInt(number);
+    return (block ? readCrlNumber(block.der) : null) ?? 0n;
   } catch {
     return 0n;
   }
@@ -55,12 +54,12 @@ export function publishCrl(
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
   // CA records are not listed: the intermediate's CRL covers the leaves it issued.
-  const revoked = inventory.listRevokedUnexpired('x509', thisUpdate).filter((r) => r.profile !== 'root' && r.profile !== 'intermediate');
+  const revoked = inventory.listRevocations('x509', thisUpdate).filter((r) => r.profile !== 'root' && r.profile !== 'intermediate');
   const crlNumber = inventory.nextSequenceNumber('crl', publishedCrlNumber(home) + 1n);
   const der = buildCrl({
     issuerCertificateDer: issuer.certificate.der,
     issuerPrivateKey: issuer.privateKey,
-    entries: revoked.map((r) => ({ serialHex: r.serial, revokedAt: new Date(r.revokedAt!), reason: r.revocationReason ?? undefined })),
+    entries: revoked.map((r) => ({ serialHex: r.serial, revokedAt: new Date(r.revokedAt), reason: r.revocationReason ?? undefined })),
     crlNumber,
     thisUpdate,
     nextUpdate,

@@ -226,6 +226,25 @@ export function inspectCrl(der: Uint8Array): CrlReport {
 }
 
 /**
+ * The CRL Number alone (null when absent), reading only the TBSCertList's top-level fields: `pki crl`
+ * checks the CRL it replaces, and walking its 100,000 entries for one number cost a sixth of the command.
+ */
+export function readCrlNumber(der: Uint8Array): bigint | null {
+  const root = expectTag(readRootTlv(der), DerTag.sequence, 'CertificateList');
+  const tbs = expectTag(readTlv(der, contentStart(root), root.end), DerTag.sequence, 'TBSCertList');
+  for (let offset = contentStart(tbs); offset < tbs.end; ) {
+    const field = readTlv(der, offset, tbs.end);
+    offset = field.end;
+    if (field.tag !== 0xa0) continue; // crlExtensions [0]: the only context tag in a TBSCertList
+    const [list] = childrenOf(der, field);
+    if (list === undefined) throw malformedCrl('crlExtensions is empty');
+    const number = readExtensions(der, list).get(OID_CRL_NUMBER);
+    return number ? readIntegerBigInt(number.value, readRootTlv(number.value)) : null;
+  }
+  return null;
+}
+
+/**
  * True when the CRL's signature verifies under `issuerPublicKey`. A key of the wrong type for the
  * algorithm (an EC key for an RSA signature) is a mismatch, so false. Throws ERR_MALFORMED_DER /
  * ERR_MALFORMED_CRL for unreadable input and ERR_UNKNOWN_OBJECT for an algorithm pki does not support.

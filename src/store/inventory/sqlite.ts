@@ -70,7 +70,7 @@ CREATE TABLE sequences (
 const SCHEMA_V2 = `
 CREATE INDEX certificates_revocations ON certificates (kind, revoked_at, serial, not_after, revocation_reason, profile)
   WHERE status = 'revoked';
-CREATE INDEX certificates_valid_summary ON certificates (not_after, serial, kind, status, profile, not_before, certificate_path, key_path)
+CREATE INDEX certificates_valid_summary ON certificates (kind, not_after, serial, status, profile, not_before, certificate_path, key_path)
   WHERE status = 'valid';
 `;
 
@@ -292,18 +292,17 @@ export class SqliteInventory implements Inventory {
 
   listSummaries(filter: ListFilter = {}): CertificateSummary[] {
     const { sql, params } = this.#listQuery('kind, serial, profile, status, not_before, not_after, certificate_path, key_path', filter);
-    return this.#read(() =>
-      (this.#db.prepare(sql).all(...params) as Row[]).map((r) => ({
-        kind: r.kind,
-        serial: r.serial,
-        profile: r.profile,
-        status: r.status,
-        notBefore: r.not_before,
-        notAfter: r.not_after,
-        certificatePath: r.certificate_path,
-        keyPath: r.key_path,
-      })),
-    );
+    return this.#read(() => {
+      // Rows as arrays: better-sqlite3 builds a keyed object per row otherwise, a third of the cost at 100,000.
+      const rows = this.#db.prepare(sql).raw(true).iterate(...params) as IterableIterator<
+        [CertificateKind, string, InventoryProfile, CertificateStatus, string, string, string | null, string | null]
+      >;
+      const out: CertificateSummary[] = [];
+      for (const [kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath] of rows) {
+        out.push({ kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath });
+      }
+      return out;
+    });
   }
 
   #listQuery(columns: string, filter: ListFilter): { sql: string; params: string[] } {
