@@ -50,7 +50,11 @@ export interface CertificateSpec {
  * avoiding SHA-1 while keeping the customary 20-octet length.
  */
 export function computeKeyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha256').update(spkiDer(publicKey)).digest().subarray(0, 20);
+  return keyIdentifierOf(spkiDer(publicKey));
+}
+
+function keyIdentifierOf(spki: Uint8Array): Buffer {
+  return createHash('sha256').update(spki).digest().subarray(0, 20);
 }
 
 /** AlgorithmIdentifier DER for a signature algorithm. */
@@ -87,7 +91,9 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
     throw new PkiError('ERR_POLICY', 'a certificate needs a subject or at least one SAN');
   }
   const subjectDer = encodeSubjectName(spec.subject);
-  const subjectKeyId = computeKeyIdentifier(spec.publicKey);
+  // Exported once: KeyObject#export is the costliest step of issuing a leaf after the signature itself.
+  const subjectPublicKeyInfo = spkiDer(spec.publicKey);
+  const subjectKeyId = keyIdentifierOf(subjectPublicKeyInfo);
   const issuerDer = selfSigned ? subjectDer : (spec.issuer as Issuer).subjectDer;
   const authorityKeyId = selfSigned ? subjectKeyId : (spec.issuer as Issuer).keyIdentifier;
   const algorithm = signatureAlgorithmFor(signingKey);
@@ -111,7 +117,7 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
     issuerDer,
     sequence(time(spec.notBefore), time(spec.notAfter)),
     subjectDer,
-    spkiDer(spec.publicKey),
+    subjectPublicKeyInfo,
     explicit(3, sequence(...extensions)),
   );
   return signStructure(tbs, algorithm, signingKey);
