@@ -1,9 +1,10 @@
 /**
  * Leaf issuance from the intermediate, shared by generate, sign and renew: the one place where pki.json's
- * crlDistributionPoints and OCSP URLs are stamped into every new leaf.
+ * crlDistributionPoints and OCSP URLs are stamped into every new leaf, and its nameConstraints enforced.
  */
 import type { KeyObject } from 'node:crypto';
 import { issueCertificate, type Issuer } from '../core/certificate.js';
+import { checkNameConstraints } from '../core/name-constraints.js';
 import type { San, SubjectName } from '../core/names.js';
 import type { Profile } from '../core/profiles.js';
 import { generateSerial } from '../core/serial.js';
@@ -20,8 +21,9 @@ export interface LeafRequest {
   readonly validity: Validity;
 }
 
-/** Signs a leaf with a fresh random serial. */
+/** Signs a leaf with a fresh random serial; a name outside pki.json's nameConstraints is refused first. */
 export function issueLeafCertificate(request: LeafRequest): { der: Buffer; serial: string } {
+  if (request.config.nameConstraints) checkNameConstraints(request.sans, request.subject, request.config.nameConstraints);
   const serial = generateSerial();
   const der = issueCertificate({
     serial,

@@ -58,6 +58,10 @@ export function buildProgram(): Command {
         .option('--name <name>', 'CA name used in both subjects', 'pki')
         .option('--root-not-after <time>', 'root lifetime: duration (10y) or RFC 3339 time', '10y')
         .option('--intermediate-not-after <time>', 'intermediate lifetime', '5y')
+        .option('--permit-dns <domain>', 'name constraint stamped into the intermediate: only this domain and names under it (repeatable)', collect, [])
+        .option('--exclude-dns <domain>', 'name constraint: never this domain or names under it (repeatable)', collect, [])
+        .option('--permit-ip <cidr>', 'name constraint: only IP addresses in this block, e.g. 10.0.0.0/8 (repeatable)', collect, [])
+        .option('--exclude-ip <cidr>', 'name constraint: never IP addresses in this block (repeatable)', collect, [])
         .option('--no-password', 'store the CA keys unencrypted (needs --insecure)')
         .option('--insecure', 'allow --no-password (throw-away CAs, CI)')
         .option('--force', 'replace an existing CA (certificates issued so far stop chaining)'),

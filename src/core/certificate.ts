@@ -18,6 +18,7 @@ import {
 } from './extensions.js';
 import { assertAcceptablePublicKey, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from './keys.js';
 import { encodeSubjectName, type San, type SubjectName } from './names.js';
+import { hasNameConstraints, nameConstraintsExtension, type NameConstraints } from './name-constraints.js';
 import { keyUsagesFor, type Profile } from './profiles.js';
 
 /** The CA that signs: its subject (copied byte for byte into the issuer field), key id and key. */
@@ -43,6 +44,8 @@ export interface CertificateSpec {
   readonly selfSigningKey?: KeyObject;
   readonly crlDistributionPoints?: readonly string[];
   readonly ocspUrls?: readonly string[];
+  /** CA certificates only: the names the CA may certify (an intermediate made by `pki init --permit-dns …`). */
+  readonly nameConstraints?: NameConstraints;
 }
 
 /**
@@ -108,6 +111,10 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
   extensions.push(authorityKeyIdentifierExtension(authorityKeyId));
   if (spec.sans.length > 0) extensions.push(subjectAltNameExtension(spec.sans, !spec.subject.commonName && !spec.subject.organization));
   if (!selfSigned && spec.crlDistributionPoints?.length) extensions.push(crlDistributionPointsExtension(spec.crlDistributionPoints));
+  if (spec.nameConstraints && hasNameConstraints(spec.nameConstraints)) {
+    if (!spec.profile.isCA) throw new PkiError('ERR_USAGE', 'name constraints belong in CA certificates only');
+    extensions.push(nameConstraintsExtension(spec.nameConstraints));
+  }
   if (!selfSigned && spec.ocspUrls?.length) extensions.push(authorityInfoAccessExtension({ ocsp: spec.ocspUrls }));
 
   const tbs = sequence(

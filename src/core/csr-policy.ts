@@ -13,7 +13,7 @@ import { ExtensionOid } from './extensions.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './inspect/extensions.js';
 import { decodeName } from './inspect/name.js';
 import { assertAcceptablePublicKey, type KeyDescription } from './keys.js';
-import { parseSans, validateCommonName, type San, type SubjectName } from './names.js';
+import { parseSan, parseSans, validateCommonName, type San, type SubjectName } from './names.js';
 import type { Profile } from './profiles.js';
 import type { KeyUsage } from './usages.js';
 
@@ -112,6 +112,22 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
     const san = decodeSubjectAltName(csr);
     if (san.other.length > 0) return refuse('ERR_INVALID_SAN', `the request asks for SAN name forms pki does not issue (${san.other.join(', ')})`, 'use DNS names, IP addresses, email addresses or URIs');
     requestSans = [...san.dns, ...san.ip, ...san.email, ...san.uri];
+    // SANs are re-read from text below; a dNSName holding "10.0.0.1" or "a@b.example" must not change form.
+    const declared = [...san.dns.map((v) => ['dns', v] as const), ...san.email.map((v) => ['email', v] as const), ...san.uri.map((v) => ['uri', v] as const)];
+    for (const [type, value] of declared) {
+      // IA5String is ASCII (RFC 5280 §4.2.1.6): an IDN is requested as its A-label (xn--…), never as raw UTF-8.
+      if (/[^\x20-\x7e]/.test(value)) {
+        return refuse('ERR_INVALID_SAN', `the request's ${type === 'dns' ? 'DNS' : type} SAN "${value}" holds bytes that are not printable ASCII`, 'request internationalised names as A-labels (xn--…), e.g. with pki sign --san <U-label>');
+      }
+      let actual: string;
+      try {
+        actual = parseSan(value).type;
+      } catch (e) {
+        if (isPkiError(e)) return refuse(e.code, `the request's names are not acceptable: ${e.message}`, e.hint);
+        throw e;
+      }
+      if (actual !== type) return refuse('ERR_INVALID_SAN', `the request's ${type === 'dns' ? 'DNS' : type} SAN "${value}" is not a ${type === 'dns' ? 'DNS name' : type === 'email' ? 'email address' : 'URI'}`, 'put each name in the SAN form it is');
+    }
   } catch (e) {
     if (isPkiError(e)) return refuse('ERR_MALFORMED_CSR', `the request's extensions cannot be read: ${e.message}`);
     throw e;

@@ -18,6 +18,9 @@ import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
 import { importPrivateKey } from '../core/keys.js';
 import { decodePem, PemLabel } from '../core/pem.js';
 import { PkiError } from '../core/errors.js';
+import { parseCertificate } from '../core/certificate-fields.js';
+import { normalizeSerial } from '../core/serial.js';
+import type { Inventory } from './inventory/index.js';
 import { ioError } from './atomic-write.js';
 import { parseConfig, type PkiConfig } from './config.js';
 import { readText } from './read-file.js';
@@ -110,11 +113,19 @@ export class CaHome {
 
   /**
    * The intermediate CA ready to sign: certificate + decrypted key, checked to match and to be valid now.
-   * Asks `passphrase` only when the key file is encrypted.
+   * Asks `passphrase` only when the key file is encrypted. An intermediate the inventory records as revoked
+   * (`pki revoke` of its serial) is refused before the passphrase is asked: it must not sign again.
    */
-  async loadIssuer(passphrase: PassphraseSource, now: Date): Promise<LoadedIssuer & { certificatePem: string }> {
+  async loadIssuer(passphrase: PassphraseSource, now: Date, inventory: Pick<Inventory, 'find'>): Promise<LoadedIssuer & { certificatePem: string }> {
     this.requireInitialized();
     const { pem, der } = this.readIntermediateCertificate();
+    const serial = normalizeSerial(parseCertificate(der).serial);
+    const record = inventory.find('x509', serial);
+    if (record?.status === 'revoked') {
+      throw new PkiError('ERR_ISSUER_REVOKED', `the intermediate CA (serial ${serial}) was revoked on ${record.revokedAt} (${record.revocationReason}); it no longer issues certificates or CRLs`, {
+        hint: 'create a new CA with "pki init --force" and redeploy its root',
+      });
+    }
     const keyText = readText(this.intermediateKeyPath);
     const encrypted = keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`);
     const secret = encrypted ? await passphrase() : undefined;

@@ -5,7 +5,7 @@
  * config (issue 5, docs/performance.md), more than the whole rest of `pki generate`.
  */
 import { PkiError } from '../core/errors.js';
-import { parseDuration } from '../core/validity.js';
+import { DEFAULT_CLOCK_SKEW_MS, parseDuration } from '../core/validity.js';
 import { resolveKeySpec, type KeySpec } from '../core/keys.js';
 
 export interface PkiConfig {
@@ -13,6 +13,8 @@ export interface PkiConfig {
   readonly name: string;
   readonly key: { readonly kty: 'EC' | 'RSA' | 'OKP'; readonly crv?: 'P-256' | 'P-384' | 'Ed25519'; readonly size?: number };
   readonly validity: { readonly root: string; readonly intermediate: string; readonly leaf: string };
+  /** How far notBefore is backdated for hosts with slow clocks (generate, sign, renew); default 1m. */
+  readonly clockSkew?: string;
   readonly crl?: {
     /** Stamped as crlDistributionPoints into every certificate issued afterwards. */
     readonly distributionPoints: string[];
@@ -87,7 +89,7 @@ function array<T>(value: unknown, path: string, item: (v: unknown, p: string) =>
 }
 
 function checkConfig(json: unknown): PkiConfig {
-  const c = object(json, '', ['version', 'name', 'key', 'validity', 'crl', 'ocsp', 'nameConstraints']);
+  const c = object(json, '', ['version', 'name', 'key', 'validity', 'clockSkew', 'crl', 'ocsp', 'nameConstraints']);
   if (c.version !== 1) issue('version', 'must be 1');
   const name = string(c.name, 'name');
   if (name.length < 1 || name.length > 40) issue('name', 'must be 1 to 40 characters');
@@ -100,6 +102,11 @@ function checkConfig(json: unknown): PkiConfig {
   const v = object(c.validity, 'validity', ['root', 'intermediate', 'leaf']);
   const validity = { root: duration(v.root, 'validity.root'), intermediate: duration(v.intermediate, 'validity.intermediate'), leaf: duration(v.leaf, 'validity.leaf') };
   const config: { -readonly [K in keyof PkiConfig]: PkiConfig[K] } = { version: 1, name, key, validity };
+  if (c.clockSkew !== undefined) {
+    const skew = string(c.clockSkew, 'clockSkew');
+    if (!ZERO_DURATION.test(skew) && !(parseSkew(skew) <= MAX_CLOCK_SKEW_MS)) issue('clockSkew', 'must be a duration from 0s to 1d, such as 1m or 5m');
+    config.clockSkew = skew;
+  }
   if (c.crl !== undefined) {
     const crl = object(c.crl, 'crl', ['distributionPoints', 'nextUpdate']);
     config.crl = {
@@ -145,6 +152,24 @@ export function parseConfig(text: string, path: string): PkiConfig {
   // The key spec must also pass the same checks as the flags (e.g. RSA ≥ 2048).
   resolveKeySpec(config.key);
   return config;
+}
+
+const ZERO_DURATION = /^0+[smhdwy]?$/;
+/** A notBefore more than a day in the past says more about a broken clock than about skew. */
+const MAX_CLOCK_SKEW_MS = 86_400_000;
+
+function parseSkew(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch {
+    return NaN;
+  }
+}
+
+/** pki.json's clockSkew in milliseconds: DEFAULT_CLOCK_SKEW_MS (1 minute) when absent, 0 for "0s". */
+export function clockSkewMs(config: PkiConfig): number {
+  if (config.clockSkew === undefined) return DEFAULT_CLOCK_SKEW_MS;
+  return ZERO_DURATION.test(config.clockSkew) ? 0 : parseDuration(config.clockSkew);
 }
 
 export function keySpecFromConfig(config: PkiConfig): KeySpec {

@@ -30,7 +30,7 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
   const nextUpdateMs = crlLifetimeMs(config, options.nextUpdate);
   const inventory = await openInventory(home);
   try {
-    const issuer = await home.loadIssuer(passphraseSource(options), now);
+    const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);
     const crl = inventory.exclusive(() => publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: options.der === true }));
     emit(globals, crl, describeCrl);
   } finally {

@@ -13,7 +13,7 @@ import { encodePem, PemLabel } from '../../core/pem.js';
 import { PROFILES, type Profile } from '../../core/profiles.js';
 import { resolveValidity, type Validity } from '../../core/validity.js';
 import { CaHome, FileMode } from '../../store/ca-home.js';
-import { keySpecFromConfig, type PkiConfig } from '../../store/config.js';
+import { clockSkewMs, keySpecFromConfig, type PkiConfig } from '../../store/config.js';
 import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '../../store/service-bundle.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
@@ -64,7 +64,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
   });
   const keyMode = parseKeyMode(options.keyMode);
   const gid = options.group ? resolveGroup(options.group) : undefined;
-  const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore });
+  const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore, skewMs: clockSkewMs(config) });
   const folder = bundleFolder(options.out ?? home.servicesDir, request);
   const rootPem = home.readRootCertificatePem();
 
@@ -88,7 +88,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
   }
 
   const inventory = await openInventory(home); // refuses (before any write) when the database is missing
-  const issuer = await home.loadIssuer(passphraseSource(options), now);
+  const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);
   // All keys of the bundle at once: generateKeyPair runs on the libuv pool, one RSA prime search per core.
   const [serviceKeys, ...clientKeys] = await Promise.all([request.keySpec, ...request.clients.map(() => request.keySpec)].map(generateKeyPair));
   const chainTail = issuer.certificatePem;

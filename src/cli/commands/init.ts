@@ -9,13 +9,14 @@ import { encryptPrivateKeyPem } from '../../core/key-encryption.js';
 import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys.js';
 import { encodeSubjectName, validateCommonName } from '../../core/names.js';
 import { encodePem, PemLabel } from '../../core/pem.js';
+import { hasNameConstraints, NO_NAME_CONSTRAINTS, normalizeNameConstraints } from '../../core/name-constraints.js';
 import { PROFILES } from '../../core/profiles.js';
 import { generateSerial } from '../../core/serial.js';
 import { parseDuration, resolveValidity, type Validity } from '../../core/validity.js';
 import { inspectCertificate } from '../../core/inspect/certificate.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
-import { defaultConfig } from '../../store/config.js';
+import { defaultConfig, type PkiConfig } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { emit, type GlobalOptions } from '../output.js';
@@ -27,6 +28,10 @@ export interface InitOptions extends KeyFlags, PassphraseOptions {
   readonly rootNotAfter: string;
   readonly intermediateNotAfter: string;
   readonly force?: boolean;
+  readonly permitDns?: string[];
+  readonly excludeDns?: string[];
+  readonly permitIp?: string[];
+  readonly excludeIp?: string[];
 }
 
 /**
@@ -62,6 +67,14 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
       hint: 'choose a shorter --intermediate-not-after or a longer --root-not-after',
     });
   }
+  const nameConstraints = normalizeNameConstraints({
+    ...NO_NAME_CONSTRAINTS,
+    permittedDns: options.permitDns ?? [],
+    excludedDns: options.excludeDns ?? [],
+    permittedIp: options.permitIp ?? [],
+    excludedIp: options.excludeIp ?? [],
+  });
+  const constrained = hasNameConstraints(nameConstraints);
   const protection = await resolveNewKeyProtection(options);
 
   const [root, intermediate] = await Promise.all([generateKeyPair(keySpec), generateKeyPair(keySpec)]);
@@ -84,6 +97,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
     profile: PROFILES.intermediate,
     publicKey: intermediate.publicKey,
     ...intermediateValidity,
+    ...(constrained ? { nameConstraints } : {}),
     issuer: {
       subjectDer: encodeSubjectName(rootSubject),
       keyIdentifier: computeKeyIdentifier(root.publicKey),
@@ -116,7 +130,10 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
     certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
   ]);
   inventory.close();
-  const config = defaultConfig(name, keySpec, { root: lifetimeText(options.rootNotAfter, rootValidity, now), intermediate: lifetimeText(options.intermediateNotAfter, intermediateValidity, now) });
+  const config: PkiConfig = {
+    ...defaultConfig(name, keySpec, { root: lifetimeText(options.rootNotAfter, rootValidity, now), intermediate: lifetimeText(options.intermediateNotAfter, intermediateValidity, now) }),
+    ...(constrained ? { nameConstraints: { ...nameConstraints, permittedDns: [...nameConstraints.permittedDns], excludedDns: [...nameConstraints.excludedDns], permittedIp: [...nameConstraints.permittedIp], excludedIp: [...nameConstraints.excludedIp], permittedEmail: [], permittedUri: [] } } : {}),
+  };
   // pki.json last: its presence is what marks the CA as complete.
   writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });
 

@@ -21,7 +21,7 @@ import { normalizeSerial } from '../../core/serial.js';
 import { parseDuration, parseTimeSpec } from '../../core/validity.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { CaHome, fileExists, readBytes } from '../../store/ca-home.js';
-import type { PkiConfig } from '../../store/config.js';
+import { clockSkewMs, type PkiConfig } from '../../store/config.js';
 import { openInventory, type CertificateRecord, type CertificateSummary, type Inventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { fileOwnership, liveFilePath, publishVersion, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/versioned-folder.js';
@@ -178,7 +178,7 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
       hint: 'renew it with the CA that issued it, or issue a new one here',
     });
   }
-  const plan = planRenewal(fields, { now: ctx.now, ...(ctx.notAfter ? { notAfter: ctx.notAfter } : {}), ...(profile ? { profile } : {}) });
+  const plan = planRenewal(fields, { now: ctx.now, skewMs: clockSkewMs(ctx.config), ...(ctx.notAfter ? { notAfter: ctx.notAfter } : {}), ...(profile ? { profile } : {}) });
   const newKeys = ctx.rekey ? await generateKeyPair(keySpecOf(certificatePublicKey(fields))) : null;
   const leaf = issueLeafCertificate({
     issuer,
@@ -290,7 +290,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     force: options.force === true,
     rekey: options.rekey === true,
     notAfter,
-    issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now)),
+    issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
   };
   const outcomes: RenewOutcome[] = [];
   try {

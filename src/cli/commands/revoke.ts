@@ -10,6 +10,7 @@ import { parseRevocationReason } from '../../core/revocation-reason.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { CaHome, readBytes } from '../../store/ca-home.js';
 import { publishCrl } from '../../store/crl-publication.js';
+import { crashPoint } from '../../store/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { firstCertificateDer } from '../../store/inventory/record.js';
 import { emit, type GlobalOptions } from '../output.js';
@@ -65,16 +66,34 @@ export async function runRevoke(target: string, options: RevokeOptions, globals:
     if (record.status === 'revoked') {
       throw new PkiError('ERR_ALREADY_REVOKED', `certificate ${serial} (${record.subject}) was already revoked on ${record.revokedAt} (${record.revocationReason})`);
     }
-    if (record.profile === 'root' || record.profile === 'intermediate') {
-      throw new PkiError('ERR_POLICY', `${serial} is the ${record.profile} CA certificate; the intermediate's CRL lists only the certificates it issued`, {
-        hint: 'replace a compromised CA with "pki init --force"',
+    if (record.profile === 'root') {
+      throw new PkiError('ERR_POLICY', `${serial} is the root CA certificate; a root is not revoked, it is removed from the trust stores`, {
+        hint: 'replace a compromised CA with "pki init --force" and redeploy its root',
       });
     }
-    const issuer = await home.loadIssuer(passphraseSource(options), now);
-    const { revoked, crl } = inventory.exclusive(() => ({
-      revoked: inventory.revoke('x509', serial, now, reason),
-      crl: publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false }),
-    }));
+    if (record.profile === 'intermediate') {
+      // Recorded only: from now on every command that would sign with it refuses (CaHome#loadIssuer). Its own
+      // CRL cannot revoke it, and pki publishes no root-signed CRL, so relying parties must learn it from the
+      // new root (docs/security.md, "Issuance policy"). No passphrase: nothing is signed.
+      const revoked = inventory.exclusive(() => inventory.revoke('x509', serial, now, reason));
+      crashPoint('revoke:recorded');
+      const result = { serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl: null };
+      emit(globals, result, (r) => `Revoked the intermediate CA ${r.serial} (${r.subject}), reason ${r.reason}. pki will not issue or publish CRLs with it again; replace the CA with "pki init --force" and redeploy its root.`);
+      return;
+    }
+    const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);
+    // Steps a kill may interrupt (test/store/revoke-crash.test.ts): the revocation is one transaction with the
+    // CRL write, so a kill before the commit leaves neither recorded; one after the CRL file is replaced but
+    // before the commit leaves a CRL that lists the certificate while the inventory does not: the next
+    // `pki crl` (or revoke) publishes from the inventory again, and they agree.
+    const { revoked, crl } = inventory.exclusive(() => {
+      const revoked = inventory.revoke('x509', serial, now, reason);
+      crashPoint('revoke:recorded');
+      const crl = publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false });
+      crashPoint('revoke:crl-published');
+      return { revoked, crl };
+    });
+    crashPoint('revoke:committed');
     const result = { serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl };
     emit(globals, result, (r) => `Revoked ${r.serial} (${r.subject}), reason ${r.reason}.\n${describeCrl(r.crl)}`);
   } finally {

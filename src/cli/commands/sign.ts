@@ -8,12 +8,14 @@ import { basename, extname, join, resolve } from 'node:path';
 import { parseCsr, type CsrFields } from '../../core/csr.js';
 import { csrRefusalError, evaluateCsr, type CsrApproval } from '../../core/csr-policy.js';
 import { isPkiError, PkiError } from '../../core/errors.js';
+import { checkNameConstraints } from '../../core/name-constraints.js';
 import { parseSans, type SanSet } from '../../core/names.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
 import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/profiles.js';
 import { resolveValidity } from '../../core/validity.js';
 import { writeFilesAtomic } from '../../store/batch-write.js';
 import { CaHome, ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
+import { clockSkewMs } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
@@ -77,7 +79,7 @@ export async function runSign(csrFiles: string[], options: SignOptions, globals:
     throw new PkiError('ERR_USAGE', `${csrFiles.length} requests need --out-dir DIR (one <name>.crt per request)`, { hint: '--out and standard output take a single request' });
   }
   const profile = PROFILES[options.profile];
-  const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore });
+  const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore, skewMs: clockSkewMs(config) });
   parseSans(options.san); // a bad --san is a usage problem of the whole batch, reported once
 
   // Where each certificate goes; refuse collisions and existing files before anything is written.
@@ -95,12 +97,21 @@ export async function runSign(csrFiles: string[], options: SignOptions, globals:
   const approvals: CsrApproval[] = csrFiles.map((file) => {
     const decision = evaluateCsr(readCsr(file), { profile, extraSans: options.san });
     if (!decision.accepted) throw csrRefusalError(decision, file);
+    // Before the passphrase is asked: a name outside the intermediate's constraints is the request's fault.
+    if (config.nameConstraints) {
+      try {
+        checkNameConstraints(decision.sans, decision.subject, config.nameConstraints);
+      } catch (e) {
+        if (e instanceof PkiError) throw new PkiError(e.code, `${file}: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint });
+        throw e;
+      }
+    }
     return decision;
   });
 
   const inventory = await openInventory(home); // refuses when the database is missing, before any write
   try {
-    const issuer = await home.loadIssuer(passphraseSource(options), now);
+    const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);
     // Issue everything first: a certificate that cannot be issued (e.g. it would outlive the CA) stops the batch unwritten.
     const issued = approvals.map((a) => {
       const leaf = issueLeafCertificate({ issuer, config, profile, subject: a.subject, sans: a.sans, publicKey: a.publicKey, validity });
