@@ -7,13 +7,14 @@
  * list read and the file replaced as one step, so concurrent publishers write their CRLs in number
  * order and the file on disk always carries the highest number.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LoadedIssuer } from '../core/issuer.js';
 import { buildCrl } from '../core/crl.js';
 import { readCrlNumber } from '../core/inspect/crl.js';
 import { decodePem, encodePem, PemLabel } from '../core/pem.js';
 import { wholeSeconds } from '../core/validity.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { TEMP_PREFIX, writeFileAtomic } from './atomic-write.js';
 import { ensureFolder, FileMode, readText, type CaHome } from './ca-home.js';
 import type { Inventory } from './inventory/index.js';
 
@@ -44,6 +45,27 @@ export function publishedCrlNumber(home: CaHome): bigint {
   }
 }
 
+/**
+ * Temp files a killed publisher left (writeFileAtomic's `.pki-tmp-*`). Safe to remove here: publishers
+ * hold the inventory's write lock, so no other one is writing in crl/ now.
+ */
+function removeOrphanTemps(folder: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    try {
+      unlinkSync(join(folder, name));
+    } catch {
+      /* gone, or not ours to remove: the write below reports a real problem */
+    }
+  }
+}
+
 /** Builds, signs and writes the CRL. Call inside `inventory.exclusive` (revoke does, with its revoke). */
 export function publishCrl(
   home: CaHome,
@@ -65,6 +87,7 @@ export function publishCrl(
     nextUpdate,
   });
   ensureFolder(home.crlDir, FileMode.folder);
+  removeOrphanTemps(home.crlDir);
   const derPath = crlDerPath(home);
   const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM
   if (writeDer) writeFileAtomic(derPath, der, { mode: FileMode.public, overwrite: true });
