@@ -1,9 +1,8 @@
 /**
  * `pki.json`: the CA's configuration, validated on every load so a hand edit that breaks it is reported
- * with the field that is wrong rather than failing somewhere later. The checker is written out here
- * instead of using zod: zod's module graph cost ~100 ms of start-up on every command that reads the
- * config (issue 5, docs/performance.md), more than the whole rest of `pki generate`.
+ * with the field that is wrong rather than failing somewhere later.
  */
+import * as z from 'zod/mini';
 import { PkiError } from '../core/errors.js';
 import { DEFAULT_CLOCK_SKEW_MS, parseDuration } from '../core/validity.js';
 import { resolveKeySpec, type KeySpec } from '../core/keys.js';
@@ -31,108 +30,66 @@ export interface PkiConfig {
   };
 }
 
-/** The first problem found: the dotted field path and what is wrong with it. */
-class ConfigIssue {
-  readonly field: string;
-  readonly message: string;
-  constructor(field: string, message: string) {
-    this.field = field;
-    this.message = message;
-  }
-}
+const durationText = (message = 'must be a duration such as 90d or 1y') =>
+  z.string({ error: 'must be a string' }).check(
+    z.refine((text) => {
+      try {
+        parseDuration(text);
+        return true;
+      } catch {
+        return false;
+      }
+    }, message),
+  );
 
-const at = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key));
+const httpUrl = z.string({ error: 'must be a string' }).check(z.regex(/^https?:\/\/[\x21-\x7e]+$/, 'must be an http(s) URL'));
+const urlList = z.array(httpUrl, { error: 'must be an array' }).check(z.maxLength(4, 'must have at most 4 entries'));
+const stringList = z._default(z.array(z.string({ error: 'must be a string' }), { error: 'must be an array' }), []);
+const strict = { error: (i: { code?: string; keys?: string[] }) => (i.code === 'unrecognized_keys' ? `unknown field "${i.keys?.[0]}"` : 'must be an object') };
 
-function issue(path: string, message: string): never {
-  throw new ConfigIssue(path, message);
-}
-
-/** A plain object with no fields but `known` (unknown fields are refused, as a typo would be). */
-function object(value: unknown, path: string, known: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) issue(path, 'must be an object');
-  for (const key of Object.keys(value)) if (!known.includes(key)) issue(path, `unknown field "${key}"`);
-  return value as Record<string, unknown>;
-}
-
-function string(value: unknown, path: string): string {
-  if (typeof value !== 'string') issue(path, 'must be a string');
-  return value;
-}
-
-function oneOf<T extends string>(value: unknown, path: string, options: readonly T[]): T {
-  if (!options.includes(value as T)) issue(path, `must be one of ${options.map((o) => `"${o}"`).join(', ')}`);
-  return value as T;
-}
-
-function duration(value: unknown, path: string): string {
-  const text = string(value, path);
-  try {
-    parseDuration(text);
-  } catch {
-    issue(path, 'must be a duration such as 90d or 1y');
-  }
-  return text;
-}
-
-function httpUrl(value: unknown, path: string): string {
-  const text = string(value, path);
-  if (!/^https?:\/\/[\x21-\x7e]+$/.test(text)) issue(path, 'must be an http(s) URL');
-  return text;
-}
-
-/** An array (an absent field is `fallback`), each element checked by `item`. */
-function array<T>(value: unknown, path: string, item: (v: unknown, p: string) => T, options: { max?: number; fallback?: T[] } = {}): T[] {
-  if (value === undefined && options.fallback) return options.fallback;
-  if (!Array.isArray(value)) issue(path, 'must be an array');
-  if (options.max !== undefined && value.length > options.max) issue(path, `must have at most ${options.max} entries`);
-  return value.map((v, i) => item(v, at(path, i)));
-}
-
-function checkConfig(json: unknown): PkiConfig {
-  const c = object(json, '', ['version', 'name', 'key', 'validity', 'clockSkew', 'crl', 'ocsp', 'nameConstraints']);
-  if (c.version !== 1) issue('version', 'must be 1');
-  const name = string(c.name, 'name');
-  if (name.length < 1 || name.length > 40) issue('name', 'must be 1 to 40 characters');
-  const k = object(c.key, 'key', ['kty', 'crv', 'size']);
-  const key: PkiConfig['key'] = {
-    kty: oneOf(k.kty, 'key.kty', ['EC', 'RSA', 'OKP'] as const),
-    ...(k.crv !== undefined ? { crv: oneOf(k.crv, 'key.crv', ['P-256', 'P-384', 'Ed25519'] as const) } : {}),
-    ...(k.size !== undefined ? { size: Number.isInteger(k.size) ? (k.size as number) : issue('key.size', 'must be an integer') } : {}),
-  };
-  const v = object(c.validity, 'validity', ['root', 'intermediate', 'leaf']);
-  const validity = { root: duration(v.root, 'validity.root'), intermediate: duration(v.intermediate, 'validity.intermediate'), leaf: duration(v.leaf, 'validity.leaf') };
-  const config: { -readonly [K in keyof PkiConfig]: PkiConfig[K] } = { version: 1, name, key, validity };
-  if (c.clockSkew !== undefined) {
-    const skew = string(c.clockSkew, 'clockSkew');
-    if (!ZERO_DURATION.test(skew) && !(parseSkew(skew) <= MAX_CLOCK_SKEW_MS)) issue('clockSkew', 'must be a duration from 0s to 1d, such as 1m or 5m');
-    config.clockSkew = skew;
-  }
-  if (c.crl !== undefined) {
-    const crl = object(c.crl, 'crl', ['distributionPoints', 'nextUpdate']);
-    config.crl = {
-      distributionPoints: array(crl.distributionPoints, 'crl.distributionPoints', httpUrl, { max: 4, fallback: [] }),
-      nextUpdate: crl.nextUpdate === undefined ? '7d' : duration(crl.nextUpdate, 'crl.nextUpdate'),
-    };
-  }
-  if (c.ocsp !== undefined) {
-    const ocsp = object(c.ocsp, 'ocsp', ['urls']);
-    config.ocsp = { urls: array(ocsp.urls, 'ocsp.urls', httpUrl, { max: 4 }) };
-  }
-  if (c.nameConstraints !== undefined) {
-    const fields = ['permittedDns', 'excludedDns', 'permittedIp', 'excludedIp', 'permittedEmail', 'permittedUri'] as const;
-    const nc = object(c.nameConstraints, 'nameConstraints', fields);
-    const list = (f: (typeof fields)[number]) => array(nc[f], `nameConstraints.${f}`, string, { fallback: [] });
-    config.nameConstraints = {
-      permittedDns: list('permittedDns'),
-      excludedDns: list('excludedDns'),
-      permittedIp: list('permittedIp'),
-      excludedIp: list('excludedIp'),
-      permittedEmail: list('permittedEmail'),
-      permittedUri: list('permittedUri'),
-    };
-  }
-  return config;
-}
+/**
+ * The schema of pki.json (zod/mini: the tree-shakable build, which adds ~35 KB to the bundle and no
+ * measurable start-up, where the full zod build cost ~80 ms per command — docs/performance.md).
+ * Unknown fields are refused, as a typo would be.
+ */
+const ConfigSchema = z.strictObject(
+  {
+    version: z.literal(1, { error: 'must be 1' }),
+    name: z.string({ error: 'must be a string' }).check(z.minLength(1, 'must be 1 to 40 characters'), z.maxLength(40, 'must be 1 to 40 characters')),
+    key: z.strictObject(
+      {
+        kty: z.enum(['EC', 'RSA', 'OKP'], { error: 'must be one of "EC", "RSA", "OKP"' }),
+        crv: z.optional(z.enum(['P-256', 'P-384', 'Ed25519'], { error: 'must be one of "P-256", "P-384", "Ed25519"' })),
+        size: z.optional(z.int({ error: 'must be an integer' })),
+      },
+      strict,
+    ),
+    validity: z.strictObject({ root: durationText(), intermediate: durationText(), leaf: durationText() }, strict),
+    clockSkew: z.optional(
+      z.string({ error: 'must be a string' }).check(
+        z.refine((skew) => ZERO_DURATION.test(skew) || parseSkew(skew) <= MAX_CLOCK_SKEW_MS, 'must be a duration from 0s to 1d, such as 1m or 5m'),
+      ),
+    ),
+    crl: z.optional(
+      z.strictObject({ distributionPoints: z._default(urlList, []), nextUpdate: z._default(durationText(), '7d') }, strict),
+    ),
+    ocsp: z.optional(z.strictObject({ urls: urlList }, strict)),
+    nameConstraints: z.optional(
+      z.strictObject(
+        {
+          permittedDns: stringList,
+          excludedDns: stringList,
+          permittedIp: stringList,
+          excludedIp: stringList,
+          permittedEmail: stringList,
+          permittedUri: stringList,
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
 
 /** Parses and validates pki.json text; the error names the first bad field. */
 export function parseConfig(text: string, path: string): PkiConfig {
@@ -142,13 +99,13 @@ export function parseConfig(text: string, path: string): PkiConfig {
   } catch (e) {
     throw new PkiError('ERR_INVALID_CONFIG', `${path} is not valid JSON: ${(e as Error).message}`, { hint: 'fix the file or re-create it with pki init --force' });
   }
-  let config: PkiConfig;
-  try {
-    config = checkConfig(json);
-  } catch (e) {
-    if (!(e instanceof ConfigIssue)) throw e;
-    throw new PkiError('ERR_INVALID_CONFIG', `${path}: ${e.field || '(top level)'}: ${e.message}`, { hint: 'fix the field in pki.json (see docs/configuration.md)' });
+  const result = ConfigSchema.safeParse(json);
+  if (!result.success) {
+    const first = result.error.issues[0]!;
+    const field = first.path.map(String).join('.') || '(top level)';
+    throw new PkiError('ERR_INVALID_CONFIG', `${path}: ${field}: ${first.message}`, { hint: 'fix the field in pki.json (see docs/configuration.md)' });
   }
+  const config: PkiConfig = result.data;
   // The key spec must also pass the same checks as the flags (e.g. RSA ≥ 2048).
   resolveKeySpec(config.key);
   return config;
