@@ -56,10 +56,9 @@ export function fsyncFolder(folder: string): void {
   }
 }
 
-/** Writes `data` to `path` atomically. Throws ERR_FILE_EXISTS (without overwrite) or ERR_IO. */
-export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
-  const folder = dirname(path);
-  const temp = join(folder, `${TEMP_PREFIX}${basename(path)}.${randomBytes(6).toString('hex')}`);
+/** Temp file beside `path`, written with its final mode and fsynced; the caller places or removes it. */
+function writeTemp(path: string, data: string | Uint8Array, options: AtomicWriteOptions): string {
+  const temp = join(dirname(path), `${TEMP_PREFIX}${basename(path)}.${randomBytes(6).toString('hex')}`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd: number | undefined;
   try {
@@ -75,21 +74,58 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    if (options.overwrite) {
-      renameSync(temp, path);
-    } else {
-      linkSync(temp, path); // fails with EEXIST instead of replacing: no-clobber, atomically
-      unlinkSync(temp);
-    }
-    fsyncFolder(folder);
+    return temp;
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      /* already gone */
-    }
+    removeQuietly(temp);
     if (e instanceof PkiError) throw e;
     throw ioError(e, 'write', path);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** rename (replace) or link + unlink (no-clobber: EEXIST instead of replacing, atomically). */
+function placeTemp(temp: string, path: string, overwrite: boolean): void {
+  if (overwrite) {
+    renameSync(temp, path);
+  } else {
+    linkSync(temp, path);
+    unlinkSync(temp);
+  }
+}
+
+/** Writes `data` to `path` atomically. Throws ERR_FILE_EXISTS (without overwrite) or ERR_IO. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
+  writeFilesAtomicSync([{ path, data }], options);
+}
+
+/**
+ * Several files replaced together: every temp file is written and fsynced before the first rename, so a
+ * full disk or a permission error on any of them leaves all the old files in place (a CRL's PEM and DER
+ * copies never disagree because one of two writes failed). A kill between the renames can still split
+ * them; the next publication rewrites both.
+ */
+export function writeFilesAtomicSync(files: readonly { path: string; data: string | Uint8Array }[], options: AtomicWriteOptions): void {
+  const temps: string[] = [];
+  let current = files[0]?.path ?? '';
+  try {
+    for (const file of files) temps.push(writeTemp(file.path, file.data, options));
+    files.forEach((file, i) => {
+      current = file.path;
+      placeTemp(temps[i]!, file.path, options.overwrite);
+      temps[i] = '';
+    });
+    for (const folder of new Set(files.map((f) => dirname(f.path)))) fsyncFolder(folder);
+  } catch (e) {
+    for (const temp of temps) if (temp) removeQuietly(temp);
+    if (e instanceof PkiError) throw e;
+    throw ioError(e, 'write', current);
   }
 }

@@ -14,7 +14,7 @@ import { buildCrl } from '../core/crl.js';
 import { readCrlNumber } from '../core/inspect/crl.js';
 import { decodePem, encodePem, PemLabel } from '../core/pem.js';
 import { wholeSeconds } from '../core/validity.js';
-import { TEMP_PREFIX, writeFileAtomic } from './atomic-write.js';
+import { TEMP_PREFIX, writeFilesAtomicSync } from './atomic-write.js';
 import { ensureFolder, FileMode, readText, type CaHome } from './ca-home.js';
 import type { Inventory } from './inventory/index.js';
 
@@ -90,8 +90,8 @@ export function publishCrl(
   removeOrphanTemps(home.crlDir);
   const derPath = crlDerPath(home);
   const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM
-  if (writeDer) writeFileAtomic(derPath, der, { mode: FileMode.public, overwrite: true });
-  writeFileAtomic(home.crlPath, encodePem(PemLabel.crl, der), { mode: FileMode.public, overwrite: true });
+  // Both copies or neither: a failed write of one leaves the other old too.
+  writeFilesAtomicSync([...(writeDer ? [{ path: derPath, data: der }] : []), { path: home.crlPath, data: encodePem(PemLabel.crl, der) }], { mode: FileMode.public, overwrite: true });
   return {
     path: home.crlPath,
     derPath: writeDer ? derPath : null,

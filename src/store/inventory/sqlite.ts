@@ -7,7 +7,8 @@
  * Loaded lazily by open.ts: commands that do not touch the inventory never load the native module.
  */
 import Database from 'better-sqlite3';
-import { closeSync, constants, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import type { RevocationReason } from '../../core/revocation-reason.js';
 import type {
@@ -137,9 +138,32 @@ function sqliteError(e: unknown, path: string): unknown {
     });
   }
   if (code.startsWith('SQLITE_')) {
-    return new PkiError('ERR_IO', `inventory ${path}: ${e.message}`, { cause: e });
+    return new PkiError('ERR_IO', `inventory ${path}: ${sqliteCause(e, code, path)}`, { cause: e });
   }
   return e;
+}
+
+/**
+ * SQLite says "unable to open database file" or "disk I/O error" for a read-only mount, a folder the user
+ * may not write and a full disk alike: name the cause, as atomic-write.ts does for files.
+ */
+function sqliteCause(e: Error, code: string, path: string): string {
+  if (code === 'SQLITE_FULL') return 'no space left on the device';
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR')) {
+    try {
+      accessSync(dirname(path), constants.W_OK);
+    } catch (err) {
+      const c = (err as NodeJS.ErrnoException).code;
+      if (c === 'EROFS') return 'the file system is read-only';
+      if (c === 'EACCES' || c === 'EPERM') return 'permission denied';
+    }
+    try {
+      if (statfsSync(dirname(path)).bavail === 0) return 'no space left on the device';
+    } catch {
+      /* no statfs here: keep SQLite's words */
+    }
+  }
+  return e.message;
 }
 
 /** Creates the database file with mode 0600 before SQLite opens it (SQLite would use the umask). */
