@@ -29,11 +29,11 @@ function status(serial: string): string {
   }
 }
 
-/** The published CRL: which serials it lists, and its number (PEM and DER read separately). */
+/** The published CRL: which serials it lists, and its number (openssl prints it in decimal, or 0x… hex when large). */
 function published(): { pem: string; der: string; number: bigint } {
   const pem = peer('openssl', ['crl', '-in', join(ca, 'crl', 'intermediate_ca.crl'), '-noout', '-text']);
   const der = peer('openssl', ['crl', '-inform', 'DER', '-in', join(ca, 'crl', 'intermediate_ca.crl.der'), '-noout', '-text']);
-  return { pem, der, number: BigInt(`0x${/X509v3 CRL Number:\s*\n?\s*(?:0x)?([0-9A-F]+)/i.exec(pem)![1]}`) };
+  return { pem, der, number: BigInt(/X509v3 CRL Number:\s*\n?\s*((?:0x)?[0-9A-F]+)/i.exec(pem)![1]!) };
 }
 const lists = (text: string, serial: string) => new RegExp(`Serial Number: 0*${serial.replace(/^0+/, '')}\\b`, 'i').test(text);
 

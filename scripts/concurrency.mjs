@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// Concurrency check (issue 6 point 5): N parallel issuers × M commands each against one CA home, plus a
+// revoker and a CRL publisher running all the while. Then: every certificate recorded exactly once, no
+// duplicate serial, every recorded path holds that serial, PRAGMA integrity_check ok, every CRL Number
+// distinct and the published CRL carrying the highest, every revocation on it. Prints the figures
+// (docs/security.md, "Concurrency figures"); exits 1 when a check fails.
+//
+//   node scripts/concurrency.mjs [--n 8] [--m 25] [--json]
+//
+// Issuer i alternates `pki sign <csr> --out` (one certificate) and `pki generate` (a bundle: two).
+import { execFileSync, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3');
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const N = option('n', 8);
+const M = option('m', 25);
+const json = args.includes('--json');
+const keep = args.includes('--keep');
+const PKI = resolve(import.meta.dirname, '../bin/pki.js');
+
+const work = mkdtempSync(join(tmpdir(), 'pki-concurrency-'));
+const ca = join(work, 'ca');
+
+function run(argv) {
+  const started = performance.now();
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [PKI, ...argv, '--dir', ca], { env: { ...process.env, NO_COLOR: '1', PKI_DIR: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => done({ argv, code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+const init = execFileSync(process.execPath, [PKI, 'init', '--no-password', '--insecure', '--dir', ca], { encoding: 'utf8' });
+void init;
+// Requests made beforehand, so the timed part is pki alone.
+const csrs = [];
+for (let i = 0; i < N; i++) {
+  for (let j = 0; j < M; j += 2) {
+    const base = join(work, `w${i}-${j}`);
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=w${i}-${j}.example.com`], { stdio: 'ignore' });
+    csrs.push(base);
+  }
+}
+
+const results = [];
+const signed = []; // serials available to the revoker
+const expectedPaths = [];
+let issuersDone = false;
+
+async function issuer(i) {
+  for (let j = 0; j < M; j++) {
+    let r;
+    if (j % 2 === 0) {
+      const base = join(work, `w${i}-${j}`);
+      expectedPaths.push(`${base}.crt`);
+      r = await run(['sign', `${base}.csr`, '--out', `${base}.crt`, '--json']);
+      if (r.code === 0) signed.push(JSON.parse(r.stdout)[0]?.serial ?? JSON.parse(r.stdout).serial);
+    } else {
+      const certs = join(ca, 'services', `w${i}-${j}`, 'main', 'certs');
+      expectedPaths.push(join(certs, `w${i}-${j}.crt`), join(certs, 'client.crt'));
+      r = await run(['generate', `w${i}-${j}`, 'main']);
+    }
+    results.push({ kind: r.argv[0], ...r });
+  }
+}
+
+const crlNumbers = []; // in completion order, per publication
+const revoked = [];
+async function revoker() {
+  while (!issuersDone || signed.length > 0) {
+    const serial = signed.shift();
+    if (serial === undefined) {
+      await new Promise((t) => setTimeout(t, 20));
+      continue;
+    }
+    if (revoked.length >= Math.max(1, Math.floor((N * M) / 10))) break; // about one in ten
+    const r = await run(['revoke', serial, '--reason', 'superseded', '--json']);
+    results.push({ kind: 'revoke', ...r });
+    if (r.code === 0) {
+      revoked.push(serial);
+      crlNumbers.push(BigInt(JSON.parse(r.stdout).crl.crlNumber));
+    }
+    signed.splice(0, 1); // skip one so revokes spread over the run
+  }
+}
+async function publisher() {
+  while (!issuersDone) {
+    const r = await run(['crl', '--json']);
+    results.push({ kind: 'crl', ...r });
+    if (r.code === 0) crlNumbers.push(BigInt(JSON.parse(r.stdout).crlNumber));
+  }
+}
+
+const started = performance.now();
+const issuers = Promise.all(Array.from({ length: N }, (_, i) => issuer(i))).then(() => (issuersDone = true));
+await Promise.all([issuers, revoker(), publisher()]);
+const wallMs = performance.now() - started;
+
+// Checks.
+const failures = results.filter((r) => r.code !== 0);
+const busy = results.filter((r) => /ERR_INVENTORY_BUSY|stayed locked/.test(r.stderr)).length;
+const db = new Database(join(ca, 'db', 'pki.sqlite'), { readonly: true });
+const integrity = db.pragma('integrity_check', { simple: true });
+const rows = db.prepare("SELECT serial, status, certificate_path AS path FROM certificates WHERE profile NOT IN ('root', 'intermediate')").all();
+db.close();
+const serials = new Set(rows.map((r) => r.serial));
+const paths = rows.map((r) => r.path);
+const duplicatePaths = paths.length - new Set(paths).size;
+const missingRows = expectedPaths.filter((p) => !paths.includes(p)).length;
+const extraRows = paths.filter((p) => !expectedPaths.includes(p)).length;
+let mismatched = 0;
+for (const { serial, path } of rows) {
+  if (!existsSync(path) || new X509Certificate(readFileSync(path)).serialNumber.replace(/^0+/, '') !== serial.replace(/^0+/, '')) mismatched++;
+}
+const crlText = execFileSync('openssl', ['crl', '-in', join(ca, 'crl', 'intermediate_ca.crl'), '-noout', '-text'], { encoding: 'utf8' });
+const publishedNumber = BigInt(/CRL Number:\s*\n?\s*((?:0x)?[0-9A-F]+)/i.exec(crlText)[1]); // openssl: decimal, or 0x… hex when large
+const maxNumber = crlNumbers.reduce((a, b) => (b > a ? b : a), 0n);
+const revokedMissingFromCrl = revoked.filter((s) => !new RegExp(`Serial Number: 0*${s.replace(/^0+/, '')}\\b`, 'i').test(crlText)).length;
+const latencies = results.filter((r) => r.kind === 'sign' || r.kind === 'generate').map((r) => r.ms).sort((a, b) => a - b);
+const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
+
+const figures = {
+  command: `node scripts/concurrency.mjs --n ${N} --m ${M}`,
+  cpus: cpus().length,
+  issuers: N,
+  commandsPerIssuer: M,
+  certificatesExpected: expectedPaths.length,
+  inventoryRows: rows.length,
+  lostRows: missingRows,
+  extraRows,
+  duplicateRows: duplicatePaths,
+  duplicateSerials: rows.length - serials.size,
+  rowsNotMatchingFile: mismatched,
+  integrityCheck: integrity,
+  revocations: revoked.length,
+  crlPublications: crlNumbers.length,
+  duplicateCrlNumbers: crlNumbers.length - new Set(crlNumbers.map(String)).size,
+  publishedCrlNumberIsHighest: publishedNumber === maxNumber,
+  revokedMissingFromCrl,
+  failedCommands: failures.length,
+  busyErrors: busy,
+  wallSeconds: Number((wallMs / 1000).toFixed(1)),
+  issuanceLatencyMs: { p50: pct(0.5), p95: pct(0.95), max: pct(1) },
+};
+const ok =
+  figures.lostRows === 0 && figures.extraRows === 0 && figures.duplicateRows === 0 && figures.duplicateSerials === 0 && figures.rowsNotMatchingFile === 0 &&
+  integrity === 'ok' && figures.duplicateCrlNumbers === 0 && figures.publishedCrlNumberIsHighest && revokedMissingFromCrl === 0 && failures.length === 0;
+
+if (json) process.stdout.write(`${JSON.stringify({ ok, ...figures, failures: failures.slice(0, 5).map((f) => `${f.argv.join(' ')}: ${f.stderr.trim()}`) })}\n`);
+else {
+  for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(30)} ${typeof v === 'object' ? JSON.stringify(v) : v}\n`);
+  for (const f of failures.slice(0, 5)) process.stdout.write(`FAILED ${f.argv.join(' ')}: ${f.stderr.trim()}\n`);
+  process.stdout.write(ok ? 'OK\n' : 'FAILED\n');
+}
+if (!keep) rmSync(work, { recursive: true, force: true });
+process.exitCode = ok ? 0 : 1;
