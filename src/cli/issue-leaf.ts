@@ -18,6 +18,8 @@ export interface LeafRequest {
   readonly subject: SubjectName;
   readonly sans: readonly San[];
   readonly publicKey: KeyObject;
+  /** `publicKey`'s SubjectPublicKeyInfo when already in hand (a request's, see CertificateSpec.spkiDer). */
+  readonly spkiDer?: Uint8Array;
   readonly validity: Validity;
 }
 
@@ -31,6 +33,7 @@ export function issueLeafCertificate(request: LeafRequest): { der: Buffer; seria
     sans: request.sans,
     profile: request.profile,
     publicKey: request.publicKey,
+    ...(request.spkiDer ? { spkiDer: request.spkiDer } : {}),
     ...request.validity,
     issuer: request.issuer,
     ...(request.config.crl?.distributionPoints.length ? { crlDistributionPoints: request.config.crl.distributionPoints } : {}),

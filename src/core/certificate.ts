@@ -37,6 +37,12 @@ export interface CertificateSpec {
   readonly sans: readonly San[];
   readonly profile: Profile;
   readonly publicKey: KeyObject;
+  /**
+   * The SubjectPublicKeyInfo DER that `publicKey` was imported from, when the caller holds it (a request's
+   * own bytes): written as-is instead of re-exporting the key. It must encode `publicKey`, which is still
+   * what the key policy judges.
+   */
+  readonly spkiDer?: Uint8Array;
   readonly notBefore: Date;
   readonly notAfter: Date;
   /** The signing CA, or 'self' for a self-signed root (signed by `selfSigningKey`). */
@@ -94,8 +100,8 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
     throw new PkiError('ERR_POLICY', 'a certificate needs a subject or at least one SAN');
   }
   const subjectDer = encodeSubjectName(spec.subject);
-  // Exported once: KeyObject#export is the costliest step of issuing a leaf after the signature itself.
-  const subjectPublicKeyInfo = spkiDer(spec.publicKey);
+  // Exported at most once: KeyObject#export is the costliest step of issuing a leaf after the signature.
+  const subjectPublicKeyInfo = spec.spkiDer ?? spkiDer(spec.publicKey);
   const subjectKeyId = keyIdentifierOf(subjectPublicKeyInfo);
   const issuerDer = selfSigned ? subjectDer : (spec.issuer as Issuer).subjectDer;
   const authorityKeyId = selfSigned ? subjectKeyId : (spec.issuer as Issuer).keyIdentifier;

@@ -5,14 +5,14 @@
  * grants: CA powers, key usages outside the profile, extensions pki does not understand marked critical,
  * weak keys or SHA-1, or no name at all.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { CsrFields } from './csr.js';
 import { verifyCsrSignature } from './csr.js';
 import { isPkiError, PkiError, type PkiErrorCode } from './errors.js';
 import { ExtensionOid } from './extensions.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './inspect/extensions.js';
 import { decodeName } from './inspect/name.js';
-import { assertAcceptablePublicKey, type KeyDescription } from './keys.js';
+import { assertAcceptablePublicKey, importSpki, type KeyDescription } from './keys.js';
 import { parseSan, parseSans, validateCommonName, type San, type SubjectName } from './names.js';
 import type { Profile } from './profiles.js';
 import type { KeyUsage } from './usages.js';
@@ -23,6 +23,8 @@ export interface CsrApproval {
   /** The request's SANs, then the extra ones, validated and de-duplicated. */
   readonly sans: readonly San[];
   readonly publicKey: KeyObject;
+  /** `publicKey` as the certificate's SubjectPublicKeyInfo (core/keys.ts importSpki): no export needed to issue. */
+  readonly spkiDer: Uint8Array;
   readonly key: KeyDescription;
   /** What the request asked for that the certificate will not carry (subject attributes, extensions). */
   readonly ignored: readonly string[];
@@ -64,8 +66,9 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
   if (profile.isCA) return refuse('ERR_POLICY', `profile ${profile.name} is a CA profile; requests are signed as leaves only`);
 
   let publicKey: KeyObject;
+  let spkiDer: Uint8Array;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(csr.spkiDer), format: 'der', type: 'spki' });
+    ({ key: publicKey, spkiDer } = importSpki(csr.spkiDer));
   } catch {
     return refuse('ERR_UNSUPPORTED_KEY', 'the request holds a public key pki cannot read', 'use an EC P-256/P-384, RSA (2048 bits or more) or Ed25519 key');
   }
@@ -156,7 +159,7 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
   if (subject.commonName === undefined && sans.length === 0) {
     return refuse('ERR_POLICY', 'the request has no subject common name and no subject alternative name', 'add a CN or a SAN to the request, or pass --san');
   }
-  return { accepted: true, subject, sans, publicKey, key, ignored };
+  return { accepted: true, subject, sans, publicKey, spkiDer, key, ignored };
 }
 
 /** The refusal as the error the CLI reports, naming the request it came from. */

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { computeKeyIdentifier, issueCertificate } from '../../src/core/certificate.js';
 import { parseCertificate } from '../../src/core/certificate-fields.js';
 import { inspectCertificate } from '../../src/core/inspect/certificate.js';
-import { generateKeyPair, resolveKeySpec } from '../../src/core/keys.js';
+import { generateKeyPair, importSpki, resolveKeySpec, spkiDer } from '../../src/core/keys.js';
 import { encodeSubjectName, parseSans } from '../../src/core/names.js';
 import { encodePem } from '../../src/core/pem.js';
 import { PROFILES } from '../../src/core/profiles.js';
+import { certificateRecord, issuedCertificateRecord } from '../../src/store/inventory/record.js';
+import { formatDistinguishedName } from '../../src/core/inspect/name.js';
 import { tempDir } from '../helpers/cli.js';
 import { errorCode } from '../helpers/errors.js';
 import { runPeer } from '../helpers/peers.js';
@@ -67,5 +69,55 @@ describe('issueCertificate', () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
     expect(errorCode(() => issueCertificate({ serial: '43', subject: { commonName: 'weak' }, sans: [], profile: PROFILES.server, publicKey: weak.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 1000_000), issuer: 'self', selfSigningKey: weak.privateKey }))).toBe('ERR_WEAK_KEY');
+  });
+
+  it('importSpki: the same key and the same certificate SPKI as importing the DER and exporting it again', async () => {
+    const { createPublicKey, generateKeyPairSync } = await import('node:crypto');
+    for (const spec of [{ kty: 'EC', crv: 'P-256' }, { kty: 'EC', crv: 'P-384' }, { kty: 'RSA', size: 2048 }, { kty: 'OKP', crv: 'Ed25519' }] as const) {
+      const keys = await generateKeyPair(resolveKeySpec(spec));
+      const der = spkiDer(keys.publicKey);
+      const imported = importSpki(der);
+      expect(imported.key.equals(keys.publicKey)).toBe(true);
+      expect(Buffer.from(imported.spkiDer).equals(der)).toBe(true);
+    }
+    // A compressed point takes the DER path: the certificate carries what exporting the imported key gives, as before.
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const full = spkiDer(ec.publicKey);
+    const compressed = Buffer.concat([
+      Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
+      Buffer.from([0x02 | (full[full.length - 1]! & 1)]),
+      full.subarray(27, 59),
+    ]);
+    expect(createPublicKey({ key: compressed, format: 'der', type: 'spki' }).equals(ec.publicKey)).toBe(true);
+    const fromCompressed = importSpki(compressed);
+    expect(fromCompressed.key.equals(ec.publicKey)).toBe(true);
+    expect(Buffer.from(fromCompressed.spkiDer).equals(spkiDer(createPublicKey({ key: compressed, format: 'der', type: 'spki' })))).toBe(true);
+    // A point that is not on the curve is refused on the fast path as on the DER path.
+    const bad = Buffer.from(spkiDer(ec.publicKey));
+    bad[bad.length - 1]! ^= 1;
+    expect(() => importSpki(bad)).toThrow();
+    expect(() => createPublicKey({ key: bad, format: 'der', type: 'spki' })).toThrow();
+  });
+
+  it('spkiDer in the spec gives the same certificate as the key; issuedCertificateRecord agrees with parsing it back', async () => {
+    const ca = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
+    const issuer = { subjectDer: encodeSubjectName({ organization: 'Acme, Inc.', commonName: 'Acme Intermediate' }), keyIdentifier: computeKeyIdentifier(ca.publicKey), privateKey: ca.privateKey };
+    const leaf = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
+    const validity = { notBefore: new Date('2026-03-01T10:00:00.250Z'), notAfter: new Date('2026-05-30T10:00:00.999Z') };
+    for (const [subject, sanText] of [
+      [{ commonName: 'web.example' }, ['web.example', '10.0.0.1', '2001:DB8::0:1', 'ops@example.org', 'https://web.example/x']],
+      [{ organization: 'O=+,"x"', commonName: 'a;b' }, []],
+      [{}, ['only.san.example', '::1']],
+    ] as const) {
+      const sans = parseSans(sanText);
+      const spec = { serial: '4A0000000000000000000000000000FF', subject, sans, profile: PROFILES.peer, publicKey: leaf.publicKey, ...validity, issuer };
+      const viaKey = issueCertificate(spec);
+      const viaSpki = issueCertificate({ ...spec, spkiDer: spkiDer(leaf.publicKey) });
+      // ECDSA signatures differ run to run: compare what was signed.
+      expect(parseCertificate(viaSpki).tbsDer).toEqual(parseCertificate(viaKey).tbsDer);
+      const where = { profile: 'peer' as const, certificatePath: '/x/y.crt', keyPath: null };
+      const fromValues = issuedCertificateRecord({ der: viaSpki, serial: spec.serial, subject, sans, issuer: formatDistinguishedName(issuer.subjectDer), validity }, where);
+      expect(fromValues).toEqual(certificateRecord(viaSpki, where));
+    }
   });
 });

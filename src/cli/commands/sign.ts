@@ -8,6 +8,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { parseCsr, type CsrFields } from '../../core/csr.js';
 import { csrRefusalError, evaluateCsr, type CsrApproval } from '../../core/csr-policy.js';
 import { isPkiError, PkiError } from '../../core/errors.js';
+import { formatDistinguishedName } from '../../core/inspect/name.js';
 import { checkNameConstraints } from '../../core/name-constraints.js';
 import { parseSans, type SanSet } from '../../core/names.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
@@ -17,7 +18,7 @@ import { writeFilesAtomic } from '../../store/batch-write.js';
 import { CaHome, ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
 import { clockSkewMs } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
-import { certificateRecord } from '../../store/inventory/record.js';
+import { issuedCertificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
@@ -113,16 +114,23 @@ export async function runSign(csrFiles: string[], options: SignOptions, globals:
   try {
     const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);
     // Issue everything first: a certificate that cannot be issued (e.g. it would outlive the CA) stops the batch unwritten.
+    const issuerName = formatDistinguishedName(issuer.subjectDer);
     const issued = approvals.map((a) => {
-      const leaf = issueLeafCertificate({ issuer, config, profile, subject: a.subject, sans: a.sans, publicKey: a.publicKey, validity });
-      return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der) };
+      const leaf = issueLeafCertificate({ issuer, config, profile, subject: a.subject, sans: a.sans, publicKey: a.publicKey, spkiDer: a.spkiDer, validity });
+      return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der), subject: a.subject, sans: a.sans };
     });
     if (options.outDir !== undefined) ensureFolder(resolve(options.outDir));
     await writeFilesAtomic(
       issued.flatMap((leaf, i) => (targets[i] ? [{ path: targets[i]!, data: leaf.leafPem + issuer.certificatePem, mode: FileMode.public }] : [])),
       { overwrite: options.force === true },
     );
-    const records = issued.map((leaf, i) => certificateRecord(leaf.leafPem, { profile: profile.name as 'server' | 'client' | 'peer', certificatePath: targets[i] ?? null, keyPath: null }));
+    // From the values just signed, not by parsing each certificate back (test/core/certificate.test.ts: same record).
+    const records = issued.map((leaf, i) =>
+      issuedCertificateRecord(
+        { der: leaf.der, pem: leaf.leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: issuerName, validity },
+        { profile: profile.name as 'server' | 'client' | 'peer', certificatePath: targets[i] ?? null, keyPath: null },
+      ),
+    );
     inventory.recordIssued(records);
 
     const results: SignedCertificate[] = records.map((r, i) => ({

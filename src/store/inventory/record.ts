@@ -8,7 +8,9 @@ import { PkiError } from '../../core/errors.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeSubjectAltName } from '../../core/inspect/extensions.js';
 import { formatDistinguishedName } from '../../core/inspect/name.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
+import { encodeSubjectName, groupSans, type San, type SubjectName } from '../../core/names.js';
 import { normalizeSerial } from '../../core/serial.js';
+import { wholeSeconds, type Validity } from '../../core/validity.js';
 import type { InventoryProfile, NewCertificateRecord } from './index.js';
 
 /** The first certificate in PEM text or DER bytes (a chain file's leaf). */
@@ -51,6 +53,47 @@ export function certificateRecord(
     certificatePath: where.certificatePath,
     keyPath: where.keyPath,
     pem: encodePem(PemLabel.certificate, der),
+    supersedes: where.supersedes ?? null,
+    keyId: null,
+  };
+}
+
+/** What a certificate pki has just issued says, as the issuer passed it to issueCertificate. */
+export interface IssuedCertificate {
+  readonly der: Uint8Array;
+  /** `der` as PEM, when the caller has made it already. */
+  readonly pem?: string;
+  readonly serial: string;
+  readonly subject: SubjectName;
+  readonly sans: readonly San[];
+  /** The issuer's distinguished name as formatDistinguishedName writes it (one per batch). */
+  readonly issuer: string;
+  readonly validity: Validity;
+}
+
+/**
+ * The inventory record of a certificate pki has just issued, from the values it was issued with instead of
+ * parsing it back: the same columns certificateRecord derives (test/core/certificate.test.ts compares the
+ * two), at a fraction of the cost over a batch of 1,000.
+ */
+export function issuedCertificateRecord(
+  issued: IssuedCertificate,
+  where: { profile: InventoryProfile; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
+): NewCertificateRecord {
+  const der = Buffer.from(issued.der.buffer, issued.der.byteOffset, issued.der.byteLength);
+  return {
+    kind: 'x509',
+    serial: normalizeSerial(issued.serial),
+    subject: formatDistinguishedName(encodeSubjectName(issued.subject)),
+    sans: groupSans(issued.sans),
+    profile: where.profile,
+    issuer: issued.issuer,
+    notBefore: wholeSeconds(issued.validity.notBefore).toISOString(),
+    notAfter: wholeSeconds(issued.validity.notAfter).toISOString(),
+    fingerprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
+    certificatePath: where.certificatePath,
+    keyPath: where.keyPath,
+    pem: issued.pem ?? encodePem(PemLabel.certificate, der),
     supersedes: where.supersedes ?? null,
     keyId: null,
   };

@@ -238,30 +238,32 @@ export class SqliteInventory implements Inventory {
     }
   }
 
+  #insertStatement: Database.Statement | undefined;
+
   #insert(r: NewCertificateRecord, issuedAt: string): void {
-    this.#db
-      .prepare(
-        `INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256,
-           status, issued_at, supersedes, certificate_path, key_path, key_id, pem)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.kind,
-        r.serial,
-        r.subject,
-        JSON.stringify(r.sans),
-        r.profile,
-        r.issuer,
-        r.notBefore,
-        r.notAfter,
-        r.fingerprintSha256,
-        issuedAt,
-        r.supersedes ?? null,
-        r.certificatePath,
-        r.keyPath,
-        r.keyId ?? null,
-        r.pem,
-      );
+    // Prepared once per connection: preparing it per record was a tenth of recording a batch of 1,000.
+    this.#insertStatement ??= this.#db.prepare(
+      `INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256,
+         status, issued_at, supersedes, certificate_path, key_path, key_id, pem)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertStatement.run(
+      r.kind,
+      r.serial,
+      r.subject,
+      JSON.stringify(r.sans),
+      r.profile,
+      r.issuer,
+      r.notBefore,
+      r.notAfter,
+      r.fingerprintSha256,
+      issuedAt,
+      r.supersedes ?? null,
+      r.certificatePath,
+      r.keyPath,
+      r.keyId ?? null,
+      r.pem,
+    );
   }
 
   recordIssued(records: readonly NewCertificateRecord[]): void {
