@@ -5,8 +5,7 @@
  * sequential fsync, 0.6 ms each when four run at once), and each folder is fsynced once at the end
  * instead of once per file.
  */
-import { constants, linkSync, renameSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { close, constants, fchmod, fsync, linkSync, open, renameSync, unlinkSync, write } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { PkiError } from '../core/errors.js';
@@ -20,6 +19,19 @@ export interface BatchFile {
 
 /** How many temp files are in flight at once (libuv runs four fs calls in parallel by default). */
 const IN_FLIGHT = 16;
+
+/**
+ * The callback fs API, promised by hand: fs/promises' FileHandle costs about twice the main-thread CPU
+ * per file (close tracking, one promise chain per call), 0.2 s over a batch of 1,000.
+ */
+const call = <T>(fn: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+
+/** Writes all of `bytes` at the start of `fd`. */
+async function writeAll(fd: number, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await call<number>((done) => write(fd, bytes, offset, bytes.length - offset, offset, done));
+}
 
 /**
  * Writes every file atomically: each one appears complete or not at all. Not one transaction over the
@@ -36,14 +48,14 @@ export async function writeFilesAtomic(files: readonly BatchFile[], options: { o
         const i = next++;
         const file = files[i]!;
         current = file.path;
-        const handle = await open(temps[i]!, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode & 0o600);
+        const fd = await call<number>((done) => open(temps[i]!, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode & 0o600, done));
         created.add(temps[i]!);
         try {
-          await handle.chmod(file.mode);
-          await handle.writeFile(file.data);
-          await handle.sync();
+          await call<void>((done) => fchmod(fd, file.mode, done));
+          await writeAll(fd, typeof file.data === 'string' ? Buffer.from(file.data, 'utf8') : file.data);
+          await call<void>((done) => fsync(fd, done));
         } finally {
-          await handle.close();
+          await call<void>((done) => close(fd, done));
         }
       }
     };
