@@ -14,7 +14,9 @@ import { parseSans } from '../core/names.js';
 import { decodePem } from '../core/pem.js';
 import { ensureFolder, readText } from './ca-home.js';
 import { TEMP_PREFIX } from './atomic-write.js';
-import { publishVersion, recoverVersionedFolder, type VersionFile } from './versioned-folder.js';
+import { recoverVersionedFolder, type VersionFile } from './versioned-folder.js';
+import { publishVersionRecorded, type SettledJournal } from './inventory-journal.js';
+import type { Inventory, NewCertificateRecord } from './inventory/index.js';
 
 /** The folder a bundle lives in; names were validated, and the result is checked to stay inside `out`. */
 export function bundleFolder(out: string, request: Pick<BundleRequest, 'service' | 'variant'>): string {
@@ -55,16 +57,28 @@ export function readExistingBundle(folder: string, request: BundleRequest, curre
   return { files, serviceSans, serviceKeySpec, clients, sameTrustAnchor };
 }
 
-/** Cleans up after a killed writer (orphan versions, temp links) so the bundle reads as it really is. */
+/**
+ * Cleans up after a killed writer (orphan versions, temp links) so the bundle reads as it really is. A
+ * leftover inventory journal is settled separately (settleBundleJournal), since that needs the inventory.
+ */
 export function recoverBundle(folder: string): void {
   if (existsSync(folder)) recoverVersionedFolder(folder);
 }
 
 /**
- * Writes a whole bundle as one new version. Without `replace`, any existing name is an ERR_FILE_EXISTS
- * refusal before anything is written; with it, the bundle switches to the new files in one rename.
+ * Writes a whole bundle as one new version and records its certificates in the inventory, through the
+ * folder's inventory journal (store/inventory-journal.ts). Without `replace`, any existing name is an
+ * ERR_FILE_EXISTS refusal before anything is written; with it, the bundle switches to the new files in one
+ * rename. Returns what a leftover journal settled first held, if any.
  */
-export function writeBundle(folder: string, files: readonly VersionFile[], replace: boolean, now?: Date): void {
+export function writeBundle(
+  folder: string,
+  files: readonly VersionFile[],
+  replace: boolean,
+  records: readonly NewCertificateRecord[],
+  inventory: Inventory,
+  now?: Date,
+): SettledJournal | null {
   ensureFolder(folder);
-  publishVersion(folder, files, { noClobber: !replace, keepOthers: false }, now);
+  return publishVersionRecorded(folder, files, { noClobber: !replace, keepOthers: false }, records, inventory, now).settled;
 }

@@ -70,6 +70,11 @@ export interface PublishOptions {
   readonly noClobber: boolean;
   /** Carry the live version's other files into the new one unchanged (renewal of one pair in a bundle). */
   readonly keepOthers: boolean;
+  /**
+   * Called with the new version's folder name before the switch (once the version is complete and
+   * fsynced), holding the lock: the inventory journal is written here (store/inventory-journal.ts).
+   */
+  readonly beforeSwitch?: (version: string) => void;
 }
 
 /** True when `folder` holds a `..data` link (a versioned folder). */
@@ -82,7 +87,7 @@ export function isVersionedFolder(folder: string): boolean {
 }
 
 /** The live version's folder name, or null. */
-function liveVersion(folder: string): string | null {
+export function liveVersion(folder: string): string | null {
   try {
     const target = readlinkSync(join(folder, DATA_LINK));
     return VERSION_NAME.test(target) ? target : null;
@@ -130,11 +135,17 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Folders whose `..lock` this process holds. */
+const heldLocks = new Set<string>();
+
 /**
  * Runs `fn` holding the folder's writer lock. Waits up to `timeoutMs` for another pki process; a lock left
  * by a killed process (its pid is gone) is taken over.
  */
 export function withFolderLock<T>(folder: string, fn: () => T, timeoutMs = 30_000): T {
+  // Re-entrant within this process: publishing a version and recording it in the inventory form one locked step.
+  const key = resolve(folder);
+  if (heldLocks.has(key)) return fn();
   const lockPath = join(folder, LOCK);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -170,9 +181,11 @@ export function withFolderLock<T>(folder: string, fn: () => T, timeoutMs = 30_00
     }
     sleepMs(50);
   }
+  heldLocks.add(key);
   try {
     return fn();
   } finally {
+    heldLocks.delete(key);
     try {
       unlinkSync(lockPath);
     } catch {
@@ -311,7 +324,7 @@ function writeVersionFile(path: string, file: VersionFile): void {
  * other files are carried over as hard links (same inode: same bytes, mode and owner). Public links for new
  * names are added, links for names the new version lacks are removed, and the old version is deleted.
  * The folder must exist. Crash points: version:created, version:wrote:<name>, version:complete,
- * version:linked-new, version:link-tmp, version:swapped, version:unlinked-old, version:removing-old.
+ * (beforeSwitch), version:linked-new, version:link-tmp, version:swapped, version:unlinked-old, version:removing-old.
  */
 export function publishVersion(folder: string, files: readonly VersionFile[], options: PublishOptions, now = new Date()): void {
   withFolderLock(folder, () => {
@@ -353,6 +366,7 @@ export function publishVersion(folder: string, files: readonly VersionFile[], op
       }
       fsyncFolder(versionPath);
       crashPoint('version:complete');
+      options.beforeSwitch?.(version); // a failure here leaves only the new version folder, removed below
       const newNames = readdirSync(versionPath);
       // Names that do not exist yet get their link now: dangling (ENOENT to a reader, as before) until the switch.
       for (const name of newNames) {

@@ -9,7 +9,7 @@
  * export-index: the inventory as OpenSSL's index.txt, for `openssl ca` / `openssl ocsp -index` tooling.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { certificatePublicKey, parseCertificate } from '../../core/certificate-fields.js';
 import { inspectCrl, verifyCrlSignature } from '../../core/inspect/crl.js';
 import { formatOpensslIndex, type OpensslIndexEntry } from '../../core/openssl-index.js';
@@ -21,13 +21,17 @@ import { TEMP_PREFIX, writeFileAtomic } from '../../store/atomic-write.js';
 import { CaHome, fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
 import { openInventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../../store/inventory/record.js';
+import { describeSettled, settleBundleJournal, settleFileJournal, type SettledJournal } from '../../store/inventory-journal.js';
 import { emit, type GlobalOptions } from '../output.js';
 
 /** Stub records keep a CRL's revocations whose certificate is nowhere on disk: their notAfter is unknown. */
 const UNKNOWN_NOT_AFTER = '9999-12-31T23:59:59.000Z';
 
-/** Certificate files under services/: `*.crt` in `certs` folders, skipping hidden entries (old versions, temp files). */
-function serviceCertificateFiles(root: string): string[] {
+/**
+ * Certificate files under services/: `*.crt` in `certs` folders, skipping hidden entries (old versions, temp
+ * files); and the `certs` folders themselves, whose inventory journals a rebuild settles first.
+ */
+function serviceCertificateFiles(root: string, folders: Set<string>): string[] {
   const out: string[] = [];
   const walk = (dir: string, depth: number) => {
     let names: string[];
@@ -36,6 +40,7 @@ function serviceCertificateFiles(root: string): string[] {
     } catch {
       return;
     }
+    if (dir.endsWith('certs')) folders.add(dir);
     for (const name of names) {
       if (name.startsWith('.') || name.startsWith(TEMP_PREFIX)) continue;
       const path = join(dir, name);
@@ -60,6 +65,8 @@ export interface RebuildResult {
   readonly skipped: { readonly path: string; readonly reason: string }[];
   readonly revocationsRecovered: number;
   readonly revokedWithoutCertificate: number;
+  /** Inventory journals of killed runs, settled before the scan (store/inventory-journal.ts). */
+  readonly journals: { readonly path: string; readonly recorded: string[]; readonly discarded: boolean }[];
 }
 
 export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -70,7 +77,20 @@ export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Pr
   const inventory = await openInventory(home, 'create-if-missing', now);
   try {
     const recorded = inventory.list({ kind: 'x509' }).flatMap((r) => (r.certificatePath ? [r.certificatePath] : []));
-    const paths = [...new Set([home.rootCertPath, home.intermediateCertPath, ...serviceCertificateFiles(home.servicesDir), ...recorded])];
+    const folders = new Set<string>();
+    const serviceFiles = serviceCertificateFiles(home.servicesDir, folders);
+    // First the inventory journals of runs killed between switching files and recording them: they record
+    // the new certificates with what they supersede, which importing the files alone would not.
+    const journals: SettledJournal[] = [];
+    for (const folder of new Set([...folders, ...recorded.map((p) => dirname(p))])) {
+      const settled = settleBundleJournal(folder, inventory);
+      if (settled) journals.push(settled);
+    }
+    for (const path of new Set(recorded)) {
+      const settled = settleFileJournal(path, inventory);
+      if (settled) journals.push(settled);
+    }
+    const paths = [...new Set([home.rootCertPath, home.intermediateCertPath, ...serviceFiles, ...recorded])];
     const records: NewCertificateRecord[] = [];
     const skipped: { path: string; reason: string }[] = [];
     for (const path of paths) {
@@ -135,11 +155,20 @@ export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Pr
           recovered++;
         }
       }
-      return { path: home.dbPath, scanned: paths.length, added, skipped, revocationsRecovered: recovered, revokedWithoutCertificate: stubs };
+      return {
+        path: home.dbPath,
+        scanned: paths.length,
+        added,
+        skipped,
+        revocationsRecovered: recovered,
+        revokedWithoutCertificate: stubs,
+        journals: journals.map((j) => ({ path: j.journal, recorded: [...j.recorded], discarded: j.discarded })),
+      };
     });
     emit(globals, result, (r) =>
       [
         `Rebuilt ${r.path}: scanned ${r.scanned} certificate files, added ${r.added} records, recovered ${r.revocationsRecovered} revocations from the CRL${r.revokedWithoutCertificate ? ` (${r.revokedWithoutCertificate} without a certificate on disk, kept as serial-only records)` : ''}.`,
+        ...r.journals.map((j) => `  ${describeSettled({ journal: j.path, recorded: j.recorded, discarded: j.discarded })}`),
         ...r.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`),
       ].join('\n'),
     );

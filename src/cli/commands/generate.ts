@@ -18,7 +18,8 @@ import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '..
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
-import { emit, type GlobalOptions } from '../output.js';
+import { emit, warn, type GlobalOptions } from '../output.js';
+import { describeSettled, hasBundleJournal, settleBundleJournal } from '../../store/inventory-journal.js';
 import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 
@@ -69,6 +70,16 @@ export async function runGenerate(service: string, variant: string, options: Gen
   const rootPem = home.readRootCertificatePem();
 
   recoverBundle(folder); // a killed earlier run's leftovers must not count as bundle files
+  if (hasBundleJournal(folder)) {
+    // A run killed between switching this bundle and recording it: record what is live (one existsSync otherwise).
+    const inventory = await openInventory(home);
+    try {
+      const settled = settleBundleJournal(folder, inventory);
+      if (settled?.recorded.length) warn(describeSettled(settled));
+    } finally {
+      inventory.close();
+    }
+  }
   const state = compareBundle(request, readExistingBundle(folder, request, rootPem));
   if (!options.force) {
     if (state.state === 'up-to-date') {
@@ -105,26 +116,31 @@ export async function runGenerate(service: string, variant: string, options: Gen
   // Sanity: the file list is exactly what bundleFiles describes, so compareBundle and writing agree.
   if (files.length !== bundleFiles(request).length) throw new Error('bundle file list mismatch');
 
+  // One inventory transaction for the bundle, once its files are in place.
+  const records = files
+    .filter((f) => f.serial !== undefined)
+    .map((f) =>
+      certificateRecord(f.content, {
+        profile: f.role === 'service-certificate' ? 'peer' : 'client',
+        certificatePath: join(folder, f.name),
+        keyPath: join(folder, f.name.replace(/\.crt$/, '.key')),
+      }),
+    );
   // One version of the whole bundle, switched in one rename: --force never shows a new cert beside an old key.
-  writeBundle(
-    folder,
-    files.map((f) => ({ name: f.name, content: f.content, mode: f.mode, ...(gid !== undefined && f.role.endsWith('-key') ? { gid } : {}) })),
-    options.force === true,
-    now,
-  );
-  // One inventory transaction for the bundle, once its files are in place (pki db rebuild recovers a crash between).
-  inventory.recordIssued(
-    files
-      .filter((f) => f.serial !== undefined)
-      .map((f) =>
-        certificateRecord(f.content, {
-          profile: f.role === 'service-certificate' ? 'peer' : 'client',
-          certificatePath: join(folder, f.name),
-          keyPath: join(folder, f.name.replace(/\.crt$/, '.key')),
-        }),
-      ),
-  );
-  inventory.close();
+  // The folder's inventory journal makes the switch and the inventory record one step even across a kill.
+  try {
+    const settled = writeBundle(
+      folder,
+      files.map((f) => ({ name: f.name, content: f.content, mode: f.mode, ...(gid !== undefined && f.role.endsWith('-key') ? { gid } : {}) })),
+      options.force === true,
+      records,
+      inventory,
+      now,
+    );
+    if (settled?.recorded.length) warn(describeSettled(settled));
+  } finally {
+    inventory.close();
+  }
 
   const sans = groupSans(request.sans);
   const result = {

@@ -19,15 +19,15 @@ import { isLeafProfileName, PROFILES } from '../../core/profiles.js';
 import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, validateThreshold, type RenewalPolicy } from '../../core/renewal.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { parseDuration, parseTimeSpec } from '../../core/validity.js';
-import { writeFileAtomic } from '../../store/atomic-write.js';
 import { CaHome, fileExists, readBytes } from '../../store/ca-home.js';
 import { clockSkewMs, type PkiConfig } from '../../store/config.js';
 import { openInventory, type CertificateRecord, type CertificateSummary, type Inventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
-import { fileOwnership, liveFilePath, publishVersion, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/versioned-folder.js';
+import { fileOwnership, liveFilePath, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/versioned-folder.js';
+import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBundleJournal, settleFileJournal } from '../../store/inventory-journal.js';
 import { ExitError, formatErrorLine } from '../errors.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
-import { emit, type GlobalOptions } from '../output.js';
+import { emit, warn, type GlobalOptions } from '../output.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 
 export interface RenewOptions extends PassphraseOptions {
@@ -117,6 +117,9 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   const path = resolve(certPath);
   const entry = versionedEntry(path);
   if (entry) recoverVersionedFolder(entry.folder); // a killed earlier run's leftovers go first
+  // A run killed between switching the files and recording them: record what is live first (one existsSync otherwise).
+  const settled = entry ? settleBundleJournal(entry.folder, ctx.inventory) : settleFileJournal(path, ctx.inventory);
+  if (settled?.recorded.length) warn(describeSettled(settled));
   const publicPath = entry ? join(entry.folder, entry.name) : path;
   const { fields, pem } = readCertificateFile(publicPath);
   const serial = normalizeSerial(fields.serial);
@@ -192,10 +195,12 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   // Chain = the new leaf + the current intermediate, as generate and sign write it.
   const content = pem ? encodePem(PemLabel.certificate, leaf.der) + issuer.certificatePem : leaf.der;
 
+  // Files and inventory change together through an inventory journal (store/inventory-journal.ts).
+  const newRecord = certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null });
   if (entry) {
     const files: VersionFile[] = [{ name: entry.name, content, ...fileOwnership(liveFilePath(entry.folder, entry.name)) }];
     if (newKeys && keyName !== null) files.push({ name: keyName, content: exportPrivateKeyPem(newKeys.privateKey), ...fileOwnership(liveFilePath(entry.folder, keyName)) });
-    publishVersion(entry.folder, files, { noClobber: false, keepOthers: true }, ctx.now);
+    publishVersionRecorded(entry.folder, files, { noClobber: false, keepOthers: true }, [newRecord], ctx.inventory, ctx.now);
   } else {
     let real: string;
     try {
@@ -204,11 +209,8 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
       real = path;
     }
     const own = fileOwnership(real);
-    writeFileAtomic(real, content, { mode: own.mode, overwrite: true, uid: own.uid, gid: own.gid });
+    replaceFileRecorded(path, real, content, { mode: own.mode, overwrite: true, uid: own.uid, gid: own.gid }, newRecord, ctx.inventory);
   }
-  ctx.inventory.recordIssued([
-    certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null }),
-  ]);
   return {
     path: publicPath,
     status: 'renewed',
