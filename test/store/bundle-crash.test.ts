@@ -1,54 +1,30 @@
 /**
- * Done-means 5 of issue 3: a process killed between writing a certificate and its key — at every step of
- * publishing a bundle version — leaves a matching pair readable through the public names, and the next
- * run removes what the killed one left behind. Drives the built CLI with PKI_TEST_CRASH_AT (SIGKILL).
+ * Done-means 5 of issue 3 and point 4 of issue 6: a process killed between writing a certificate and its
+ * key — at every step of publishing a bundle version and of recording it in the inventory — leaves a
+ * matching pair readable through the public names; the next run removes what the killed one left behind
+ * and leaves the inventory matching the files (the inventory journal, src/store/inventory-journal.ts).
+ * Drives the built CLI with PKI_TEST_CRASH_AT (SIGKILL). First-time generates, plain files and the other
+ * commands that settle a leftover journal: test/store/journal-crash.test.ts.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleCerts, certsOf, expectInventoryMatches, expectMatchingPairs, leftovers, publicKeyOfCertificate, STEPS } from '../helpers/bundle-crash.js';
 import { initCa, pki } from '../helpers/cli.js';
-import { peer } from '../helpers/peers.js';
-
-const STEPS = [
-  'version:created',
-  'version:wrote:redis.crt',
-  'version:wrote:redis.key',
-  'version:complete',
-  'version:linked-new',
-  'version:link-tmp',
-  'version:swapped',
-  'version:unlinked-old',
-  'version:removing-old',
-] as const;
-
-const certsOf = (dir: string, variant: string) => join(dir, 'services', 'redis', variant, 'certs');
-
-function publicKeyOfCertificate(path: string): string {
-  return peer('openssl', ['x509', '-in', path, '-noout', '-pubkey']);
-}
-function publicKeyOfKey(path: string): string {
-  return peer('openssl', ['pkey', '-in', path, '-pubout']);
-}
-
-/** Every cert/key pair of the bundle matches, read through the public names as a service would. */
-function expectMatchingPairs(folder: string): void {
-  for (const name of ['redis', 'client']) {
-    expect(publicKeyOfCertificate(join(folder, `${name}.crt`)), `${name} pair`).toBe(publicKeyOfKey(join(folder, `${name}.key`)));
-  }
-  const v = peer('openssl', ['verify', '-CAfile', join(folder, 'ca.crt'), '-untrusted', join(folder, 'redis.crt'), join(folder, 'redis.crt')]);
-  expect(v.trim()).toMatch(/: OK$/);
-}
-
-/** Names a killed run may leave: temp links/files, version folders `..data` does not name, a lock. */
-function leftovers(folder: string): string[] {
-  const live = readlinkSync(join(folder, '..data'));
-  return readdirSync(folder).filter((n) => (n.startsWith('..') && n !== '..data' && n !== live) || n.startsWith('.pki-tmp-'));
-}
 
 describe.each([
-  ['generate --force', (dir: string, variant: string) => ['generate', 'redis', variant, '--dir', dir, '--force']],
-  ['renew --rekey', (dir: string, variant: string) => ['renew', join(certsOf(dir, variant), 'redis.crt'), '--dir', dir, '--rekey', '--force']],
-])('a crash during %s', (_command, argv) => {
+  [
+    'generate --force',
+    (dir: string, variant: string) => ['generate', 'redis', variant, '--dir', dir, '--force'],
+    // the next run: a no-op generate with the same request
+    (dir: string, variant: string) => ['generate', 'redis', variant, '--dir', dir],
+  ],
+  [
+    'renew --rekey',
+    (dir: string, variant: string) => ['renew', join(certsOf(dir, variant), 'redis.crt'), '--dir', dir, '--rekey', '--force'],
+    // the next run: a renew that is not due
+    (dir: string, variant: string) => ['renew', join(certsOf(dir, variant), 'redis.crt'), '--dir', dir],
+  ],
+])('a crash during %s', (_command, argv, nextRun) => {
   let dir: string;
   beforeAll(() => {
     dir = initCa();
@@ -76,17 +52,21 @@ describe.each([
     const switched = STEPS.indexOf(step) >= STEPS.indexOf('version:swapped');
     expect(after === before).toBe(!switched);
 
-    // The next run (a no-op renew) removes the leftovers and leaves the live pair alone.
-    const next = pki(['renew', join(folder, 'redis.crt'), '--dir', dir]);
+    // The next run (a no-op) removes the leftovers, leaves the live pair alone, and records what the killed
+    // run switched in but had not recorded: the inventory matches the files.
+    const next = pki(nextRun(dir, variant));
     expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).not.toMatch(/^Renewed|^Issued/m);
     expect(leftovers(folder)).toEqual([]);
     expectMatchingPairs(folder);
     expect(publicKeyOfCertificate(join(folder, 'redis.crt'))).toBe(after);
+    expectInventoryMatches(dir, bundleCerts(folder));
     // And the bundle keeps working: a full rekey afterwards succeeds and matches.
     const again = pki(['renew', join(folder, 'redis.crt'), '--dir', dir, '--rekey', '--force']);
     expect(again.code, again.stderr).toBe(0);
     expectMatchingPairs(folder);
     expect(leftovers(folder)).toEqual([]);
+    expectInventoryMatches(dir, bundleCerts(folder));
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseCertificate } from '../../core/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason } from '../../core/revocation-reason.js';
@@ -13,7 +14,9 @@ import { publishCrl } from '../../store/crl-publication.js';
 import { crashPoint } from '../../store/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { firstCertificateDer } from '../../store/inventory/record.js';
-import { emit, type GlobalOptions } from '../output.js';
+import { emit, warn, type GlobalOptions } from '../output.js';
+import { describeSettled, settleBundleJournal, settleFileJournal } from '../../store/inventory-journal.js';
+import { versionedEntry } from '../../store/versioned-folder.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 import { crlLifetimeMs, describeCrl } from './crl.js';
 
@@ -57,7 +60,16 @@ export async function runRevoke(target: string, options: RevokeOptions, globals:
   const inventory = await openInventory(home);
   try {
     // Refusals before the passphrase and before any write; revoke() checks again under the lock.
-    const record = inventory.find('x509', serial);
+    let record = inventory.find('x509', serial);
+    if (!record && fingerprint !== null) {
+      // A file that a generate/renew killed between switching it in and recording it: its journal records it.
+      const entry = versionedEntry(target);
+      const settled = entry ? settleBundleJournal(entry.folder, inventory) : settleFileJournal(resolve(target), inventory);
+      if (settled?.recorded.length) {
+        warn(describeSettled(settled));
+        record = inventory.find('x509', serial);
+      }
+    }
     if (!record || (fingerprint !== null && record.fingerprintSha256 !== fingerprint)) {
       throw new PkiError('ERR_UNKNOWN_SERIAL', `no certificate with serial ${serial} was issued by this CA`, {
         hint: 'check the serial with "pki list --all"; certificates issued before the inventory existed come back with "pki db rebuild"',
