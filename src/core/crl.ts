@@ -38,7 +38,8 @@ import { revocationReasonCodes, type RevocationReason } from './revocation-reaso
 export interface CrlEntry {
   /** Serial as hex digits (no colons); leading zeros are not significant. */
   readonly serialHex: string;
-  readonly revokedAt: Date;
+  /** A Date, or the ISO 8601 UTC text Date#toISOString writes (as the inventory stores it; no Date per entry). */
+  readonly revokedAt: Date | string;
   /** Omitted from the CRL when absent or `unspecified` (RFC 5280 §5.3.1: SHOULD be absent). */
   readonly reason?: RevocationReason | undefined;
 }
@@ -183,20 +184,37 @@ function checkDate(date: Date, what: string): void {
 /** Largest revoked entry: SEQUENCE header, 22-octet INTEGER, 17-octet GeneralizedTime, reasonCode extensions. */
 const MAX_ENTRY_OCTETS = 2 + 22 + 17 + 64;
 
+/** A buffer being filled: the content so far is `out[start, end)`. */
+interface Filled {
+  out: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Makes room for `more` octets after `f.end`, keeping `f.start` octets of headroom before the content. */
+function reserve(f: Filled, more: number): void {
+  if (f.end + more <= f.out.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(f.out.length * 2, f.end + more));
+  f.out.copy(grown, f.start, f.start, f.end);
+  f.out = grown;
+}
+
 /**
- * Encodes the revokedCertificates entries straight into one growing buffer. This is the hot loop of a
- * 100,000-entry CRL: a TLV-per-buffer writer spends most of its time allocating and collecting small
- * Buffers, so entries are written in place (same bytes as `sequence(integer, time, extensions)`).
+ * Encodes the revokedCertificates entries straight into one growing buffer, after `headroom` octets left
+ * free for what precedes them in the CRL. This is the hot loop of a 100,000-entry CRL: a TLV-per-buffer
+ * writer spends most of its time allocating and collecting small Buffers, so entries are written in place
+ * (same bytes as `sequence(integer, time, extensions)`).
  */
-function encodeRevokedCertificates(entries: Iterable<CrlEntry>): Buffer {
-  let out = Buffer.allocUnsafe(64 * 1024);
-  let used = 0;
+function encodeRevokedCertificates(entries: Iterable<CrlEntry>, headroom: number): Filled {
+  const f: Filled = { out: Buffer.allocUnsafe(headroom + 256 * 1024), start: headroom, end: headroom };
   const seen = new Set<string>();
   for (const entry of entries) {
     const { hex, signOctet } = normalizeSerial(entry.serialHex);
     if (seen.has(hex)) throw new PkiError('ERR_INVALID_SERIAL', `serial ${entry.serialHex} is listed twice`);
     seen.add(hex);
-    checkDate(entry.revokedAt, `revocation date of serial ${entry.serialHex}`);
+    const revokedAt = entry.revokedAt;
+    if (typeof revokedAt !== 'string') checkDate(revokedAt, `revocation date of serial ${entry.serialHex}`);
+    else if (!isIsoUtc(revokedAt)) throw new PkiError('ERR_INVALID_TIME', `revocation date of serial ${entry.serialHex} is not a valid date`);
     let reasonExtension: Buffer | undefined;
     if (entry.reason !== undefined && entry.reason !== 'unspecified') {
       reasonExtension = reasonExtensions.get(entry.reason);
@@ -206,13 +224,11 @@ function encodeRevokedCertificates(entries: Iterable<CrlEntry>): Buffer {
         });
       }
     }
-    if (used + MAX_ENTRY_OCTETS > out.length) {
-      const grown = Buffer.allocUnsafe(out.length * 2);
-      out.copy(grown, 0, 0, used);
-      out = grown;
-    }
+    reserve(f, MAX_ENTRY_OCTETS);
+    const out = f.out;
+    const used = f.end;
     const serialLength = hex.length / 2 + (signOctet ? 1 : 0);
-    const timeLength = writeTime(out, used + 4 + serialLength, entry.revokedAt);
+    const timeLength = typeof revokedAt === 'string' ? writeIsoTime(out, used + 4 + serialLength, revokedAt) : writeTime(out, used + 4 + serialLength, revokedAt);
     const contentLength = 2 + serialLength + timeLength + (reasonExtension?.length ?? 0);
     // Every entry is shorter than 128 octets (MAX_ENTRY_OCTETS), so lengths take the one-octet form.
     out[used] = 0x30;
@@ -225,9 +241,28 @@ function encodeRevokedCertificates(entries: Iterable<CrlEntry>): Buffer {
     for (let i = 0; i < hex.length; i += 2) out[at++] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
     at += timeLength;
     if (reasonExtension) for (let i = 0; i < reasonExtension.length; i++) out[at++] = reasonExtension[i]!;
-    used = at;
+    f.end = at;
   }
-  return out.subarray(0, used);
+  return f;
+}
+
+/** Puts `bytes` right before the content (into the headroom). */
+function prepend(f: Filled, ...parts: Uint8Array[]): void {
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const part = parts[i]!;
+    if (part.length > f.start) throw new Error('CRL encoder: headroom exhausted');
+    f.start -= part.length;
+    f.out.set(part, f.start);
+  }
+}
+
+/** Puts `bytes` after the content. */
+function append(f: Filled, ...parts: Uint8Array[]): void {
+  for (const part of parts) {
+    reserve(f, part.length);
+    f.out.set(part, f.end);
+    f.end += part.length;
+  }
 }
 
 /**
@@ -253,6 +288,31 @@ function writeTime(out: Buffer, offset: number, date: Date): number {
   out[offset + 1] = at - offset - 2;
   return at - offset;
 }
+
+/** Date#toISOString's form for years 0000–9999 (the fraction is dropped: X.509 times are whole seconds). */
+const ISO_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+
+/** ISO_UTC, and a day that exists in its month (the 29th to the 31st are checked with a Date). */
+function isIsoUtc(iso: string): boolean {
+  if (!ISO_UTC.test(iso)) return false;
+  const day = (iso.charCodeAt(8) - 0x30) * 10 + (iso.charCodeAt(9) - 0x30);
+  return day <= 28 || new Date(iso).toISOString().slice(0, 19) === iso.slice(0, 19);
+}
+
+/** writeTime for ISO text already checked by isIsoUtc: the digits are copied, with the same UTCTime/GeneralizedTime rule. */
+function writeIsoTime(out: Buffer, offset: number, iso: string): number {
+  const year = (iso.charCodeAt(0) - 0x30) * 1000 + (iso.charCodeAt(1) - 0x30) * 100 + (iso.charCodeAt(2) - 0x30) * 10 + (iso.charCodeAt(3) - 0x30);
+  const utc = year >= 1950 && year < 2050;
+  let at = offset + 2;
+  // YYYY-MM-DDTHH:MM:SS → [YY]YYMMDDHHMMSS
+  for (const i of utc ? ISO_DIGITS_UTC : ISO_DIGITS_GENERALIZED) out[at++] = iso.charCodeAt(i);
+  out[at++] = 0x5a; // 'Z'
+  out[offset] = utc ? DerTag.utcTime : DerTag.generalizedTime;
+  out[offset + 1] = at - offset - 2;
+  return at - offset;
+}
+const ISO_DIGITS_UTC = [2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+const ISO_DIGITS_GENERALIZED = [0, 1, ...ISO_DIGITS_UTC];
 
 function writeTwoDigits(out: Buffer, at: number, n: number): number {
   out[at] = 0x30 + Math.floor(n / 10);
@@ -288,7 +348,6 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
     throw new PkiError('ERR_KEY_MISMATCH', 'the CRL signing key does not match the issuer certificate public key');
   }
 
-  const revoked = encodeRevokedCertificates(entries);
   const crlExtensions = explicit(
     0,
     sequence(
@@ -297,18 +356,26 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
       extension(OID.crlNumber, integer(crlNumber)),
     ),
   );
-  const tbsParts: Uint8Array[] = [
+  const tbsHead = Buffer.concat([
     integer(1), // v2: required because the CRL has extensions (RFC 5280 §5.1.2.1)
     signer.algorithm,
     issuer.nameDer,
     time(thisUpdate),
     time(nextUpdate),
-  ];
+  ]);
+  // The CRL is assembled in the entries' buffer, never copied whole: what precedes the entries goes into
+  // headroom left before them (three SEQUENCE headers of at most 6 octets and the TBS fields before the
+  // list), what follows is appended.
+  const crl = encodeRevokedCertificates(entries, 3 * 6 + tbsHead.length);
   // RFC 5280 §5.1.2.6: with no revoked certificates the list MUST be absent, not empty.
-  if (revoked.length > 0) tbsParts.push(Buffer.from([DerTag.sequence]), encodeLength(revoked.length), revoked);
-  tbsParts.push(crlExtensions);
-  const tbs = tlv(DerTag.sequence, Buffer.concat(tbsParts));
-  const signature = sign(signer.digest, tbs, issuerPrivateKey);
-  const crl = sequence(tbs, signer.algorithm, bitString(signature));
-  return new Uint8Array(crl.buffer, crl.byteOffset, crl.byteLength);
+  const revokedLength = crl.end - crl.start;
+  if (revokedLength > 0) prepend(crl, Buffer.from([DerTag.sequence]), encodeLength(revokedLength));
+  prepend(crl, tbsHead);
+  append(crl, crlExtensions);
+  prepend(crl, Buffer.from([DerTag.sequence]), encodeLength(crl.end - crl.start));
+  const signature = sign(signer.digest, crl.out.subarray(crl.start, crl.end), issuerPrivateKey);
+  append(crl, signer.algorithm, bitString(signature));
+  prepend(crl, Buffer.from([DerTag.sequence]), encodeLength(crl.end - crl.start));
+  const der = crl.out;
+  return new Uint8Array(der.buffer, der.byteOffset + crl.start, crl.end - crl.start);
 }

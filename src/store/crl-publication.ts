@@ -7,12 +7,12 @@
  * list read and the file replaced as one step, so concurrent publishers write their CRLs in number
  * order and the file on disk always carries the highest number.
  */
-import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedIssuer } from '../core/issuer.js';
-import { buildCrl } from '../core/crl.js';
+import { buildCrl, type CrlEntry } from '../core/crl.js';
 import { readCrlNumber } from '../core/inspect/crl.js';
-import { decodePem, encodePem, PemLabel } from '../core/pem.js';
+import { decodePem, encodePemBytes, PemLabel } from '../core/pem.js';
 import { wholeSeconds } from '../core/validity.js';
 import { TEMP_PREFIX, writeFilesAtomicSync } from './atomic-write.js';
 import { ensureFolder, FileMode, readText, type CaHome } from './ca-home.js';
@@ -31,12 +31,27 @@ export function crlDerPath(home: CaHome): string {
   return `${home.crlPath}.der`;
 }
 
+/** A file's identity: device, inode, size and times (a replaced or restored file has another one). */
+function fileIdentity(path: string): string | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The CRL Number of the CRL currently published, or 0 when there is none or it cannot be read: after a
- * database loss the next number must still exceed what relying parties have seen.
+ * database loss the next number must still exceed what relying parties have seen. When the file is still
+ * the one the inventory recorded publishing (same identity), its number is the inventory's; otherwise
+ * (a restored database, a replaced file) the CRL is decoded.
  */
-export function publishedCrlNumber(home: CaHome): bigint {
-  if (!existsSync(home.crlPath)) return 0n;
+export function publishedCrlNumber(home: CaHome, inventory?: Inventory): bigint {
+  const identity = fileIdentity(home.crlPath);
+  if (identity === null) return 0n;
+  const last = inventory?.lastPublished('crl');
+  if (last !== undefined && last.file === identity) return last.number;
   try {
     const block = decodePem(readText(home.crlPath)).find((b) => b.label === PemLabel.crl);
     return (block ? readCrlNumber(block.der) : null) ?? 0n;
@@ -75,13 +90,20 @@ export function publishCrl(
 ): PublishedCrl {
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
-  // CA records are not listed: the intermediate's CRL covers the leaves it issued.
-  const revoked = inventory.listRevocations('x509', thisUpdate).filter((r) => r.profile !== 'root' && r.profile !== 'intermediate');
-  const crlNumber = inventory.nextSequenceNumber('crl', publishedCrlNumber(home) + 1n);
+  const crlNumber = inventory.nextSequenceNumber('crl', publishedCrlNumber(home, inventory) + 1n);
+  // Entries go from the index rows into the encoder one by one (no array of 100,000 records). CA records
+  // are not listed: the intermediate's CRL covers the leaves it issued.
+  let entries = 0;
+  function* revoked(): Generator<CrlEntry> {
+    for (const r of inventory.iterateLeafRevocations('x509', thisUpdate)) {
+      entries++;
+      yield { serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined };
+    }
+  }
   const der = buildCrl({
     issuerCertificateDer: issuer.certificate.der,
     issuerPrivateKey: issuer.privateKey,
-    entries: revoked.map((r) => ({ serialHex: r.serial, revokedAt: new Date(r.revokedAt), reason: r.revocationReason ?? undefined })),
+    entries: revoked(),
     crlNumber,
     thisUpdate,
     nextUpdate,
@@ -91,13 +113,16 @@ export function publishCrl(
   const derPath = crlDerPath(home);
   const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM
   // Both copies or neither: a failed write of one leaves the other old too.
-  writeFilesAtomicSync([...(writeDer ? [{ path: derPath, data: der }] : []), { path: home.crlPath, data: encodePem(PemLabel.crl, der) }], { mode: FileMode.public, overwrite: true });
+  writeFilesAtomicSync([...(writeDer ? [{ path: derPath, data: der }] : []), { path: home.crlPath, data: encodePemBytes(PemLabel.crl, der) }], { mode: FileMode.public, overwrite: true });
+  // In this transaction: a kill before it commits leaves the old identity, and the next run decodes the file.
+  const published = fileIdentity(home.crlPath);
+  if (published !== null) inventory.notePublished('crl', published);
   return {
     path: home.crlPath,
     derPath: writeDer ? derPath : null,
     crlNumber: crlNumber.toString(),
     thisUpdate: thisUpdate.toISOString(),
     nextUpdate: nextUpdate.toISOString(),
-    entries: revoked.length,
+    entries,
   };
 }

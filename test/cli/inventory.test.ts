@@ -118,6 +118,27 @@ describe('pki revoke and pki crl', () => {
     expect(numbers[2]).toBeGreaterThan(numbers[1]!);
   });
 
+  it('an inventory restored from an older copy still publishes a CRL Number above the one on disk', () => {
+    const own = initCa();
+    expect(pki(['crl', '--dir', own]).code).toBe(0);
+    const saved = tempDir('pki-db-copy-');
+    withDb(own, (db) => db.prepare('VACUUM INTO ?').run(join(saved, 'pki.sqlite')));
+    for (let i = 0; i < 3; i++) expect(pki(['crl', '--dir', own]).code).toBe(0);
+    const published = crlNumber(own);
+    for (const f of readdirSync(join(own, 'db'))) rmSync(join(own, 'db', f));
+    writeFileSync(join(own, 'db', 'pki.sqlite'), readFileSync(join(saved, 'pki.sqlite')), { mode: 0o600 });
+    expect(pki(['crl', '--dir', own]).code).toBe(0);
+    expect(crlNumber(own)).toBe(published + 1);
+    // And a CRL file put back by hand (another file, the same number) is read, not trusted to the inventory.
+    const copy = readFileSync(join(own, 'crl', 'intermediate_ca.crl'));
+    expect(pki(['crl', '--dir', own]).code).toBe(0);
+    rmSync(join(own, 'crl', 'intermediate_ca.crl'));
+    writeFileSync(join(own, 'crl', 'intermediate_ca.crl'), copy);
+    withDb(own, (db) => db.prepare(`UPDATE sequences SET value = 1 WHERE name = 'crl'`).run());
+    expect(pki(['crl', '--dir', own]).code).toBe(0);
+    expect(crlNumber(own)).toBe(published + 2);
+  });
+
   it.each([
     ['an unknown serial', ['revoke', '0123456789ABCDEF'], 1, /no certificate with serial 123456789ABCDEF/],
     ['not hex and not a file', ['revoke', 'not-a-serial'], 1, /neither a certificate file nor a hexadecimal serial/],

@@ -242,6 +242,17 @@ describe('buildCrl round trip', () => {
     expect(report.revoked).toEqual([{ serial: '0ABC', revokedAt: now.toISOString() }]);
   });
 
+  it('revocation times as ISO text (the inventory form) give the same CRL as Dates, and invalid text is refused', () => {
+    const ca = caFor('Ed25519'); // deterministic signatures: whole CRLs compare
+    const times = ['2026-01-31T23:59:59.999Z', '2049-12-31T23:59:59.000Z', '2050-01-01T00:00:00.000Z', '2024-02-29T12:00:00.000Z', '1950-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+    const asDates = buildCrl(options(ca, times.map((t, i) => ({ serialHex: (i + 1).toString(16), revokedAt: new Date(t), reason: 'keyCompromise' as const }))));
+    const asText = buildCrl(options(ca, times.map((t, i) => ({ serialHex: (i + 1).toString(16), revokedAt: t, reason: 'keyCompromise' as const }))));
+    expect(Buffer.from(asText).equals(Buffer.from(asDates))).toBe(true);
+    for (const bad of ['2026-02-29T00:00:00.000Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00', 'nope']) {
+      expectPkiError(() => buildCrl(options(ca, [{ serialHex: '01', revokedAt: bad }])), 'ERR_INVALID_TIME');
+    }
+  });
+
   it('builds and inspects 100,000 entries', { timeout: 60_000 }, () => {
     const ca = caFor('Ed25519');
     const reasons: (RevocationReason | undefined)[] = ['keyCompromise', 'superseded', undefined, 'cessationOfOperation'];

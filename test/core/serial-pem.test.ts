@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '../helpers/errors.js';
-import { decodePem, encodePem } from '../../src/core/pem.js';
+import { decodePem, encodePem, encodePemBytes } from '../../src/core/pem.js';
 import { generateSerial, normalizeSerial } from '../../src/core/serial.js';
 
 
@@ -36,6 +36,12 @@ describe('PEM', () => {
     expect(blocks.map((x) => x.label)).toEqual(['CERTIFICATE', 'X509 CRL']);
     expect(Buffer.from(blocks[1]!.der).equals(Buffer.alloc(100, 7))).toBe(true);
     expect(b).toMatch(/^-----BEGIN X509 CRL-----\n[A-Za-z0-9+/=]{64}\n/);
+  });
+  it('encodePemBytes writes the bytes of encodePem', () => {
+    for (const n of [0, 1, 47, 48, 49, 96, 1000, 100_001]) {
+      const der = Buffer.alloc(n, n & 0xff);
+      expect(encodePemBytes('X509 CRL', der).equals(Buffer.from(encodePem('X509 CRL', der), 'latin1'))).toBe(true);
+    }
   });
   it('handles CRLF line ends', () => {
     expect(decodePem(encodePem('CERTIFICATE', Buffer.from('x')).replace(/\n/g, '\r\n'))).toHaveLength(1);
