@@ -98,4 +98,15 @@ describe('recoverVersionedFolder and the lock', () => {
     }
     expect(code).toBe('ERR_LOCKED');
   });
+
+  it('the lock is re-entrant within a process (publish + inventory record under one lock), and released after', () => {
+    const folder = tempDir();
+    const versions: string[] = [];
+    withFolderLock(folder, () => {
+      publishVersion(folder, files('1'), { noClobber: true, keepOthers: false, beforeSwitch: (v) => versions.push(v) });
+      expect(readFileSync(join(folder, '..lock'), 'utf8')).toBe(`${process.pid}\n`);
+    });
+    expect(versions).toEqual([readlinkSync(join(folder, '..data'))]);
+    expect(hidden(folder)).toEqual([versions[0], '..data'].sort());
+  });
 });
