@@ -188,6 +188,26 @@ describe('pki renew --all', () => {
     expect(serialOf(join(certs(dir, 'web'), 'web.crt'))).not.toBe(web);
   });
 
+  it('the human summary counts what --json lists, also when two valid records share a path', () => {
+    const dir = initCa();
+    generateDue(dir, 'redis', ['--no-client']);
+    expect(pki(['generate', 'web', 'main', '--dir', dir]).code).toBe(0); // web + client, not due
+    const json = (extra: string[]) => JSON.parse(pki(['renew', '--all', '--dir', dir, '--json', ...extra]).stdout) as { renewed: number; skipped: number; failed: number };
+    const summary = (extra: string[]) => /(\d+) renewed, (\d+) not due, (\d+) failed/.exec(pki(['renew', '--all', '--dir', dir, ...extra]).stdout)!.slice(1).map(Number);
+    expect(summary(['--expires-in', '1d'])).toEqual([0, 3, 0]);
+    expect(json(['--expires-in', '1d'])).toMatchObject({ renewed: 0, skipped: 3, failed: 0 });
+    // A second valid record on web.crt's path (as an import could leave): the path is still one certificate.
+    const web = join(certs(dir, 'web'), 'web.crt');
+    const db = new Database(join(dir, 'db', 'pki.sqlite'));
+    db.prepare(`INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256, status, issued_at, certificate_path, pem)
+      SELECT kind, serial || 'AA', subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256, status, issued_at, certificate_path, pem FROM certificates WHERE certificate_path = ?`).run(web);
+    db.close();
+    expect(summary(['--expires-in', '1d'])).toEqual([0, 3, 0]);
+    expect(json(['--expires-in', '1d'])).toMatchObject({ renewed: 0, skipped: 3, failed: 0 });
+    expect(summary([])).toEqual([1, 2, 0]); // redis is due under the default threshold
+    expect(summary([])).toEqual([0, 3, 0]);
+  });
+
   it('no prompt without a terminal: an encrypted intermediate and no passphrase source is a clear error', () => {
     const dir = join(tempDir(), 'ca');
     const pw = join(tempDir(), 'pw');

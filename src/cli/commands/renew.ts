@@ -57,6 +57,7 @@ export interface RenewReport {
   readonly renewed: number;
   readonly skipped: number;
   readonly failed: number;
+  /** With --json (or --force, or a file argument) every certificate; otherwise the not-due are only counted in `skipped`. */
   readonly certificates: readonly RenewOutcome[];
   readonly exec: { readonly command: string; readonly exitCode: number | null; readonly signal: string | null; readonly ok: boolean } | null;
 }
@@ -249,6 +250,18 @@ function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateSu
   return out;
 }
 
+/** One listed, due certificate of `--all`: renewed, or the reason it was not. */
+async function renewListed(ctx: RenewContext, record: CertificateSummary): Promise<RenewOutcome> {
+  if (record.certificatePath === null) {
+    return { path: `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'printed to stdout at issue; no file to renew', dueAt: null };
+  }
+  try {
+    return await renewFile(ctx, record.certificatePath, record.keyPath ?? undefined);
+  } catch (e) {
+    return failure(record.certificatePath, record.serial, e);
+  }
+}
+
 function runExec(command: string, json: boolean): NonNullable<RenewReport['exec']> {
   // Through sh -c so quoting works as in a shell; with --json its output goes to stderr to keep stdout one document.
   const r = spawnSync('/bin/sh', ['-c', command], { stdio: ['ignore', json ? 2 : 'inherit', 'inherit'] });
@@ -295,23 +308,27 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
   };
   const outcomes: RenewOutcome[] = [];
+  let notDueUnlisted = 0; // not due, counted but not in `outcomes` (human output lists only what changed)
   try {
-    if (options.all) {
+    // Without --json the report names only what changed or failed, so the inventory decides what may be
+    // due in SQL and the not-due ones are only counted: 100,000 of them are never turned into objects.
+    const candidates = options.all && !globals.json && !ctx.force ? inventory.renewalCandidates(now, policy) : null;
+    if (candidates && !candidates.sharedPaths) {
+      let listed = 0;
+      for (const record of candidates.candidates) {
+        if (!isRenewalDue({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, now, policy)) continue;
+        listed++;
+        outcomes.push(await renewListed(ctx, record));
+      }
+      notDueUnlisted = candidates.total - listed;
+    } else if (options.all) {
       for (const { record, due } of batch(inventory, ctx)) {
         if (!due) {
           const dueAt = renewalDueAt({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, ctx.policy);
           outcomes.push({ path: record.certificatePath ?? `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'not due', dueAt: dueAt.toISOString() });
           continue;
         }
-        if (record.certificatePath === null) {
-          outcomes.push({ path: `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'printed to stdout at issue; no file to renew', dueAt: null });
-          continue;
-        }
-        try {
-          outcomes.push(await renewFile(ctx, record.certificatePath, record.keyPath ?? undefined));
-        } catch (e) {
-          outcomes.push(failure(record.certificatePath, record.serial, e));
-        }
+        outcomes.push(await renewListed(ctx, record));
       }
     } else {
       // A single certificate: its refusal is the command's error (one line, exit 1).
@@ -324,7 +341,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const count = (s: RenewOutcome['status']) => outcomes.filter((o) => o.status === s).length;
   const renewed = count('renewed');
   const exec = options.exec !== undefined && renewed > 0 ? runExec(options.exec, globals.json) : null;
-  const report: RenewReport = { renewed, skipped: count('skipped'), failed: count('failed'), certificates: outcomes, exec };
+  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), certificates: outcomes, exec };
   // --quiet (cron): silent only when nothing changed; renewals and failures are always worth a mail.
   const quiet = globals.quiet && renewed === 0 && report.failed === 0 && exec === null;
   emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
@@ -332,7 +349,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const failedOnes = outcomes.filter((o): o is Extract<RenewOutcome, { status: 'failed' }> => o.status === 'failed');
   for (const f of failedOnes) process.stderr.write(`${formatErrorLine({ message: `${f.path}: ${f.error.message}`, hint: f.error.hint ?? undefined })}\n`);
   if (failedOnes.length) {
-    process.stderr.write(`pki: error: ${failedOnes.length} of ${outcomes.length} certificates failed to renew: ${failedOnes.map((f) => f.path).join(', ')}\n`);
+    process.stderr.write(`pki: error: ${failedOnes.length} of ${outcomes.length + notDueUnlisted} certificates failed to renew: ${failedOnes.map((f) => f.path).join(', ')}\n`);
   }
   if (exec && !exec.ok) {
     process.stderr.write(`pki: error: --exec command failed (${exec.signal ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`}): ${exec.command}\n`);

@@ -83,6 +83,14 @@ export interface Inventory {
    * (`threshold` = fraction of lifetime), or within `expiresWithinMs` of notAfter when that is given.
    */
   listDue(now: Date, policy: { threshold?: number; expiresWithinMs?: number }): CertificateRecord[];
+  /**
+   * For `pki renew --all` without materialising the certificates that are not due: the valid X.509 leaf
+   * (server, client, peer) summaries that may be due at `now` — decided in SQL on the indexed columns, a
+   * superset by up to a second that the caller confirms with core/renewal.ts isRenewalDue — in
+   * listSummaries order; how many valid X.509 leaf certificates there are in all; and whether two of them
+   * share a certificate path (then the caller needs the whole list, since one path is renewed once).
+   */
+  renewalCandidates(now: Date, policy: { threshold: number } | { expiresWithinMs: number }): { candidates: CertificateSummary[]; total: number; sharedPaths: boolean };
   /** Marks a certificate revoked; ERR_UNKNOWN_SERIAL / ERR_ALREADY_REVOKED otherwise. */
   revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord;
   /** Revoked certificates that have not yet expired at `now`, for the CRL or KRL. */
