@@ -143,7 +143,7 @@ export class CaHome {
   }
 }
 
-export { readText, readBytes, fileExists } from './read-file.js';
+export { readText, readBytes, fileExists, isRegularFile } from './read-file.js';
 
 /** mkdir -p with a mode for the folders it creates. */
 export function ensureFolder(path: string, mode: number = FileMode.folder): void {

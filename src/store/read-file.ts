@@ -30,3 +30,12 @@ export function fileExists(path: string): boolean {
     return false;
   }
 }
+
+/** True for an existing regular file (after links): how revoke tells a certificate file from a serial. */
+export function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}

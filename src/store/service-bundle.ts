@@ -4,7 +4,7 @@
  * (store/versioned-folder.ts, docs/layout.md): every file is a link `name -> ..data/name`, and a whole
  * bundle or one renewed pair changes in one rename.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BundleRequest, ExistingBundle } from '../core/bundle.js';
 import { certificatePublicKey, parseCertificate } from '../core/certificate-fields.js';
@@ -81,4 +81,35 @@ export function writeBundle(
 ): SettledJournal | null {
   ensureFolder(folder);
   return publishVersionRecorded(folder, files, { noClobber: !replace, keepOthers: false }, records, inventory, now).settled;
+}
+
+/**
+ * Certificate files under services/: `*.crt` in `certs` folders, skipping hidden entries (old versions, temp
+ * files); and the `certs` folders themselves, whose inventory journals a rebuild settles first.
+ */
+export function serviceCertificateFiles(root: string, folders: Set<string>): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    if (dir.endsWith('certs')) folders.add(dir);
+    for (const name of names) {
+      if (name.startsWith('.') || name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(dir, name);
+      let st;
+      try {
+        st = statSync(path); // follows the symlink of a versioned bundle folder
+      } catch {
+        continue;
+      }
+      if (st.isDirectory() && depth < 6) walk(path, depth + 1);
+      else if (st.isFile() && name.endsWith('.crt') && name !== 'ca.crt' && dir.endsWith('certs')) out.push(path);
+    }
+  };
+  walk(root, 0);
+  return out;
 }

@@ -8,8 +8,7 @@
  *
  * export-index: the inventory as OpenSSL's index.txt, for `openssl ca` / `openssl ocsp -index` tooling.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { certificatePublicKey, parseCertificate } from '../../core/certificate-fields.js';
 import { inspectCrl, verifyCrlSignature } from '../../core/inspect/crl.js';
 import { formatOpensslIndex, type OpensslIndexEntry } from '../../core/openssl-index.js';
@@ -17,7 +16,8 @@ import { decodePem, PemLabel } from '../../core/pem.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { verifySignature } from '../../core/signature.js';
 import { PkiError } from '../../core/errors.js';
-import { TEMP_PREFIX, writeFileAtomic } from '../../store/atomic-write.js';
+import { writeFileAtomic } from '../../store/atomic-write.js';
+import { serviceCertificateFiles } from '../../store/service-bundle.js';
 import { CaHome, fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
 import { openInventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../../store/inventory/record.js';
@@ -26,37 +26,6 @@ import { emit, type GlobalOptions } from '../output.js';
 
 /** Stub records keep a CRL's revocations whose certificate is nowhere on disk: their notAfter is unknown. */
 const UNKNOWN_NOT_AFTER = '9999-12-31T23:59:59.000Z';
-
-/**
- * Certificate files under services/: `*.crt` in `certs` folders, skipping hidden entries (old versions, temp
- * files); and the `certs` folders themselves, whose inventory journals a rebuild settles first.
- */
-function serviceCertificateFiles(root: string, folders: Set<string>): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return;
-    }
-    if (dir.endsWith('certs')) folders.add(dir);
-    for (const name of names) {
-      if (name.startsWith('.') || name.startsWith(TEMP_PREFIX)) continue;
-      const path = join(dir, name);
-      let st;
-      try {
-        st = statSync(path); // follows the symlink of a versioned bundle folder
-      } catch {
-        continue;
-      }
-      if (st.isDirectory() && depth < 6) walk(path, depth + 1);
-      else if (st.isFile() && name.endsWith('.crt') && name !== 'ca.crt' && dir.endsWith('certs')) out.push(path);
-    }
-  };
-  walk(root, 0);
-  return out;
-}
 
 export interface RebuildResult {
   readonly path: string;

@@ -3,13 +3,12 @@
  * in the same inventory transaction, so a revocation is never recorded without its CRL (or vice versa).
  */
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCertificate } from '../../core/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason } from '../../core/revocation-reason.js';
 import { normalizeSerial } from '../../core/serial.js';
-import { CaHome, readBytes } from '../../store/ca-home.js';
+import { CaHome, isRegularFile, readBytes } from '../../store/ca-home.js';
 import { publishCrl } from '../../store/crl-publication.js';
 import { crashPoint } from '../../store/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
@@ -24,17 +23,9 @@ export interface RevokeOptions extends PassphraseOptions {
   readonly reason?: string;
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** The serial to revoke (and the file's fingerprint when a certificate file was given). */
 function resolveTarget(target: string): { serial: string; fingerprint: string | null } {
-  if (isFile(target)) {
+  if (isRegularFile(target)) {
     const der = firstCertificateDer(readBytes(target));
     const fields = parseCertificate(der);
     return { serial: normalizeSerial(fields.serial), fingerprint: createHash('sha256').update(der).digest('hex').toUpperCase() };

@@ -2,12 +2,11 @@
  * `pki ssh revoke <cert-file | serial | key-id>`: marks SSH certificates revoked in the inventory and
  * rewrites the KRL in the same transaction, so the file sshd reads never lags the inventory.
  */
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason, type RevocationReason } from '../../core/revocation-reason.js';
 import { decodeSshCertificate } from '../../core/ssh/index.js';
-import { CaHome, readText } from '../../store/ca-home.js';
+import { CaHome, isRegularFile, readText } from '../../store/ca-home.js';
 import type { CertificateRecord, Inventory } from '../../store/inventory/index.js';
 import { sshSerialKey } from '../../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';
@@ -18,20 +17,12 @@ export interface SshRevokeOptions {
   readonly reason?: string;
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What the argument names, in this order: a certificate file; a serial (decimal as `ssh-keygen -L`
  * prints it, or 0x-prefixed hex); a key id. Returns the inventory serials to revoke.
  */
 function selectCertificates(inventory: Inventory, target: string): CertificateRecord[] {
-  if (isFile(target)) {
+  if (isRegularFile(target)) {
     const cert = decodeSshCertificate(readText(resolve(target)));
     const record = inventory.find('ssh', sshSerialKey(cert.serial));
     if (!record) {
