@@ -5,15 +5,14 @@
  */
 import { join } from 'node:path';
 import { bundleFiles, buildBundleRequest, compareBundle, type BundleRequest } from '../../core/bundle.js';
-import type { Issuer } from '../../core/certificate.js';
 import { PkiError } from '../../core/errors.js';
-import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeyPair } from '../../core/keys.js';
-import { groupSans, type San } from '../../core/names.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys.js';
+import { groupSans } from '../../core/names.js';
 import { encodePem, PemLabel } from '../../core/pem.js';
-import { PROFILES, type Profile } from '../../core/profiles.js';
-import { resolveValidity, type Validity } from '../../core/validity.js';
+import { PROFILES } from '../../core/profiles.js';
+import { resolveValidity } from '../../core/validity.js';
 import { CaHome, FileMode } from '../../store/ca-home.js';
-import { clockSkewMs, keySpecFromConfig, type PkiConfig } from '../../store/config.js';
+import { clockSkewMs, keySpecFromConfig } from '../../store/config.js';
 import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '../../store/service-bundle.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
@@ -38,19 +37,6 @@ export interface IssuedFile {
   readonly path: string;
   readonly role: string;
   readonly serial?: string;
-}
-
-/** A leaf certificate from the intermediate, with the extensions pki.json asks every certificate to carry. */
-export function issueLeaf(options: {
-  issuer: Issuer;
-  config: PkiConfig;
-  profile: Profile;
-  commonName: string;
-  sans: readonly San[];
-  keys: KeyPair;
-  validity: Validity;
-}): { der: Buffer; serial: string } {
-  return issueLeafCertificate({ ...options, subject: { commonName: options.commonName }, publicKey: options.keys.publicKey });
 }
 
 export async function runGenerate(service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -104,12 +90,12 @@ export async function runGenerate(service: string, variant: string, options: Gen
   const [serviceKeys, ...clientKeys] = await Promise.all([request.keySpec, ...request.clients.map(() => request.keySpec)].map(generateKeyPair));
   const chainTail = issuer.certificatePem;
   const files: { name: string; content: string; mode: number; role: string; serial?: string }[] = [];
-  const service_ = issueLeaf({ issuer, config, profile: PROFILES.peer, commonName: request.service, sans: request.sans, keys: serviceKeys!, validity });
+  const service_ = issueLeafCertificate({ issuer, config, profile: PROFILES.peer, subject: { commonName: request.service }, sans: request.sans, publicKey: serviceKeys!.publicKey, validity });
   files.push({ name: 'ca.crt', content: rootPem, mode: FileMode.public, role: 'trust-anchor' });
   files.push({ name: `${request.service}.key`, content: exportPrivateKeyPem(serviceKeys!.privateKey), mode: keyMode, role: 'service-key' });
   files.push({ name: `${request.service}.crt`, content: encodePem(PemLabel.certificate, service_.der) + chainTail, mode: FileMode.public, role: 'service-certificate', serial: service_.serial });
   request.clients.forEach((client, i) => {
-    const leaf = issueLeaf({ issuer, config, profile: PROFILES.client, commonName: client, sans: [], keys: clientKeys[i]!, validity });
+    const leaf = issueLeafCertificate({ issuer, config, profile: PROFILES.client, subject: { commonName: client }, sans: [], publicKey: clientKeys[i]!.publicKey, validity });
     files.push({ name: `${client}.key`, content: exportPrivateKeyPem(clientKeys[i]!.privateKey), mode: keyMode, role: 'client-key' });
     files.push({ name: `${client}.crt`, content: encodePem(PemLabel.certificate, leaf.der) + chainTail, mode: FileMode.public, role: 'client-certificate', serial: leaf.serial });
   });
