@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCrl, type BuildCrlOptions, type CrlEntry } from '../../src/core/crl.js';
 import { childrenOf, readRootTlv } from '../../src/core/der-reader.js';
-import { PkiError } from '../../src/core/errors.js';
 import { inspectCrl, verifyCrlSignature } from '../../src/core/inspect/crl.js';
 import { decodePem, encodePem, PemLabel } from '../../src/core/pem.js';
 import { parseRevocationReason, revocationReasons, type RevocationReason } from '../../src/core/revocation-reason.js';
+import { expectPkiError } from '../helpers/errors.js';
 
 /** Runs openssl; a missing binary fails (never skips) and names the Debian package. */
 function openssl(args: string[], cwd: string, allowFailure = false): { status: number | null; output: string; stdout: string } {
@@ -95,17 +95,6 @@ function options(ca: TestCa, entries: CrlEntry[], overrides: Partial<BuildCrlOpt
     nextUpdate: new Date(now.getTime() + 7 * 24 * HOUR),
     ...overrides,
   };
-}
-
-function expectPkiError(fn: () => unknown, code: string): PkiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PkiError);
-    expect((e as PkiError).code).toBe(code);
-    return e as PkiError;
-  }
-  throw new Error(`expected PkiError ${code}, nothing was thrown`);
 }
 
 describe('openssl peer', () => {

@@ -16,21 +16,10 @@ import {
   readTlv,
   type DerElement,
 } from '../../src/core/der-reader.js';
-import { PkiError } from '../../src/core/errors.js';
+import { expectPkiError } from '../helpers/errors.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s/g, ''), 'hex'));
-
-function expectMalformed(fn: () => unknown): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(PkiError);
-  expect((thrown as PkiError).code).toBe('ERR_MALFORMED_DER');
-}
 
 /** `depth` SEQUENCEs, each holding the next; definite lengths throughout. */
 function nested(depth: number): Uint8Array {
@@ -74,7 +63,7 @@ describe('malformed DER is ERR_MALFORMED_DER', () => {
     ['failBadChildAfterGoodOne', hex('30 06 05 00 30 80 00 00')],
   ];
   it.each(cases)('%s', (_name, der) => {
-    expectMalformed(() => checkDerStructure(der));
+    expectPkiError(() => checkDerStructure(der), 'ERR_MALFORMED_DER');
   });
 
   it('accepts nesting exactly at the bound', () => {
@@ -83,7 +72,7 @@ describe('malformed DER is ERR_MALFORMED_DER', () => {
 
   it('refuses children of a primitive element', () => {
     const der = hex('04 02 05 00');
-    expectMalformed(() => childrenOf(der, readRootTlv(der)));
+    expectPkiError(() => childrenOf(der, readRootTlv(der)), 'ERR_MALFORMED_DER');
   });
 
   it('walks a flat 200,000-element SEQUENCE without recursion', () => {
@@ -162,6 +151,6 @@ describe('value helpers', () => {
     ['failOctetStringWrongTag', () => readWith(readOctetString, hex('03 01 00'))],
   ];
   it.each(malformed)('%s', (_name, fn) => {
-    expectMalformed(fn);
+    expectPkiError(fn, 'ERR_MALFORMED_DER');
   });
 });

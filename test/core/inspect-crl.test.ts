@@ -8,6 +8,7 @@ import { buildCrl, type CrlEntry } from '../../src/core/crl.js';
 import { PkiError } from '../../src/core/errors.js';
 import { inspectCrl, verifyCrlSignature, type CrlReport } from '../../src/core/inspect/crl.js';
 import { decodePem } from '../../src/core/pem.js';
+import { expectPkiError } from '../helpers/errors.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/crl');
 
@@ -56,17 +57,6 @@ function parseOpensslCrlText(text: string): Omit<CrlReport, 'type'> {
     revoked: revoked as CrlReport['revoked'],
     revokedCount: revoked.length,
   };
-}
-
-function expectPkiError(fn: () => unknown, code: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(PkiError);
-  expect((thrown as PkiError).code).toBe(code);
 }
 
 let root: string;

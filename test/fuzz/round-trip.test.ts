@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeKeyIdentifier, issueCertificate } from '../../src/core/certificate.js';
-import { parseCertificate } from '../../src/core/certificate-fields.js';
+import { issueCertificate } from '../../src/core/certificate.js';
+import { issuerFromCertificate } from '../../src/core/issuer.js';
 import { buildCrl, type CrlEntry } from '../../src/core/crl.js';
 import { inspectCertificate } from '../../src/core/inspect/certificate.js';
 import { inspectCrl, verifyCrlSignature } from '../../src/core/inspect/crl.js';
@@ -53,7 +53,7 @@ const rootIssuer = () => {
     issuer: 'self',
     selfSigningKey: ecRoot.privateKey,
   });
-  return { der: root, issuer: { subjectDer: parseCertificate(root).subjectDer, keyIdentifier: computeKeyIdentifier(ecRoot.publicKey), privateKey: ecRoot.privateKey } };
+  return { der: root, issuer: issuerFromCertificate(root, ecRoot.privateKey, SEED_NOW) };
 };
 const root = rootIssuer();
 

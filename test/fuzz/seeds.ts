@@ -5,7 +5,8 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computeKeyIdentifier, issueCertificate } from '../../src/core/certificate.js';
+import { issueCertificate } from '../../src/core/certificate.js';
+import { issuerFromCertificate } from '../../src/core/issuer.js';
 import { parseCertificate } from '../../src/core/certificate-fields.js';
 import { buildCrl } from '../../src/core/crl.js';
 import { buildCsr, parseCsr } from '../../src/core/csr.js';
@@ -53,7 +54,7 @@ function pkiCertificates(): SignedSeed[] {
     issuer: 'self',
     selfSigningKey: ecRoot.privateKey,
   });
-  const rootIssuer = { subjectDer: parseCertificate(root).subjectDer, keyIdentifier: computeKeyIdentifier(ecRoot.publicKey), privateKey: ecRoot.privateKey };
+  const rootIssuer = issuerFromCertificate(root, ecRoot.privateKey, NOW);
   const intermediate = issueCertificate({
     serial: '5A0B1C2D3E4F50617283940516273849',
     subject: { commonName: 'Fuzz Intermediate CA — ünïcode' },
@@ -64,11 +65,7 @@ function pkiCertificates(): SignedSeed[] {
     notAfter: new Date(NOW.getTime() + 1000 * DAY),
     issuer: rootIssuer,
   });
-  const intermediateIssuer = {
-    subjectDer: parseCertificate(intermediate).subjectDer,
-    keyIdentifier: computeKeyIdentifier(rsaIntermediate.publicKey),
-    privateKey: rsaIntermediate.privateKey,
-  };
+  const intermediateIssuer = issuerFromCertificate(intermediate, rsaIntermediate.privateKey, NOW);
   const leaf = (publicKey: KeyObject, issuer: typeof rootIssuer, sans: string[], profile: typeof PROFILES.server) =>
     issueCertificate({
       serial: '6A0B1C2D3E4F50617283940516273849',
