@@ -240,6 +240,7 @@ export function buildProgram(): Command {
   db.command('export-index')
     .description('write an OpenSSL-compatible index.txt (for openssl ca / openssl ocsp -index)')
     .option('--out <file>', 'write to FILE (plus FILE.attr) instead of standard output')
+    .option('--force', 'replace FILE and FILE.attr when they exist')
     .action(async (opts, cmd: Command) => {
       const { runDbExportIndex } = await import('./commands/db.js');
       await runDbExportIndex(opts, globals(cmd), commandNow());

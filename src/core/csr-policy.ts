@@ -59,9 +59,11 @@ function refuse(code: PkiErrorCode, reason: string, hint?: string): CsrRefusal {
 
 /**
  * Decides whether `csr` may be signed with `profile`, adding `extraSans` (`--san` strings, validated
- * here with the request's own). Never throws for a bad request: refusals are values.
+ * here with the request's own). Never throws for a bad request: refusals are values. `keyCertified`:
+ * the key is already certified by this CA (renewal of a certificate whose signature was verified), so
+ * there is no self-signature to check; everything else is decided as for a request.
  */
-export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSans?: readonly string[] }): CsrDecision {
+export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSans?: readonly string[]; keyCertified?: boolean }): CsrDecision {
   const { profile } = options;
   if (profile.isCA) return refuse('ERR_POLICY', `profile ${profile.name} is a CA profile; requests are signed as leaves only`);
 
@@ -73,7 +75,7 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
     return refuse('ERR_UNSUPPORTED_KEY', 'the request holds a public key pki cannot read', 'use an EC P-256/P-384, RSA (2048 bits or more) or Ed25519 key');
   }
   try {
-    if (!verifyCsrSignature(csr, publicKey)) {
+    if (options.keyCertified !== true && !verifyCsrSignature(csr, publicKey)) {
       return refuse('ERR_CSR_SIGNATURE', "the request's self-signature does not verify (tampered or corrupted request)", 'create the request again from its private key');
     }
   } catch (e) {

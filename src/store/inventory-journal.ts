@@ -19,13 +19,20 @@
  * names the journal's version, or the file's fingerprint is the journal's), it records the entries — step 3
  * again, idempotent — and deletes the journal; when it did not, it just deletes the journal.
  *
- * Bundle journals are `certs/..inventory-journal.json`, read and written holding the folder's `..lock`, so a
- * concurrent run never settles a journal whose writer is still at work. Plain files (renewal of a `pki sign
- * --out` file) have `.<name>.pki-journal.json` beside them.
- */
+ * Journals live in the CA home, `db/journal/` (0700, files 0600), where only pki writes — never beside the
+ * certificates, whose folders a service account may own: a journal planted there would otherwise be
+ * recorded in the inventory as if pki had issued it. The name is derived from the path the caller gives
+ * (`bundle-<hash>.json` for a bundle folder, `file-<hash>.json` for a plain certificate file, hash =
+ * SHA-256 of the path), and the journal names that path again inside: it is settled only for that path, and
+ * only when its records are the certificates found there (the file's fingerprint, or the certificates of
+ * the live version folder), each record's fingerprint being that of its own PEM.
+ *
+ * Bundle journals are read and written holding the folder's `..lock`, so a concurrent run never settles a
+ * journal whose writer is still at work. Plain files are `pki renew` of a `pki sign --out` file.
+  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { PkiError, isPkiError } from '../core/errors.js';
 import { fsyncFolder, ioError, writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
 import { crashPoint } from './fault-injection.js';
@@ -33,11 +40,10 @@ import type { Inventory, NewCertificateRecord } from './inventory/index.js';
 import { firstCertificateDer } from './inventory/record.js';
 import { liveVersion, publishVersion, withFolderLock, type PublishOptions, type VersionFile } from './versioned-folder.js';
 
-/** The journal of a versioned (bundle) folder. */
-export const BUNDLE_JOURNAL = '..inventory-journal.json';
-const FORMAT = 'pki-inventory-journal/1';
+const FORMAT = 'pki-inventory-journal/2';
 
-type Target = { readonly version: string } | { readonly fingerprintSha256: string };
+/** What the journal is about: a bundle folder's version, or a plain file's certificate. `path` as the caller named it. */
+type Target = { readonly folder: string; readonly version: string } | { readonly path: string; readonly fingerprintSha256: string };
 
 interface Journal {
   readonly format: typeof FORMAT;
@@ -54,13 +60,23 @@ export interface SettledJournal {
   readonly discarded: boolean;
 }
 
-export function bundleJournalPath(folder: string): string {
-  return join(folder, BUNDLE_JOURNAL);
+type JournalHome = Pick<Inventory, 'path'>;
+
+/** `db/journal/` beside the inventory database: inside the CA home, where only pki writes. */
+export function journalFolder(inventory: JournalHome): string {
+  return join(dirname(inventory.path), 'journal');
 }
 
-/** `.../web.crt` → `.../.web.crt.pki-journal.json`. */
-export function fileJournalPath(certificatePath: string): string {
-  return join(dirname(certificatePath), `.${basename(certificatePath)}.pki-journal.json`);
+const pathKey = (path: string) => createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 32);
+
+/** The journal of a versioned (bundle) folder: `db/journal/bundle-<hash of the folder path>.json`. */
+export function bundleJournalPath(folder: string, inventory: JournalHome): string {
+  return join(journalFolder(inventory), `bundle-${pathKey(folder)}.json`);
+}
+
+/** The journal of a plain certificate file: `db/journal/file-<hash of the file path>.json`. */
+export function fileJournalPath(certificatePath: string, inventory: JournalHome): string {
+  return join(journalFolder(inventory), `file-${pathKey(certificatePath)}.json`);
 }
 
 /** The journal's mode: it holds certificates only (public), but nobody but pki has a reason to read it. */
@@ -68,6 +84,11 @@ const JOURNAL_WRITE: AtomicWriteOptions = { mode: 0o600, overwrite: true };
 
 function writeJournal(path: string, target: Target, records: readonly NewCertificateRecord[]): void {
   const journal: Journal = { format: FORMAT, target, records };
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw ioError(e, 'create folder', dirname(path));
+  }
   writeFileAtomic(path, `${JSON.stringify(journal)}\n`, JOURNAL_WRITE); // temp + fsync + rename + folder fsync
   crashPoint('journal:written');
 }
@@ -122,7 +143,7 @@ function readJournal(path: string): Journal | null {
     j.format !== FORMAT ||
     typeof target !== 'object' ||
     target === null ||
-    !(isString(target.version) || isString(target.fingerprintSha256)) ||
+    !((isString(target.folder) && isString(target.version)) || (isString(target.path) && isString(target.fingerprintSha256))) ||
     !Array.isArray(j.records) ||
     !j.records.every(validRecord)
   ) {
@@ -162,22 +183,53 @@ function commit(path: string, what: string, records: readonly NewCertificateReco
   return recorded;
 }
 
+const fingerprintOf = (der: Uint8Array) => createHash('sha256').update(der).digest('hex').toUpperCase();
+
+/** The record's PEM is the certificate its fingerprint names (a journal edited by hand is not recorded). */
+function selfConsistent(record: NewCertificateRecord): boolean {
+  try {
+    return fingerprintOf(firstCertificateDer(record.pem)) === record.fingerprintSha256;
+  } catch {
+    return false;
+  }
+}
+
+/** Fingerprints of the certificates in a version folder (key files and other files are skipped). */
+function versionFingerprints(folder: string, version: string): Set<string> {
+  const out = new Set<string>();
+  let names: string[];
+  try {
+    names = readdirSync(join(folder, version));
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const fingerprint = fingerprintOfFile(join(folder, version, name));
+    if (fingerprint) out.add(fingerprint);
+  }
+  return out;
+}
+
 /** Settles a bundle folder's leftover journal; the caller holds the folder lock. */
 function settleFolderLocked(folder: string, inventory: Inventory): SettledJournal | null {
-  const path = bundleJournalPath(folder);
+  const path = bundleJournalPath(folder, inventory);
   const journal = readJournal(path);
   if (!journal) return null;
   const target = journal.target;
-  if ('version' in target && liveVersion(folder) === target.version) {
-    return { journal: path, recorded: commit(path, folder, journal.records, inventory), discarded: false };
+  // Accepted only for this folder, its live version, and records that are the certificates in that version.
+  if ('version' in target && target.folder === folder && liveVersion(folder) === target.version) {
+    const live = versionFingerprints(folder, target.version);
+    if (journal.records.every((r) => selfConsistent(r) && live.has(r.fingerprintSha256))) {
+      return { journal: path, recorded: commit(path, folder, journal.records, inventory), discarded: false };
+    }
   }
   removeJournal(path); // the switch never happened: the version folder was (or will be) removed as an orphan
   return { journal: path, recorded: [], discarded: true };
 }
 
-/** Cheap test for the no-op paths: one existsSync. */
-export function hasBundleJournal(folder: string): boolean {
-  return existsSync(bundleJournalPath(folder));
+/** Cheap test for the no-op paths: one existsSync. `inventory` may be anything naming the database file. */
+export function hasBundleJournal(folder: string, inventory: JournalHome): boolean {
+  return existsSync(bundleJournalPath(folder, inventory));
 }
 
 /**
@@ -185,7 +237,7 @@ export function hasBundleJournal(folder: string): boolean {
  * did not record). Costs one existsSync when there is none; otherwise takes the folder lock.
  */
 export function settleBundleJournal(folder: string, inventory: Inventory): SettledJournal | null {
-  if (!hasBundleJournal(folder)) return null;
+  if (!hasBundleJournal(folder, inventory)) return null;
   return withFolderLock(folder, () => settleFolderLocked(folder, inventory));
 }
 
@@ -202,7 +254,7 @@ export function publishVersionRecorded(
   inventory: Inventory,
   now?: Date,
 ): { settled: SettledJournal | null } {
-  const path = bundleJournalPath(folder);
+  const path = bundleJournalPath(folder, inventory);
   return withFolderLock(folder, () => {
     const settled = existsSync(path) ? settleFolderLocked(folder, inventory) : null;
     let journaled = false;
@@ -213,7 +265,7 @@ export function publishVersionRecorded(
         {
           ...options,
           beforeSwitch: (version) => {
-            writeJournal(path, { version }, records);
+            writeJournal(path, { folder, version }, records);
             journaled = true;
           },
         },
@@ -238,46 +290,84 @@ export function publishVersionRecorded(
 
 function fingerprintOfFile(path: string): string | null {
   try {
-    return createHash('sha256').update(firstCertificateDer(readFileSync(path))).digest('hex').toUpperCase();
+    return fingerprintOf(firstCertificateDer(readFileSync(path)));
   } catch {
     return null;
   }
 }
 
 /**
- * Settles the leftover journal beside a plain certificate file (`pki renew` of a `pki sign --out` file):
- * records its entry when the file holds the journal's certificate, drops it otherwise.
+ * Settles the leftover journal of a plain certificate file (`pki renew` of a `pki sign --out` file):
+ * records its entry when the journal is this file's and the file holds the journal's certificate, drops
+ * it otherwise. Nothing beside the file is read: a journal planted there is not pki's.
  */
 export function settleFileJournal(certificatePath: string, inventory: Inventory): SettledJournal | null {
-  const path = fileJournalPath(certificatePath);
+  const path = fileJournalPath(certificatePath, inventory);
   if (!existsSync(path)) return null;
   const journal = readJournal(path);
   if (!journal) return null;
   const target = journal.target;
-  if ('fingerprintSha256' in target && fingerprintOfFile(certificatePath) === target.fingerprintSha256) {
+  const [record, ...more] = journal.records;
+  if (
+    'fingerprintSha256' in target &&
+    target.path === certificatePath &&
+    record !== undefined &&
+    more.length === 0 &&
+    record.fingerprintSha256 === target.fingerprintSha256 &&
+    selfConsistent(record) &&
+    fingerprintOfFile(certificatePath) === target.fingerprintSha256
+  ) {
     return { journal: path, recorded: commit(path, certificatePath, journal.records, inventory), discarded: false };
   }
   removeJournal(path);
   return { journal: path, recorded: [], discarded: true };
 }
 
+/** The file a run read, by identity: a different file (or a link) there at write time is refused. */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+export function fileIdentity(path: string): FileIdentity & { readonly symlink: boolean; readonly regular: boolean } {
+  try {
+    const st = lstatSync(path);
+    return { dev: st.dev, ino: st.ino, symlink: st.isSymbolicLink(), regular: st.isFile() };
+  } catch (e) {
+    throw ioError(e, 'read', path);
+  }
+}
+
+function assertSameFile(path: string, expected: FileIdentity): void {
+  const now = fileIdentity(path);
+  if (!now.regular || now.dev !== expected.dev || now.ino !== expected.ino) {
+    throw new PkiError('ERR_POLICY', `${path} was replaced${now.symlink ? ' by a symbolic link' : ''} while pki renew ran; nothing was written`, {
+      hint: 'find out who changed it, then run pki renew again',
+    });
+  }
+}
+
 /**
- * Replaces a plain certificate file (one atomic rename of `realPath`, which `certificatePath` names or links
- * to) and records `record`, journaled beside `certificatePath`.
+ * Replaces a plain certificate file and records `record`, journaled in `db/journal/`. `writePath` is where
+ * the bytes go (the caller resolved its folder once, at the start); it must still be the regular file
+ * `expected` that was read — a link swapped in is refused, and the rename replaces the name itself, so
+ * nothing is ever written through a link. `certificatePath` is the path as recorded.
  */
 export function replaceFileRecorded(
   certificatePath: string,
-  realPath: string,
+  writePath: string,
   content: string | Uint8Array,
   options: AtomicWriteOptions,
   record: NewCertificateRecord,
   inventory: Inventory,
+  expected: FileIdentity,
 ): { settled: SettledJournal | null } {
   const settled = settleFileJournal(certificatePath, inventory);
-  const path = fileJournalPath(certificatePath);
-  writeJournal(path, { fingerprintSha256: record.fingerprintSha256 }, [record]);
+  assertSameFile(writePath, expected);
+  const path = fileJournalPath(certificatePath, inventory);
+  writeJournal(path, { path: certificatePath, fingerprintSha256: record.fingerprintSha256 }, [record]);
   try {
-    writeFileAtomic(realPath, content, options);
+    writeFileAtomic(writePath, content, options);
   } catch (e) {
     // Nothing was replaced (writeFileAtomic removes its temp file): the journal goes too.
     try {

@@ -2,7 +2,8 @@
  * Reading files with one-line PkiErrors. Its own module (re-exported by ca-home.ts) so that commands
  * which only read a file, such as `pki inspect`, do not load the CA home and its zod config schema.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { PkiError } from '../core/errors.js';
 import { ioError } from './atomic-write.js';
 
 /** Reads a UTF-8 file, mapping fs errors to one-line PkiErrors. */
@@ -37,5 +38,34 @@ export function isRegularFile(path: string): boolean {
     return statSync(path).isFile();
   } catch {
     return false;
+  }
+}
+
+/**
+ * Reads a regular file without following a link at its last component (O_NOFOLLOW), and returns what it
+ * read with the file's identity, so a writer can check that the name still holds that file. A link is
+ * ERR_POLICY: a plain certificate file is renewed only by its own name (docs/security.md).
+ */
+export function readRegularFileNoFollow(path: string): { bytes: Buffer; dev: number; ino: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new PkiError('ERR_POLICY', `${path} is a symbolic link; pki renews a plain certificate file only at its own path, never through a link`, {
+        hint: 'renew the file the link points to (the path pki sign --out wrote), or replace the link by the file',
+      });
+    }
+    throw ioError(e, 'read', path);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new PkiError('ERR_POLICY', `${path} is not a regular file`, { hint: 'name the certificate file' });
+    return { bytes: readFileSync(fd), dev: st.dev, ino: st.ino };
+  } catch (e) {
+    if (e instanceof PkiError) throw e;
+    throw ioError(e, 'read', path);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -120,10 +120,13 @@ describe('pki renew <cert-file>', () => {
   });
 
   it('a plain certificate file (not in a bundle) is renewed in place with one rename, mode kept', () => {
+    // A `pki sign --out` file: renewal needs the inventory to record that certificate at that path (issue 9
+    // point 1), so a copy of a bundle's certificate elsewhere is no longer renewed (test/cli/renew-trust.test.ts).
     const dir = initCa();
-    const folder = generateDue(dir);
-    const plain = join(tempDir(), 'service.pem');
-    copyFileSync(join(folder, 'redis.crt'), plain);
+    const work = tempDir();
+    peer('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work, 'service.key'), '-out', join(work, 'service.csr'), '-subj', '/CN=service.example']);
+    const plain = join(work, 'service.pem');
+    expect(pki(['sign', join(work, 'service.csr'), '--dir', dir, '--out', plain, '--not-before', iso(Date.now() - 80 * DAY), '--not-after', iso(Date.now() + 10 * DAY)]).code).toBe(0);
     chmodSync(plain, 0o640);
     const serial = serialOf(plain);
     const r = pki(['renew', plain, '--dir', dir]);

@@ -5,11 +5,17 @@
  * (src/store/inventory-journal.ts). Drives the built CLI with PKI_TEST_CRASH_AT (SIGKILL).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleCerts, certsOf, expectInventoryMatches, expectMatchingPairs, leftovers, serialOf, STEPS } from '../helpers/bundle-crash.js';
 import { initCa, pki, tempDir } from '../helpers/cli.js';
 import { peer } from '../helpers/peers.js';
+import { bundleJournalPath, fileJournalPath } from '../../src/store/inventory-journal.js';
+
+/** Where pki keeps a folder's or a file's inventory journal: the CA home's db/journal/ (issue 9 point 3). */
+const inventoryOf = (dir: string) => ({ path: join(dir, 'db', 'pki.sqlite') });
+const bundleJournal = (dir: string, folder: string) => bundleJournalPath(folder, inventoryOf(dir));
+const fileJournal = (dir: string, crt: string) => fileJournalPath(crt, inventoryOf(dir));
 
 describe('a first generate killed at every step', () => {
   let dir: string;
@@ -40,7 +46,7 @@ describe('a leftover journal is settled by', () => {
     expect(pki(['generate', 'redis', variant, '--dir', dir]).code).toBe(0);
     expect(pki(['generate', 'redis', variant, '--dir', dir, '--force'], { env: { PKI_TEST_CRASH_AT: 'version:swapped' } }).code).toBe(128);
     const folder = certsOf(dir, variant);
-    expect(existsSync(join(folder, '..inventory-journal.json'))).toBe(true);
+    expect(existsSync(bundleJournal(dir, folder))).toBe(true);
     return folder;
   }
 
@@ -50,7 +56,7 @@ describe('a leftover journal is settled by', () => {
     const r = pki(['renew', '--all', '--expires-in', '400d', '--dir', dir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/recorded serials .* in the inventory/);
-    expect(existsSync(join(folder, '..inventory-journal.json'))).toBe(false);
+    expect(existsSync(bundleJournal(dir, folder))).toBe(false);
     // The stale records named the same two paths: each path renewed once, from the live (journaled) serial.
     const report = JSON.parse(r.stdout) as { renewed: number; certificates: { path: string; serial: string }[] };
     expect(report.renewed).toBe(2);
@@ -63,7 +69,7 @@ describe('a leftover journal is settled by', () => {
     const r = pki(['db', 'rebuild', '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/recorded serials .* in the inventory/);
-    expect(existsSync(join(folder, '..inventory-journal.json'))).toBe(false);
+    expect(existsSync(bundleJournal(dir, folder))).toBe(false);
     expectInventoryMatches(dir, bundleCerts(folder));
   });
 
@@ -72,13 +78,15 @@ describe('a leftover journal is settled by', () => {
     const folder = killedAfterSwitch(dir, 'revoke');
     const r = pki(['revoke', join(folder, 'client.crt'), '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(existsSync(join(folder, '..inventory-journal.json'))).toBe(false);
+    expect(existsSync(bundleJournal(dir, folder))).toBe(false);
     expectInventoryMatches(dir, [join(folder, 'redis.crt')]);
   });
 });
 
 describe('a crash during renew of a plain file (pki sign --out)', () => {
-  const PLAIN_STEPS = ['write:.web.crt.pki-journal.json', 'journal:written', 'write:web.crt', 'journal:recorded', 'journal:removed'] as const;
+  // The journal's write step is named after its file, db/journal/file-<hash of the path>.json: 'write:journal' stands for it.
+  const PLAIN_STEPS = ['write:journal', 'journal:written', 'write:web.crt', 'journal:recorded', 'journal:removed'] as const;
+  const stepName = (step: string, crt: string) => (step === 'write:journal' ? `write:${basename(fileJournal(dir, crt))}` : step);
   let dir: string;
   let work: string;
   beforeAll(() => {
@@ -94,7 +102,7 @@ describe('a crash during renew of a plain file (pki sign --out)', () => {
     const r = pki(['renew', crt, '--dir', dir, '--force'], { env: { PKI_TEST_TRACE_STEPS: '1' } });
     expect(r.code, r.stderr).toBe(0);
     const steps = r.stderr.split('\n').filter((l) => l.startsWith('pki-step ')).map((l) => l.slice(9));
-    expect(steps).toEqual([...PLAIN_STEPS]);
+    expect(steps).toEqual(PLAIN_STEPS.map((s) => stepName(s, crt)));
   });
 
   it.each(PLAIN_STEPS)('at %s: the file holds the old or the new certificate, and after the next run the inventory matches it', (step) => {
@@ -103,7 +111,7 @@ describe('a crash during renew of a plain file (pki sign --out)', () => {
     const crt = join(sub, 'web.crt');
     expect(pki(['sign', join(work, 'web.csr'), '--dir', dir, '--out', crt]).code).toBe(0);
     const before = serialOf(crt);
-    const crashed = pki(['renew', crt, '--dir', dir, '--force'], { env: { PKI_TEST_CRASH_AT: step } });
+    const crashed = pki(['renew', crt, '--dir', dir, '--force'], { env: { PKI_TEST_CRASH_AT: stepName(step, crt) } });
     expect(crashed.code, `expected SIGKILL at ${step}: ${crashed.stderr}`).toBe(128);
     const replaced = PLAIN_STEPS.indexOf(step) > PLAIN_STEPS.indexOf('write:web.crt');
     expect(serialOf(crt) !== before).toBe(replaced);
@@ -111,7 +119,7 @@ describe('a crash during renew of a plain file (pki sign --out)', () => {
     const next = pki(['renew', crt, '--dir', dir]); // not due: settles the journal, changes no file
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toMatch(/^Not due/);
-    expect(existsSync(join(sub, '.web.crt.pki-journal.json'))).toBe(false);
+    expect(existsSync(fileJournal(dir, crt))).toBe(false);
     expectInventoryMatches(dir, [crt]);
     const again = pki(['renew', crt, '--dir', dir, '--force']);
     expect(again.code, again.stderr).toBe(0);

@@ -14,7 +14,7 @@ import { inspectCrl, verifyCrlSignature } from '../../core/inspect/crl.js';
 import { formatOpensslIndex, type OpensslIndexEntry } from '../../core/openssl-index.js';
 import { decodePem, PemLabel } from '../../core/pem.js';
 import { normalizeSerial } from '../../core/serial.js';
-import { verifySignature } from '../../core/signature.js';
+import { isIssuedBy } from '../../core/issued-by.js';
 import { PkiError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { serviceCertificateFiles } from '../../store/service-bundle.js';
@@ -69,7 +69,7 @@ export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Pr
         const ours =
           path === home.rootCertPath ||
           path === home.intermediateCertPath ||
-          (Buffer.from(fields.issuerDer).equals(Buffer.from(intermediate.subjectDer)) && verifySignature(fields.signatureAlgorithmOid, fields.tbsDer, fields.signature, intermediateKey));
+          isIssuedBy(fields, intermediate);
         if (!ours) {
           skipped.push({ path, reason: 'not issued by this CA' });
           continue;
@@ -148,9 +148,15 @@ export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Pr
 
 export interface ExportIndexOptions {
   readonly out?: string;
+  readonly force?: boolean;
 }
 
 export async function runDbExportIndex(options: ExportIndexOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  if (options.out === '') throw new PkiError('ERR_USAGE', '--out needs a file name');
+  // Nothing is overwritten without --force; both files are checked before either is written.
+  const targets = options.out === undefined ? [] : [options.out, `${options.out}.attr`];
+  const existing = options.force ? undefined : targets.find((t) => fileExists(t));
+  if (existing !== undefined) throw new PkiError('ERR_FILE_EXISTS', `${existing} already exists`, { hint: 'pass --force to replace it, or choose another --out' });
   const home = new CaHome(globals.dir);
   const inventory = await openInventory(home);
   let entries: OpensslIndexEntry[];
@@ -176,9 +182,9 @@ export async function runDbExportIndex(options: ExportIndexOptions, globals: Glo
     else process.stdout.write(text);
     return;
   }
-  if (options.out === '') throw new PkiError('ERR_USAGE', '--out needs a file name');
-  writeFileAtomic(options.out, text, { mode: FileMode.public, overwrite: true });
+  const overwrite = options.force === true;
+  writeFileAtomic(options.out, text, { mode: FileMode.public, overwrite });
   // Several valid certificates may share a subject (renewals): tell `openssl ca` not to insist on unique ones.
-  writeFileAtomic(`${options.out}.attr`, 'unique_subject = no\n', { mode: FileMode.public, overwrite: true });
+  writeFileAtomic(`${options.out}.attr`, 'unique_subject = no\n', { mode: FileMode.public, overwrite });
   emit(globals, { path: options.out, entries: entries.length }, (r) => `Wrote ${r.entries} entries to ${r.path} (and ${r.path}.attr)`);
 }

@@ -56,7 +56,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
   const rootPem = home.readRootCertificatePem();
 
   recoverBundle(folder); // a killed earlier run's leftovers must not count as bundle files
-  if (hasBundleJournal(folder)) {
+  if (hasBundleJournal(folder, { path: home.dbPath })) {
     // A run killed between switching this bundle and recording it: record what is live (one existsSync otherwise).
     const inventory = await openInventory(home);
     try {

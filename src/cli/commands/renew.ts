@@ -9,22 +9,29 @@
  * rename; --rekey is refused there, since two renames are not atomic together.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
+import { csrRefusalError, evaluateCsr } from '../../core/csr-policy.js';
 import { isPkiError, PkiError } from '../../core/errors.js';
+import { ExtensionOid } from '../../core/extensions.js';
+import { isIssuedBy } from '../../core/issued-by.js';
+import { checkNameConstraints } from '../../core/name-constraints.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../../core/keys.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
 import { isLeafProfileName, PROFILES } from '../../core/profiles.js';
-import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, validateThreshold, type RenewalPolicy } from '../../core/renewal.js';
+import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, validateThreshold, type RenewalPlan, type RenewalPolicy } from '../../core/renewal.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { parseDuration, parseTimeSpec } from '../../core/validity.js';
-import { CaHome, fileExists, readBytes } from '../../store/ca-home.js';
+import { CaHome, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
+import { readRegularFileNoFollow } from '../../store/read-file.js';
 import { clockSkewMs, type PkiConfig } from '../../store/config.js';
 import { openInventory, type CertificateRecord, type CertificateSummary, type Inventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { fileOwnership, liveFilePath, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/versioned-folder.js';
-import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBundleJournal, settleFileJournal } from '../../store/inventory-journal.js';
+import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBundleJournal, settleFileJournal, type FileIdentity } from '../../store/inventory-journal.js';
+import { childEnvironment } from '../child-environment.js';
 import { ExitError, formatErrorLine } from '../errors.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
@@ -74,6 +81,8 @@ interface RenewContext {
   readonly notAfter: Date | undefined;
   /** Loads the intermediate once, and only when something is due (a no-op run never asks for a passphrase). */
   readonly issuer: () => Promise<Issuer>;
+  /** The intermediate's certificate (no key, no passphrase): what a certificate to renew must be signed by. */
+  readonly intermediate: () => CertificateFields;
 }
 
 /** Flag combinations and values, checked before anything is read. */
@@ -91,9 +100,8 @@ function renewalPolicy(options: RenewOptions): RenewalPolicy {
   return { threshold: DEFAULT_RENEWAL_THRESHOLD };
 }
 
-/** The certificate in a file: the first CERTIFICATE block of PEM (a chain file's leaf), or DER. */
-function readCertificateFile(path: string): { fields: CertificateFields; pem: boolean } {
-  const bytes = readBytes(path);
+/** The certificate in a file (or in `bytes` read from it): the first CERTIFICATE block of PEM (a chain file's leaf), or DER. */
+function readCertificateFile(path: string, bytes: Buffer = readBytes(path)): { fields: CertificateFields; pem: boolean } {
   if (bytes.length === 0) throw new PkiError('ERR_EMPTY_INPUT', `${path} is empty`);
   const pem = looksLikePem(bytes);
   try {
@@ -114,6 +122,81 @@ function siblingKeyName(certName: string): string {
   return certName.replace(/\.(crt|pem|cer)$/, '') + '.key';
 }
 
+const fingerprintOf = (der: Uint8Array) => createHash('sha256').update(der).digest('hex').toUpperCase();
+
+/** What the inventory records at `path` now, for the refusal message (read only when refusing). */
+function recordedAtPath(inventory: Inventory, path: string): string {
+  const here = inventory.listSummaries({ kind: 'x509', status: 'valid' }).filter((r) => r.certificatePath === path);
+  return here.length ? `pki recorded serial ${here.map((r) => r.serial).join(', ')} at ${path}` : `pki recorded no valid certificate at ${path}`;
+}
+
+/**
+ * Renewal re-signs what the file says, so the file must be a certificate pki issued and recorded there:
+ * signed by the intermediate (its name alone proves nothing), and the inventory's record of that serial has
+ * these very bytes at this very path. Needs only the intermediate's certificate, so it runs before any
+ * passphrase prompt. Returns the record.
+ */
+function trustedRecord(ctx: RenewContext, path: string, fields: CertificateFields, record: CertificateRecord | undefined): CertificateRecord {
+  const serial = normalizeSerial(fields.serial);
+  const untrusted = (why: string, hint: string, here = true) =>
+    new PkiError('ERR_UNTRUSTED_CERTIFICATE', `${path} holds serial ${serial}, ${why}${here ? `; ${recordedAtPath(ctx.inventory, path)}` : ''}`, { hint });
+  const reissue = 'if this file should hold a certificate of this CA, issue one with "pki sign --out" (or pki generate); pki does not renew a certificate it did not issue';
+  if (!isIssuedBy(fields, ctx.intermediate())) {
+    throw untrusted("whose signature does not verify with this CA's intermediate key: pki did not issue it, whatever its issuer name says", reissue);
+  }
+  if (!record) {
+    throw new PkiError('ERR_UNKNOWN_SERIAL', `${path} holds serial ${serial}, which the inventory does not list; ${recordedAtPath(ctx.inventory, path)}`, {
+      hint: 'if the inventory was lost or is older than the certificate, run "pki db rebuild" first; otherwise issue a new certificate',
+    });
+  }
+  if (record.fingerprintSha256 !== fingerprintOf(fields.der)) {
+    throw untrusted(`but not the certificate pki recorded for that serial (SHA-256 ${fingerprintOf(fields.der).slice(0, 16)}…, recorded ${record.fingerprintSha256.slice(0, 16)}…)`, reissue);
+  }
+  if (record.certificatePath !== path) {
+    throw untrusted(`which pki recorded ${record.certificatePath ? `at ${record.certificatePath}` : 'without a file (printed at issue)'}, not here`, `renew ${record.certificatePath ?? 'it'} instead, or issue a certificate for this path with "pki sign --out ${path}"`, false);
+  }
+  return record;
+}
+
+/**
+ * The old certificate's names and key, judged as `pki sign` judges a request (core/csr-policy.ts): what
+ * was acceptable at issue but is not now (a tightened policy, name constraints added to pki.json) is not
+ * re-signed. Only its subject, SANs and key count: the new certificate's other extensions come from the profile.
+ */
+function approveForRenewal(ctx: RenewContext, path: string, fields: CertificateFields, plan: RenewalPlan): void {
+  const decision = evaluateCsr(
+    {
+      der: fields.der,
+      infoDer: fields.tbsDer,
+      subjectDer: fields.subjectDer,
+      spkiDer: fields.spkiDer,
+      extensions: fields.extensions.filter((e) => e.oid === ExtensionOid.subjectAltName),
+      otherAttributes: [],
+      signatureAlgorithmOid: fields.signatureAlgorithmOid,
+      signature: fields.signature,
+    },
+    { profile: PROFILES[plan.profile], keyCertified: true },
+  );
+  if (!decision.accepted) throw csrRefusalError(decision, path);
+  if (ctx.config.nameConstraints) {
+    try {
+      checkNameConstraints(plan.sans, plan.subject, ctx.config.nameConstraints);
+    } catch (e) {
+      if (e instanceof PkiError) throw new PkiError(e.code, `${path}: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint });
+      throw e;
+    }
+  }
+}
+
+/** Certificate files keep their permission bits, without set-uid/set-gid/sticky or execute bits. */
+const certificateMode = (mode: number) => mode & 0o666;
+/**
+ * A new key is 0600, or 0640 when the old one was group-readable as `generate --key-mode 0640` makes it.
+ * Nothing else is copied: not group write, not set-uid/set-gid/sticky bits, and a key someone made
+ * readable by others (not a mode pki writes) gets 0600 (docs/security.md).
+ */
+const keyMode = (mode: number) => ((mode & 0o007) === 0 ? FileMode.privateKey | (mode & 0o040) : FileMode.privateKey);
+
 async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | undefined, listed?: CertificateRecord): Promise<RenewOutcome> {
   const path = resolve(certPath);
   const entry = versionedEntry(path);
@@ -122,7 +205,22 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   const settled = entry ? settleBundleJournal(entry.folder, ctx.inventory) : settleFileJournal(path, ctx.inventory);
   if (settled?.recorded.length) warn(describeSettled(settled));
   const publicPath = entry ? join(entry.folder, entry.name) : path;
-  const { fields, pem } = readCertificateFile(publicPath);
+  // A plain file is read, and later replaced, by its own name: never through a link (docs/security.md).
+  // Its folder is resolved once, here; the write goes to that folder and checks the name still holds this file.
+  let plain: { writePath: string; identity: FileIdentity } | null = null;
+  let bytes: Buffer | undefined;
+  if (!entry) {
+    const read = readRegularFileNoFollow(path);
+    bytes = read.bytes;
+    let folder: string;
+    try {
+      folder = realpathSync(dirname(path));
+    } catch {
+      folder = dirname(path);
+    }
+    plain = { writePath: join(folder, basename(path)), identity: { dev: read.dev, ino: read.ino } };
+  }
+  const { fields, pem } = readCertificateFile(publicPath, bytes);
   const serial = normalizeSerial(fields.serial);
   const record = listed && listed.serial === serial ? listed : ctx.inventory.find('x509', serial);
   if (record?.status === 'revoked') {
@@ -171,17 +269,15 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
 
   const profile = record && isLeafProfileName(record.profile) ? record.profile : undefined;
   const dueAt = renewalDueAt(fields, ctx.policy);
-  planRenewal(fields, { now: ctx.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
+  const names = planRenewal(fields, { now: ctx.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
+  // Refused even when not due, and before any prompt or write: a forged or foreign file is never re-signed.
+  trustedRecord(ctx, publicPath, fields, record);
+  approveForRenewal(ctx, publicPath, fields, names);
   if (!ctx.force && !isRenewalDue(fields, ctx.now, ctx.policy)) {
     return { path: publicPath, status: 'skipped', serial, reason: 'not due', dueAt: dueAt.toISOString() };
   }
 
   const issuer = await ctx.issuer();
-  if (!Buffer.from(fields.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
-    throw new PkiError('ERR_POLICY', `${publicPath} was not issued by this CA's intermediate, so renewing it here would change who vouches for it`, {
-      hint: 'renew it with the CA that issued it, or issue a new one here',
-    });
-  }
   const plan = planRenewal(fields, { now: ctx.now, skewMs: clockSkewMs(ctx.config), ...(ctx.notAfter ? { notAfter: ctx.notAfter } : {}), ...(profile ? { profile } : {}) });
   const newKeys = ctx.rekey ? await generateKeyPair(keySpecOf(certificatePublicKey(fields))) : null;
   const leaf = issueLeafCertificate({
@@ -199,18 +295,16 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   // Files and inventory change together through an inventory journal (store/inventory-journal.ts).
   const newRecord = certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null });
   if (entry) {
-    const files: VersionFile[] = [{ name: entry.name, content, ...fileOwnership(liveFilePath(entry.folder, entry.name)) }];
-    if (newKeys && keyName !== null) files.push({ name: keyName, content: exportPrivateKeyPem(newKeys.privateKey), ...fileOwnership(liveFilePath(entry.folder, keyName)) });
-    publishVersionRecorded(entry.folder, files, { noClobber: false, keepOthers: true }, [newRecord], ctx.inventory, ctx.now);
-  } else {
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch {
-      real = path;
+    const cert = fileOwnership(liveFilePath(entry.folder, entry.name));
+    const files: VersionFile[] = [{ name: entry.name, content, ...cert, mode: certificateMode(cert.mode) }];
+    if (newKeys && keyName !== null) {
+      const key = fileOwnership(liveFilePath(entry.folder, keyName));
+      files.push({ name: keyName, content: exportPrivateKeyPem(newKeys.privateKey), ...key, mode: keyMode(key.mode) });
     }
-    const own = fileOwnership(real);
-    replaceFileRecorded(path, real, content, { mode: own.mode, overwrite: true, uid: own.uid, gid: own.gid }, newRecord, ctx.inventory);
+    publishVersionRecorded(entry.folder, files, { noClobber: false, keepOthers: true }, [newRecord], ctx.inventory, ctx.now);
+  } else if (plain) {
+    const own = fileOwnership(plain.writePath);
+    replaceFileRecorded(path, plain.writePath, content, { mode: certificateMode(own.mode), overwrite: true, uid: own.uid, gid: own.gid }, newRecord, ctx.inventory, plain.identity);
   }
   return {
     path: publicPath,
@@ -264,7 +358,8 @@ async function renewListed(ctx: RenewContext, record: CertificateSummary): Promi
 
 function runExec(command: string, json: boolean): NonNullable<RenewReport['exec']> {
   // Through sh -c so quoting works as in a shell; with --json its output goes to stderr to keep stdout one document.
-  const r = spawnSync('/bin/sh', ['-c', command], { stdio: ['ignore', json ? 2 : 'inherit', 'inherit'] });
+  // Without pki's own variables (PKI_PASSWORD …): the reload command must not see the CA passphrase.
+  const r = spawnSync('/bin/sh', ['-c', command], { stdio: ['ignore', json ? 2 : 'inherit', 'inherit'], env: childEnvironment() });
   return { command, exitCode: r.status, signal: r.signal, ok: r.status === 0 && !r.error };
 }
 
@@ -297,6 +392,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const config = home.readConfig();
   const inventory = await openInventory(home);
   let issuerPromise: Promise<Issuer> | undefined;
+  let intermediate: CertificateFields | undefined;
   const ctx: RenewContext = {
     now,
     config,
@@ -306,6 +402,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     rekey: options.rekey === true,
     notAfter,
     issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
+    intermediate: () => (intermediate ??= parseCertificate(home.readIntermediateCertificate().der)),
   };
   const outcomes: RenewOutcome[] = [];
   let notDueUnlisted = 0; // not due, counted but not in `outcomes` (human output lists only what changed)

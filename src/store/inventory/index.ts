@@ -60,6 +60,8 @@ export interface ListFilter {
 }
 
 export interface Inventory {
+  /** The database file. Its folder (the CA home's `db/`, 0700) also holds the inventory journals. */
+  readonly path: string;
   /**
    * Records newly issued certificates, all or none. Duplicate serials are refused (ERR_DUPLICATE_SERIAL).
    * A valid X.509 record written to the same certificatePath as a new one is marked superseded by it (a
