@@ -9,6 +9,7 @@
  *   ca/intermediate_ca.key  0600   the online issuing key
  *   crl/intermediate_ca.crl 0644
  *   db/pki.sqlite           0600   inventory
+ *   db/journal/             0700   inventory journals of writes in flight (store/inventory-journal.ts)
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
