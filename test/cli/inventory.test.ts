@@ -202,7 +202,7 @@ describe('a missing inventory, pki db rebuild and pki db export-index', () => {
     const numberBefore = crlNumber(ca);
     const before = withDb(ca, (db) => db.prepare('SELECT serial, status FROM certificates ORDER BY serial').all());
 
-    for (const f of readdirSync(join(ca, 'db'))) rmSync(join(ca, 'db', f));
+    for (const f of readdirSync(join(ca, 'db'))) rmSync(join(ca, 'db', f), { recursive: true }); // db/journal/ is a folder (issue 9)
     const tree = snapshotTree(ca);
     for (const args of [['list'], ['crl'], ['revoke', revoked.serial], ['sign', csr(work, 'x')], ['generate', 'other', 'main']]) {
       const line = expectOneLineError(pki([...args, '--dir', ca]));

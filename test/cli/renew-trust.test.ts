@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -256,6 +256,38 @@ describe('journals live in the CA home (point 3)', () => {
     expect(forgedRecorded()).toBe(false);
     expect(pki(['revoke', crt, '--dir', dir]).code).toBe(0);
     expect(forgedRecorded()).toBe(false);
+  });
+
+  it('a journal planted in a bundle folder (where pki <= issue 8 kept them) never reaches the inventory (generate, renew --all, db rebuild)', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--no-client']).code).toBe(0);
+    const folder = join(dir, 'services', 'redis', 'main', 'certs');
+    const work = tempDir('pki-renew-trust-');
+    const forged = request(work, 'forged', 'evil.example');
+    const forgedCrt = join(work, 'forged.crt');
+    opensslLeaf(work, forged.csr, join(dir, 'ca', 'intermediate_ca.crt'), join(dir, 'ca', 'intermediate_ca.key'), forgedCrt, 'DEADBEEF02');
+    const record = {
+      kind: 'x509',
+      serial: 'DEADBEEF02',
+      subject: 'CN=evil.example',
+      sans: { dns: ['*.bank.example'], ip: ['10.0.0.1'], email: [], uri: [] },
+      profile: 'server',
+      issuer: 'forged',
+      notBefore: new Date().toISOString(),
+      notAfter: new Date(Date.now() + 30 * DAY).toISOString(),
+      fingerprintSha256: 'AA'.repeat(32),
+      certificatePath: join(work, 'evil.crt'),
+      keyPath: null,
+      supersedes: null,
+      pem: readFileSync(forgedCrt, 'utf8'),
+    };
+    const planted = join(folder, '..inventory-journal.json');
+    writeFileSync(planted, `${JSON.stringify({ format: 'pki-inventory-journal/1', target: { version: readlinkSync(join(folder, '..data')) }, records: [record] })}\n`);
+    for (const args of [['generate', 'redis', 'main', '--no-client'], ['renew', '--all', '--force'], ['db', 'rebuild']]) {
+      const r = pki([...args, '--dir', dir]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(inventoryRows(dir)).not.toContain('DEADBEEF02');
+    }
   });
 
   it('the journal of a plain-file renewal is written in db/journal/, 0600 in a 0700 folder', () => {
