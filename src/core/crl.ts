@@ -22,13 +22,17 @@ import {
 } from './der.js';
 import {
   DerTag,
+  type DerElement,
   childrenOf,
+  contentStart,
   encodingOf,
   expectTag,
   readBitString,
   readOctetString,
   readOid,
   readRootTlv,
+  readTime,
+  readTlv,
   checkDerStructure,
 } from './der-reader.js';
 import { PkiError } from './errors.js';
@@ -378,4 +382,27 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
   prepend(crl, Buffer.from([DerTag.sequence]), encodeLength(crl.end - crl.start));
   const der = crl.out;
   return new Uint8Array(der.buffer, der.byteOffset + crl.start, crl.end - crl.start);
+}
+
+/**
+ * thisUpdate and nextUpdate (null when absent) of a DER CRL, reading only the TBSCertList's top-level
+ * fields: `pki crl --if-due` and `renew --all` look at the published CRL's dates on every cron run, and a
+ * 100,000-entry CRL must not be walked for two times.
+ */
+export function readCrlTimes(der: Uint8Array): { thisUpdate: Date; nextUpdate: Date | null } {
+  const root = expectTag(readRootTlv(der), DerTag.sequence, 'CertificateList');
+  const tbs = expectTag(readTlv(der, contentStart(root), root.end), DerTag.sequence, 'TBSCertList');
+  const fields: DerElement[] = [];
+  // version?, signature, issuer, thisUpdate, nextUpdate?: at most six fields before the entries.
+  for (let offset = contentStart(tbs); offset < tbs.end && fields.length < 6; ) {
+    const field = readTlv(der, offset, tbs.end);
+    fields.push(field);
+    offset = field.end;
+  }
+  const first = fields[0]?.tag === DerTag.integer ? 1 : 0;
+  const isTime = (f: DerElement | undefined): f is DerElement => f !== undefined && (f.tag === DerTag.utcTime || f.tag === DerTag.generalizedTime);
+  const thisUpdate = fields[first + 2];
+  if (!isTime(thisUpdate)) throw new PkiError('ERR_MALFORMED_CRL', 'the CRL has no thisUpdate time');
+  const next = fields[first + 3];
+  return { thisUpdate: readTime(der, thisUpdate), nextUpdate: isTime(next) ? readTime(der, next) : null };
 }
