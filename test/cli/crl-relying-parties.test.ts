@@ -283,7 +283,7 @@ describe('PostgreSQL with ssl_crl_file crl/chain.crl.pem and cert authentication
     server = new Server(child);
     await waitForLog(server, /database system is ready to accept connections/, 30_000);
     await waitForPort(port, 10_000);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await server?.stop('SIGINT'); // fast shutdown: the postmaster ends its children and removes its socket

@@ -153,3 +153,32 @@ describe('pki.json crl.rootNextUpdate and pki crl --root', () => {
     expect(snapshotTree(dir)).toBe(before);
   });
 });
+
+describe('encrypted CA keys', () => {
+  it('pki crl --root asks for the root passphrase: a wrong one changes nothing, the right one signs', () => {
+    const work = tempDir('pki-crl-pw-');
+    const good = join(work, 'pass');
+    const bad = join(work, 'wrong');
+    writeFileSync(good, 'correct horse battery staple\n', { mode: 0o600 });
+    writeFileSync(bad, 'not the passphrase\n', { mode: 0o600 });
+    const dir = join(work, 'ca');
+    expect(pki(['init', '--password-file', good, '--dir', dir], at(0)).code).toBe(0);
+    const before = snapshotTree(dir);
+    const wrong = pki(['crl', '--root', '--password-file', bad, '--json', '--dir', dir], at(1));
+    expect(wrong.code).toBe(1);
+    expect((JSON.parse(wrong.stdout) as { error: { code: string } }).error.code).toBe('ERR_BAD_PASSWORD');
+    expect(snapshotTree(dir)).toBe(before);
+    const right = pki(['crl', '--root', '--password-file', good, '--json', '--dir', dir], at(1));
+    expect(right.code, right.stderr).toBe(0);
+    expect(JSON.parse(right.stdout)).toMatchObject({ crlNumber: '2', nextUpdate: iso(366) });
+    // revoke <intermediate> with the encrypted root key here: a wrong passphrase records nothing.
+    const serial = peer('openssl', ['x509', '-in', join(dir, 'ca/intermediate_ca.crt'), '-noout', '-serial']).trim().slice('serial='.length);
+    const beforeRevoke = snapshotTree(dir);
+    const refused = pki(['revoke', serial, '--password-file', bad, '--json', '--dir', dir], at(1));
+    expect((JSON.parse(refused.stdout) as { error: { code: string } }).error.code).toBe('ERR_BAD_PASSWORD');
+    expect(snapshotTree(dir)).toBe(beforeRevoke);
+    const revoked = pki(['revoke', serial, '--password-file', good, '--json', '--dir', dir], at(1));
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ crl: { crlNumber: '3', entries: 1 } });
+  });
+});
