@@ -385,24 +385,30 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
 }
 
 /**
- * thisUpdate and nextUpdate (null when absent) of a DER CRL, reading only the TBSCertList's top-level
- * fields: `pki crl --if-due` and `renew --all` look at the published CRL's dates on every cron run, and a
- * 100,000-entry CRL must not be walked for two times.
+ * thisUpdate and nextUpdate (null when absent) of a DER CRL, reading only the TBSCertList's fields up to
+ * nextUpdate: `pki crl --if-due` and `renew --all` look at the published CRL's dates on every cron run,
+ * and a 100,000-entry CRL (3 MB of PEM) must not be decoded for two times. With `prefix`, `der` may be
+ * just the first bytes of the CRL (the enclosing SEQUENCEs' lengths are then not checked against it);
+ * throws ERR_MALFORMED_DER when the fields it needs are not all inside.
  */
-export function readCrlTimes(der: Uint8Array): { thisUpdate: Date; nextUpdate: Date | null } {
-  const root = expectTag(readRootTlv(der), DerTag.sequence, 'CertificateList');
-  const tbs = expectTag(readTlv(der, contentStart(root), root.end), DerTag.sequence, 'TBSCertList');
-  const fields: DerElement[] = [];
-  // version?, signature, issuer, thisUpdate, nextUpdate?: at most six fields before the entries.
-  for (let offset = contentStart(tbs); offset < tbs.end && fields.length < 6; ) {
-    const field = readTlv(der, offset, tbs.end);
-    fields.push(field);
+export function readCrlTimes(der: Uint8Array, options: { prefix?: boolean } = {}): { thisUpdate: Date; nextUpdate: Date | null } {
+  const outerLimit = options.prefix ? Number.MAX_SAFE_INTEGER : der.length;
+  const root = expectTag(readTlv(der, 0, outerLimit), DerTag.sequence, 'CertificateList');
+  const tbs = expectTag(readTlv(der, contentStart(root), options.prefix ? outerLimit : root.end), DerTag.sequence, 'TBSCertList');
+  const limit = Math.min(tbs.end, der.length);
+  let offset = contentStart(tbs);
+  const next = (): DerElement => {
+    const field = readTlv(der, offset, limit);
     offset = field.end;
-  }
-  const first = fields[0]?.tag === DerTag.integer ? 1 : 0;
-  const isTime = (f: DerElement | undefined): f is DerElement => f !== undefined && (f.tag === DerTag.utcTime || f.tag === DerTag.generalizedTime);
-  const thisUpdate = fields[first + 2];
-  if (!isTime(thisUpdate)) throw new PkiError('ERR_MALFORMED_CRL', 'the CRL has no thisUpdate time');
-  const next = fields[first + 3];
-  return { thisUpdate: readTime(der, thisUpdate), nextUpdate: isTime(next) ? readTime(der, next) : null };
+    return field;
+  };
+  // version? (INTEGER), signature, issuer, thisUpdate, nextUpdate?: the revoked entries are never read.
+  let field = next();
+  if (field.tag === DerTag.integer) field = next();
+  next(); // issuer
+  const thisUpdate = next();
+  const isTime = (tag: number | undefined) => tag === DerTag.utcTime || tag === DerTag.generalizedTime;
+  if (!isTime(thisUpdate.tag)) throw new PkiError('ERR_MALFORMED_CRL', 'the CRL has no thisUpdate time');
+  const nextUpdate = offset < limit && isTime(der[offset]) ? next() : null;
+  return { thisUpdate: readTime(der, thisUpdate), nextUpdate: nextUpdate ? readTime(der, nextUpdate) : null };
 }

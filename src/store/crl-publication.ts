@@ -15,7 +15,7 @@
  * order and the file on disk always carries the highest number.
  */
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
 import { buildCrl, readCrlTimes, type CrlEntry } from '../core/crl.js';
@@ -265,19 +265,55 @@ export interface CrlDueness {
  */
 export function crlDueness(path: string, now: Date): CrlDueness {
   if (!fileExists(path)) return { path, due: true, reason: 'missing', nextUpdate: null, dueAt: null };
-  let times: { thisUpdate: Date; nextUpdate: Date | null };
-  try {
-    const block = decodePem(readText(path)).find((b) => b.label === PemLabel.crl);
-    if (!block) throw new Error('no CRL');
-    times = readCrlTimes(block.der);
-  } catch {
-    return { path, due: true, reason: 'unreadable', nextUpdate: null, dueAt: null };
-  }
+  const times = publishedCrlTimes(path);
+  if (times === null) return { path, due: true, reason: 'unreadable', nextUpdate: null, dueAt: null };
   if (times.nextUpdate === null) return { path, due: false, reason: 'not due', nextUpdate: null, dueAt: null };
   const lifetime = times.nextUpdate.getTime() - times.thisUpdate.getTime();
   const dueAt = new Date(times.nextUpdate.getTime() - Math.floor(lifetime / 3));
   const reason = now >= times.nextUpdate ? 'expired' : now >= dueAt ? 'due' : 'not due';
   return { path, due: reason !== 'not due', reason, nextUpdate: times.nextUpdate.toISOString(), dueAt: dueAt.toISOString() };
+}
+
+/** Bytes of PEM read to find a CRL's dates: its issuer name and both times fit many times over. */
+const CRL_HEAD_BYTES = 16 * 1024;
+
+/**
+ * thisUpdate and nextUpdate of the CRL in a PEM (or DER) file, from its first 16 KiB only (a 100,000-entry
+ * CRL is 3 MB of PEM and decoding it whole took 0.35 s of every cron run), else from the whole file;
+ * null when the file holds no readable CRL.
+ */
+function publishedCrlTimes(path: string): { thisUpdate: Date; nextUpdate: Date | null } | null {
+  try {
+    const head = readHead(path, CRL_HEAD_BYTES);
+    const text = head.toString('latin1');
+    const begin = text.indexOf(`-----BEGIN ${PemLabel.crl}-----`);
+    if (begin >= 0) {
+      const bodyStart = begin + `-----BEGIN ${PemLabel.crl}-----`.length;
+      const end = text.indexOf('-----', bodyStart);
+      const compact = text.slice(bodyStart, end < 0 ? undefined : end).replace(/[\r\n\t ]/g, '');
+      if (/^[A-Za-z0-9+/=]*$/.test(compact)) {
+        try {
+          return readCrlTimes(Buffer.from(compact.slice(0, compact.length - (compact.length % 4)), 'base64'), { prefix: true });
+        } catch {
+          /* a header beyond 16 KiB, or damage: the whole file decides below */
+        }
+      }
+    }
+    const block = decodePem(readText(path)).find((b) => b.label === PemLabel.crl);
+    return block ? readCrlTimes(block.der) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What a cron run did about the CRLs (`pki crl --if-due`, `pki renew --all`). */
