@@ -114,6 +114,18 @@ describe('pki renew --all re-publishes a due CRL', () => {
     expect(nextUpdateOf(dir)).toBe('nextUpdate=Jan 24 00:00:00 2030 GMT');
   });
 
+  it('--exec runs after a re-published CRL (servers must reload it), not when nothing changed', () => {
+    const dir = caAtT0();
+    const marker = join(tempDir('pki-exec-'), 'reloaded');
+    const exec = ['--exec', `echo reload >> ${marker}`];
+    expect(pki(['renew', '--all', ...exec, '--quiet', '--dir', dir], at(1)).code).toBe(0);
+    expect(() => readFileSync(marker)).toThrow();
+    const due = pki(['renew', '--all', ...exec, '--json', '--dir', dir], at(6));
+    expect(due.code, due.stderr).toBe(0);
+    expect(JSON.parse(due.stdout)).toMatchObject({ renewed: 0, crl: { status: 'published' }, exec: { ok: true } });
+    expect(readFileSync(marker, 'utf8')).toBe('reload\n');
+  });
+
   it('a due CRL that cannot be signed (revoked intermediate) fails the run with its code, exit 1', () => {
     const dir = caAtT0();
     const serial = peer('openssl', ['x509', '-in', join(dir, 'ca/intermediate_ca.crt'), '-noout', '-serial']).trim().slice('serial='.length);

@@ -348,7 +348,8 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
 
   const count = (s: RenewOutcome['status']) => outcomes.filter((o) => o.status === s).length;
   const renewed = count('renewed');
-  const exec = options.exec !== undefined && renewed > 0 ? runExec(options.exec, globals.json) : null;
+  // A re-published CRL also needs the servers reloaded (nginx and PostgreSQL read it at start and reload).
+  const exec = options.exec !== undefined && (renewed > 0 || crl?.status === 'published') ? runExec(options.exec, globals.json) : null;
   const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), certificates: outcomes, exec, crl };
   // --quiet (cron): silent only when nothing changed; renewals and failures are always worth a mail.
   const quiet = globals.quiet && renewed === 0 && report.failed === 0 && exec === null;
