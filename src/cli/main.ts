@@ -37,6 +37,22 @@ function globals(cmd: Command): GlobalOptions {
   return { dir: o.dir ?? process.env.PKI_DIR ?? './pki', json: o.json === true, debug: o.debug === true, quiet: o.quiet === true };
 }
 
+/** `pki init --help`: what init writes and the pki.json fields set by hand afterwards (docs/configuration.md). */
+const INIT_HELP_AFTER = `
+Writes pki.json, ca/ (root and intermediate CA), db/pki.sqlite and crl/ (root_ca.crl, intermediate_ca.crl and
+chain.crl.pem, the file for nginx ssl_crl / PostgreSQL ssl_crl_file).
+
+Set by hand in pki.json afterwards (every field: docs/configuration.md):
+  "crl": {
+    "distributionPoints": ["http://pki.example.com/intermediate_ca.crl"],  stamped as CRL Distribution Points
+                                  into every leaf issued afterwards (sign, generate, renew); at most 4 http(s) URLs
+    "nextUpdate": "7d",           lifetime of the intermediate's CRL (pki crl, revoke, renew --all, crl --if-due)
+    "rootNextUpdate": "1y"        lifetime of the root's CRL (init, pki crl --root)
+  },
+  "ocsp": { "urls": ["http://ocsp.example.com"] }  stamped as Authority Information Access (OCSP) into every
+                                  leaf issued afterwards; pki runs no OCSP responder (db export-index feeds openssl ocsp)
+Certificates issued before a change keep what they were issued with.`;
+
 export function buildProgram(): Command {
   const program = new Command('pki');
   program
@@ -64,7 +80,8 @@ export function buildProgram(): Command {
         .option('--exclude-ip <cidr>', 'name constraint: never IP addresses in this block (repeatable)', collect, [])
         .option('--no-password', 'store the CA keys unencrypted (needs --insecure)')
         .option('--insecure', 'allow --no-password (throw-away CAs, CI)')
-        .option('--force', 'replace an existing CA (certificates issued so far stop chaining)'),
+        .option('--force', 'replace an existing CA (certificates issued so far stop chaining)')
+        .addHelpText('after', INIT_HELP_AFTER),
     ),
   ).action(async (opts, cmd: Command) => {
     const { runInit } = await import('./commands/init.js');
@@ -174,7 +191,7 @@ export function buildProgram(): Command {
       .option('--threshold <fraction>', 'due once this fraction of the lifetime has passed (default: two thirds)')
       .option('--expires-in <duration>', 'due when the certificate expires within this duration, e.g. 30d')
       .option('--not-after <time>', 'new lifetime: duration (90d) or RFC 3339 time (default: as long as the old one)')
-      .option('--exec <command>', 'run this command through sh -c once after at least one renewal, e.g. "systemctl reload redis"'),
+      .option('--exec <command>', 'run this command through sh -c once after at least one renewal or a re-published CRL, e.g. "systemctl reload redis"'),
   ).action(async (certFile: string | undefined, keyFile: string | undefined, opts, cmd: Command) => {
     const { runRenew } = await import('./commands/renew.js');
     await runRenew(certFile, keyFile, opts, globals(cmd), commandNow());
@@ -211,9 +228,11 @@ export function buildProgram(): Command {
   addPasswordOptions(
     program
       .command('crl')
-      .description('publish <dir>/crl/intermediate_ca.crl from the inventory, with the next CRL Number')
-      .option('--next-update <duration>', 'CRL lifetime (default pki.json crl.nextUpdate, else 7d)')
-      .option('--der', 'also write intermediate_ca.crl.der'),
+      .description('publish <dir>/crl/intermediate_ca.crl from the inventory, with the next CRL Number, and crl/chain.crl.pem (root + intermediate CRL, for nginx ssl_crl / PostgreSQL ssl_crl_file)')
+      .option('--next-update <duration>', 'CRL lifetime (default pki.json crl.nextUpdate, else 7d; with --root crl.rootNextUpdate, else 1y)')
+      .option('--der', 'also write intermediate_ca.crl.der')
+      .option('--if-due', 'publish only when the current CRL is within a third of its lifetime of nextUpdate (for cron; "not due" exits 0)')
+      .option('--root', "re-sign the root's CRL crl/root_ca.crl (revoked intermediates) with the root key, brought back for this step"),
   ).action(async (opts, cmd: Command) => {
     const { runCrl } = await import('./commands/crl.js');
     await runCrl(opts, globals(cmd), commandNow());

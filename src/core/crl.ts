@@ -22,13 +22,17 @@ import {
 } from './der.js';
 import {
   DerTag,
+  type DerElement,
   childrenOf,
+  contentStart,
   encodingOf,
   expectTag,
   readBitString,
   readOctetString,
   readOid,
   readRootTlv,
+  readTime,
+  readTlv,
   checkDerStructure,
 } from './der-reader.js';
 import { PkiError } from './errors.js';
@@ -378,4 +382,33 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
   prepend(crl, Buffer.from([DerTag.sequence]), encodeLength(crl.end - crl.start));
   const der = crl.out;
   return new Uint8Array(der.buffer, der.byteOffset + crl.start, crl.end - crl.start);
+}
+
+/**
+ * thisUpdate and nextUpdate (null when absent) of a DER CRL, reading only the TBSCertList's fields up to
+ * nextUpdate: `pki crl --if-due` and `renew --all` look at the published CRL's dates on every cron run,
+ * and a 100,000-entry CRL (3 MB of PEM) must not be decoded for two times. With `prefix`, `der` may be
+ * just the first bytes of the CRL (the enclosing SEQUENCEs' lengths are then not checked against it);
+ * throws ERR_MALFORMED_DER when the fields it needs are not all inside.
+ */
+export function readCrlTimes(der: Uint8Array, options: { prefix?: boolean } = {}): { thisUpdate: Date; nextUpdate: Date | null } {
+  const outerLimit = options.prefix ? Number.MAX_SAFE_INTEGER : der.length;
+  const root = expectTag(readTlv(der, 0, outerLimit), DerTag.sequence, 'CertificateList');
+  const tbs = expectTag(readTlv(der, contentStart(root), options.prefix ? outerLimit : root.end), DerTag.sequence, 'TBSCertList');
+  const limit = Math.min(tbs.end, der.length);
+  let offset = contentStart(tbs);
+  const next = (): DerElement => {
+    const field = readTlv(der, offset, limit);
+    offset = field.end;
+    return field;
+  };
+  // version? (INTEGER), signature, issuer, thisUpdate, nextUpdate?: the revoked entries are never read.
+  let field = next();
+  if (field.tag === DerTag.integer) field = next();
+  next(); // issuer
+  const thisUpdate = next();
+  const isTime = (tag: number | undefined) => tag === DerTag.utcTime || tag === DerTag.generalizedTime;
+  if (!isTime(thisUpdate.tag)) throw new PkiError('ERR_MALFORMED_CRL', 'the CRL has no thisUpdate time');
+  const nextUpdate = offset < limit && isTime(der[offset]) ? next() : null;
+  return { thisUpdate: readTime(der, thisUpdate), nextUpdate: nextUpdate ? readTime(der, nextUpdate) : null };
 }

@@ -8,6 +8,7 @@
  *   ca/intermediate_ca.crt  0644
  *   ca/intermediate_ca.key  0600   the online issuing key
  *   crl/intermediate_ca.crl 0644
+ *   crl/root_ca.crl         0644   the root's CRL; crl/chain.crl.pem 0644 both (store/crl-publication.ts)
  *   db/pki.sqlite           0600   inventory
  *   db/journal/             0700   inventory journals of writes in flight (store/inventory-journal.ts)
  *   ssh/                           OpenSSH CAs

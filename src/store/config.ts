@@ -17,7 +17,10 @@ export interface PkiConfig {
   readonly crl?: {
     /** Stamped as crlDistributionPoints into every certificate issued afterwards. */
     readonly distributionPoints: string[];
+    /** Lifetime of the intermediate's CRL (`pki crl`, `pki revoke`); default 7d. */
     readonly nextUpdate: string;
+    /** Lifetime of the root's CRL (`pki init`, `pki crl --root`): long, as the root key lives offline; default 1y. */
+    readonly rootNextUpdate?: string;
   };
   readonly ocsp?: { readonly urls: string[] };
   readonly nameConstraints?: {
@@ -71,7 +74,10 @@ const ConfigSchema = z.strictObject(
       ),
     ),
     crl: z.optional(
-      z.strictObject({ distributionPoints: z._default(urlList, []), nextUpdate: z._default(durationText(), '7d') }, strict),
+      z.strictObject(
+        { distributionPoints: z._default(urlList, []), nextUpdate: z._default(durationText(), '7d'), rootNextUpdate: z.optional(durationText()) },
+        strict,
+      ),
     ),
     ocsp: z.optional(z.strictObject({ urls: urlList }, strict)),
     nameConstraints: z.optional(

@@ -172,7 +172,8 @@ describe('a revoked intermediate cannot be used', () => {
   it('pki revoke of the intermediate records it; every signing command then refuses before any write', () => {
     const r = pki(['revoke', intermediate(ca), '--reason', 'cACompromise', '--dir', ca, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ reason: 'cACompromise', crl: null });
+    // Issue 9 point 15: with the root key in the CA home, the root's CRL now lists the intermediate (was crl: null).
+    expect(JSON.parse(r.stdout)).toMatchObject({ reason: 'cACompromise', crl: { path: join(ca, 'crl', 'root_ca.crl'), entries: 1 } });
     const listed = JSON.parse(pki(['list', '--revoked', '--json', '--dir', ca]).stdout) as { profile: string }[];
     expect(listed.map((c) => c.profile)).toContain('intermediate');
 

@@ -3,6 +3,7 @@
  * never a silent skip.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 
 const PACKAGES: Record<string, string> = {
   openssl: 'openssl',
@@ -15,13 +16,29 @@ const PACKAGES: Record<string, string> = {
   nginx: 'nginx',
   curl: 'curl',
   certutil: 'libnss3-tools',
+  postgres: 'postgresql',
+  initdb: 'postgresql',
+  psql: 'postgresql-client',
+  setpriv: 'util-linux',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
+/** Debian keeps the PostgreSQL server programs off PATH, in /usr/lib/postgresql/<major>/bin: newest first. */
+function postgresqlBinDirs(): string[] {
+  try {
+    return readdirSync('/usr/lib/postgresql')
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => `/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    return [];
+  }
+}
+
 /** Absolute path of a peer program; throws naming the Debian package when it is missing. */
 export function requirePeer(name: string): string {
-  for (const dir of SEARCH_PATH) {
+  for (const dir of [...SEARCH_PATH, ...postgresqlBinDirs()]) {
     const candidate = `${dir}/${name}`;
     const r = spawnSync('test', ['-x', candidate]);
     if (r.status === 0) return candidate;

@@ -3,14 +3,15 @@
  * published CRL (PEM and DER copy) agree afterwards, or the next `pki crl` makes them agree; CRL Numbers
  * keep increasing; the next run leaves no temp file behind. generate and renew: bundle-crash.test.ts.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initCa, pki, tempDir } from '../helpers/cli.js';
 import { peer } from '../helpers/peers.js';
 
-const STEPS = ['revoke:recorded', 'write:intermediate_ca.crl.der', 'write:intermediate_ca.crl', 'revoke:crl-published', 'revoke:committed'] as const;
+// write:chain.crl.pem: the chain file (root + intermediate CRL, issue 9 point 15) is written in the same batch.
+const STEPS = ['revoke:recorded', 'write:intermediate_ca.crl.der', 'write:intermediate_ca.crl', 'write:chain.crl.pem', 'revoke:crl-published', 'revoke:committed'] as const;
 
 let ca: string;
 let work: string;
@@ -67,6 +68,7 @@ describe('a crash during pki revoke', () => {
     expect(lists(fixed.der, serial)).toBe(recorded);
     expect(fixed.number).toBeGreaterThan(after.number >= numberBefore ? after.number : numberBefore);
     expect(readdirSync(join(ca, 'crl')).filter((n) => n.startsWith('.pki-tmp-'))).toEqual([]);
+    expect(readFileSync(join(ca, 'crl', 'chain.crl.pem'), 'utf8').endsWith(readFileSync(join(ca, 'crl', 'intermediate_ca.crl'), 'utf8'))).toBe(true);
 
     // The operator reruns the revoke: done now, or "already revoked".
     const again = pki(['revoke', serial, '--dir', ca]);

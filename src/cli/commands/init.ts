@@ -19,6 +19,7 @@ import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
 import { defaultConfig, type PkiConfig } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
+import { publishInitialCrls } from '../../store/crl-publication.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
@@ -136,6 +137,8 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
   };
   // pki.json last: its presence is what marks the CA as complete.
   writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });
+  // The root's and the intermediate's first CRLs and crl/chain.crl.pem, while the root key is at hand.
+  const crls = await publishInitialCrls(home, { rootDer, rootKey: root.privateKey, intermediateDer, intermediateKey: intermediate.privateKey }, now);
 
   const rootReport = inspectCertificate(rootDer);
   const intermediateReport = inspectCertificate(intermediateDer);
@@ -145,6 +148,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
     keysEncrypted: protection.encrypt,
     root: { certificate: home.rootCertPath, key: home.rootKeyPath, subject: rootReport.subject, serial: rootReport.serial, notAfter: rootReport.notAfter, fingerprintSha256: rootReport.fingerprintSha256 },
     intermediate: { certificate: home.intermediateCertPath, key: home.intermediateKeyPath, subject: intermediateReport.subject, serial: intermediateReport.serial, notAfter: intermediateReport.notAfter, fingerprintSha256: intermediateReport.fingerprintSha256 },
+    crl: { root: crls.root.path, intermediate: crls.intermediate.path, chain: crls.intermediate.chainPath, rootNextUpdate: crls.root.nextUpdate },
   };
   emit(globals, result, (r) =>
     [
@@ -152,6 +156,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
       `  root CA          ${r.root.certificate}  (${r.root.subject}, until ${r.root.notAfter.slice(0, 10)})`,
       `  intermediate CA  ${r.intermediate.certificate}  (${r.intermediate.subject}, until ${r.intermediate.notAfter.slice(0, 10)})`,
       `  root fingerprint SHA-256 ${r.root.fingerprintSha256}`,
+      `  CRLs             ${r.crl.chain ?? r.crl.intermediate}  (root CRL valid until ${r.crl.rootNextUpdate.slice(0, 10)}: re-sign it before then with "pki crl --root")`,
       '',
       `${r.root.key} belongs offline: copy it to offline storage (an encrypted USB key, a safe) and delete it here.`,
       'The intermediate CA issues every certificate without it; the root key is needed again only to renew the intermediate.',

@@ -36,6 +36,8 @@ import { ExitError, formatErrorLine } from '../errors.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+import { republishCrlForRenewal, type CrlRepublication } from '../../store/crl-publication.js';
+import { describeRepublication, warnRootCrlDue } from './crl.js';
 
 export interface RenewOptions extends PassphraseOptions {
   readonly all?: boolean;
@@ -67,6 +69,8 @@ export interface RenewReport {
   /** With --json (or --force, or a file argument) every certificate; otherwise the not-due are only counted in `skipped`. */
   readonly certificates: readonly RenewOutcome[];
   readonly exec: { readonly command: string; readonly exitCode: number | null; readonly signal: string | null; readonly ok: boolean } | null;
+  /** --all: whether the intermediate's CRL was due and re-published (null for a single file). */
+  readonly crl: CrlRepublication | null;
 }
 
 type Issuer = Awaited<ReturnType<CaHome['loadIssuer']>>;
@@ -376,6 +380,7 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
     lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed.`);
   }
   if (report.exec) lines.push(report.exec.ok ? `Ran: ${report.exec.command}` : `Failed: ${report.exec.command}`);
+  if (report.crl?.status === 'published') lines.push(describeRepublication(report.crl));
   return lines.join('\n');
 }
 
@@ -406,6 +411,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   };
   const outcomes: RenewOutcome[] = [];
   let notDueUnlisted = 0; // not due, counted but not in `outcomes` (human output lists only what changed)
+  let crl: CrlRepublication | null = null;
   try {
     // Without --json the report names only what changed or failed, so the inventory decides what may be
     // due in SQL and the not-due ones are only counted: 100,000 of them are never turned into objects.
@@ -431,14 +437,17 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
       // A single certificate: its refusal is the command's error (one line, exit 1).
       outcomes.push(await renewFile(ctx, certFile!, keyFile, undefined));
     }
+    // The cron entry point also keeps the intermediate's CRL from expiring (store/crl-publication.ts).
+    if (options.all) crl = await republishCrlForRenewal(home, inventory, { now, config, loadIssuer: ctx.issuer });
   } finally {
     inventory.close();
   }
 
   const count = (s: RenewOutcome['status']) => outcomes.filter((o) => o.status === s).length;
   const renewed = count('renewed');
-  const exec = options.exec !== undefined && renewed > 0 ? runExec(options.exec, globals.json) : null;
-  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), certificates: outcomes, exec };
+  // A re-published CRL also needs the servers reloaded (nginx and PostgreSQL read it at start and reload).
+  const exec = options.exec !== undefined && (renewed > 0 || crl?.status === 'published') ? runExec(options.exec, globals.json) : null;
+  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), certificates: outcomes, exec, crl };
   // --quiet (cron): silent only when nothing changed; renewals and failures are always worth a mail.
   const quiet = globals.quiet && renewed === 0 && report.failed === 0 && exec === null;
   emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
@@ -451,5 +460,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   if (exec && !exec.ok) {
     process.stderr.write(`pki: error: --exec command failed (${exec.signal ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`}): ${exec.command}\n`);
   }
-  if (failedOnes.length || (exec && !exec.ok)) throw new ExitError(1);
+  warnRootCrlDue(crl?.root ?? null);
+  if (crl?.status === 'failed' && crl.error) process.stderr.write(`${formatErrorLine({ message: `the CRL is due but was not re-published: ${crl.error.message}`, hint: crl.error.hint ?? undefined })}\n`);
+  if (failedOnes.length || (exec && !exec.ok) || crl?.status === 'failed') throw new ExitError(1);
 }

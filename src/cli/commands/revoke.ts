@@ -8,15 +8,15 @@ import { parseCertificate } from '../../core/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason } from '../../core/revocation-reason.js';
 import { normalizeSerial } from '../../core/serial.js';
-import { CaHome, isRegularFile, readBytes } from '../../store/ca-home.js';
-import { publishCrl } from '../../store/crl-publication.js';
+import { CaHome, fileExists, isRegularFile, readBytes } from '../../store/ca-home.js';
+import { loadRootIssuer, publishCrl, publishRootCrl, rootCrlLifetimeMs } from '../../store/crl-publication.js';
 import { crashPoint } from '../../store/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { firstCertificateDer } from '../../store/inventory/record.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { describeSettled, settleBundleJournal, settleFileJournal } from '../../store/inventory-journal.js';
 import { versionedEntry } from '../../store/versioned-folder.js';
-import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 import { crlLifetimeMs, describeCrl } from './crl.js';
 
 export interface RevokeOptions extends PassphraseOptions {
@@ -75,13 +75,23 @@ export async function runRevoke(target: string, options: RevokeOptions, globals:
       });
     }
     if (record.profile === 'intermediate') {
-      // Recorded only: from now on every command that would sign with it refuses (CaHome#loadIssuer). Its own
-      // CRL cannot revoke it, and pki publishes no root-signed CRL, so relying parties must learn it from the
-      // new root (docs/security.md, "Issuance policy"). No passphrase: nothing is signed.
-      const revoked = inventory.exclusive(() => inventory.revoke('x509', serial, now, reason));
-      crashPoint('revoke:recorded');
-      const result = { serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl: null };
-      emit(globals, result, (r) => `Revoked the intermediate CA ${r.serial} (${r.subject}), reason ${r.reason}. pki will not issue or publish CRLs with it again; replace the CA with "pki init --force" and redeploy its root.`);
+      // From now on every command that would sign with it refuses (CaHome#loadIssuer). Its own CRL cannot
+      // revoke it; the root's CRL does. With the root key in the CA home it is re-signed in the same
+      // transaction (the root passphrase is asked first, so a wrong one records nothing); without it, the
+      // operator brings the key back and runs `pki crl --root` (docs/configuration.md, "The root CRL").
+      const root = fileExists(home.rootKeyPath) ? await loadRootIssuer(home, () => readExistingPassphrase(options, 'root CA key'), now) : null;
+      const { revoked, crl } = inventory.exclusive(() => {
+        const revoked = inventory.revoke('x509', serial, now, reason);
+        crashPoint('revoke:recorded');
+        return { revoked, crl: root ? publishRootCrl(home, inventory, root, { now, nextUpdateMs: rootCrlLifetimeMs(config) }) : null };
+      });
+      const result = { serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl };
+      emit(globals, result, (r) =>
+        [
+          `Revoked the intermediate CA ${r.serial} (${r.subject}), reason ${r.reason}. pki will not issue or publish CRLs with it again; replace the CA with "pki init --force" and redeploy its root.`,
+          r.crl ? describeCrl(r.crl) : `The root CRL still lists it as valid: bring the root key back to ${home.rootKeyPath}, run "pki crl --root", then move the key offline again.`,
+        ].join('\n'),
+      );
       return;
     }
     const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);

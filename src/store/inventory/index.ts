@@ -109,18 +109,18 @@ export interface Inventory {
    */
   iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile'>>;
   /**
-   * Allocates the next CRL Number (or KRL version): strictly increasing across processes, and at least
+   * Allocates the next CRL Number (intermediate's 'crl', root's 'root-crl') or KRL version: strictly increasing across processes, and at least
    * `atLeast` when given (the number of the CRL already published, after a rebuild).
    */
-  nextSequenceNumber(name: 'crl' | 'krl', atLeast?: bigint): bigint;
+  nextSequenceNumber(name: 'crl' | 'root-crl' | 'krl', atLeast?: bigint): bigint;
   /**
    * The number nextSequenceNumber last allocated and the identity of the file published under it
    * (notePublished), when known: the CRL on disk need not be decoded to learn its number when it is
    * still that file.
    */
-  lastPublished(name: 'crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined;
+  lastPublished(name: 'crl' | 'root-crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined;
   /** Records `file` (an identity, e.g. device, inode, size and times) as published under the current number. */
-  notePublished(name: 'crl' | 'krl', file: string): void;
+  notePublished(name: 'crl' | 'root-crl' | 'krl', file: string): void;
   /**
    * Runs `fn` holding the inventory's write lock, as one transaction: inventory calls inside it join it,
    * and nothing is committed if it throws. `fn` must be synchronous. Used to revoke and publish the CRL

@@ -501,7 +501,7 @@ export class SqliteInventory implements Inventory {
     }
   }
 
-  lastPublished(name: 'crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined {
+  lastPublished(name: 'crl' | 'root-crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined {
     return this.#read(() => {
       const row = this.#db.prepare('SELECT value, published_file FROM sequences WHERE name = ?').safeIntegers(true).get(name) as
         | { value: bigint; published_file: string | null }
@@ -510,13 +510,13 @@ export class SqliteInventory implements Inventory {
     });
   }
 
-  notePublished(name: 'crl' | 'krl', file: string): void {
+  notePublished(name: 'crl' | 'root-crl' | 'krl', file: string): void {
     this.#write(() => {
       this.#db.prepare('UPDATE sequences SET published_file = ? WHERE name = ?').run(file, name);
     });
   }
 
-  nextSequenceNumber(name: 'crl' | 'krl', atLeast = 1n): bigint {
+  nextSequenceNumber(name: 'crl' | 'root-crl' | 'krl', atLeast = 1n): bigint {
     return this.#write(() => {
       const current = this.#db.prepare('SELECT value FROM sequences WHERE name = ?').pluck().safeIntegers(true).get(name) as bigint | undefined;
       let next = (current ?? 0n) + 1n;
