@@ -44,7 +44,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .option('--dir <dir>', 'the CA home (env PKI_DIR)', undefined)
     .option('--json', 'print exactly one JSON document on stdout')
-    .option('--quiet', 'print nothing on success')
+    .option('-q, --quiet', 'no progress or success messages (data from list, inspect, sign still prints)')
     .option('--debug', 'show stack traces for internal errors')
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -248,9 +248,38 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `pki … | head -1`: once the reader has gone, the rest of the output has nowhere to go. That is not an
+ * error (cat, git and openssl stay quiet too): further writes are dropped and the command finishes with
+ * its own exit code, so no work is cut off half-way. Without this listener Node throws EPIPE with a stack.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    process.stderr.write(`pki: error: cannot write to standard output: ${e.code ?? e.message}\n`);
+    process.exitCode = ExitCode.failure;
+  });
+}
+
+/**
+ * Bare `pki`, `pki ssh`, `pki db`: the help, on stdout with exit 0, as step does (commander's default is
+ * stderr and exit 1, which reads as a failure to someone exploring the tool).
+ */
+function helpForBareCommand(program: Command, args: readonly string[]): Command | undefined {
+  if (args.length === 0) return program;
+  if (args.length !== 1) return undefined;
+  return program.commands.find((c) => c.name() === args[0] && c.commands.length > 0);
+}
+
 /** Runs the CLI and returns the exit code; the only place that turns errors into exit codes. */
 export async function main(argv: readonly string[]): Promise<number> {
+  ignoreClosedStdout();
   const program = buildProgram();
+  const bare = helpForBareCommand(program, argv.slice(2));
+  if (bare) {
+    bare.outputHelp();
+    return ExitCode.ok;
+  }
   const debug = argv.includes('--debug');
   const json = argv.includes('--json');
   try {

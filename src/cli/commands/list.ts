@@ -6,7 +6,7 @@
 import { parseDuration } from '../../core/validity.js';
 import { CaHome } from '../../store/ca-home.js';
 import { openInventory, type CertificateRecord, type ListFilter } from '../../store/inventory/index.js';
-import { colors, daysUntil, emit, type GlobalOptions } from '../output.js';
+import { colors, daysUntil, emitData, type GlobalOptions } from '../output.js';
 
 export interface ListOptions {
   readonly expiring?: string;
@@ -94,5 +94,5 @@ export async function runList(options: ListOptions, globals: GlobalOptions, now 
   }
   const rows = records.map((r) => toRow(r, now));
   const soonDays = Math.max(SOON_DAYS, expiringMs !== undefined ? Math.ceil(expiringMs / 86_400_000) : 0);
-  emit(globals, rows, (rs) => renderTable(rs, soonDays));
+  emitData(globals, rows, (rs) => renderTable(rs, soonDays));
 }
