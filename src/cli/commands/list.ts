@@ -33,10 +33,18 @@ export interface ListRow {
   readonly sans: CertificateRecord['sans'];
 }
 
+/**
+ * X.509 serials in hex (as openssl x509 -serial prints them); SSH serials in decimal, as ssh-keygen -L
+ * prints them and `pki ssh revoke` reads them (the inventory keys both by hex).
+ */
+function listedSerial(r: CertificateRecord): string {
+  return r.kind === 'ssh' ? BigInt(`0x${r.serial}`).toString(10) : r.serial;
+}
+
 function toRow(r: CertificateRecord, now: Date): ListRow {
   return {
     kind: r.kind,
-    serial: r.serial,
+    serial: listedSerial(r),
     subject: r.subject,
     profile: r.profile,
     notBefore: r.notBefore,
