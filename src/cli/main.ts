@@ -95,7 +95,7 @@ export function buildProgram(): Command {
 
   program
     .command('inspect')
-    .description('describe certificates, requests, CRLs, keys and OpenSSH keys/certificates (PEM or DER)')
+    .description('describe certificates, requests, CRLs, keys, OpenSSH keys/certificates and KRLs (PEM or DER); recognises PKCS#12')
     .argument('<file>', 'file to inspect ("-" for standard input)')
     .action(async (file: string, _opts, cmd: Command) => {
       const { runInspect } = await import('./commands/inspect.js');
@@ -147,7 +147,7 @@ export function buildProgram(): Command {
   ssh
     .command('revoke')
     .description('revoke SSH certificates and rewrite the KRL (<dir>/ssh/revoked_keys)')
-    .argument('<target>', 'a -cert.pub file, a serial (as ssh-keygen -L prints it) or a key id')
+    .argument('<target>', 'a -cert.pub file, a serial (decimal as ssh-keygen -L and pki list print it, or 0x… hex) or a key id')
     .option('--reason <reason>', 'revocation reason recorded in the inventory (RFC 5280 names, e.g. keyCompromise)')
     .action(async (target: string, opts, cmd: Command) => {
       const { runSshRevoke } = await import('./commands/ssh-revoke.js');
