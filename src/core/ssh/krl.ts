@@ -219,6 +219,10 @@ function decodeCertificatesSection(body: SshReader): DecodedKrlCertificates {
 function bitmapSerials(start: bigint, bitmap: Uint8Array): bigint[] {
   const out: bigint[] = [];
   for (let byte = bitmap.length - 1, bit = 0; byte >= 0; byte--) {
+    if (bitmap[byte] === 0) {
+      bit += 8; // a long run of zero bytes costs one step each, not eight
+      continue;
+    }
     for (let i = 0; i < 8; i++, bit++) {
       if ((bitmap[byte]! & (1 << i)) === 0) continue;
       if (out.length >= MAX_BITMAP_SERIALS) throw new PkiError('ERR_MALFORMED_SSH', `malformed OpenSSH KRL: a serial bitmap names more than ${MAX_BITMAP_SERIALS} serials`);
