@@ -60,7 +60,7 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .option('--dir <dir>', 'the CA home (env PKI_DIR)', undefined)
     .option('--json', 'print exactly one JSON document on stdout')
-    .option('--quiet', 'print nothing on success')
+    .option('-q, --quiet', 'no progress or success messages (data from list, inspect, sign still prints)')
     .option('--debug', 'show stack traces for internal errors')
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -112,7 +112,7 @@ export function buildProgram(): Command {
 
   program
     .command('inspect')
-    .description('describe certificates, requests, CRLs, keys and OpenSSH keys/certificates (PEM or DER)')
+    .description('describe certificates, requests, CRLs, keys, OpenSSH keys/certificates and KRLs (PEM or DER); recognises PKCS#12')
     .argument('<file>', 'file to inspect ("-" for standard input)')
     .action(async (file: string, _opts, cmd: Command) => {
       const { runInspect } = await import('./commands/inspect.js');
@@ -164,7 +164,7 @@ export function buildProgram(): Command {
   ssh
     .command('revoke')
     .description('revoke SSH certificates and rewrite the KRL (<dir>/ssh/revoked_keys)')
-    .argument('<target>', 'a -cert.pub file, a serial (as ssh-keygen -L prints it) or a key id')
+    .argument('<target>', 'a -cert.pub file, a serial (decimal as ssh-keygen -L and pki list print it, or 0x… hex) or a key id')
     .option('--reason <reason>', 'revocation reason recorded in the inventory (RFC 5280 names, e.g. keyCompromise)')
     .action(async (target: string, opts, cmd: Command) => {
       const { runSshRevoke } = await import('./commands/ssh-revoke.js');
@@ -268,9 +268,38 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `pki … | head -1`: once the reader has gone, the rest of the output has nowhere to go. That is not an
+ * error (cat, git and openssl stay quiet too): further writes are dropped and the command finishes with
+ * its own exit code, so no work is cut off half-way. Without this listener Node throws EPIPE with a stack.
+ */
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    process.stderr.write(`pki: error: cannot write to standard output: ${e.code ?? e.message}\n`);
+    process.exitCode = ExitCode.failure;
+  });
+}
+
+/**
+ * Bare `pki`, `pki ssh`, `pki db`: the help, on stdout with exit 0, as step does (commander's default is
+ * stderr and exit 1, which reads as a failure to someone exploring the tool).
+ */
+function helpForBareCommand(program: Command, args: readonly string[]): Command | undefined {
+  if (args.length === 0) return program;
+  if (args.length !== 1) return undefined;
+  return program.commands.find((c) => c.name() === args[0] && c.commands.length > 0);
+}
+
 /** Runs the CLI and returns the exit code; the only place that turns errors into exit codes. */
 export async function main(argv: readonly string[]): Promise<number> {
+  ignoreClosedStdout();
   const program = buildProgram();
+  const bare = helpForBareCommand(program, argv.slice(2));
+  if (bare) {
+    bare.outputHelp();
+    return ExitCode.ok;
+  }
   const debug = argv.includes('--debug');
   const json = argv.includes('--json');
   try {

@@ -27,7 +27,10 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Prints the result: JSON with --json, else the human text (nothing with --quiet). */
+/**
+ * Prints a command's report: JSON with --json, else the human text. --quiet drops it: it is progress or
+ * success chatter ("Wrote …", "Revoked …"). Data a command exists to print goes through emitData.
+ */
 export function emit<T>(options: Pick<GlobalOptions, 'json' | 'quiet'>, value: T, human: (value: T) => string): void {
   if (options.json) {
     printJson(value);
@@ -36,6 +39,14 @@ export function emit<T>(options: Pick<GlobalOptions, 'json' | 'quiet'>, value: T
   if (options.quiet) return;
   const text = human(value);
   if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/**
+ * Prints the data a command exists to print (`list`, `inspect`): JSON with --json, else the human text,
+ * with --quiet too — quiet silences chatter, never the answer (as `git -q` and `step` behave).
+ */
+export function emitData<T>(options: Pick<GlobalOptions, 'json'>, value: T, human: (value: T) => string): void {
+  emit({ json: options.json, quiet: false }, value, human);
 }
 
 /** A warning on stderr (not part of --json output). */

@@ -4,6 +4,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { PkiError } from '../core/errors.js';
+import type { PassphraseCheck, PassphraseSource } from '../store/ca-home.js';
+import { ExitError } from './errors.js';
 import { warn } from './output.js';
 
 export interface PassphraseOptions {
@@ -43,11 +45,24 @@ function readPasswordFile(path: string): Uint8Array {
   return secret;
 }
 
-/** Reads one line from the terminal without echo. */
+/** Exit code of a run cancelled with Ctrl-C (128 + SIGINT), as shells report it. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
+/**
+ * Reads one line from the terminal without echo. Raw mode is switched on before the question is shown,
+ * so a Ctrl-C typed at the question arrives as the byte 0x03 (not as a signal) and ends the run with 130
+ * after the terminal is restored; a SIGINT from elsewhere (kill -INT) does the same.
+ */
 async function promptHidden(question: string): Promise<Uint8Array> {
   const stdin = process.stdin;
-  process.stderr.write(question);
   stdin.setRawMode(true);
+  const onSignal = () => {
+    stdin.setRawMode(false);
+    process.stderr.write('\n');
+    process.exit(INTERRUPTED_EXIT_CODE);
+  };
+  process.once('SIGINT', onSignal);
+  process.stderr.write(question);
   stdin.resume();
   const chunks: number[] = [];
   try {
@@ -60,10 +75,16 @@ async function promptHidden(question: string): Promise<Uint8Array> {
             resolve(Uint8Array.from(chunks));
             return;
           }
-          if (byte === 0x03 || byte === 0x04) {
+          if (byte === 0x03) {
             stdin.off('data', onData);
             process.stderr.write('\n');
-            reject(new PkiError('ERR_PASSWORD_REQUIRED', 'passphrase entry cancelled'));
+            reject(new ExitError(INTERRUPTED_EXIT_CODE));
+            return;
+          }
+          if (byte === 0x04) {
+            stdin.off('data', onData);
+            process.stderr.write('\n');
+            reject(new PkiError('ERR_PASSWORD_REQUIRED', 'passphrase entry cancelled (Ctrl-D)'));
             return;
           }
           if (byte === 0x7f || byte === 0x08) chunks.pop();
@@ -74,6 +95,7 @@ async function promptHidden(question: string): Promise<Uint8Array> {
     });
   } finally {
     chunks.fill(0);
+    process.off('SIGINT', onSignal);
     stdin.setRawMode(false);
     stdin.pause();
   }
@@ -89,13 +111,39 @@ const noSource = () =>
     hint: 'pass --password-file FILE or set PKI_PASSWORD (or, for throw-away test CAs, --no-password --insecure at init)',
   });
 
-/** Passphrase to open an existing encrypted key. */
-export async function readExistingPassphrase(options: PassphraseOptions, what = 'CA key'): Promise<Uint8Array> {
-  if (options.passwordFile) return readPasswordFile(options.passwordFile);
+/** Wrong passphrases accepted at an interactive prompt before the command gives up (as sudo and ssh do). */
+export const PROMPT_TRIES = 3;
+
+/** A secret that does not open the key: the error names the source that gave it, so the fix is obvious. */
+function checked(secret: Uint8Array, check: PassphraseCheck | undefined, source: string, what: string): Uint8Array {
+  if (!check || check(secret)) return secret;
+  secret.fill(0);
+  throw new PkiError('ERR_BAD_PASSWORD', `wrong passphrase for the ${what} (from ${source})`, {
+    hint: source === 'PKI_PASSWORD' ? 'set PKI_PASSWORD to the passphrase given at init, or unset it to be asked' : `put the passphrase given at init into ${source.replace(/^--password-file /, '')}`,
+  });
+}
+
+/**
+ * Passphrase to open an existing encrypted key: from --password-file, else PKI_PASSWORD, else the
+ * terminal. With `check` (the store tries the key with it), a wrong passphrase from a file or the
+ * environment fails at once naming that source, and the prompt asks again, up to PROMPT_TRIES times.
+ */
+export async function readExistingPassphrase(options: PassphraseOptions, what = 'CA key', check?: PassphraseCheck): Promise<Uint8Array> {
+  if (options.passwordFile) return checked(readPasswordFile(options.passwordFile), check, `--password-file ${options.passwordFile}`, what);
   const env = fromEnvironment();
-  if (env) return env;
-  if (process.stdin.isTTY) return promptHidden(`Passphrase for the ${what}: `);
-  throw noSource();
+  if (env) return checked(env, check, 'PKI_PASSWORD', what);
+  if (!process.stdin.isTTY) throw noSource();
+  for (let attempt = 1; ; attempt++) {
+    const secret = await promptHidden(`Passphrase for the ${what}: `);
+    if (!check || check(secret)) return secret;
+    secret.fill(0);
+    if (attempt === PROMPT_TRIES) {
+      throw new PkiError('ERR_BAD_PASSWORD', `${PROMPT_TRIES} wrong passphrases for the ${what} at the prompt`, {
+        hint: 'type the passphrase given at init (or pass it with --password-file FILE)',
+      });
+    }
+    process.stderr.write('Wrong passphrase, try again.\n');
+  }
 }
 
 /** Decides how new CA keys are protected, asking twice on a terminal. Refuses before anything is written. */
@@ -125,7 +173,7 @@ export async function resolveNewKeyProtection(options: PassphraseOptions): Promi
   return { encrypt: true, passphrase };
 }
 
-/** A PassphraseSource for CaHome.loadIssuer, asked at most once. */
-export function passphraseSource(options: PassphraseOptions): () => Promise<Uint8Array> {
-  return () => readExistingPassphrase(options, 'intermediate CA key');
+/** A PassphraseSource for CaHome.loadIssuer. */
+export function passphraseSource(options: PassphraseOptions): PassphraseSource {
+  return (check) => readExistingPassphrase(options, 'intermediate CA key', check);
 }

@@ -47,6 +47,7 @@ export type PkiErrorCode =
   | 'ERR_CA_EXISTS'
   | 'ERR_FILE_EXISTS'
   | 'ERR_FILE_NOT_FOUND'
+  | 'ERR_IS_DIRECTORY'
   | 'ERR_BUNDLE_MISMATCH'
   | 'ERR_BUNDLE_PARTIAL'
   | 'ERR_IO'

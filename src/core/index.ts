@@ -4,7 +4,7 @@
  * Every export is listed by name.
  *
  * @example
- * import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem } from 'pki';
+ * import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem } from 'pki-ca-manager';
  * const keys = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
  * const der = issueCertificate({ serial: generateSerial(), subject: { commonName: 'dev' }, sans: parseSans(['localhost']),
  *   profile: PROFILES.server, publicKey: keys.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 864e5),

@@ -14,6 +14,7 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
+import type { KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
@@ -35,7 +36,35 @@ export const FileMode = {
 } as const;
 
 /** Supplies the CA passphrase only when an encrypted key must be opened (so a no-op run never prompts). */
-export type PassphraseSource = () => Promise<Uint8Array>;
+/**
+ * Where a CA key's passphrase comes from. The store passes `check` (does this secret open the key?) so an
+ * interactive source can ask again after a typo, and any source can say which one gave the wrong secret.
+ */
+export type PassphraseSource = (check?: PassphraseCheck) => Promise<Uint8Array>;
+export type PassphraseCheck = (secret: Uint8Array) => boolean;
+
+/**
+ * Decrypts a CA key (plain keys need no passphrase). The key opened by the source's check is kept, so the
+ * PBKDF2 work is done once per try.
+ */
+export async function openCaKey(keyText: string, passphrase: PassphraseSource): Promise<KeyObject> {
+  if (!keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`)) return importPrivateKey(keyText);
+  let opened: KeyObject | undefined;
+  const secret = await passphrase((candidate) => {
+    try {
+      opened = importPrivateKey(keyText, candidate);
+      return true;
+    } catch (e) {
+      if (e instanceof PkiError && e.code === 'ERR_BAD_PASSWORD') return false;
+      throw e;
+    }
+  });
+  try {
+    return opened ?? importPrivateKey(keyText, secret);
+  } finally {
+    secret.fill(0);
+  }
+}
 
 export class CaHome {
   readonly dir: string;
@@ -128,15 +157,8 @@ export class CaHome {
         hint: 'create a new CA with "pki init --force" and redeploy its root',
       });
     }
-    const keyText = readText(this.intermediateKeyPath);
-    const encrypted = keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`);
-    const secret = encrypted ? await passphrase() : undefined;
-    try {
-      const key = importPrivateKey(keyText, secret);
-      return { ...issuerFromCertificate(der, key, now), certificatePem: pem };
-    } finally {
-      secret?.fill(0);
-    }
+    const key = await openCaKey(readText(this.intermediateKeyPath), passphrase);
+    return { ...issuerFromCertificate(der, key, now), certificatePem: pem };
   }
 
   /** True when the intermediate key is stored encrypted. */

@@ -14,11 +14,10 @@
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { PkiError } from '../core/errors.js';
-import { importPrivateKey } from '../core/keys.js';
 import { PemLabel } from '../core/pem.js';
 import { checkSshCaKey, encodeSshPublicKeyBlob, parseSshPublicKey, type SshCertType, type SshPublicKey } from '../core/ssh/index.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { ensureFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from './ca-home.js';
+import { ensureFolder, fileExists, FileMode, openCaKey, readText, type CaHome, type PassphraseSource } from './ca-home.js';
 import { inventoryExists, openInventory } from './inventory/index.js';
 import type { Inventory } from './inventory/index.js';
 
@@ -72,14 +71,7 @@ export class SshCaFiles {
    */
   async loadCaKey(certType: SshCertType, passphrase: PassphraseSource): Promise<KeyObject> {
     const publicKey = this.readPublicKey(certType);
-    const keyText = readText(this.keyPath(certType));
-    const secret = keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`) ? await passphrase() : undefined;
-    let key: KeyObject;
-    try {
-      key = importPrivateKey(keyText, secret);
-    } finally {
-      secret?.fill(0);
-    }
+    const key = await openCaKey(readText(this.keyPath(certType)), passphrase);
     checkSshCaKey(key);
     if (!encodeSshPublicKeyBlob(key).equals(publicKey.blob)) {
       throw new PkiError('ERR_KEY_MISMATCH', `${this.keyPath(certType)} does not belong to ${this.publicKeyPath(certType)}`, {

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectOneLineError, initCa, pki, tempDir } from '../helpers/cli.js';
-import { runPeer } from '../helpers/peers.js';
+import { expectOneLineError, initCa, PKI_BIN, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { peer, runPeer } from '../helpers/peers.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/x509');
 
@@ -144,5 +145,91 @@ describe('pki inspect refuses malformed input with one line and exit 1', () => {
 
   it('a missing file', () => {
     expect(expectOneLineError(pki(['inspect', '/nonexistent/file.crt']))).toMatch(/cannot read \/nonexistent\/file\.crt: no such file/);
+  });
+});
+
+describe('pki inspect in a pipeline and on files it does not fully read (issue 9, point 18)', () => {
+  it('pki inspect … | head -1: the reader closing early ends quietly with exit 0, no EPIPE stack', async () => {
+    // ~2 MB of report, far more than a 64 KiB pipe buffer: the write is still pending when the reader
+    // closes after its first chunk, so the EPIPE happens on every run.
+    const chain = readFileSync(join(FIXTURES, 'openssl-rsa.crt'), 'utf8').repeat(2000);
+    const file = join(tempDir(), 'long-chain.pem');
+    writeFileSync(file, chain);
+    const child = spawn(process.execPath, [PKI_BIN, 'inspect', file], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let firstChunk = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.once('data', (d) => {
+      firstChunk = String(d);
+      child.stdout.destroy(); // what head -1 does after its line
+    });
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])));
+    expect(firstChunk).toMatch(/^Certificate/);
+    expect(stderr).toBe('');
+    expect(signal).toBeNull();
+    expect(code).toBe(0);
+  });
+
+  it('a folder is one clear error (ERR_IS_DIRECTORY, exit 1), not EISDIR', () => {
+    const dir = tempDir();
+    const r = pki(['inspect', '--json', dir]);
+    expect(expectOneLineError(r)).toMatch(/is a folder; inspect reads one file/);
+    expect(JSON.parse(r.stdout).error.code).toBe('ERR_IS_DIRECTORY');
+  });
+
+  it("reads pki's own KRL (ssh/revoked_keys): version, date, revoked serials and key ids, as ssh-keygen -Q -l lists them", () => {
+    const dir = initCa();
+    expect(pki(['ssh', 'init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    const keys = tempDir();
+    peer('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keys, 'id')]);
+    const signed = JSON.parse(pki(['ssh', 'sign', '--json', '--user', '--principal', 'alice', '--key-id', 'alice@laptop', '--dir', dir, join(keys, 'id.pub')]).stdout);
+    expect(pki(['ssh', 'revoke', signed.serial, '--dir', dir]).code).toBe(0);
+    const krlFile = join(dir, 'ssh/revoked_keys');
+    const before = snapshotTree(dir);
+    const r = pki(['inspect', '--json', krlFile]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const listing = peer('ssh-keygen', ['-Q', '-l', '-f', krlFile]);
+    expect(report).toMatchObject({ type: 'sshKrl', formatVersion: 1, comment: 'pki', signed: false, revokedKeys: [] });
+    expect(listing).toContain(`# KRL version ${report.version}`);
+    expect(report.generatedAt.replace(/[-:]/g, '').replace('.000Z', '')).toBe(listing.match(/# Generated at (\d{8}T\d{6})/)![1]);
+    expect(report.certificates).toHaveLength(1);
+    expect(report.certificates[0]).toMatchObject({ serials: [signed.serial], keyIds: ['alice@laptop'], serialRanges: [] });
+    expect(listing).toContain(`# CA key ${report.certificates[0].ca.keyType} ${report.certificates[0].ca.fingerprint}`);
+    const human = pki(['inspect', krlFile]);
+    expect(human.stdout).toMatch(new RegExp(`Revoked serials\\s+${signed.serial}`));
+    expect(snapshotTree(dir)).toBe(before);
+  });
+
+  it("reads ssh-keygen's KRLs too: serial ranges, bitmaps, key ids and plain keys", () => {
+    const dir = tempDir();
+    peer('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ca')]);
+    peer('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', join(dir, 'user')]);
+    writeFileSync(join(dir, 'spec'), 'serial: 1000-900000\nserial: 7\nserial: 9\nserial: 12\nid: bob\n');
+    peer('ssh-keygen', ['-k', '-f', join(dir, 'krl'), '-s', join(dir, 'ca.pub'), join(dir, 'spec')]);
+    peer('ssh-keygen', ['-k', '-u', '-f', join(dir, 'krl'), join(dir, 'user.pub')]);
+    const report = JSON.parse(pki(['inspect', '--json', join(dir, 'krl')]).stdout);
+    const listing = peer('ssh-keygen', ['-Q', '-l', '-f', join(dir, 'krl')]);
+    const c = report.certificates[0];
+    const listed = [...c.serials, ...c.serialRanges.map((x: { from: string; to: string }) => `${x.from}-${x.to}`)];
+    expect(listed.sort()).toEqual([...listing.matchAll(/^serial: (\S+)/gm)].map((m) => m[1]).sort());
+    expect(c.serialRanges).toContainEqual({ from: '1000', to: '900000' });
+    expect(c.keyIds).toEqual(['bob']);
+    expect(report.revokedKeys).toEqual([{ keyType: 'ecdsa-sha2-nistp256', fingerprint: peer('ssh-keygen', ['-l', '-f', join(dir, 'user.pub')]).split(' ')[1] }]);
+  });
+
+  it('says what a PKCS#12 file is (exit 0) instead of "not a certificate"', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'web', 'main', '--no-client', '--dir', dir]).code).toBe(0);
+    const certs = join(dir, 'services/web/main/certs');
+    const p12 = join(tempDir(), 'web.p12');
+    peer('openssl', ['pkcs12', '-export', '-in', join(certs, 'web.crt'), '-inkey', join(certs, 'web.key'), '-passout', 'pass:p12-secret', '-out', p12]);
+    const r = pki(['inspect', '--json', p12]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ type: 'pkcs12', bytes: readFileSync(p12).length, passwordMac: true, supported: false });
+    const human = pki(['inspect', p12]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(`PKCS#12 file (${readFileSync(p12).length} bytes)`);
+    expect(human.stdout).toContain('full PKCS#12 support comes later');
   });
 });

@@ -6,7 +6,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 import { parseSshKeygenListing } from '../core/ssh/ssh-keygen.js';
 
@@ -379,6 +379,59 @@ describe('pki ssh sign: bad input is refused with one line, exit 1, nothing writ
     expect(snapshotTree(join(home, '..'))).toBe(before);
     const ok = pki(['ssh', 'sign', '--dir', home, '--user', '--principal', 'a', `${key}.pub`], { env: { PKI_PASSWORD: 'ssh ca passphrase' } });
     expect(ok.code, ok.stderr).toBe(0);
+  });
+});
+
+describe('pki ssh revoke reads serials as ssh-keygen -L and pki list print them (issue 9, point 19)', () => {
+  /** The SERIAL column of `pki list --all` for the row with this subject (principals). */
+  const listedSerial = (dir: string, principal: string) => {
+    const row = pki(['list', '--all', '--dir', dir]).stdout.split('\n').find((l) => l.split(/\s+/)[1] === principal);
+    return row!.split(/\s+/)[0]!;
+  };
+
+  it('decimal from ssh-keygen -L, the SERIAL column of pki list, and 0x-hex all name the same certificate', () => {
+    const dir = initCa(); // pki list needs the X.509 CA too
+    expect(pki(['ssh', 'init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    const keys = tempDir('pki-ssh-keys-');
+    const certs = ['s1', 's2', 's3'].map((n) => sign(dir, ['--user', '--principal', n, '--key-id', `${n}-key`, `${userKey(keys, n, ['-t', 'ed25519'])}.pub`]));
+    const krl = join(dir, 'ssh/revoked_keys');
+    const revoked = (c: SignJson) => runPeer('ssh-keygen', ['-Q', '-f', krl, c.certificate]).stdout.trim().endsWith(': REVOKED');
+
+    const fromSshKeygen = parseSshKeygenListing(sshKeygen(['-L', '-f', certs[0]!.certificate])).serial;
+    expect(fromSshKeygen).toMatch(/^[1-9]\d*$/);
+    const r1 = pki(['ssh', 'revoke', fromSshKeygen, '--dir', dir, '--json']);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(JSON.parse(r1.stdout).revoked.map((r: { serial: string }) => r.serial)).toEqual([fromSshKeygen]);
+
+    const fromList = listedSerial(dir, 's2');
+    expect(fromList).toBe(certs[1]!.serial); // list prints SSH serials as ssh-keygen -L does
+    const r2 = pki(['ssh', 'revoke', fromList, '--dir', dir]);
+    expect(r2.code, r2.stderr).toBe(0);
+
+    const hex = `0x${BigInt(certs[2]!.serial).toString(16).toUpperCase()}`;
+    const r3 = pki(['ssh', 'revoke', hex, '--dir', dir]);
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(certs.map(revoked)).toEqual([true, true, true]);
+  });
+
+  it('refuses the readings that could mean two serials, naming the fix, and changes nothing', () => {
+    const dir = sshHome();
+    const keys = tempDir('pki-ssh-keys-');
+    const cert = sign(dir, ['--user', '--principal', 'amb', `${userKey(keys, 'amb', ['-t', 'ed25519'])}.pub`]);
+    const before = snapshotTree(dir);
+    const hexDigits = BigInt(cert.serial).toString(16);
+    const cases: [string, string][] = [
+      [`0${cert.serial}`, 'ERR_INVALID_SERIAL'], // octal to ssh-keygen's KRL specs, decimal to others
+      [/[a-f]/.test(hexDigits) ? hexDigits : `${hexDigits}a`, 'ERR_INVALID_SERIAL'], // hex without 0x
+      ['18446744073709551616', 'ERR_INVALID_SERIAL'], // 2^64
+      ['12345', 'ERR_UNKNOWN_SERIAL'],
+    ];
+    for (const [arg, code] of cases) {
+      const r = pki(['ssh', 'revoke', arg, '--dir', dir, '--json']);
+      expect(r.code, arg).toBe(1);
+      expect(JSON.parse(r.stdout).error.code, arg).toBe(code);
+    }
+    expect(snapshotTree(dir)).toBe(before);
   });
 });
 

@@ -10,12 +10,12 @@ describe('the package entry point', () => {
   it('exports what a program needs to issue a certificate that openssl accepts', () => {
     const root = resolve(import.meta.dirname, '../..');
     const work = tempDir();
-    // Inside the package folder, `import … from 'pki'` resolves through package.json "exports" (self-reference),
-    // exactly as it would from a project that depends on pki.
+    // Inside the package folder, `import … from 'pki-ca-manager'` resolves through package.json "exports" (self-reference),
+    // exactly as it would from a project that depends on pki-ca-manager (the npm name; the command is pki).
     const script = join(root, `.library-api-test-${process.pid}.mjs`);
     writeFileSync(
       script,
-      `import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem, inspectCertificate } from 'pki';
+      `import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem, inspectCertificate } from 'pki-ca-manager';
 const keys = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
 const der = issueCertificate({ serial: generateSerial(), subject: { commonName: 'library' }, sans: parseSans(['localhost']),
   profile: PROFILES.root, publicKey: keys.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 864e5),

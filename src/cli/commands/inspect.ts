@@ -2,18 +2,37 @@
  * `pki inspect <file>`: every object in the file, human-readable or as JSON (one object → one JSON
  * object; several → an array).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { inspectBytes, type InspectReport } from '../../core/inspect/index.js';
 import { PkiError } from '../../core/errors.js';
 import { readBytes } from '../../store/read-file.js';
-import { colors, emit, formatExpiry, type GlobalOptions } from '../output.js';
+import { colors, emitData, formatExpiry, type GlobalOptions } from '../output.js';
 
 const MAX_INPUT = 64 * 1024 * 1024;
 
 function readInput(file: string): Buffer {
+  if (file !== '-' && isFolder(file)) {
+    throw new PkiError('ERR_IS_DIRECTORY', `${file} is a folder; inspect reads one file`, {
+      hint: 'pass one of the files in it',
+    });
+  }
   const data = file === '-' ? readFileSync(0) : readBytes(file);
   if (data.length > MAX_INPUT) throw new PkiError('ERR_UNKNOWN_OBJECT', `${file} is larger than 64 MiB; not a certificate, CRL or key`);
   return data;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // readBytes reports the missing file
+  }
+}
+
+/** The first `max` values, then how many more (a KRL or CRL may hold thousands). */
+function firstOf(values: readonly string[], max = 20): string {
+  if (values.length === 0) return '—';
+  return values.length > max ? `${values.slice(0, max).join(', ')} … and ${values.length - max} more (use --json for all)` : values.join(', ');
 }
 
 const list = (values: readonly string[]) => (values.length ? values.join(', ') : '—');
@@ -99,6 +118,28 @@ export function renderReport(r: InspectReport, now: Date): string {
         row('Signing CA', `${r.signingCa.keyType} ${r.signingCa.fingerprint}`),
         row('Signature', `${r.signatureAlgorithm}, ${r.signatureValid ? 'valid' : c.red('INVALID')}`),
       ].join('\n');
+    case 'sshKrl':
+      return [
+        c.cyan('OpenSSH key revocation list (KRL)'),
+        row('Version', r.version),
+        row('Generated', r.generatedAt.replace('T', ' ').replace('.000Z', ' UTC')),
+        ...(r.comment ? [row('Comment', r.comment)] : []),
+        ...r.certificates.flatMap((cs) => [
+          row('Certificates of', cs.ca ? `${cs.ca.keyType} ${cs.ca.fingerprint}` : 'any CA'),
+          row('  Revoked serials', firstOf(cs.serials)),
+          ...(cs.serialRanges.length ? [row('  Revoked ranges', firstOf(cs.serialRanges.map((x) => `${x.from}-${x.to}`)))] : []),
+          row('  Revoked key ids', firstOf(cs.keyIds)),
+        ]),
+        ...(r.revokedKeys.length ? [row('Revoked keys', firstOf(r.revokedKeys.map((k) => `${k.keyType} ${k.fingerprint}`)))] : []),
+        ...(r.revokedFingerprints.length ? [row('Revoked fingerprints', firstOf(r.revokedFingerprints))] : []),
+        ...(r.signed ? [row('Signature', c.yellow('signed (OpenSSH 9.4 and later refuse signed KRLs)'))] : []),
+      ].join('\n');
+    case 'pkcs12':
+      return [
+        c.cyan(`PKCS#12 file (${r.bytes} bytes)`),
+        row('Password MAC', r.passwordMac ? 'yes' : 'no'),
+        `  full PKCS#12 support comes later; meanwhile: openssl pkcs12 -info -in FILE -nokeys`,
+      ].join('\n');
   }
 }
 
@@ -115,5 +156,5 @@ function formatSshRemaining(validBefore: string, now: Date): string {
 
 export async function runInspect(file: string, globals: GlobalOptions, now = new Date()): Promise<void> {
   const reports = inspectBytes(readInput(file));
-  emit(globals, reports.length === 1 ? reports[0] : reports, () => reports.map((r) => renderReport(r, now)).join('\n\n'));
+  emitData(globals, reports.length === 1 ? reports[0] : reports, () => reports.map((r) => renderReport(r, now)).join('\n\n'));
 }

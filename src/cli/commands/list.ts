@@ -6,7 +6,7 @@
 import { parseDuration } from '../../core/validity.js';
 import { CaHome } from '../../store/ca-home.js';
 import { openInventory, type CertificateRecord, type ListFilter } from '../../store/inventory/index.js';
-import { colors, daysUntil, emit, type GlobalOptions } from '../output.js';
+import { colors, daysUntil, emitData, type GlobalOptions } from '../output.js';
 
 export interface ListOptions {
   readonly expiring?: string;
@@ -33,10 +33,18 @@ export interface ListRow {
   readonly sans: CertificateRecord['sans'];
 }
 
+/**
+ * X.509 serials in hex (as openssl x509 -serial prints them); SSH serials in decimal, as ssh-keygen -L
+ * prints them and `pki ssh revoke` reads them (the inventory keys both by hex).
+ */
+function listedSerial(r: CertificateRecord): string {
+  return r.kind === 'ssh' ? BigInt(`0x${r.serial}`).toString(10) : r.serial;
+}
+
 function toRow(r: CertificateRecord, now: Date): ListRow {
   return {
     kind: r.kind,
-    serial: r.serial,
+    serial: listedSerial(r),
     subject: r.subject,
     profile: r.profile,
     notBefore: r.notBefore,
@@ -94,5 +102,5 @@ export async function runList(options: ListOptions, globals: GlobalOptions, now 
   }
   const rows = records.map((r) => toRow(r, now));
   const soonDays = Math.max(SOON_DAYS, expiringMs !== undefined ? Math.ceil(expiringMs / 86_400_000) : 0);
-  emit(globals, rows, (rs) => renderTable(rs, soonDays));
+  emitData(globals, rows, (rs) => renderTable(rs, soonDays));
 }

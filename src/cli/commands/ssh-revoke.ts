@@ -18,8 +18,29 @@ export interface SshRevokeOptions {
 }
 
 /**
- * What the argument names, in this order: a certificate file; a serial (decimal as `ssh-keygen -L`
- * prints it, or 0x-prefixed hex); a key id. Returns the inventory serials to revoke.
+ * How a revoke argument reads as an SSH serial (docs/ssh.md "Serial numbers"). One rule, no guessing:
+ * digits are decimal (as ssh-keygen -L, pki list, pki ssh sign and pki inspect print SSH serials),
+ * `0x…` is hexadecimal. Digits with a leading zero are refused, because ssh-keygen's KRL specs
+ * (strtoull base 0) read them as octal; bare hex with letters (what pki list printed before) is not
+ * taken as a serial either, since the same rule would then read an all-digit hex serial as decimal.
+ */
+type SerialReading = { readonly serial: bigint } | { readonly problem: 'leading-zero' | 'hex-without-0x' | 'out-of-range' } | null;
+
+const SSH_SERIAL_MAX = 2n ** 64n - 1n;
+
+export function readSshSerial(text: string): SerialReading {
+  let value: bigint;
+  if (/^0x[0-9a-f]{1,16}$/i.test(text)) value = BigInt(text);
+  else if (/^[1-9]\d{0,19}$/.test(text)) value = BigInt(text);
+  else if (/^0\d+$/.test(text)) return { problem: 'leading-zero' };
+  else if (/^(?=.*\d)(?=.*[a-f])[0-9a-f]{1,16}$/i.test(text)) return { problem: 'hex-without-0x' };
+  else return null;
+  return value > 0n && value <= SSH_SERIAL_MAX ? { serial: value } : { problem: 'out-of-range' };
+}
+
+/**
+ * What the argument names, in this order: a certificate file; a serial (readSshSerial); a key id. Returns
+ * the inventory records to revoke.
  */
 function selectCertificates(inventory: Inventory, target: string): CertificateRecord[] {
   if (isRegularFile(target)) {
@@ -32,22 +53,32 @@ function selectCertificates(inventory: Inventory, target: string): CertificateRe
     }
     return [record];
   }
-  const serialText = /^\d{1,20}$/.test(target) ? target : /^0x[0-9a-f]{1,16}$/i.test(target) ? BigInt(target).toString(10) : undefined;
-  if (serialText !== undefined && BigInt(serialText) > 0n && BigInt(serialText) < 2n ** 64n) {
-    const record = inventory.find('ssh', sshSerialKey(serialText));
+  const reading = readSshSerial(target);
+  if (reading && 'serial' in reading) {
+    const record = inventory.find('ssh', sshSerialKey(reading.serial));
     if (record) return [record];
   }
   const byKeyId = inventory.list({ kind: 'ssh' }).filter((r) => r.keyId === target);
-  if (byKeyId.length === 0) {
-    throw new PkiError('ERR_UNKNOWN_SERIAL', `no SSH certificate with serial or key id "${target}" in the inventory`, {
-      hint: 'pass the -cert.pub file, the serial ssh-keygen -L prints, or the key id',
-    });
-  }
+  if (byKeyId.length === 0) throw notFound(target, reading);
   const live = byKeyId.filter((r) => r.status !== 'revoked');
   if (live.length === 0) {
     throw new PkiError('ERR_ALREADY_REVOKED', `every certificate with key id "${target}" is revoked already`);
   }
   return live;
+}
+
+function notFound(target: string, reading: SerialReading): PkiError {
+  if (reading && 'problem' in reading) {
+    const why = {
+      'leading-zero': ['is ambiguous as a serial (a leading zero reads as octal in ssh-keygen KRL specs)', `write it without the leading zeros (decimal) or as 0x… (hex)`],
+      'hex-without-0x': ['is not a decimal serial', `SSH serials are decimal as ssh-keygen -L and pki list print them; for hexadecimal write 0x${target}`],
+      'out-of-range': ['is outside the SSH serial range 1 … 2^64-1', 'pass the serial ssh-keygen -L prints'],
+    }[reading.problem];
+    return new PkiError('ERR_INVALID_SERIAL', `"${target}" ${why[0]} and no SSH certificate has it as key id`, { hint: why[1] });
+  }
+  return new PkiError('ERR_UNKNOWN_SERIAL', `no SSH certificate with serial or key id "${target}" in the inventory`, {
+    hint: 'pass the -cert.pub file, the serial as ssh-keygen -L or pki list prints it (decimal, or 0x… hex), or the key id',
+  });
 }
 
 export async function runSshRevoke(target: string, options: SshRevokeOptions, globals: GlobalOptions, now = new Date()): Promise<void> {

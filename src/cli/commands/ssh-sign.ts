@@ -108,7 +108,7 @@ export async function runSshSign(publicKeyFile: string, options: SshSignOptions,
 
   const home = new CaHome(globals.dir);
   const files = new SshCaFiles(home);
-  const caKey = await files.loadCaKey(certType, () => readExistingPassphrase(options, `SSH ${certType} CA key`));
+  const caKey = await files.loadCaKey(certType, (check) => readExistingPassphrase(options, `SSH ${certType} CA key`, check));
   const serial = randomSshSerial();
   const issued = issueSshCertificate({
     publicKey,

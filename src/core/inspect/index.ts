@@ -8,9 +8,12 @@ import { inspectCertificate, type CertificateReport } from './certificate.js';
 import { inspectCrl, type CrlReport } from './crl.js';
 import { inspectCsr, type CsrReport } from './csr.js';
 import { inspectKey, type KeyReport } from './key.js';
+import { inspectKrl, type SshKrlReport } from './krl.js';
+import { inspectPkcs12, looksLikePkcs12, type Pkcs12Report } from './pkcs12.js';
+import { looksLikeKrl } from '../ssh/index.js';
 import { inspectSshText, looksLikeSshText, type SshCertificateReport, type SshPublicKeyReport } from './ssh.js';
 
-export type InspectReport = CertificateReport | CsrReport | CrlReport | KeyReport | SshPublicKeyReport | SshCertificateReport;
+export type InspectReport = CertificateReport | CsrReport | CrlReport | KeyReport | SshPublicKeyReport | SshCertificateReport | SshKrlReport | Pkcs12Report;
 
 function inspectPemBlock(label: string, der: Uint8Array): InspectReport {
   switch (label) {
@@ -56,6 +59,7 @@ function inspectDer(der: Uint8Array): InspectReport {
       hint: 'check that you passed the right file',
     });
   }
+  if (looksLikePkcs12(der)) return inspectPkcs12(der);
   let firstError: unknown;
   for (const attempt of DER_ATTEMPTS) {
     try {
@@ -76,6 +80,8 @@ function inspectDer(der: Uint8Array): InspectReport {
 /** Every object in the file, in order. Throws a PkiError for empty, malformed or unsupported input. */
 export function inspectBytes(data: Uint8Array): InspectReport[] {
   if (data.length === 0) throw new PkiError('ERR_EMPTY_INPUT', 'the file is empty', { hint: 'check that you passed the right file' });
+  // A KRL is binary with its own magic (`SSHKRL\n\0`), as `pki ssh krl` and `ssh-keygen -k` write it.
+  if (looksLikeKrl(data)) return [inspectKrl(data)];
   // OpenSSH lines (`ssh-ed25519 AAAA…`, `…-cert-v01@openssh.com AAAA…`) are text and carry their type up front.
   const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, 4096)).toString('latin1');
   if (looksLikeSshText(head)) return inspectSshText(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
@@ -86,4 +92,4 @@ export function inspectBytes(data: Uint8Array): InspectReport[] {
   return [inspectDer(data)];
 }
 
-export type { CertificateReport, CsrReport, CrlReport, KeyReport, SshCertificateReport, SshPublicKeyReport };
+export type { CertificateReport, CsrReport, CrlReport, KeyReport, Pkcs12Report, SshCertificateReport, SshKrlReport, SshPublicKeyReport };

@@ -3,8 +3,8 @@ export { generateSshCaKey, checkSshCaKey, MIN_RSA_CA_BITS } from './ca-key.js';
 export type { SshCaKeySpec, SshCaKeyPair } from './ca-key.js';
 export { issueSshCertificate, decodeSshCertificate, verifySshCertificateSignature } from './certificate.js';
 export type { IssueSshCertificateOptions, IssuedSshCertificate, SshCertificate, SshCriticalOptions } from './certificate.js';
-export { buildKrl, looksLikeKrl } from './krl.js';
-export type { BuildKrlOptions, KrlCaRevocations } from './krl.js';
+export { buildKrl, decodeKrl, looksLikeKrl } from './krl.js';
+export type { BuildKrlOptions, DecodedKrl, DecodedKrlCertificates, KrlCaRevocations } from './krl.js';
 export { SSH_CERTIFICATE_PROFILES, computeSshValidity } from './profiles.js';
 export type { SshCertType, SshCertificateProfile } from './profiles.js';
 export {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildKrl,
+  decodeKrl,
   encodeSshPublicKeyBlob,
   generateSshCaKey,
   issueSshCertificate,
@@ -12,6 +13,7 @@ import {
   type SshPublicKey,
 } from '../../../src/core/ssh/index.js';
 import { makeTempDir, runSshKeygen, sshKeygen } from './ssh-keygen.js';
+import { errorCode } from '../../helpers/errors.js';
 
 const temp = makeTempDir();
 let ca: { publicKey: KeyObject; privateKey: KeyObject };
@@ -135,5 +137,32 @@ describe('buildKrl refusals', () => {
     { name: 'invalid date', patch: { generatedAt: new Date(Number.NaN) }, code: 'ERR_INVALID_TIME' },
   ])('$name → $code', ({ patch, code }) => {
     expect(() => buildKrl({ ...base(), ...patch })).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('decodeKrl (pki inspect of a KRL)', () => {
+  it('reads back what buildKrl wrote: version, date, comment, per-CA serials and key ids', () => {
+    const caBlob = encodeSshPublicKeyBlob(ca.publicKey);
+    const krl = buildKrl({ version: 42n, generatedAt: new Date('2030-05-06T07:08:09Z'), comment: 'pki', certificates: [{ caPublicKey: caBlob, serialsRevoked: [9n, 2n ** 64n - 1n], keyIdsRevoked: ['bob'] }] });
+    const d = decodeKrl(krl);
+    expect(d).toMatchObject({ formatVersion: 1, version: 42n, generatedAt: new Date('2030-05-06T07:08:09Z'), comment: 'pki', signatureCount: 0, explicitKeys: [] });
+    expect(d.certificates).toHaveLength(1);
+    expect(Buffer.from(d.certificates[0]!.caPublicKey!).equals(caBlob)).toBe(true);
+    expect(d.certificates[0]).toMatchObject({ serials: [9n, 2n ** 64n - 1n], keyIds: ['bob'], serialRanges: [] });
+  });
+
+  it('refuses every truncation and an unknown section with ERR_MALFORMED_SSH, never a RangeError', () => {
+    const krl = buildKrl({ version: 1n, generatedAt: new Date(0), certificates: [{ caPublicKey: encodeSshPublicKeyBlob(ca.publicKey), serialsRevoked: [5n], keyIdsRevoked: ['x'] }] });
+    const codes = new Set<string>();
+    let valid = 0;
+    for (let cut = 8; cut < krl.length; cut++) {
+      const code = errorCode(() => decodeKrl(krl.subarray(0, cut)));
+      if (code === 'no error') valid++;
+      else codes.add(code);
+    }
+    expect([...codes]).toEqual(['ERR_MALFORMED_SSH']);
+    expect(valid).toBe(1); // only the cut right after the header (one section) is itself a valid, empty KRL
+    expect(errorCode(() => decodeKrl(Buffer.concat([krl, Buffer.from([0x7f, 0, 0, 0, 0])])))).toBe('ERR_MALFORMED_SSH');
+    expect(errorCode(() => decodeKrl(Buffer.from('not a krl')))).toBe('ERR_MALFORMED_SSH');
   });
 });
