@@ -17,7 +17,7 @@ import {
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
 } from './extensions.js';
-import { assertAcceptablePublicKey, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from './keys.js';
+import { assertAcceptablePublicKey, assertNamedCurve, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from './keys.js';
 import { encodeSubjectName, type San, type SubjectName } from './names.js';
 import { hasNameConstraints, nameConstraintsExtension, type NameConstraints } from './name-constraints.js';
 import { keyUsagesFor, type Profile } from './profiles.js';
@@ -112,6 +112,7 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
   const subjectDer = encodeSubjectName(spec.subject);
   // Exported at most once: KeyObject#export is the costliest step of issuing a leaf after the signature.
   const subjectPublicKeyInfo = spec.spkiDer ?? spkiDer(spec.publicKey);
+  assertNamedCurve(subjectPublicKeyInfo); // the encoding a certificate would carry, whatever path the key came by
   const subjectKeyId = keyIdentifierOf(subjectPublicKeyInfo);
   const issuerDer = selfSigned ? subjectDer : (spec.issuer as Issuer).subjectDer;
   // Copied from the issuer certificate's SKI (Issuer.keyIdentifier), never recomputed from its key.
