@@ -64,6 +64,12 @@ describe('key usages of issued leaves (point 13)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(certText(out)).toMatch(/Key Usage: critical\s+Digital Signature\n/);
   });
+  it('a request asking for keyEncipherment under --profile client is refused as beyond the profile (ERR_POLICY)', () => {
+    const dir = initCa();
+    const csr = opensslCsr('/CN=bob', ['-addext', 'keyUsage=critical,digitalSignature,keyEncipherment'], ['-newkey', 'rsa:2048']);
+    const r = expectRefusedWith(dir, ['sign', csr, '--profile', 'client', '--out', never()], 'ERR_POLICY');
+    expect(r.stderr).toMatch(/key usage keyEncipherment, beyond the client profile/);
+  });
 });
 
 /** The request in `csrFile` with its signatureAlgorithm replaced by `algorithm` (DER), signature bytes kept. */
@@ -190,5 +196,73 @@ describe('caps on SANs and on input size (point 12)', () => {
     const big = join(work, 'big.csr');
     writeFileSync(big, readFileSync(csr, 'utf8') + '#'.repeat(1024 * 1024));
     expectRefusedWith(ca, ['sign', big, '--out', never()], 'ERR_INPUT_TOO_LARGE');
+  });
+});
+
+describe('names from requests, certificates and file names are printed with control characters escaped (point 14)', () => {
+  /** What a terminal would act on: ESC, BEL, CR, C1 CSI, line/paragraph separators, a bidi override. */
+  const RAW_CONTROL = /[\x1b\x07\r\x9b\u2028\u2029\u202e]/;
+  let ca: string;
+  beforeAll(() => {
+    ca = initCa();
+  });
+
+  it('a CN holding "\\x1b[31m" and no SAN: sign refuses it on one escaped line; --json keeps the exact text; inspect prints no raw ESC', () => {
+    const csr = opensslCsr('/CN=\x1b[31mred\x07', [], EC);
+    const r = expectRefusedWith(ca, ['sign', csr, '--out', never()], 'ERR_INVALID_NAME');
+    expect(r.stderr).not.toMatch(RAW_CONTROL);
+    expect(r.stderr).toContain('\\x1b[31mred\\x07');
+    expect((JSON.parse(r.stdout) as { error: { message: string } }).error.message).toContain('\x1b[31mred\x07');
+    const human = pki(['inspect', csr]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).not.toMatch(RAW_CONTROL);
+  });
+
+  it('a SAN holding ESC and CR: inspect of the request and the refusal of sign print none of them raw', () => {
+    const csr = opensslCsr('/CN=san', ['-addext', 'subjectAltName=DNS:a\x1b[2Jb.example,DNS:c\rd.example']);
+    const human = pki(['inspect', csr]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain('a\\x1b[2Jb.example');
+    expect(human.stdout).not.toMatch(RAW_CONTROL);
+    const json = pki(['inspect', csr, '--json']);
+    expect((JSON.parse(json.stdout) as { sans: { dns: string[] } }).sans.dns).toEqual(['a\x1b[2Jb.example', 'c\rd.example']);
+    const r = expectRefusedWith(ca, ['sign', csr, '--out', never()], 'ERR_INVALID_SAN');
+    expect(r.stderr).not.toMatch(RAW_CONTROL);
+  });
+
+  it('a certificate with such SANs (signed by another tool): inspect prints them escaped', () => {
+    const csr = opensslCsr('/CN=foreign', ['-addext', 'subjectAltName=DNS:x\x1b]0;pwned\x07.example']);
+    const cert = join(work, 'foreign.crt');
+    peer('openssl', ['x509', '-req', '-in', csr, '-signkey', csr.replace(/\.csr$/, '.key'), '-copy_extensions', 'copyall', '-days', '1', '-out', cert]);
+    const human = pki(['inspect', cert]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain('x\\x1b]0;pwned\\x07.example');
+    expect(human.stdout).not.toMatch(RAW_CONTROL);
+  });
+
+  it('a file name holding ESC: the error names it escaped', () => {
+    const r = pki(['inspect', join(work, 'no\x1b[2Jsuch\rfile.crt'), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(RAW_CONTROL);
+    expect(r.stderr).toContain('no\\x1b[2Jsuch\\x0dfile.crt');
+    expect((JSON.parse(r.stdout) as { error: { message: string } }).error.message).toContain('no\x1b[2Jsuch\rfile.crt');
+  });
+
+  it('a CN with a C1 CSI and a bidi override that pki signs: sign, list and inspect print them escaped; list --json keeps them exactly, as \\u escapes', () => {
+    const out = join(work, 'c1\x1b[1mname.crt');
+    const csr = opensslCsr('/CN=ok\u009b31m\u202eevil', ['-utf8', '-addext', 'subjectAltName=DNS:c1.example.com']);
+    const signed = pki(['sign', csr, '--out', out, '--dir', ca]);
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout + signed.stderr).not.toMatch(RAW_CONTROL);
+    const list = pki(['list', '--dir', ca]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('CN=ok\\x9b31m\\u{202e}evil');
+    expect(list.stdout).not.toMatch(RAW_CONTROL);
+    const inspect = pki(['inspect', out]);
+    expect(inspect.stdout).not.toMatch(RAW_CONTROL);
+    const json = pki(['list', '--dir', ca, '--json']);
+    expect(json.stdout).not.toMatch(RAW_CONTROL);
+    const subjects = (JSON.parse(json.stdout) as { subject: string }[]).map((r) => r.subject);
+    expect(subjects.some((s) => s.includes('\u009b31m\u202eevil'))).toBe(true);
   });
 });

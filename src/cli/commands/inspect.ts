@@ -115,5 +115,6 @@ function formatSshRemaining(validBefore: string, now: Date): string {
 
 export async function runInspect(file: string, globals: GlobalOptions, now = new Date()): Promise<void> {
   const reports = inspectBytes(readInput(file));
-  emit(globals, reports.length === 1 ? reports[0] : reports, () => reports.map((r) => renderReport(r, now)).join('\n\n'));
+  // The renderer reads the value emit passes (its strings escaped for the terminal), not `reports`.
+  emit(globals, reports.length === 1 ? reports[0]! : reports, (shown) => (Array.isArray(shown) ? shown : [shown]).map((r) => renderReport(r, now)).join('\n\n'));
 }
