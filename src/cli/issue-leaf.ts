@@ -1,15 +1,15 @@
 /**
  * Leaf issuance from the intermediate, shared by generate, sign and renew: the one place where pki.json's
- * crlDistributionPoints and OCSP URLs are stamped into every new leaf, and its nameConstraints enforced.
+ * crlDistributionPoints and OCSP URLs are stamped into every new leaf, and its maxSans and nameConstraints enforced.
  */
 import type { KeyObject } from 'node:crypto';
 import { issueCertificate, type Issuer } from '../core/certificate.js';
 import { checkNameConstraints } from '../core/name-constraints.js';
-import type { San, SubjectName } from '../core/names.js';
+import { checkSanCount, type San, type SubjectName } from '../core/names.js';
 import type { Profile } from '../core/profiles.js';
 import { generateSerial } from '../core/serial.js';
 import type { Validity } from '../core/validity.js';
-import type { PkiConfig } from '../store/config.js';
+import { maxSans, type PkiConfig } from '../store/config.js';
 
 export interface LeafRequest {
   readonly issuer: Issuer;
@@ -23,8 +23,9 @@ export interface LeafRequest {
   readonly validity: Validity;
 }
 
-/** Signs a leaf with a fresh random serial; a name outside pki.json's nameConstraints is refused first. */
+/** Signs a leaf with a fresh random serial; more SANs than pki.json's maxSans, or a name outside its nameConstraints, is refused first. */
 export function issueLeafCertificate(request: LeafRequest): { der: Buffer; serial: string } {
+  checkSanCount(request.sans, maxSans(request.config));
   if (request.config.nameConstraints) checkNameConstraints(request.sans, request.subject, request.config.nameConstraints);
   const serial = generateSerial();
   const der = issueCertificate({

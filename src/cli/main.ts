@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { PkiError } from '../core/errors.js';
 import { ExitCode, ExitError, exitCodeFor, formatErrorLine } from './errors.js';
+import { escapeControls, jsonText } from './terminal-text.js';
 import type { GlobalOptions } from './output.js';
 import { commandNow } from './clock.js';
 
@@ -312,13 +313,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof ExitError) return e.exitCode;
     if (e instanceof PkiError) {
-      if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`);
+      if (json) process.stdout.write(`${jsonText({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`);
       process.stderr.write(`${formatErrorLine(e)}\n`);
       if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
       return exitCodeFor(e.code);
     }
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`pki: internal error: ${message.split('\n')[0]} (this is a bug; rerun with --debug for the stack)\n`);
+    process.stderr.write(`pki: internal error: ${escapeControls(message.split('\n')[0] ?? '')} (this is a bug; rerun with --debug for the stack)\n`);
     if (debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
     return ExitCode.failure;
   }

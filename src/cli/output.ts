@@ -4,6 +4,9 @@
  * never with NO_COLOR (no-color.org).
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { escapeControls, jsonText } from './terminal-text.js';
+
+export { escapeControls, jsonText } from './terminal-text.js';
 
 export interface GlobalOptions {
   readonly dir: string;
@@ -23,13 +26,25 @@ export function colors(): ChalkInstance {
   return cachedChalk;
 }
 
+/** Every string inside a result (plain objects and arrays), escaped for a terminal; other values as they are. */
+function escapeStrings<T>(value: T): T {
+  if (typeof value === 'string') return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map(escapeStrings) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeStrings(v)])) as T;
+  }
+  return value;
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonText(value, 2)}\n`);
 }
 
 /**
  * Prints a command's report: JSON with --json, else the human text. --quiet drops it: it is progress or
- * success chatter ("Wrote …", "Revoked …"). Data a command exists to print goes through emitData.
+ * success chatter ("Wrote …", "Revoked …"); data a command exists to print goes through emitData. The one
+ * output point of human results: the renderer gets the value with every string escaped (escapeControls),
+ * so a name from a request or a file cannot drive the terminal, while the renderer's own colours still can.
  */
 export function emit<T>(options: Pick<GlobalOptions, 'json' | 'quiet'>, value: T, human: (value: T) => string): void {
   if (options.json) {
@@ -37,7 +52,7 @@ export function emit<T>(options: Pick<GlobalOptions, 'json' | 'quiet'>, value: T
     return;
   }
   if (options.quiet) return;
-  const text = human(value);
+  const text = human(escapeStrings(value));
   if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
@@ -49,9 +64,9 @@ export function emitData<T>(options: Pick<GlobalOptions, 'json'>, value: T, huma
   emit({ json: options.json, quiet: false }, value, human);
 }
 
-/** A warning on stderr (not part of --json output). */
+/** A warning on stderr (not part of --json output), escaped for the terminal. */
 export function warn(message: string): void {
-  process.stderr.write(`pki: warning: ${message}\n`);
+  process.stderr.write(`pki: warning: ${escapeControls(message)}\n`);
 }
 
 /** Days between now and a date, rounded down (negative once past). */

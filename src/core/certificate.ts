@@ -5,6 +5,7 @@
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { algorithmIdentifier, bitString, explicit, nullValue, sequence, time, unsignedInteger, integer } from './der.js';
+import { childrenOf, DerTag, expectTag, readBitString, readRootTlv } from './der-reader.js';
 import { PkiError } from './errors.js';
 import {
   authorityInfoAccessExtension,
@@ -16,7 +17,7 @@ import {
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
 } from './extensions.js';
-import { assertAcceptablePublicKey, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from './keys.js';
+import { assertAcceptablePublicKey, assertNamedCurve, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from './keys.js';
 import { encodeSubjectName, type San, type SubjectName } from './names.js';
 import { hasNameConstraints, nameConstraintsExtension, type NameConstraints } from './name-constraints.js';
 import { keyUsagesFor, type Profile } from './profiles.js';
@@ -24,7 +25,12 @@ import { keyUsagesFor, type Profile } from './profiles.js';
 /** The CA that signs: its subject (copied byte for byte into the issuer field), key id and key. */
 export interface Issuer {
   readonly subjectDer: Uint8Array;
-  readonly keyIdentifier: Uint8Array;
+  /**
+   * The issuer certificate's own subjectKeyIdentifier, copied into every AuthorityKeyIdentifier (never
+   * recomputed: a CA made by another tool or an older pki keeps chaining); null when the issuer
+   * certificate has none, and then the certificates it signs carry no AKI (docs/decisions.md).
+   */
+  readonly keyIdentifier: Uint8Array | null;
   readonly privateKey: KeyObject;
   /** When set, a certificate may not outlive its issuer. */
   readonly notAfter?: Date;
@@ -55,15 +61,19 @@ export interface CertificateSpec {
 }
 
 /**
- * Key identifier: SHA-256 over the SubjectPublicKeyInfo, truncated to 160 bits (RFC 7093 §2 method 4),
- * avoiding SHA-1 while keeping the customary 20-octet length.
+ * Subject key identifier, RFC 7093 §2 method 1: the leftmost 160 bits of the SHA-256 hash of the value of
+ * the subjectPublicKey BIT STRING (no tag, length or unused-bits octet). No SHA-1, and the customary
+ * 20-octet length. Used for new certificates' SKI only; an AKI is copied from the issuer's SKI.
  */
 export function computeKeyIdentifier(publicKey: KeyObject): Buffer {
   return keyIdentifierOf(spkiDer(publicKey));
 }
 
-function keyIdentifierOf(spki: Uint8Array): Buffer {
-  return createHash('sha256').update(spki).digest().subarray(0, 20);
+/** computeKeyIdentifier over a SubjectPublicKeyInfo DER. */
+export function keyIdentifierOf(spki: Uint8Array): Buffer {
+  const parts = childrenOf(spki, expectTag(readRootTlv(spki), DerTag.sequence, 'SubjectPublicKeyInfo'));
+  if (parts.length !== 2) throw new PkiError('ERR_MALFORMED_DER', 'SubjectPublicKeyInfo must hold an algorithm and a key');
+  return createHash('sha256').update(readBitString(spki, parts[1]!).bytes).digest().subarray(0, 20);
 }
 
 /** AlgorithmIdentifier DER for a signature algorithm. */
@@ -102,8 +112,10 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
   const subjectDer = encodeSubjectName(spec.subject);
   // Exported at most once: KeyObject#export is the costliest step of issuing a leaf after the signature.
   const subjectPublicKeyInfo = spec.spkiDer ?? spkiDer(spec.publicKey);
+  assertNamedCurve(subjectPublicKeyInfo); // the encoding a certificate would carry, whatever path the key came by
   const subjectKeyId = keyIdentifierOf(subjectPublicKeyInfo);
   const issuerDer = selfSigned ? subjectDer : (spec.issuer as Issuer).subjectDer;
+  // Copied from the issuer certificate's SKI (Issuer.keyIdentifier), never recomputed from its key.
   const authorityKeyId = selfSigned ? subjectKeyId : (spec.issuer as Issuer).keyIdentifier;
   const algorithm = signatureAlgorithmFor(signingKey);
 
@@ -114,7 +126,9 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
   if (spec.profile.extKeyUsage.length > 0) extensions.push(extKeyUsageExtension(spec.profile.extKeyUsage));
   extensions.push(subjectKeyIdentifierExtension(subjectKeyId));
   // RFC 5280 §4.2.1.1: AKI may be omitted in a self-signed root; OpenSSL and step include it, so do we.
-  extensions.push(authorityKeyIdentifierExtension(authorityKeyId));
+  // An issuer without an SKI gets no AKI (as Go's x509 and OpenSSL's `keyid` do): a value it cannot
+  // match would only mislead path building.
+  if (authorityKeyId !== null) extensions.push(authorityKeyIdentifierExtension(authorityKeyId));
   if (spec.sans.length > 0) extensions.push(subjectAltNameExtension(spec.sans, !spec.subject.commonName && !spec.subject.organization));
   if (!selfSigned && spec.crlDistributionPoints?.length) extensions.push(crlDistributionPointsExtension(spec.crlDistributionPoints));
   if (spec.nameConstraints && hasNameConstraints(spec.nameConstraints)) {

@@ -6,7 +6,7 @@
  * warm, 0.5 s in a fresh process). @peculiar/x509's generator rebuilds an object graph per entry and
  * refuses to parse its own output past 10,000 ASN.1 nodes.
  */
-import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign, type KeyObject } from 'node:crypto';
 import {
   algorithmIdentifier,
   encodeLength,
@@ -27,7 +27,6 @@ import {
   contentStart,
   encodingOf,
   expectTag,
-  readBitString,
   readOctetString,
   readOid,
   readRootTlv,
@@ -109,7 +108,8 @@ function selectCrlSigner(key: KeyObject): CrlSigner {
 interface CrlIssuer {
   /** The subject Name TLV, copied verbatim so name matching in verifiers is byte-exact. */
   readonly nameDer: Uint8Array;
-  readonly keyIdentifier: Uint8Array;
+  /** The issuer certificate's subjectKeyIdentifier, copied into the CRL's AKI; null when it has none. */
+  readonly keyIdentifier: Uint8Array | null;
   readonly publicKeyDer: Uint8Array;
 }
 
@@ -141,9 +141,8 @@ function readCrlIssuer(certDer: Uint8Array): CrlIssuer {
       keyIdentifier = readOctetString(value, readRootTlv(value));
     }
   }
-  // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits, for CAs without an SKI.
-  keyIdentifier ??= createHash('sha1').update(readBitString(certDer, subjectPublicKey).bytes).digest();
-  return { nameDer: encodingOf(certDer, subject), keyIdentifier, publicKeyDer: encodingOf(certDer, spki) };
+  // Never computed: a CRL's AKI must equal the issuer's SKI byte for byte, whatever method made it.
+  return { nameDer: encodingOf(certDer, subject), keyIdentifier: keyIdentifier ?? null, publicKeyDer: encodingOf(certDer, spki) };
 }
 
 /** RFC 5280 Extension: SEQUENCE { extnID, critical DEFAULT FALSE (omitted), extnValue OCTET STRING }. */
@@ -355,8 +354,9 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
   const crlExtensions = explicit(
     0,
     sequence(
-      // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
-      extension(OID.authorityKeyIdentifier, sequence(tlv(0x80, issuer.keyIdentifier))),
+      // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }, copied from the
+      // issuer's SKI; an issuer without one gets a CRL without AKI (matched by issuer name, docs/decisions.md).
+      ...(issuer.keyIdentifier !== null ? [extension(OID.authorityKeyIdentifier, sequence(tlv(0x80, issuer.keyIdentifier)))] : []),
       extension(OID.crlNumber, integer(crlNumber)),
     ),
   );

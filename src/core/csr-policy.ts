@@ -12,8 +12,9 @@ import { isPkiError, PkiError, type PkiErrorCode } from './errors.js';
 import { ExtensionOid } from './extensions.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './inspect/extensions.js';
 import { decodeName } from './inspect/name.js';
-import { assertAcceptablePublicKey, importSpki, type KeyDescription } from './keys.js';
-import { parseSan, parseSans, validateCommonName, type San, type SubjectName } from './names.js';
+import { assertAcceptablePublicKey, assertNamedCurve, formatKeySpec, importSpki, type KeyDescription } from './keys.js';
+import { checkSanCount, DEFAULT_MAX_SANS, parseSan, parseSans, validateCommonName, type San, type SubjectName } from './names.js';
+import { acceptableAlgorithm, signatureAlgorithmFitsKey, signatureAlgorithmName } from './signature.js';
 import type { Profile } from './profiles.js';
 import type { KeyUsage } from './usages.js';
 
@@ -59,11 +60,12 @@ function refuse(code: PkiErrorCode, reason: string, hint?: string): CsrRefusal {
 
 /**
  * Decides whether `csr` may be signed with `profile`, adding `extraSans` (`--san` strings, validated
- * here with the request's own). Never throws for a bad request: refusals are values. `keyCertified`:
- * the key is already certified by this CA (renewal of a certificate whose signature was verified), so
- * there is no self-signature to check; everything else is decided as for a request.
+ * here with the request's own) and allowing at most `maxSans` names (default DEFAULT_MAX_SANS). Never
+ * throws for a bad request: refusals are values. `keyCertified`: the key is already certified by this CA
+ * (renewal of a certificate whose signature was verified), so there is no self-signature to check (the
+ * signature algorithm is then the issuer's, not the key's); everything else is decided as for a request.
  */
-export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSans?: readonly string[]; keyCertified?: boolean }): CsrDecision {
+export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSans?: readonly string[]; maxSans?: number; keyCertified?: boolean }): CsrDecision {
   const { profile } = options;
   if (profile.isCA) return refuse('ERR_POLICY', `profile ${profile.name} is a CA profile; requests are signed as leaves only`);
 
@@ -74,20 +76,30 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
   } catch {
     return refuse('ERR_UNSUPPORTED_KEY', 'the request holds a public key pki cannot read', 'use an EC P-256/P-384, RSA (2048 bits or more) or Ed25519 key');
   }
-  try {
-    if (options.keyCertified !== true && !verifyCsrSignature(csr, publicKey)) {
-      return refuse('ERR_CSR_SIGNATURE', "the request's self-signature does not verify (tampered or corrupted request)", 'create the request again from its private key');
-    }
-  } catch (e) {
-    if (isPkiError(e)) return refuse(e.code, `the request's signature is not acceptable: ${e.message}`, e.hint);
-    throw e;
-  }
+  // The key is judged before its signature: a key pki would never certify (e = 65538 has no private key
+  // at all) is refused as what it is, not as a signature that happens not to verify.
   let key: KeyDescription;
   try {
+    assertNamedCurve(csr.spkiDer);
     key = assertAcceptablePublicKey(publicKey);
   } catch (e) {
     if (isPkiError(e)) return refuse(e.code, `the request's key is not acceptable: ${e.message}`, e.hint);
     throw e;
+  }
+  if (options.keyCertified !== true) {
+    try {
+      // Node's verify does not tie the algorithm to the key: an RSA signature would verify under an ECDSA OID.
+      acceptableAlgorithm(csr.signatureAlgorithmOid); // SHA-1, MD5… are refused as such
+      if (!signatureAlgorithmFitsKey(csr.signatureAlgorithmOid, publicKey)) {
+        return refuse('ERR_CSR_SIGNATURE', `the request is signed with ${signatureAlgorithmName(csr.signatureAlgorithmOid)}, which a ${formatKeySpec(key)} key does not sign with`, 'create the request again with its own key (ECDSA for EC keys, RSA PKCS#1 v1.5 for RSA, Ed25519 for Ed25519)');
+      }
+      if (!verifyCsrSignature(csr, publicKey)) {
+        return refuse('ERR_CSR_SIGNATURE', "the request's self-signature does not verify (tampered or corrupted request)", 'create the request again from its private key');
+      }
+    } catch (e) {
+      if (isPkiError(e)) return refuse(e.code, `the request's signature is not acceptable: ${e.message}`, e.hint);
+      throw e;
+    }
   }
 
   const ignored: string[] = [];
@@ -142,6 +154,7 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
   let subject: SubjectName;
   try {
     sans = parseSans([...requestSans, ...(options.extraSans ?? [])]);
+    checkSanCount(sans, options.maxSans ?? DEFAULT_MAX_SANS);
     let commonName: string | undefined;
     let organization: string | undefined;
     for (const attribute of decodeName(csr.subjectDer).flat()) {

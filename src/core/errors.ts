@@ -32,6 +32,7 @@ export type PkiErrorCode =
   | 'ERR_MALFORMED_SSH'
   | 'ERR_UNKNOWN_OBJECT'
   | 'ERR_EMPTY_INPUT'
+  | 'ERR_INPUT_TOO_LARGE'
   // passphrases
   | 'ERR_PASSWORD_REQUIRED'
   | 'ERR_BAD_PASSWORD'

@@ -3,7 +3,7 @@
  * certificate, a certificate that is not a CA, and a CA outside its validity window.
  */
 import type { KeyObject } from 'node:crypto';
-import { computeKeyIdentifier, type Issuer } from './certificate.js';
+import type { Issuer } from './certificate.js';
 import { certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from './certificate-fields.js';
 import { PkiError } from './errors.js';
 import { keysMatch } from './keys.js';
@@ -36,7 +36,8 @@ export function issuerFromCertificate(certificateDer: Uint8Array, privateKey: Ke
   return {
     certificate,
     subjectDer: certificate.subjectDer,
-    keyIdentifier: subjectKeyIdentifierOf(certificate) ?? computeKeyIdentifier(publicKey),
+    // Copied, never recomputed: leaves of a CA made by another tool or an older pki must chain to it.
+    keyIdentifier: subjectKeyIdentifierOf(certificate) ?? null,
     privateKey,
     notAfter: certificate.notAfter,
   };

@@ -3,6 +3,7 @@
  * description for reports, and the signature algorithm each key signs with.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, type KeyObject } from 'node:crypto';
+import { childrenOf, DerTag, expectTag, readOid, readRootTlv } from './der-reader.js';
 import { PkiError } from './errors.js';
 
 export type KeyType = 'EC' | 'RSA' | 'OKP';
@@ -147,9 +148,14 @@ export function sameKeySpec(a: KeySpec, b: KeySpec): boolean {
   return formatKeySpec(a) === formatKeySpec(b);
 }
 
+/** RSA public exponents pki certifies: odd, 65537 ≤ e ≤ 2^256 − 1 (CA/Browser Forum BR §6.1.6, NIST SP 800-89). */
+const MIN_RSA_EXPONENT = 65537n;
+const MAX_RSA_EXPONENT = (1n << 256n) - 1n;
+
 /**
- * Refuses public keys that pki will not certify: RSA under 2048 bits, curves other than P-256/P-384/P-521,
- * anything not EC/RSA/Ed25519.
+ * Refuses public keys that pki will not certify: RSA under 2048 bits or with a public exponent that is
+ * even, under 65537 (e = 3 invites low-exponent attacks on careless padding) or over 2^256 − 1, curves
+ * other than P-256/P-384/P-521, anything not EC/RSA/Ed25519.
  */
 export function assertAcceptablePublicKey(key: KeyObject): KeyDescription {
   const d = describeKey(key);
@@ -158,10 +164,37 @@ export function assertAcceptablePublicKey(key: KeyObject): KeyDescription {
       hint: 'generate a new key with at least 2048 bits',
     });
   }
+  if (d.type === 'RSA') {
+    const e = key.asymmetricKeyDetails?.publicExponent ?? 0n;
+    if (e % 2n === 0n || e < MIN_RSA_EXPONENT || e > MAX_RSA_EXPONENT) {
+      throw new PkiError('ERR_WEAK_KEY', `RSA public exponent ${e > 1n << 64n ? `of ${e.toString(2).length} bits` : e.toString()} is not allowed (it must be odd, from 65537 to 2^256-1)`, {
+        hint: 'generate a new key with the standard exponent 65537',
+      });
+    }
+  }
   if (d.type === 'EC' && !['P-256', 'P-384', 'P-521'].includes(d.curve)) {
     throw new PkiError('ERR_UNSUPPORTED_KEY', `unsupported EC curve ${d.curve}`, { hint: 'use P-256 or P-384' });
   }
   return d;
+}
+
+const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+
+/**
+ * Refuses an EC SubjectPublicKeyInfo whose parameters are not a named curve OID (RFC 5480 §2.1.1: explicit
+ * parameters and implicitCurve MUST NOT be used). OpenSSL matches explicit P-256 parameters to the named
+ * curve on import but keeps the explicit encoding on export, so the key alone cannot tell: the DER does.
+ */
+export function assertNamedCurve(spki: Uint8Array): void {
+  const [algorithm] = childrenOf(spki, expectTag(readRootTlv(spki), DerTag.sequence, 'SubjectPublicKeyInfo'));
+  if (algorithm === undefined) throw new PkiError('ERR_MALFORMED_DER', 'SubjectPublicKeyInfo has no algorithm');
+  const [algorithmOid, parameters] = childrenOf(spki, expectTag(algorithm, DerTag.sequence, 'AlgorithmIdentifier'));
+  if (algorithmOid === undefined || readOid(spki, algorithmOid) !== OID_EC_PUBLIC_KEY) return;
+  if (parameters?.tag !== DerTag.objectIdentifier) {
+    throw new PkiError('ERR_UNSUPPORTED_KEY', 'the EC key gives its curve as explicit parameters, not as a named curve (RFC 5480 §2.1.1)', {
+      hint: 'export the key with a named curve (openssl: -pkeyopt ec_param_enc:named_curve, or pkey -ec_param_enc named_curve)',
+    });
+  }
 }
 
 /** How a key signs X.509 structures: the AlgorithmIdentifier and the hash Node's crypto.sign takes. */

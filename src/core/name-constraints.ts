@@ -151,21 +151,46 @@ function outside(san: string, why: string): PkiError {
   });
 }
 
+/** Full stops UTS #46 maps to "." (a CN written with them reads as a host name to IDNA-aware clients). */
+const DOTS = /[.\u3002\uff0e\uff61]/;
+
+/**
+ * The subject CN as the name a client could match it as: a CN without white space that has a dot reads as
+ * a host name (or an IP address) to clients that still fall back to the CN. Returns null for CNs no
+ * client takes for a host ("alice", "Jane Doe"), and 'invalid' for one that looks like a host name but is
+ * not a valid one (`evil_host.bank.example`): that cannot be checked, so it is refused under DNS constraints.
+ */
+function commonNameAsHost(cn: string | undefined): San | 'invalid' | null {
+  const text = cn?.trim();
+  if (text === undefined || /\s/.test(text) || !DOTS.test(text)) return null;
+  let san: San;
+  try {
+    san = parseSan(text);
+  } catch {
+    return 'invalid';
+  }
+  return san.type === 'dns' || san.type === 'ip' ? san : null; // an email or URI CN is not a host name
+}
+
 /**
  * Throws ERR_NAME_CONSTRAINTS for the first name the constraints do not allow. A subject CN that looks like
- * a host name (it has a dot) is checked as a DNS name when there is no DNS SAN, as OpenSSL does.
+ * a host name (a dot, no white space) is checked as a DNS name or IP address too, whether or not there are
+ * DNS SANs (stricter than OpenSSL, which checks it only without DNS SANs: a legacy client may still match
+ * the CN); one that looks like a host name but is not a valid one is refused when there are DNS constraints.
  */
 export function checkNameConstraints(sans: readonly San[], subject: SubjectName, input: NameConstraints): void {
   if (!hasNameConstraints(input)) return;
   const nc = normalizeNameConstraints(input);
   const names: San[] = [...sans];
-  const cn = subject.commonName;
-  if (!sans.some((s) => s.type === 'dns') && cn !== undefined && cn.includes('.')) {
-    try {
-      names.push({ type: 'dns', value: normalizeDnsName(cn, { allowWildcard: true }) });
-    } catch {
-      // not a host name: OpenSSL does not check it either
+  const cnHost = commonNameAsHost(subject.commonName);
+  if (cnHost === 'invalid') {
+    if (nc.permittedDns.length > 0 || nc.excludedDns.length > 0) {
+      throw new PkiError('ERR_NAME_CONSTRAINTS', `the common name "${subject.commonName}" looks like a host name but is not a valid one, so it cannot be held to the intermediate's DNS name constraints`, {
+        hint: 'use a valid host name as the CN (or a CN without dots), and give host names as DNS SANs',
+      });
     }
+  } else if (cnHost !== null) {
+    names.push(cnHost);
   }
   for (const san of names) {
     switch (san.type) {

@@ -104,13 +104,26 @@ function ipFamily(text: string): 0 | 4 | 6 {
   return (gap < 0 ? groups === 8 : groups <= 7) ? 6 : 0;
 }
 
-/** Canonical text of an IPv4 or IPv6 address, or null. */
+/**
+ * Canonical text of an IPv4 or IPv6 address, or null. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`,
+ * `::ffff:a00:1`) is the IPv4 address itself: it is folded to its 4-octet form, as Go's crypto/x509 (so
+ * step) encodes it, so that name constraints on 10.0.0.0/8 cover it — in pki's checks and in every
+ * verifier, which compare iPAddress and constraint of the same length only.
+ */
 function normalizeIp(value: string): string | null {
   const v = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   const family = ipFamily(v);
   if (family === 4) return v.split('.').map((o) => String(Number(o))).join('.');
-  if (family === 6) return formatIpBytes(ipToBytes(v.split('%')[0]!)); // a zone is refused by parseSan
+  if (family === 6) {
+    const bytes = ipToBytes(v.split('%')[0]!); // a zone is refused by parseSan
+    return formatIpBytes(isIpv4Mapped(bytes) ? bytes.subarray(12) : bytes);
+  }
   return null;
+}
+
+/** ::ffff:0:0/96 (RFC 4291 §2.5.5.2). */
+function isIpv4Mapped(bytes: Uint8Array): boolean {
+  return bytes.length === 16 && bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 /** Classifies and validates one SAN string (`--san`). */
@@ -145,6 +158,18 @@ export function parseSan(raw: string): San {
   if (/^[\d.]+$/.test(value)) throw invalidSan(raw, 'not a valid IPv4 address');
   if (value.includes(':')) throw invalidSan(raw, 'not a valid IPv6 address');
   return { type: 'dns', value: normalizeDnsName(value) };
+}
+
+/** SANs per certificate when pki.json sets no `maxSans`: more than any service needs, far below what bloats a handshake. */
+export const DEFAULT_MAX_SANS = 100;
+
+/** Refuses more SANs than a certificate may carry (`max`, pki.json `maxSans`). */
+export function checkSanCount(sans: readonly San[], max: number): void {
+  if (sans.length > max) {
+    throw new PkiError('ERR_POLICY', `${sans.length} subject alternative names is more than the ${max} a certificate may carry`, {
+      hint: 'split the names over several certificates, or raise maxSans in pki.json',
+    });
+  }
 }
 
 /** Parses, validates and de-duplicates SANs, keeping the first occurrence's order. */

@@ -29,7 +29,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   root: { name: 'root', isCA: true, pathLen: 1, keyUsage: ['keyCertSign', 'cRLSign'], keyEnciphermentForRsa: false, extKeyUsage: [], defaultNotAfter: '10y' },
   intermediate: { name: 'intermediate', isCA: true, pathLen: 0, keyUsage: ['keyCertSign', 'cRLSign'], keyEnciphermentForRsa: false, extKeyUsage: [], defaultNotAfter: '5y' },
   server: { name: 'server', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['serverAuth'], defaultNotAfter: '90d' },
-  client: { name: 'client', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['clientAuth'], defaultNotAfter: '90d' },
+  // A client only signs (RFC 5280 §4.2.1.12: clientAuth is digitalSignature/keyAgreement): no keyEncipherment.
+  client: { name: 'client', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: false, extKeyUsage: ['clientAuth'], defaultNotAfter: '90d' },
   peer: { name: 'peer', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['serverAuth', 'clientAuth'], defaultNotAfter: '90d' },
 };
 

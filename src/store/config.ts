@@ -6,12 +6,15 @@ import * as z from 'zod/mini';
 import { PkiError } from '../core/errors.js';
 import { DEFAULT_CLOCK_SKEW_MS, parseDuration } from '../core/validity.js';
 import { resolveKeySpec, type KeySpec } from '../core/keys.js';
+import { DEFAULT_MAX_SANS } from '../core/names.js';
 
 export interface PkiConfig {
   readonly version: 1;
   readonly name: string;
   readonly key: { readonly kty: 'EC' | 'RSA' | 'OKP'; readonly crv?: 'P-256' | 'P-384' | 'Ed25519'; readonly size?: number };
   readonly validity: { readonly root: string; readonly intermediate: string; readonly leaf: string };
+  /** Subject alternative names one certificate may carry (generate, sign, renew); default 100 (core/names.ts). */
+  readonly maxSans?: number;
   /** How far notBefore is backdated for hosts with slow clocks (generate, sign, renew); default 1m. */
   readonly clockSkew?: string;
   readonly crl?: {
@@ -68,6 +71,7 @@ const ConfigSchema = z.strictObject(
       strict,
     ),
     validity: z.strictObject({ root: durationText(), intermediate: durationText(), leaf: durationText() }, strict),
+    maxSans: z.optional(z.int({ error: 'must be an integer' }).check(z.gte(1, 'must be from 1 to 10000'), z.lte(10_000, 'must be from 1 to 10000'))),
     clockSkew: z.optional(
       z.string({ error: 'must be a string' }).check(
         z.refine((skew) => ZERO_DURATION.test(skew) || parseSkew(skew) <= MAX_CLOCK_SKEW_MS, 'must be a duration from 0s to 1d, such as 1m or 5m'),
@@ -133,6 +137,11 @@ function parseSkew(text: string): number {
 export function clockSkewMs(config: PkiConfig): number {
   if (config.clockSkew === undefined) return DEFAULT_CLOCK_SKEW_MS;
   return ZERO_DURATION.test(config.clockSkew) ? 0 : parseDuration(config.clockSkew);
+}
+
+/** pki.json's maxSans: DEFAULT_MAX_SANS (100) when absent. */
+export function maxSans(config: PkiConfig): number {
+  return config.maxSans ?? DEFAULT_MAX_SANS;
 }
 
 export function keySpecFromConfig(config: PkiConfig): KeySpec {

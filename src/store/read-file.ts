@@ -2,7 +2,7 @@
  * Reading files with one-line PkiErrors. Its own module (re-exported by ca-home.ts) so that commands
  * which only read a file, such as `pki inspect`, do not load the CA home and its zod config schema.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { PkiError } from '../core/errors.js';
 import { ioError } from './atomic-write.js';
 
@@ -15,12 +15,51 @@ export function readText(path: string): string {
   }
 }
 
-export function readBytes(path: string): Buffer {
+/**
+ * Reads a file; with `maxBytes`, refuses one that is larger (ERR_INPUT_TOO_LARGE) after reading at most
+ * maxBytes + 1 bytes, so a huge file, a FIFO or /dev/zero costs no more memory than the cap.
+ */
+export function readBytes(path: string, options: { maxBytes?: number; what?: string } = {}): Buffer {
+  const { maxBytes } = options;
+  if (maxBytes === undefined) {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw ioError(e, 'read', path);
+    }
+  }
+  let fd: number;
   try {
-    return readFileSync(path);
+    fd = openSync(path, 'r');
   } catch (e) {
     throw ioError(e, 'read', path);
   }
+  try {
+    const buffer = Buffer.alloc(Math.min(maxBytes + 1, 64 * 1024));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, maxBytes + 1 - total), null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, n)));
+      total += n;
+      if (total > maxBytes) {
+        throw new PkiError('ERR_INPUT_TOO_LARGE', `${path} is larger than ${formatSize(maxBytes)}${options.what ? `, too large for ${options.what}` : ''}`, {
+          hint: 'check that this is the right file',
+        });
+      }
+    }
+    return Buffer.concat(chunks, total);
+  } catch (e) {
+    if (e instanceof PkiError) throw e;
+    throw ioError(e, 'read', path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function formatSize(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 export function fileExists(path: string): boolean {

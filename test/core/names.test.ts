@@ -14,7 +14,10 @@ describe('parseSan classifies and normalises', () => {
     ['okIpv4', '10.0.0.1', { type: 'ip', value: '10.0.0.1' }],
     ['okIpv6Compressed', '2001:DB8:0:0:0:0:0:1', { type: 'ip', value: '2001:db8::1' }],
     ['okIpv6Bracketed', '[::1]', { type: 'ip', value: '::1' }],
-    ['okIpv4Mapped', '::ffff:192.0.2.1', { type: 'ip', value: '::ffff:c000:201' }],
+    // Issue 9 point 12 changed this: an IPv4-mapped address used to stay IPv6 (::ffff:c000:201); it is folded to IPv4.
+    ['okIpv4Mapped', '::ffff:192.0.2.1', { type: 'ip', value: '192.0.2.1' }],
+    ['okIpv4MappedHex', '::FFFF:c000:201', { type: 'ip', value: '192.0.2.1' }],
+    ['okNotMapped', '::fffe:c000:201', { type: 'ip', value: '::fffe:c000:201' }],
     ['okEmail', 'Ops@Example.COM', { type: 'email', value: 'Ops@example.com' }],
     ['okUri', 'spiffe://example.org/ns/redis', { type: 'uri', value: 'spiffe://example.org/ns/redis' }],
     ['okUrn', 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66', { type: 'uri', value: 'urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66' }],

@@ -3,7 +3,8 @@
  * the intermediate does all day-to-day issuing.
  */
 import { existsSync } from 'node:fs';
-import { computeKeyIdentifier, issueCertificate } from '../../core/certificate.js';
+import { issueCertificate } from '../../core/certificate.js';
+import { parseCertificate, subjectKeyIdentifierOf } from '../../core/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { encryptPrivateKeyPem } from '../../core/key-encryption.js';
 import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys.js';
@@ -101,7 +102,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
     ...(constrained ? { nameConstraints } : {}),
     issuer: {
       subjectDer: encodeSubjectName(rootSubject),
-      keyIdentifier: computeKeyIdentifier(root.publicKey),
+      keyIdentifier: subjectKeyIdentifierOf(parseCertificate(rootDer)) ?? null, // the root's SKI, copied
       privateKey: root.privateKey,
       notAfter: rootValidity.notAfter,
     },

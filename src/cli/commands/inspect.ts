@@ -156,5 +156,6 @@ function formatSshRemaining(validBefore: string, now: Date): string {
 
 export async function runInspect(file: string, globals: GlobalOptions, now = new Date()): Promise<void> {
   const reports = inspectBytes(readInput(file));
-  emitData(globals, reports.length === 1 ? reports[0] : reports, () => reports.map((r) => renderReport(r, now)).join('\n\n'));
+  // The renderer reads the value emitData passes (its strings escaped for the terminal), not `reports`.
+  emitData(globals, reports.length === 1 ? reports[0]! : reports, (shown) => (Array.isArray(shown) ? shown : [shown]).map((r) => renderReport(r, now)).join('\n\n'));
 }

@@ -16,7 +16,7 @@ import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/prof
 import { resolveValidity } from '../../core/validity.js';
 import { writeFilesAtomic } from '../../store/batch-write.js';
 import { CaHome, ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
-import { clockSkewMs } from '../../store/config.js';
+import { clockSkewMs, maxSans } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { issuedCertificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
@@ -36,9 +36,12 @@ export interface SignOptions extends PassphraseOptions {
 /** certtool and older openssl write `NEW CERTIFICATE REQUEST` (RFC 7468 §7 notes the legacy label). */
 const CSR_LABELS: ReadonlySet<string> = new Set([PemLabel.csr, 'NEW CERTIFICATE REQUEST']);
 
-/** Reads one request file, PEM or DER; errors name the file. */
+/** A certification request is a few KiB; 1 MiB leaves room for hundreds of SANs and bounds the work on a wrong file. */
+const MAX_CSR_BYTES = 1024 * 1024;
+
+/** Reads one request file, PEM or DER (at most MAX_CSR_BYTES); errors name the file. */
 function readCsr(path: string): CsrFields {
-  const data = readBytes(path);
+  const data = readBytes(path, { maxBytes: MAX_CSR_BYTES, what: 'a certificate request' });
   try {
     if (looksLikePem(data)) {
       const block = decodePem(data.toString('latin1')).find((b) => CSR_LABELS.has(b.label));
@@ -96,7 +99,7 @@ export async function runSign(csrFiles: string[], options: SignOptions, globals:
   }
 
   const approvals: CsrApproval[] = csrFiles.map((file) => {
-    const decision = evaluateCsr(readCsr(file), { profile, extraSans: options.san });
+    const decision = evaluateCsr(readCsr(file), { profile, extraSans: options.san, maxSans: maxSans(config) });
     if (!decision.accepted) throw csrRefusalError(decision, file);
     // Before the passphrase is asked: a name outside the intermediate's constraints is the request's fault.
     if (config.nameConstraints) {
