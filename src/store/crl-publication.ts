@@ -15,7 +15,7 @@ import { readCrlNumber } from '../core/inspect/crl.js';
 import { decodePem, encodePemBytes, PemLabel } from '../core/pem.js';
 import { wholeSeconds } from '../core/validity.js';
 import { TEMP_PREFIX, writeFilesAtomicSync } from './atomic-write.js';
-import { ensureFolder, FileMode, readText, type CaHome } from './ca-home.js';
+import { ensureHomeFolder, FileMode, readText, type CaHome } from './ca-home.js';
 import type { Inventory } from './inventory/index.js';
 
 export interface PublishedCrl {
@@ -108,7 +108,7 @@ export function publishCrl(
     thisUpdate,
     nextUpdate,
   });
-  ensureFolder(home.crlDir, FileMode.folder);
+  ensureHomeFolder(home.crlDir, FileMode.folder);
   removeOrphanTemps(home.crlDir);
   const derPath = crlDerPath(home);
   const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM

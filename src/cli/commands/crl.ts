@@ -3,11 +3,11 @@
  * the next CRL Number, thisUpdate now and nextUpdate `--next-update` (default pki.json crl.nextUpdate, 7d).
  */
 import { parseDuration } from '../../core/validity.js';
-import { CaHome } from '../../store/ca-home.js';
 import type { PkiConfig } from '../../store/config.js';
 import { publishCrl, type PublishedCrl } from '../../store/crl-publication.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 
 export interface CrlOptions extends PassphraseOptions {
@@ -25,7 +25,7 @@ export function describeCrl(crl: PublishedCrl): string {
 }
 
 export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   const nextUpdateMs = crlLifetimeMs(config, options.nextUpdate);
   const inventory = await openInventory(home);

@@ -18,11 +18,12 @@ import { verifySignature } from '../../core/signature.js';
 import { PkiError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { serviceCertificateFiles } from '../../store/service-bundle.js';
-import { CaHome, fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
+import { fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
 import { openInventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../../store/inventory/record.js';
 import { describeSettled, settleBundleJournal, settleFileJournal, type SettledJournal } from '../../store/inventory-journal.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 
 /** Stub records keep a CRL's revocations whose certificate is nowhere on disk: their notAfter is unknown. */
 const UNKNOWN_NOT_AFTER = '9999-12-31T23:59:59.000Z';
@@ -39,7 +40,7 @@ export interface RebuildResult {
 }
 
 export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   home.requireInitialized();
   const intermediate = parseCertificate(home.readIntermediateCertificate().der);
   const intermediateKey = certificatePublicKey(intermediate);
@@ -151,7 +152,7 @@ export interface ExportIndexOptions {
 }
 
 export async function runDbExportIndex(options: ExportIndexOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const inventory = await openInventory(home);
   let entries: OpensslIndexEntry[];
   try {

@@ -28,6 +28,7 @@ import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBun
 import { ExitError, formatErrorLine } from '../errors.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 
 export interface RenewOptions extends PassphraseOptions {
@@ -293,7 +294,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   }
   const policy = renewalPolicy(options);
   const notAfter = options.notAfter !== undefined ? parseTimeSpec(options.notAfter, now) : undefined;
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   const inventory = await openInventory(home);
   let issuerPromise: Promise<Issuer> | undefined;
