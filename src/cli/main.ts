@@ -34,8 +34,8 @@ function addPasswordOptions(cmd: Command): Command {
 }
 
 function globals(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as { dir?: string; json?: boolean; debug?: boolean; quiet?: boolean };
-  return { dir: o.dir ?? process.env.PKI_DIR ?? './pki', json: o.json === true, debug: o.debug === true, quiet: o.quiet === true };
+  const o = cmd.optsWithGlobals() as { dir?: string; json?: boolean; debug?: boolean; quiet?: boolean; insecure?: boolean };
+  return { dir: o.dir ?? process.env.PKI_DIR ?? './pki', json: o.json === true, debug: o.debug === true, quiet: o.quiet === true, insecure: o.insecure === true };
 }
 
 /** `pki init --help`: what init writes and the pki.json fields set by hand afterwards (docs/configuration.md). */
@@ -63,6 +63,8 @@ export function buildProgram(): Command {
     .option('--json', 'print exactly one JSON document on stdout')
     .option('-q, --quiet', 'no progress or success messages (data from list, inspect, sign still prints)')
     .option('--debug', 'show stack traces for internal errors')
+    // Global, so that `pki init --no-password --insecure` and `pki list --insecure` both reach it.
+    .option('--insecure', 'warn instead of refusing a CA home with unsafe modes, owners or links; allows --no-password at init')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -79,14 +81,14 @@ export function buildProgram(): Command {
         .option('--exclude-dns <domain>', 'name constraint: never this domain or names under it (repeatable)', collect, [])
         .option('--permit-ip <cidr>', 'name constraint: only IP addresses in this block, e.g. 10.0.0.0/8 (repeatable)', collect, [])
         .option('--exclude-ip <cidr>', 'name constraint: never IP addresses in this block (repeatable)', collect, [])
-        .option('--no-password', 'store the CA keys unencrypted (needs --insecure)')
-        .option('--insecure', 'allow --no-password (throw-away CAs, CI)')
+        .option('--no-password', 'store the CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
         .option('--force', 'replace an existing CA (certificates issued so far stop chaining)')
         .addHelpText('after', INIT_HELP_AFTER),
     ),
   ).action(async (opts, cmd: Command) => {
     const { runInit } = await import('./commands/init.js');
-    await runInit(opts, globals(cmd), commandNow());
+    const g = globals(cmd);
+    await runInit({ ...opts, insecure: g.insecure }, g, commandNow());
   });
 
   addPasswordOptions(
@@ -128,12 +130,12 @@ export function buildProgram(): Command {
       .option('--kty <type>', 'key type: OKP (Ed25519, default), EC or RSA')
       .option('--crv <curve>', 'curve: Ed25519 (OKP) or P-256, P-384, P-521 (EC)')
       .option('--size <bits>', 'RSA key size, at least 3072')
-      .option('--no-password', 'store the SSH CA keys unencrypted (needs --insecure)')
-      .option('--insecure', 'allow --no-password (throw-away CAs, CI)')
+      .option('--no-password', 'store the SSH CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
       .option('--force', 'replace existing SSH CAs (certificates issued so far stop being trusted)'),
   ).action(async (opts, cmd: Command) => {
     const { runSshInit } = await import('./commands/ssh-init.js');
-    await runSshInit(opts, globals(cmd), commandNow());
+    const g = globals(cmd);
+    await runSshInit({ ...opts, insecure: g.insecure }, g, commandNow());
   });
 
   addPasswordOptions(

@@ -13,6 +13,8 @@ export interface GlobalOptions {
   readonly json: boolean;
   readonly debug: boolean;
   readonly quiet: boolean;
+  /** Go on with a warning where pki would refuse an unsafe CA home; at init, also allows --no-password. */
+  readonly insecure: boolean;
 }
 
 let cachedChalk: ChalkInstance | undefined;

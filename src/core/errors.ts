@@ -53,6 +53,7 @@ export type PkiErrorCode =
   | 'ERR_BUNDLE_PARTIAL'
   | 'ERR_IO'
   | 'ERR_LOCKED'
+  | 'ERR_UNSAFE_HOME'
   // inventory and lifecycle
   | 'ERR_INVENTORY_MISSING'
   | 'ERR_INVENTORY_BUSY'

@@ -15,7 +15,7 @@
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
 import type { KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
 import { importPrivateKey } from '../core/keys.js';
@@ -27,6 +27,8 @@ import type { Inventory } from './inventory/index.js';
 import { ioError } from './atomic-write.js';
 import { parseConfig, type PkiConfig } from './config.js';
 import { readText } from './read-file.js';
+import { checkHome, linkBelowHome, reportProblems, type HomeCheckOptions } from './home-check.js';
+import { withFolderLockAsync } from './folder-lock.js';
 
 export const FileMode = {
   privateKey: 0o600,
@@ -66,11 +68,76 @@ export async function openCaKey(keyText: string, passphrase: PassphraseSource): 
   }
 }
 
+/** How a command opens the home: `--insecure` turns refusals of an unsafe home into warnings. */
+export type HomeOpenOptions = HomeCheckOptions;
+
+/** The folders of a home a command (re)creates, for HomeOpenOptions.narrows. */
+export type HomeFolder = 'ca' | 'crl' | 'db' | 'ssh';
+
 export class CaHome {
   readonly dir: string;
+  readonly #safety: Pick<HomeCheckOptions, 'insecure' | 'warn'> | undefined;
 
-  constructor(dir: string) {
+  /** Paths only, nothing checked: commands use CaHome.open. */
+  constructor(dir: string, safety?: Pick<HomeCheckOptions, 'insecure' | 'warn'>) {
     this.dir = resolve(dir);
+    this.#safety = safety;
+  }
+
+  /**
+   * Opens the home at `dir` for a command: refuses (or with --insecure, warns about) folders writable by
+   * others or owned by another user, CA keys or an inventory readable by others, and symbolic links inside
+   * the home (store/home-check.ts). A few lstat calls; nothing is read or written.
+   */
+  static open(dir: string, options: HomeOpenOptions): CaHome {
+    const home = new CaHome(dir, options);
+    checkHome(home.checkedPaths(), options);
+    return home;
+  }
+
+  /** Folder paths for HomeOpenOptions.narrows. */
+  folderPath(folder: HomeFolder): string {
+    return { ca: this.caDir, crl: this.crlDir, db: this.dbDir, ssh: this.sshDir }[folder];
+  }
+
+  private checkedPaths() {
+    const ssh = (t: string) => join(this.sshDir, `ssh_${t}_ca_key`);
+    return {
+      dir: this.dir,
+      caDir: this.caDir,
+      crlDir: this.crlDir,
+      dbDir: this.dbDir,
+      sshDir: this.sshDir,
+      servicesDir: this.servicesDir,
+      dbPath: this.dbPath,
+      keyPaths: [this.rootKeyPath, this.intermediateKeyPath, ssh('user'), ssh('host')],
+    };
+  }
+
+  /**
+   * Refuses a folder inside the home that is reached through a symbolic link (`services/redis -> /tmp/x`),
+   * before pki writes into it; a folder outside the home (`--out`) is the operator's and is not checked.
+   */
+  checkFolderInside(folder: string): void {
+    const problem = linkBelowHome(this.dir, resolve(folder));
+    if (problem) reportProblems([problem], this.#safety ?? { insecure: false, warn: () => {} });
+  }
+
+  /**
+   * Runs `fn` holding the home's lock (`<dir>/..lock`): `pki init` and `pki ssh init` replace several files
+   * that must belong together (keys and their certificates). A second run at the same time gets ERR_LOCKED
+   * at once rather than waiting to replace what the first one made. Creates the home when missing, and
+   * removes it again (when still empty) if `fn` fails, so a refused init leaves nothing behind.
+   */
+  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const created = !existsSync(this.dir);
+    ensureFolder(this.dir);
+    try {
+      return await withFolderLockAsync(this.dir, fn, 0);
+    } catch (e) {
+      if (created) removeIfEmpty(this.dir);
+      throw e;
+    }
   }
 
   get configPath(): string {
@@ -168,6 +235,28 @@ export class CaHome {
 }
 
 export { readText, readBytes, fileExists, isRegularFile } from './read-file.js';
+
+/**
+ * A folder of the home (`ca/`, `db/`, `ssh/`, `crl/`): mkdir -p, and when it already existed with more
+ * permission bits than `mode` (an operator's `mkdir` under umask 000), narrowed to them. Never widened.
+ */
+export function ensureHomeFolder(path: string, mode: number): void {
+  ensureFolder(path, mode);
+  try {
+    const st = lstatSync(path);
+    if (st.isDirectory() && (st.mode & 0o7777 & ~mode) !== 0) chmodSync(path, st.mode & 0o7777 & mode);
+  } catch (e) {
+    throw ioError(e, 'set the mode of', path);
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    /* not ours to clean any more */
+  }
+}
 
 /** mkdir -p with a mode for the folders it creates. */
 export function ensureFolder(path: string, mode: number = FileMode.folder): void {

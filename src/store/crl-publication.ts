@@ -25,7 +25,7 @@ import { readCrlNumber } from '../core/inspect/crl.js';
 import { decodePem, encodePemBytes, PemLabel } from '../core/pem.js';
 import { parseDuration, wholeSeconds } from '../core/validity.js';
 import { TEMP_PREFIX, writeFilesAtomicSync } from './atomic-write.js';
-import { ensureFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from './ca-home.js';
+import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from './ca-home.js';
 import type { PkiConfig } from './config.js';
 import { openInventory, type Inventory } from './inventory/index.js';
 
@@ -143,7 +143,7 @@ export function publishCrl(
     thisUpdate,
     nextUpdate,
   });
-  ensureFolder(home.crlDir, FileMode.folder);
+  ensureHomeFolder(home.crlDir, FileMode.folder);
   removeOrphanTemps(home.crlDir);
   const derPath = crlDerPath(home);
   const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM
@@ -234,7 +234,7 @@ export function publishRootCrl(home: CaHome, inventory: Inventory, root: LoadedI
     .map((r) => ({ serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined }));
   const der = buildCrl({ issuerCertificateDer: root.certificate.der, issuerPrivateKey: root.privateKey, entries, crlNumber, thisUpdate, nextUpdate });
   const pem = encodePemBytes(PemLabel.crl, der);
-  ensureFolder(home.crlDir, FileMode.folder);
+  ensureHomeFolder(home.crlDir, FileMode.folder);
   removeOrphanTemps(home.crlDir);
   const intermediatePem = publishedCrlPem(home.crlPath);
   const chainPath = intermediatePem === null ? null : chainCrlPath(home);

@@ -17,7 +17,7 @@ import { PkiError } from '../core/errors.js';
 import { PemLabel } from '../core/pem.js';
 import { checkSshCaKey, encodeSshPublicKeyBlob, parseSshPublicKey, type SshCertType, type SshPublicKey } from '../core/ssh/index.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { ensureFolder, fileExists, FileMode, openCaKey, readText, type CaHome, type PassphraseSource } from './ca-home.js';
+import { ensureHomeFolder, fileExists, FileMode, openCaKey, readText, type CaHome, type PassphraseSource } from './ca-home.js';
 import { inventoryExists, openInventory } from './inventory/index.js';
 import type { Inventory } from './inventory/index.js';
 
@@ -48,7 +48,7 @@ export class SshCaFiles {
 
   /** Writes one CA: key first, public line second (the .pub marks the CA as complete). */
   writeCa(certType: SshCertType, privateKeyPem: string, publicKeyLine: string, overwrite: boolean): void {
-    ensureFolder(this.dir, FileMode.privateFolder);
+    ensureHomeFolder(this.dir, FileMode.privateFolder);
     writeFileAtomic(this.keyPath(certType), privateKeyPem, { mode: FileMode.privateKey, overwrite });
     writeFileAtomic(this.publicKeyPath(certType), `${publicKeyLine}\n`, { mode: FileMode.public, overwrite });
   }
@@ -82,7 +82,7 @@ export class SshCaFiles {
   }
 
   writeKrl(krl: Uint8Array): void {
-    ensureFolder(this.dir, FileMode.privateFolder);
+    ensureHomeFolder(this.dir, FileMode.privateFolder);
     writeFileAtomic(this.krlPath, krl, { mode: FileMode.public, overwrite: true });
   }
 

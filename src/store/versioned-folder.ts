@@ -15,8 +15,8 @@
  * leaves `..data` at a complete version. Leftovers of a killed run (temp links, unreferenced version
  * folders, dangling names) are removed by `recoverVersionedFolder`, which every writer runs first.
  *
- * Writers take `..lock` (O_EXCL file holding the pid; a lock whose pid is gone is stale and taken over),
- * so two pki processes never interleave versions of one folder.
+ * Writers take `..lock` (store/folder-lock.ts: O_EXCL file holding the pid; a lock whose pid is gone is
+ * stale and taken over), so two pki processes never interleave versions of one folder.
  */
 import {
   closeSync,
@@ -29,7 +29,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   readlinkSync,
   renameSync,
   rmdirSync,
@@ -45,11 +44,14 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { PkiError } from '../core/errors.js';
 import { fsyncFolder, ioError, TEMP_PREFIX } from './atomic-write.js';
 import { crashPoint } from './fault-injection.js';
+import { staleLock, withFolderLock } from './folder-lock.js';
+
+/** The lock moved to its own module (the CA home uses it too); importers of this one keep working. */
+export { withFolderLock } from './folder-lock.js';
 
 /** The symlink naming the live version. */
 export const DATA_LINK = '..data';
 const DATA_TMP = '..data_tmp';
-const LOCK = '..lock';
 /** `..2025_01_31_12_00_00.1a2b3c4d5e6f`: Kubernetes' timestamped names plus randomness (two runs in one second). */
 const VERSION_NAME = /^\.\.\d{4}(?:_\d{2}){5}\.[0-9a-f]{12}$/;
 const VERSION_FOLDER_MODE = 0o755;
@@ -119,89 +121,6 @@ export function versionedEntry(path: string): { folder: string; name: string } |
 /** Real path of a file in the live version. */
 export function liveFilePath(folder: string, name: string): string {
   return join(folder, DATA_LINK, name);
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-function sleepMs(ms: number): void {
-  Atomics.wait(sleepCell, 0, 0, ms);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Folders whose `..lock` this process holds. */
-const heldLocks = new Set<string>();
-
-/**
- * Runs `fn` holding the folder's writer lock. Waits up to `timeoutMs` for another pki process; a lock left
- * by a killed process (its pid is gone) is taken over.
- */
-export function withFolderLock<T>(folder: string, fn: () => T, timeoutMs = 30_000): T {
-  // Re-entrant within this process: publishing a version and recording it in the inventory form one locked step.
-  const key = resolve(folder);
-  if (heldLocks.has(key)) return fn();
-  const lockPath = join(folder, LOCK);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if (fd !== undefined) closeSync(fd);
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, 'lock', folder);
-    }
-    let holder = Number.NaN;
-    try {
-      holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-    } catch {
-      continue; // released meanwhile
-    }
-    // A pid that is gone (SIGKILL, power cut) left a stale lock. An empty file is a writer between open and write.
-    if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
-      try {
-        unlinkSync(lockPath);
-      } catch {
-        /* another process took it over first */
-      }
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new PkiError('ERR_LOCKED', `${folder} is locked by another pki process${Number.isInteger(holder) ? ` (pid ${holder})` : ''}`, {
-        hint: `wait for it to finish; if no pki process is running, remove ${lockPath}`,
-      });
-    }
-    sleepMs(50);
-  }
-  heldLocks.add(key);
-  try {
-    return fn();
-  } finally {
-    heldLocks.delete(key);
-    try {
-      unlinkSync(lockPath);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-/** True when `..lock` names a process that is gone (killed while holding it): taking the lock removes it. */
-function staleLock(folder: string): boolean {
-  try {
-    const holder = Number.parseInt(readFileSync(join(folder, LOCK), 'utf8'), 10);
-    return Number.isInteger(holder) && holder > 0 && !processAlive(holder);
-  } catch {
-    return false;
-  }
 }
 
 function removeTree(path: string): void {

@@ -6,7 +6,6 @@
  * rewrites crl/chain.crl.pem (store/crl-publication.ts).
  */
 import { PkiError } from '../../core/errors.js';
-import { CaHome } from '../../store/ca-home.js';
 import {
   crlLifetimeMs,
   loadRootIssuer,
@@ -20,6 +19,7 @@ import {
 } from '../../store/crl-publication.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 
 export { crlLifetimeMs };
@@ -57,7 +57,7 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
     });
   }
   if (options.root && options.der) throw new PkiError('ERR_USAGE', '--der applies to the intermediate CRL only', { hint: 'drop --der' });
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   const nextUpdateMs = options.root ? rootCrlLifetimeMs(config, options.nextUpdate) : crlLifetimeMs(config, options.nextUpdate);
   const inventory = await openInventory(home);

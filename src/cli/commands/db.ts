@@ -18,11 +18,12 @@ import { isIssuedBy } from '../../core/issued-by.js';
 import { PkiError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
 import { serviceCertificateFiles } from '../../store/service-bundle.js';
-import { CaHome, fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
+import { fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
 import { openInventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../../store/inventory/record.js';
 import { describeSettled, settleBundleJournal, settleFileJournal, type SettledJournal } from '../../store/inventory-journal.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 
 /** Stub records keep a CRL's revocations whose certificate is nowhere on disk: their notAfter is unknown. */
 const UNKNOWN_NOT_AFTER = '9999-12-31T23:59:59.000Z';
@@ -39,7 +40,7 @@ export interface RebuildResult {
 }
 
 export async function runDbRebuild(globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   home.requireInitialized();
   const intermediate = parseCertificate(home.readIntermediateCertificate().der);
   const intermediateKey = certificatePublicKey(intermediate);
@@ -157,7 +158,7 @@ export async function runDbExportIndex(options: ExportIndexOptions, globals: Glo
   const targets = options.out === undefined ? [] : [options.out, `${options.out}.attr`];
   const existing = options.force ? undefined : targets.find((t) => fileExists(t));
   if (existing !== undefined) throw new PkiError('ERR_FILE_EXISTS', `${existing} already exists`, { hint: 'pass --force to replace it, or choose another --out' });
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const inventory = await openInventory(home);
   let entries: OpensslIndexEntry[];
   try {

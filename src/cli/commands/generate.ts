@@ -11,13 +11,14 @@ import { groupSans } from '../../core/names.js';
 import { encodePem, PemLabel } from '../../core/pem.js';
 import { PROFILES } from '../../core/profiles.js';
 import { resolveValidity } from '../../core/validity.js';
-import { CaHome, FileMode } from '../../store/ca-home.js';
+import { FileMode } from '../../store/ca-home.js';
 import { clockSkewMs, keySpecFromConfig } from '../../store/config.js';
 import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '../../store/service-bundle.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { describeSettled, hasBundleJournal, settleBundleJournal } from '../../store/inventory-journal.js';
 import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
@@ -40,7 +41,7 @@ export interface IssuedFile {
 }
 
 export async function runGenerate(service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   const request: BundleRequest = buildBundleRequest({
     service,
@@ -53,6 +54,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
   const gid = options.group ? resolveGroup(options.group) : undefined;
   const validity = resolveValidity({ now, notAfter: options.notAfter ?? config.validity.leaf, notBefore: options.notBefore, skewMs: clockSkewMs(config) });
   const folder = bundleFolder(options.out ?? home.servicesDir, request);
+  home.checkFolderInside(folder); // services/… reached through a link would write outside the home
   const rootPem = home.readRootCertificatePem();
 
   recoverBundle(folder); // a killed earlier run's leftovers must not count as bundle files

@@ -16,12 +16,13 @@ import { generateSerial } from '../../core/serial.js';
 import { parseDuration, resolveValidity, type Validity } from '../../core/validity.js';
 import { inspectCertificate } from '../../core/inspect/certificate.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
-import { CaHome, ensureFolder, FileMode } from '../../store/ca-home.js';
+import { ensureFolder, ensureHomeFolder, FileMode, type CaHome } from '../../store/ca-home.js';
 import { defaultConfig, type PkiConfig } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { publishInitialCrls } from '../../store/crl-publication.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
 
@@ -51,7 +52,12 @@ function lifetimeText(given: string, validity: Validity, now: Date): string {
 }
 
 export async function runInit(options: InitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals, ['ca', 'db']);
+  // One init at a time: two at once would leave one run's keys beside the other's certificates.
+  await home.withLock(() => initLocked(home, options, globals, now));
+}
+
+async function initLocked(home: CaHome, options: InitOptions, globals: GlobalOptions, now: Date): Promise<void> {
   // Refusals first: nothing is written until every check has passed.
   const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => existsSync(p));
   if (leftovers.length > 0 && !options.force) {
@@ -116,7 +122,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
   if (protection.encrypt) protection.passphrase.fill(0);
 
   ensureFolder(home.dir);
-  ensureFolder(home.caDir, FileMode.privateFolder);
+  ensureHomeFolder(home.caDir, FileMode.privateFolder);
   const overwrite = options.force === true;
   writeFileAtomic(home.rootKeyPath, rootKeyPem, { mode: FileMode.privateKey, overwrite });
   writeFileAtomic(home.intermediateKeyPath, intermediateKeyPem, { mode: FileMode.privateKey, overwrite });

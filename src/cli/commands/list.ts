@@ -4,9 +4,9 @@
  * `--expiring 30d` (valid ones expiring within 30 days).
  */
 import { parseDuration } from '../../core/validity.js';
-import { CaHome } from '../../store/ca-home.js';
 import { openInventory, type CertificateRecord, type ListFilter } from '../../store/inventory/index.js';
 import { colors, daysUntil, emitData, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 
 export interface ListOptions {
   readonly expiring?: string;
@@ -87,7 +87,7 @@ function renderTable(rows: readonly ListRow[], soonDays: number): string {
 }
 
 export async function runList(options: ListOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const expiringMs = options.expiring !== undefined ? parseDuration(options.expiring) : undefined;
   const inventory = await openInventory(home);
   let records: CertificateRecord[];

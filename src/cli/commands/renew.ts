@@ -35,6 +35,7 @@ import { childEnvironment } from '../child-environment.js';
 import { ExitError, formatErrorLine } from '../errors.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 import { republishCrlForRenewal, type CrlRepublication } from '../../store/crl-publication.js';
 import { describeRepublication, warnRootCrlDue } from './crl.js';
@@ -393,7 +394,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   }
   const policy = renewalPolicy(options);
   const notAfter = options.notAfter !== undefined ? parseTimeSpec(options.notAfter, now) : undefined;
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   const inventory = await openInventory(home);
   let issuerPromise: Promise<Issuer> | undefined;

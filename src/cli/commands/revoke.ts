@@ -8,12 +8,13 @@ import { parseCertificate } from '../../core/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason } from '../../core/revocation-reason.js';
 import { normalizeSerial } from '../../core/serial.js';
-import { CaHome, fileExists, isRegularFile, readBytes } from '../../store/ca-home.js';
+import { fileExists, isRegularFile, readBytes } from '../../store/ca-home.js';
 import { loadRootIssuer, publishCrl, publishRootCrl, rootCrlLifetimeMs } from '../../store/crl-publication.js';
 import { crashPoint } from '../../store/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { firstCertificateDer } from '../../store/inventory/record.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { describeSettled, settleBundleJournal, settleFileJournal } from '../../store/inventory-journal.js';
 import { versionedEntry } from '../../store/versioned-folder.js';
 import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
@@ -43,7 +44,7 @@ function resolveTarget(target: string): { serial: string; fingerprint: string | 
 }
 
 export async function runRevoke(target: string, options: RevokeOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   const reason = parseRevocationReason(options.reason ?? 'unspecified');
   const nextUpdateMs = crlLifetimeMs(config);

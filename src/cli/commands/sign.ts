@@ -15,12 +15,13 @@ import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js'
 import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/profiles.js';
 import { resolveValidity } from '../../core/validity.js';
 import { writeFilesAtomic } from '../../store/batch-write.js';
-import { CaHome, ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
+import { ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
 import { clockSkewMs, maxSans } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { issuedCertificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 
 export interface SignOptions extends PassphraseOptions {
@@ -73,7 +74,7 @@ export interface SignedCertificate {
 }
 
 export async function runSign(csrFiles: string[], options: SignOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const config = home.readConfig();
   if (!isLeafProfileName(options.profile)) {
     throw new PkiError('ERR_USAGE', `unknown profile "${options.profile}"`, { hint: `use one of: ${LEAF_PROFILE_NAMES.join(', ')}` });

@@ -7,9 +7,10 @@ import { PkiError } from '../../core/errors.js';
 import { encryptPrivateKeyPem } from '../../core/key-encryption.js';
 import { exportPrivateKeyPem } from '../../core/keys.js';
 import { encodeSshPublicKey, fingerprintSshPublicKey, encodeSshPublicKeyBlob, generateSshCaKey, type SshCaKeySpec } from '../../core/ssh/index.js';
-import { CaHome, ensureFolder } from '../../store/ca-home.js';
+import { ensureFolder, type CaHome } from '../../store/ca-home.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import type { KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
 import { publishKrl } from './ssh-krl.js';
@@ -44,7 +45,12 @@ export function sshCaKeySpecFromFlags(flags: KeyFlags): SshCaKeySpec {
 }
 
 export async function runSshInit(options: SshInitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals, ['ssh', 'db']);
+  // One init at a time: two at once would leave one run's user CA beside the other's host CA and KRL.
+  await home.withLock(() => sshInitLocked(home, options, globals, now));
+}
+
+async function sshInitLocked(home: CaHome, options: SshInitOptions, globals: GlobalOptions, now: Date): Promise<void> {
   const files = new SshCaFiles(home);
   // Refusals first: nothing is written until every check has passed.
   const existing = files.existingCaFiles();

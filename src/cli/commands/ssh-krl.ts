@@ -3,11 +3,11 @@
  * the inventory. `pki ssh revoke` calls `publishKrl` in the same transaction as the revocation.
  */
 import { buildKrl } from '../../core/ssh/index.js';
-import { CaHome } from '../../store/ca-home.js';
 import type { CertificateRecord, Inventory } from '../../store/inventory/index.js';
 import { decodeSshRecord } from '../../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 
 export interface PublishedKrl {
   readonly path: string;
@@ -66,7 +66,7 @@ export function publishKrl(files: SshCaFiles, inventory: Inventory, now: Date): 
 }
 
 export async function runSshKrl(globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const files = new SshCaFiles(home);
   files.requireCa('user');
   const inventory = await openSshInventory(home, false);

@@ -6,11 +6,12 @@ import { resolve } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason, type RevocationReason } from '../../core/revocation-reason.js';
 import { decodeSshCertificate } from '../../core/ssh/index.js';
-import { CaHome, isRegularFile, readText } from '../../store/ca-home.js';
+import { isRegularFile, readText } from '../../store/ca-home.js';
 import type { CertificateRecord, Inventory } from '../../store/inventory/index.js';
 import { sshSerialKey } from '../../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';
 import { emit, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { publishKrl, type PublishedKrl } from './ssh-krl.js';
 
 export interface SshRevokeOptions {
@@ -83,7 +84,7 @@ function notFound(target: string, reading: SerialReading): PkiError {
 
 export async function runSshRevoke(target: string, options: SshRevokeOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   const reason: RevocationReason = options.reason === undefined ? 'unspecified' : parseRevocationReason(options.reason);
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const files = new SshCaFiles(home);
   files.requireCa('user');
   const inventory = await openSshInventory(home, false);

@@ -16,10 +16,11 @@ import {
 } from '../../core/ssh/index.js';
 import { parseTimeSpec } from '../../core/validity.js';
 import { writeFileAtomic } from '../../store/atomic-write.js';
-import { CaHome, fileExists, FileMode, readText } from '../../store/ca-home.js';
+import { fileExists, FileMode, readText } from '../../store/ca-home.js';
 import { decodeSshRecord, sshCertificateRecord } from '../../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
+import { openHome } from '../home.js';
 import { readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 
 export interface SshSignOptions extends PassphraseOptions {
@@ -106,7 +107,7 @@ export async function runSshSign(publicKeyFile: string, options: SshSignOptions,
     throw new PkiError('ERR_FILE_EXISTS', `${outPath} already exists`, { hint: 'pass --force to replace it, or --out to write elsewhere' });
   }
 
-  const home = new CaHome(globals.dir);
+  const home = openHome(globals);
   const files = new SshCaFiles(home);
   const caKey = await files.loadCaKey(certType, (check) => readExistingPassphrase(options, `SSH ${certType} CA key`, check));
   const serial = randomSshSerial();

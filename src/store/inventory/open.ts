@@ -5,7 +5,7 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { PkiError } from '../../core/errors.js';
 import { ioError } from '../atomic-write.js';
-import { ensureFolder, FileMode, type CaHome } from '../ca-home.js';
+import { ensureHomeFolder, FileMode, type CaHome } from '../ca-home.js';
 import type { Inventory } from './index.js';
 import type { SqliteInventory } from './sqlite.js';
 
@@ -40,7 +40,7 @@ export async function openInventory(home: CaHome, mode: InventoryMode = 'existin
     if (!inventoryExists(home)) throw missing(home);
   }
   const { SqliteInventory } = await import('./sqlite.js');
-  ensureFolder(home.dbDir, FileMode.privateFolder);
+  ensureHomeFolder(home.dbDir, FileMode.privateFolder);
   const replaced = mode === 'fresh' && inventoryExists(home) ? moveAside(home, now, SqliteInventory) : undefined;
   const inventory = new SqliteInventory(home.dbPath, { create: mode !== 'existing' });
   // A new X.509 CA does not replace the OpenSSH CAs: their records and KRL version move to the new inventory.
