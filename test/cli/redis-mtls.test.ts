@@ -2,15 +2,14 @@
  * Done-means 3 of the foundation issue: a real redis-server, configured only with the files
  * `pki generate` wrote, answers PING over mutual TLS and refuses a client certificate from another CA.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa, pki, tempDir } from '../helpers/cli.js';
-import { freePort, waitForPort } from '../helpers/net.js';
+import { REDIS_READY, startServer, type Server } from '../helpers/process.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 
 describe('redis-server over mutual TLS with a pki bundle', () => {
-  let server: ChildProcess | undefined;
+  let server: Server | undefined;
   let port = 0;
   let folder = '';
   let strangerFolder = '';
@@ -24,13 +23,12 @@ describe('redis-server over mutual TLS with a pki bundle', () => {
     const stranger = initCa();
     expect(pki(['generate', 'redis', 'main', '--dir', stranger]).code).toBe(0);
     strangerFolder = join(stranger, 'services/redis/main/certs');
-    port = await freePort();
     const work = tempDir('pki-redis-');
-    server = spawn(
-      redisServer,
-      [
+    server = await startServer({
+      program: redisServer,
+      args: (tlsPort) => [
         '--port', '0',
-        '--tls-port', String(port),
+        '--tls-port', String(tlsPort),
         '--bind', '127.0.0.1',
         '--tls-cert-file', join(folder, 'redis.crt'),
         '--tls-key-file', join(folder, 'redis.key'),
@@ -40,18 +38,13 @@ describe('redis-server over mutual TLS with a pki bundle', () => {
         '--appendonly', 'no',
         '--dir', work,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let log = '';
-    server.stdout!.on('data', (d) => (log += d));
-    server.stderr!.on('data', (d) => (log += d));
-    await waitForPort(port).catch((e) => {
-      throw new Error(`${e.message}\nredis-server log:\n${log}`);
+      ready: REDIS_READY,
     });
+    port = server.port;
   });
 
-  afterAll(() => {
-    server?.kill('SIGKILL');
+  afterAll(async () => {
+    await server?.stop();
   });
 
   const ping = (certFolder: string, certName: string) =>

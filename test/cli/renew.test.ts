@@ -2,14 +2,13 @@
  * `pki renew` (issue 3, Done-means 3): the built CLI in a temp CA home, checked with openssl and a live
  * redis-server that reloads its TLS files after renewal.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { peer, requirePeer, runPeer } from '../helpers/peers.js';
+import { REDIS_READY, startServer, type Server } from '../helpers/process.js';
 
 const DAY = 86_400_000;
 const certs = (dir: string, service = 'redis', variant = 'main') => join(dir, 'services', service, variant, 'certs');
@@ -262,21 +261,10 @@ describe('pki renew: bad input is one line, exit 1, nothing changed', () => {
 });
 
 describe('pki renew with a live redis-server', () => {
-  let server: ChildProcess | undefined;
-  afterAll(() => {
-    server?.kill('SIGTERM');
+  let server: Server | undefined;
+  afterAll(async () => {
+    await server?.stop();
   });
-
-  async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => resolve(port));
-      });
-    });
-  }
 
   function redisCli(port: number, folder: string, ...command: string[]) {
     return runPeer('redis-cli', ['--tls', '--cacert', join(folder, 'ca.crt'), '--cert', join(folder, 'client.crt'), '--key', join(folder, 'client.key'), '-h', '127.0.0.1', '-p', String(port), ...command]);
@@ -296,19 +284,18 @@ describe('pki renew with a live redis-server', () => {
     const dir = initCa();
     expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
     const folder = certs(dir);
-    const port = await freePort();
     const work = tempDir();
-    server = spawn(requirePeer('redis-server'), [
-      '--port', '0', '--bind', '127.0.0.1', '--tls-port', String(port), '--dir', work, '--save', '', '--appendonly', 'no',
-      '--tls-cert-file', join(folder, 'redis.crt'), '--tls-key-file', join(folder, 'redis.key'), '--tls-ca-cert-file', join(folder, 'ca.crt'),
-      '--tls-auth-clients', 'yes',
-    ], { stdio: 'ignore' });
-    let pong = '';
-    for (let i = 0; i < 100 && pong !== 'PONG'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      pong = redisCli(port, folder, 'PING').stdout.trim();
-    }
-    expect(pong).toBe('PONG');
+    server = await startServer({
+      program: requirePeer('redis-server'),
+      args: (tlsPort) => [
+        '--port', '0', '--bind', '127.0.0.1', '--tls-port', String(tlsPort), '--dir', work, '--save', '', '--appendonly', 'no',
+        '--tls-cert-file', join(folder, 'redis.crt'), '--tls-key-file', join(folder, 'redis.key'), '--tls-ca-cert-file', join(folder, 'ca.crt'),
+        '--tls-auth-clients', 'yes',
+      ],
+      ready: REDIS_READY,
+    });
+    const port = server.port;
+    expect(redisCli(port, folder, 'PING').stdout.trim()).toBe('PONG');
     const before = servedSerial(port, folder);
     expect(before).toBe(serialOf(join(folder, 'redis.crt')));
 

@@ -3,24 +3,24 @@
  * a pki host certificate (HostCertificate) and reads pki's KRL (RevokedKeys); a real ssh client with only
  * an `@cert-authority` line in known_hosts and StrictHostKeyChecking=yes logs in without a prompt.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pki, tempDir } from '../helpers/cli.js';
-import { freePort, waitForPort } from '../helpers/net.js';
 import { requirePeer } from '../helpers/peers.js';
+import { sshdListening, startServer, type Server } from '../helpers/process.js';
 
 const user = userInfo().username;
 let work: string;
 let home: string;
 let port: number;
-let sshd: ChildProcess | undefined;
-let sshdLog = '';
+let sshd: Server | undefined;
 let keyCount = 0;
 
-function run(program: string, args: readonly string[], timeout = 30_000) {
+/** A hang guard for one ssh-keygen or ssh run, not a benchmark: RSA key generation beside CPU-heavy work takes seconds. */
+function run(program: string, args: readonly string[], timeout = 120_000) {
   return spawnSync(program, args as string[], { encoding: 'utf8', timeout, env: { ...process.env, LC_ALL: 'C' } });
 }
 
@@ -54,13 +54,12 @@ function login(key: string, command = 'echo ok') {
       '-o', `UserKnownHostsFile=${join(work, 'known_hosts')}`,
       '-o', 'GlobalKnownHostsFile=/dev/null',
       '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=10',
+      '-o', 'ConnectTimeout=60',
       '-o', 'LogLevel=ERROR',
       '-p', String(port),
       `${user}@127.0.0.1`,
       command,
     ],
-    30_000,
   );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -83,63 +82,63 @@ beforeAll(async () => {
   // Only the CA line: a client that still asked about the host key would fail under BatchMode.
   writeFileSync(join(work, 'known_hosts'), `@cert-authority 127.0.0.1 ${readFileSync(join(home, 'ssh/ssh_host_ca_key.pub'), 'utf8')}`);
 
-  port = await freePort();
+  // The config names the port, so it is written again for each port startServer tries.
   const config = join(work, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `HostCertificate ${hostKey}-cert.pub`,
-      `TrustedUserCAKeys ${join(home, 'ssh/ssh_user_ca_key.pub')}`,
-      `RevokedKeys ${join(home, 'ssh/revoked_keys')}`,
-      // Certificates alone decide: no authorized_keys, principals checked against the login name.
-      'AuthorizedKeysFile none',
-      'AuthorizedPrincipalsFile none',
-      `PidFile ${join(work, 'sshd.pid')}`,
-      'UsePAM no',
-      'StrictModes no',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'),
-  );
+  const writeConfig = (listenPort: number) =>
+    writeFileSync(
+      config,
+      [
+        `Port ${listenPort}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `HostCertificate ${hostKey}-cert.pub`,
+        `TrustedUserCAKeys ${join(home, 'ssh/ssh_user_ca_key.pub')}`,
+        `RevokedKeys ${join(home, 'ssh/revoked_keys')}`,
+        // Certificates alone decide: no authorized_keys, principals checked against the login name.
+        'AuthorizedKeysFile none',
+        'AuthorizedPrincipalsFile none',
+        `PidFile ${join(work, 'sshd.pid')}`,
+        'UsePAM no',
+        'StrictModes no',
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'LogLevel VERBOSE',
+        '',
+      ].join('\n'),
+    );
   // sshd's privilege separation folder; Debian creates it only when the service starts.
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  writeConfig(22); // any port: -t only checks the syntax
   const check = run(sshdPath, ['-t', '-f', config]);
   if (check.status !== 0) throw new Error(`sshd -t rejected the test config: ${check.stderr}`);
-  sshd = spawn(sshdPath, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  sshd.stderr!.on('data', (d) => (sshdLog += d));
-  const exited = new Promise<never>((_, reject) => sshd!.once('exit', (code) => reject(new Error(`sshd exited (${code}) before listening:\n${sshdLog}`))));
-  await Promise.race([waitForPort(port, 15_000), exited]);
-}, 120_000);
+  sshd = await startServer({
+    program: sshdPath,
+    args: (listenPort) => {
+      writeConfig(listenPort);
+      return ['-D', '-e', '-f', config];
+    },
+    ready: sshdListening,
+  });
+  port = sshd.port;
+});
 
 afterAll(async () => {
-  if (sshd && sshd.exitCode === null && sshd.signalCode === null) {
-    const gone = new Promise<void>((resolve) => sshd!.once('exit', () => resolve()));
-    sshd.kill('SIGTERM');
-    const timer = setTimeout(() => sshd?.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  }
+  await sshd?.stop();
 });
 
 /**
- * Waits (bounded) for sshd to log a line: its stderr is read only when the event loop runs, which the
- * synchronous ssh client runs above do not let it do.
+ * Waits (bounded, on sshd's output events) for sshd to log a line: its stderr is read only when the event
+ * loop runs, which the synchronous ssh client runs above do not let it do.
  */
-async function sshdLogged(pattern: RegExp): Promise<string> {
-  for (let i = 0; i < 50 && !pattern.test(sshdLog); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  return sshdLog;
+function sshdLogged(pattern: RegExp): Promise<string> {
+  return sshd!.log.waitFor(pattern);
 }
 
 /** Attach sshd's log to a failure: it says why a login was refused. */
 function explain(r: { status: number | null; stdout: string; stderr: string }): string {
-  return `ssh exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nsshd log (tail):\n${sshdLog.split('\n').slice(-15).join('\n')}`;
+  return `ssh exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\nsshd log (tail):\n${sshd?.log.tail(15)}`;
 }
 
 describe('a real sshd with pki user and host CAs', () => {

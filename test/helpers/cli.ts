@@ -29,6 +29,12 @@ function environment(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * How long one `pki` run may take: a hang guard, as large as vitest's testTimeout. A run that hits it is
+ * an error of its own, never mistaken for a process killed on purpose (the crash tests expect exit 128).
+ */
+export const PKI_RUN_MS = 120_000;
+
 /** Runs `pki …args` synchronously. */
 export function pki(args: readonly string[], options: CliOptions = {}): CliResult {
   const r = spawnSync(process.execPath, [PKI_BIN, ...args], {
@@ -36,8 +42,11 @@ export function pki(args: readonly string[], options: CliOptions = {}): CliResul
     env: environment(options.env),
     input: options.input ?? '',
     cwd: options.cwd,
-    timeout: 120_000,
+    timeout: PKI_RUN_MS,
   });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    throw new Error(`pki ${args.join(' ')} did not exit within ${PKI_RUN_MS / 1000} s (killed); stderr so far:\n${r.stderr}`);
+  }
   return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -46,12 +46,22 @@ export function requirePeer(name: string): string {
   throw new Error(`${name} is not installed: apt-get install ${PACKAGES[name] ?? name} (the test proves pki against it and cannot run without it)`);
 }
 
-/** Runs a peer and returns its result without throwing on a non-zero exit. */
+/**
+ * How long one peer run may take: a hang guard, not a benchmark (RSA key generation beside other
+ * CPU-heavy work can take tens of seconds). A run that hits it throws, never passes as a refusal.
+ */
+export const PEER_RUN_MS = 120_000;
+
+/** Runs a peer and returns its result without throwing on a non-zero exit (but throwing when it hung). */
 export function runPeer(name: string, args: readonly string[], options: { input?: string | Buffer; cwd?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  return spawnSync(requirePeer(name), args as string[], { encoding: 'utf8', timeout: 60_000, ...options });
+  const r = spawnSync(requirePeer(name), args as string[], { encoding: 'utf8', timeout: PEER_RUN_MS, ...options });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    throw new Error(`${name} ${args.join(' ')} did not exit within ${PEER_RUN_MS / 1000} s (killed); stderr so far:\n${r.stderr}`);
+  }
+  return r;
 }
 
-/** Runs a peer and returns stdout; throws with its stderr on a non-zero exit. */
+/** Runs a peer and returns stdout; throws with its stderr on a non-zero exit (or after PEER_RUN_MS). */
 export function peer(name: string, args: readonly string[], options: { input?: string | Buffer; cwd?: string } = {}): string {
-  return execFileSync(requirePeer(name), args as string[], { encoding: 'utf8', timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  return execFileSync(requirePeer(name), args as string[], { encoding: 'utf8', timeout: PEER_RUN_MS, stdio: ['pipe', 'pipe', 'pipe'], ...options });
 }

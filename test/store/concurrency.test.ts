@@ -9,14 +9,18 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/concurrency.mjs');
+/** A hang guard for the whole script: ~40 s on a 2-core machine at load 10, more beside a CPU hog. */
+const SCRIPT_MS = 300_000;
 
 describe('concurrent pki invocations', () => {
   it('4 issuers × 6 commands (sign and generate) with revokes and CRL publications in parallel', () => {
     let out: string;
     try {
-      out = execFileSync(process.execPath, [SCRIPT, '--n', '4', '--m', '6', '--json'], { encoding: 'utf8', timeout: 180_000 });
+      out = execFileSync(process.execPath, [SCRIPT, '--n', '4', '--m', '6', '--json'], { encoding: 'utf8', timeout: SCRIPT_MS });
     } catch (e) {
-      out = (e as { stdout: string }).stdout;
+      const failed = e as { stdout: string; stderr: string; code?: string };
+      if (failed.code === 'ETIMEDOUT') throw new Error(`scripts/concurrency.mjs did not finish within ${SCRIPT_MS / 1000} s (killed):\n${failed.stderr}`);
+      out = failed.stdout; // exit 1: the figures say which check failed
     }
     const figures = JSON.parse(out) as Record<string, unknown>;
     expect(figures).toMatchObject({
@@ -37,5 +41,5 @@ describe('concurrent pki invocations', () => {
     });
     expect(figures.revocations as number).toBeGreaterThan(0);
     expect(figures.crlPublications as number).toBeGreaterThan(1);
-  }, 200_000);
+  }, SCRIPT_MS + 20_000);
 });

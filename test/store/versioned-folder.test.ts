@@ -12,6 +12,19 @@ const files = (tag: string) => [
 ];
 const hidden = (folder: string) => readdirSync(folder).filter((n) => n.startsWith('.')).sort();
 
+/** The pid of a process that has exited (and is confirmed gone: on a busy machine a pid can be reused). */
+function deadPid(): number {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pid = spawnSync('true').pid!;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') return pid;
+    }
+  }
+  throw new Error('every pid of an exited `true` was reused at once');
+}
+
 describe('publishVersion', () => {
   it('ok writes a version behind ..data with public links and exact modes', () => {
     const folder = tempDir();
@@ -85,7 +98,7 @@ describe('recoverVersionedFolder and the lock', () => {
 
   it('ok a lock left by a dead process is taken over; a live holder makes the writer wait', () => {
     const folder = tempDir();
-    const dead = spawnSync('true').pid!; // exited: its pid is gone
+    const dead = deadPid();
     writeFileSync(join(folder, '..lock'), `${dead}\n`);
     expect(recoverVersionedFolder(folder)).toBe(true); // the stale lock alone is a leftover
     expect(readdirSync(folder)).toEqual([]);

@@ -44,7 +44,7 @@ beforeAll(async () => {
     sshKeygen(['-q', ...kind.args, '-N', '', '-C', `${kind.name}@test`, '-f', file]);
     subjects.set(kind.name, { key: parseSshPublicKey(readFileSync(`${file}.pub`, 'utf8')), file: `${file}.pub` });
   }
-}, 60_000);
+});
 afterAll(() => temp.cleanup());
 
 function caFor(name: string): { publicKey: KeyObject; privateKey: KeyObject } {
@@ -129,7 +129,7 @@ describe('issueSshCertificate is accepted by ssh-keygen -L', () => {
       comment: key.comment,
     });
     expect(verifySshCertificateSignature(decoded)).toBe(true);
-  }, 30_000);
+  });
 
   it('accepts an explicit anyPrincipal certificate (ssh-keygen shows "(none)")', () => {
     const { privateKey } = caFor('Ed25519');
@@ -260,7 +260,7 @@ describe('certificates made by real ssh-keygen -s', () => {
       publicKeyFingerprint: sshKeygenFingerprint(`${dir}-subject.pub`),
     });
     expect(verifySshCertificateSignature(cert)).toBe(true);
-  }, 30_000);
+  });
 
   it('refuses to verify an ssh-rsa (SHA-1) CA signature (ERR_UNSUPPORTED_KEY)', () => {
     const base = join(temp.dir, 'sha1');
@@ -270,7 +270,7 @@ describe('certificates made by real ssh-keygen -s', () => {
     const cert = decodeSshCertificate(readFileSync(`${base}-subject-cert.pub`, 'utf8'));
     expect(cert.signatureAlgorithm).toBe('ssh-rsa');
     expect(() => verifySshCertificateSignature(cert)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_KEY' }));
-  }, 30_000);
+  });
 });
 
 describe('fixtures made by ssh-keygen (fixtures/ssh/README.md)', () => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   otherCa = await generateSshCaKey({ kty: 'OKP' });
   sshKeygen(['-q', '-t', 'ed25519', '-N', '', '-f', join(temp.dir, 'user')]);
   subject = parseSshPublicKey(readFileSync(join(temp.dir, 'user.pub'), 'utf8'));
-}, 30_000);
+});
 
 function writeCert(name: string, serial: bigint, keyId: string, signer = ca): string {
   const { line } = issueSshCertificate({

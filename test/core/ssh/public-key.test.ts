@@ -35,7 +35,7 @@ describe('parseSshPublicKey reads keys ssh-keygen made, with ssh-keygen -l finge
     // Re-encoding the KeyObject gives back ssh-keygen's exact line.
     expect(encodeSshPublicKey(key.keyObject, key.comment)).toBe(text.trim());
     expect(classifySshText(text)).toBe('public-key');
-  }, 30_000);
+  });
 
   it('reads a fixture and matches its recorded fingerprint', () => {
     const key = parseSshPublicKey(fixture('ca_ed25519.pub'));
@@ -59,7 +59,7 @@ describe('encodeSshPublicKey writes lines ssh-keygen reads', () => {
     const parsed = parseSshPublicKey(line);
     expect(sshKeygenFingerprint(file)).toBe(fingerprintSshPublicKey(parsed.blob));
     expect(parsed.keyObject.equals(publicKey)).toBe(true);
-  }, 30_000);
+  });
 });
 
 describe('parseSshPublicKey refusals', () => {

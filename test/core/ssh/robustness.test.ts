@@ -67,7 +67,6 @@ describe('certificate decoding survives hostile bytes', () => {
         expect((result as PkiError).code).toBe('ERR_MALFORMED_SSH');
       }
     },
-    30_000,
   );
 
   it.each(keys.map((ca, i) => ({ ca: ca.name, caKey: ca.key, subject: keys[(i + 1) % keys.length]!, seed: i + 1 })))(
@@ -75,7 +74,7 @@ describe('certificate decoding survives hostile bytes', () => {
     ({ caKey, subject, seed }) => {
       const blob = certificateFor(caKey, subject.key);
       const random = prng(seed);
-      const started = Date.now();
+      const cpuStart = process.cpuUsage();
       for (let i = 0; i < 300; i++) {
         const mutated = Buffer.from(blob);
         const flips = 1 + Math.floor(random() * 3);
@@ -86,9 +85,10 @@ describe('certificate decoding survives hostile bytes', () => {
         const result = expectOnlyPkiError(() => verifySshCertificateSignature(mutated), `flip case ${i}`);
         expect(result).not.toBe(true);
       }
-      expect(Date.now() - started).toBeLessThan(20_000);
+      // CPU time, not wall time: beside other CPU-heavy work the wall clock says nothing about this code.
+      const cpu = process.cpuUsage(cpuStart);
+      expect((cpu.user + cpu.system) / 1000).toBeLessThan(20_000);
     },
-    30_000,
   );
 
   it('length fields forged to 0xffffffff throw ERR_MALFORMED_SSH without allocating', () => {

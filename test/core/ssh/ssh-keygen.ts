@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PEER_RUN_MS } from '../../helpers/peers.js';
 
 export interface SshKeygenResult {
   readonly status: number;
@@ -20,7 +21,7 @@ export function runSshKeygen(args: readonly string[], cwd?: string): SshKeygenRe
     cwd,
     encoding: 'utf8',
     env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' },
-    timeout: 60_000,
+    timeout: PEER_RUN_MS,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (result.error) {
