@@ -4,13 +4,12 @@
  * refuse a revoked one with the one file pki writes for them, crl/chain.crl.pem (root CRL + intermediate
  * CRL). With the intermediate's CRL alone (all pki published before) they refused every client.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
-import { freePort, waitForPort } from '../helpers/net.js';
 import { peer, requirePeer, runPeer } from '../helpers/peers.js';
+import { startServer, type Server } from '../helpers/process.js';
 
 interface Ca {
   readonly dir: string;
@@ -33,39 +32,6 @@ function caWithRevokedClient(): Ca {
 
 function verifyAll(ca: Ca, crlFile: string, cert: string) {
   return runPeer('openssl', ['verify', '-crl_check_all', '-CAfile', ca.root, '-untrusted', ca.intermediate, '-CRLfile', crlFile, cert]);
-}
-
-/** A server process and its log; stopped by PID with a bounded wait for its exit. */
-class Server {
-  readonly log: string[] = [];
-  readonly exited: Promise<void>;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (d) => this.log.push(String(d)));
-    child.stderr?.on('data', (d) => this.log.push(String(d)));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-  }
-  text(): string {
-    return this.log.join('');
-  }
-  async stop(signal: NodeJS.Signals): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill(signal);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
-    if ((await Promise.race([this.exited, timeout])) === 'timeout') {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
-
-/** Resolves once `server`'s log matches `pattern`; rejects after `timeoutMs` or when it exits first. */
-async function waitForLog(server: Server, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(server.text())) {
-    if (server.child.exitCode !== null) throw new Error(`server exited (${server.child.exitCode}) before logging ${pattern}:\n${server.text()}`);
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in the server log after ${timeoutMs} ms:\n${server.text()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('openssl verify -crl_check_all with crl/chain.crl.pem', () => {
@@ -150,12 +116,16 @@ describe('nginx with ssl_verify_client on and ssl_crl crl/chain.crl.pem', () => 
     requirePeer('curl');
     ca = caWithRevokedClient();
     const work = tempDir('pki-nginx-');
-    port = await freePort();
     const conf = join(work, 'nginx.conf');
+    errorLog = join(work, 'error.log');
     // One process (master_process off), in the foreground: the test's child is the server, stopped by its PID.
-    writeFileSync(
-      conf,
-      `daemon off;
+    // The config names the port, so it is written again for each port startServer tries. nginx logs nothing
+    // on stdout/stderr once it listens (its log is error.log), so the port accepting is its readiness; a
+    // taken port it reports on stderr ("bind() … failed (98: Address already in use)"): startServer retries.
+    const writeConf = (listenPort: number) => {
+      writeFileSync(
+        conf,
+        `daemon off;
 master_process off;
 pid ${work}/nginx.pid;
 error_log ${work}/error.log info;
@@ -168,7 +138,7 @@ http {
   uwsgi_temp_path ${work}/uwsgi;
   scgi_temp_path ${work}/scgi;
   server {
-    listen 127.0.0.1:${port} ssl;
+    listen 127.0.0.1:${listenPort} ssl;
     ssl_certificate ${join(ca.certs, 'svc.crt')};
     ssl_certificate_key ${join(ca.certs, 'svc.key')};
     ssl_client_certificate ${join(ca.certs, 'ca.crt')};
@@ -179,16 +149,23 @@ http {
   }
 }
 `,
-    );
-    server = new Server(spawn(nginx, ['-p', work, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    await waitForPort(port, 15_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nnginx: ${server!.text()}${safeRead(join(work, 'error.log'))}`);
+      );
+    };
+    server = await startServer({
+      program: nginx,
+      args: (p) => {
+        writeConf(p);
+        return ['-p', work, '-c', conf];
+      },
+      stopSignal: 'SIGQUIT', // graceful shutdown
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}\nnginx error.log:\n${safeRead(errorLog)}`);
     });
-    errorLog = join(work, 'error.log');
+    port = server.port;
   });
 
   afterAll(async () => {
-    await server?.stop('SIGQUIT');
+    await server?.stop();
   });
 
   const get = (client: string) =>
@@ -260,15 +237,14 @@ describe('PostgreSQL with ssl_crl_file crl/chain.crl.pem and cert authentication
     // Local (socket) trust for setup; TCP only with a client certificate, any verified CN mapped to postgres.
     writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 cert map=any\n');
     writeFileSync(join(data, 'pg_ident.conf'), 'any /^(.*)$ postgres\n');
-    port = await freePort();
-    const child = spawn(
-      setpriv,
-      [
+    server = await startServer({
+      program: setpriv,
+      args: (p) => [
         ...asPostgres,
         postgres,
         '-D', data,
         '-k', work,
-        '-p', String(port),
+        '-p', String(p),
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'ssl=on',
         '-c', `ssl_cert_file=${join(work, 'server.crt')}`,
@@ -278,15 +254,16 @@ describe('PostgreSQL with ssl_crl_file crl/chain.crl.pem and cert authentication
         '-c', 'fsync=off',
         '-c', 'log_connections=on',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: work },
-    );
-    server = new Server(child);
-    await waitForLog(server, /database system is ready to accept connections/, 30_000);
-    await waitForPort(port, 10_000);
+      ready: /database system is ready to accept connections/,
+      env,
+      cwd: work,
+      stopSignal: 'SIGINT', // fast shutdown: the postmaster ends its children and removes its socket
+    });
+    port = server.port;
   });
 
   afterAll(async () => {
-    await server?.stop('SIGINT'); // fast shutdown: the postmaster ends its children and removes its socket
+    await server?.stop();
   });
 
   const query = (client: string) =>

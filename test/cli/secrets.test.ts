@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, PKI_BIN, pki, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
+import { expectOneLineError, PKI_BIN, PKI_RUN_MS, pki, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
 import { peer } from '../helpers/peers.js';
 
 /** `pki …args` through `sh -c 'umask 000; exec node bin/pki.js …'`: the most permissive umask there is. */
@@ -16,8 +16,12 @@ function pkiUmask0(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliRes
   const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...env };
   delete e.PKI_DIR;
   if (!('PKI_PASSWORD' in env)) delete e.PKI_PASSWORD;
-  const r = spawnSync('sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, PKI_BIN, ...args], { encoding: 'utf8', env: e, input: '', timeout: 120_000 });
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync('sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, PKI_BIN, ...args], { encoding: 'utf8', env: e, input: '', timeout: PKI_RUN_MS });
+  // As pki() does: a run that hangs is an error of its own, not an exit code a test could mistake for a result.
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+    throw new Error(`pki ${args.join(' ')} (umask 000) did not exit within ${PKI_RUN_MS / 1000} s (killed); stderr so far:\n${r.stderr}`);
+  }
+  return { code: r.status ?? (r.signal ? 128 : -1), stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Every file under `dir`. */

@@ -107,6 +107,12 @@ describe('stopProcess and waitForExit', () => {
     expect(child.signalCode).toBe('SIGTERM');
   });
 
+  it('sends the signal it is given instead (postgres stops fast on SIGINT, nginx on SIGQUIT)', async () => {
+    const child = node('setInterval(() => {}, 1000)');
+    await stopProcess(child, 10_000, 'SIGINT');
+    expect(child.signalCode).toBe('SIGINT');
+  });
+
   it('sends SIGKILL to a child that ignores SIGTERM, once the grace period is over', async () => {
     const child = node('process.on("SIGTERM", () => {}); console.log("armed"); setInterval(() => {}, 1000)');
     const log = new OutputLog(child.stdout);

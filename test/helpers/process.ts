@@ -91,10 +91,13 @@ export function waitForExit(child: ChildProcess, timeoutMs = STOP_GRACE_MS): Pro
   });
 }
 
-/** SIGTERM, then SIGKILL if the child is still running after `graceMs`; resolves once it has exited. */
-export async function stopProcess(child: ChildProcess | undefined, graceMs = STOP_GRACE_MS): Promise<void> {
+/**
+ * `signal` (SIGTERM unless the server's own stop signal is another: nginx SIGQUIT, postgres SIGINT), then
+ * SIGKILL if the child is still running after `graceMs`; resolves once it has exited.
+ */
+export async function stopProcess(child: ChildProcess | undefined, graceMs = STOP_GRACE_MS, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!child || child.pid === undefined || exited(child)) return;
-  child.kill('SIGTERM');
+  child.kill(signal);
   try {
     await waitForExit(child, graceMs);
   } catch {
@@ -122,6 +125,11 @@ export interface ServerOptions {
   readonly readyTimeoutMs?: number;
   /** Where the port comes from (tests of this helper pass a port they hold). */
   readonly pickPort?: () => Promise<number>;
+  /** The child's environment and working folder (default: the test's). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** What server.stop() sends first: the signal this server shuts down cleanly on (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -135,9 +143,9 @@ export async function startServer(options: ServerOptions): Promise<Server> {
   const name = options.program.split('/').pop();
   for (let attempt = 1; ; attempt++) {
     const port = await (options.pickPort ?? freePort)();
-    const child = spawn(options.program, options.args(port) as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(options.program, options.args(port) as string[], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env, cwd: options.cwd });
     const log = new OutputLog(child.stdout, child.stderr);
-    const server: Server = { child, port, log, stop: () => stopProcess(child) };
+    const server: Server = { child, port, log, stop: () => stopProcess(child, STOP_GRACE_MS, options.stopSignal) };
     const exit = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     const readyLine = typeof options.ready === 'function' ? options.ready(port) : options.ready;
