@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
@@ -76,7 +76,7 @@ describe('pki renew <cert-file>', () => {
     expect(v.stdout.trim(), v.stderr).toBe(`${crt}: OK`);
     expect((statSync(crt).mode & 0o777).toString(8)).toBe('644');
     expect(inventoryRow(dir, old.serial)).toMatchObject({ status: 'superseded', superseded_by: serialOf(crt) });
-    expect(inventoryRow(dir, serialOf(crt))).toMatchObject({ status: 'valid', certificate_path: crt });
+    expect(inventoryRow(dir, serialOf(crt))).toMatchObject({ status: 'valid', certificate_path: relative(dir, crt) }); // stored relative to the home (issue 9)
   });
 
   it('--threshold and --expires-in decide when a certificate is due; --force always renews', () => {
@@ -200,7 +200,7 @@ describe('pki renew --all', () => {
     const web = join(certs(dir, 'web'), 'web.crt');
     const db = new Database(join(dir, 'db', 'pki.sqlite'));
     db.prepare(`INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256, status, issued_at, certificate_path, pem)
-      SELECT kind, serial || 'AA', subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256, status, issued_at, certificate_path, pem FROM certificates WHERE certificate_path = ?`).run(web);
+      SELECT kind, serial || 'AA', subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256, status, issued_at, certificate_path, pem FROM certificates WHERE certificate_path = ?`).run(relative(dir, web));
     db.close();
     expect(summary(['--expires-in', '1d'])).toEqual([0, 3, 0]);
     expect(json(['--expires-in', '1d'])).toMatchObject({ renewed: 0, skipped: 3, failed: 0 });

@@ -1,0 +1,91 @@
+/**
+ * Issue 9, points 4–7: the lifecycle of what pki issued — a copied CA home acts on its own files, clients a
+ * `generate --force` dropped and files deleted by hand never wedge `renew --all`, a replaced CA's
+ * certificates are re-issued under the new one, and `generate` on an existing bundle converges by adding
+ * clients and renewing instead of re-keying.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { initCa, pki, snapshotTree } from '../helpers/cli.js';
+import { peer, runPeer } from '../helpers/peers.js';
+
+const DAY = 86_400_000;
+const certs = (dir: string, service = 'redis', variant = 'main') => join(dir, 'services', service, variant, 'certs');
+const pinned = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+/** A clock 70 days on: a default 90-day leaf is due (two thirds of its lifetime passed). */
+const later = () => ({ PKI_TEST_NOW: pinned(Date.now() + 70 * DAY) });
+const serialOf = (path: string) => peer('openssl', ['x509', '-in', path, '-noout', '-serial']).trim().replace(/^serial=/, '').replace(/^0+/, '');
+const pubkeyOf = (path: string) => peer('openssl', ['x509', '-in', path, '-noout', '-pubkey']).trim();
+
+function json<T>(r: { code: number; stdout: string; stderr: string }, code = 0): T {
+  expect(r.code, r.stderr).toBe(code);
+  return JSON.parse(r.stdout) as T;
+}
+
+function rows(dir: string, sql: string, ...params: unknown[]): Record<string, unknown>[] {
+  const db = new Database(join(dir, 'db', 'pki.sqlite'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as Record<string, unknown>[];
+  } finally {
+    db.close();
+  }
+}
+
+function verify(folder: string, name: string) {
+  return runPeer('openssl', ['verify', '-CAfile', join(folder, 'ca.crt'), '-untrusted', join(folder, `${name}.crt`), join(folder, `${name}.crt`)]);
+}
+
+describe('paths relative to the CA home (issue 9, point 4)', () => {
+  it('a copied CA home renews its own files: the copy changes, the original stays byte-identical', () => {
+    const a = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', a]).code).toBe(0);
+    const b = `${a}-copy`;
+    execFileSync('cp', ['-a', a, b]);
+    const before = snapshotTree(a);
+    const oldSerial = serialOf(join(certs(b), 'redis.crt'));
+
+    const r = json<{ renewed: number; failed: number; certificates: { path: string; status: string }[] }>(pki(['renew', '--all', '--dir', b, '--json'], { env: later() }));
+    expect(r).toMatchObject({ renewed: 2, failed: 0 });
+    for (const c of r.certificates) expect(c.path.startsWith(`${b}/`), c.path).toBe(true);
+    expect(snapshotTree(a)).toBe(before);
+    expect(serialOf(join(certs(b), 'redis.crt'))).not.toBe(oldSerial);
+    // The database itself holds home-relative paths; `pki list --json` prints them resolved against the home.
+    const stored = rows(b, `SELECT certificate_path, key_path FROM certificates WHERE status = 'valid' AND profile = 'peer'`);
+    expect(stored).toEqual([{ certificate_path: 'services/redis/main/certs/redis.crt', key_path: 'services/redis/main/certs/redis.key' }]);
+    const listed = json<{ certificatePath: string; profile: string }[]>(pki(['list', '--dir', b, '--json']));
+    expect(listed.find((x) => x.profile === 'peer')?.certificatePath).toBe(join(certs(b), 'redis.crt'));
+  });
+
+  it('a file written outside the home (sign --out) is recorded absolute and stays that file in a copy', () => {
+    const a = initCa();
+    const outside = join(a, '..', 'web');
+    peer('mkdir', ['-p', outside]);
+    peer('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(outside, 'web.key'), '-out', join(outside, 'web.csr'), '-subj', '/CN=web.example.com']);
+    expect(pki(['sign', join(outside, 'web.csr'), '--out', join(outside, 'web.crt'), '--dir', a]).code).toBe(0);
+    expect(rows(a, `SELECT certificate_path FROM certificates WHERE profile = 'server'`)).toEqual([{ certificate_path: join(outside, 'web.crt') }]);
+  });
+
+  it('schema v4 → v5 migration makes absolute paths under the home relative, also those of the home a copy came from', () => {
+    const a = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', a]).code).toBe(0);
+    // Turn the database back into what pki wrote at schema v4: absolute paths, no previous_ca column.
+    const db = new Database(join(a, 'db', 'pki.sqlite'));
+    db.exec(`DROP INDEX certificates_previous_ca; ALTER TABLE certificates DROP COLUMN previous_ca;
+      UPDATE certificates SET certificate_path = '${a}/' || certificate_path WHERE certificate_path NOT LIKE '/%';
+      UPDATE certificates SET key_path = '${a}/' || key_path WHERE key_path NOT LIKE '/%';
+      PRAGMA user_version = 4;`);
+    db.close();
+    const b = `${a}-copy`;
+    execFileSync('cp', ['-a', a, b]); // copied before the upgrade: b's database names a's files
+    const before = snapshotTree(a);
+    expect(json<{ renewed: number }>(pki(['renew', '--all', '--dir', b, '--json'], { env: later() })).renewed).toBe(2);
+    expect(snapshotTree(a)).toBe(before);
+    expect(rows(b, 'PRAGMA user_version')).toEqual([{ user_version: 5 }]);
+    const paths = rows(b, `SELECT certificate_path AS p FROM certificates`).map((r) => r.p as string);
+    expect(paths.filter((p) => p.startsWith('/'))).toEqual([]);
+    expect(paths).toContain('ca/intermediate_ca.crt');
+  });
+});
