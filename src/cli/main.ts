@@ -174,7 +174,8 @@ export function buildProgram(): Command {
       .option('--threshold <fraction>', 'due once this fraction of the lifetime has passed (default: two thirds)')
       .option('--expires-in <duration>', 'due when the certificate expires within this duration, e.g. 30d')
       .option('--not-after <time>', 'new lifetime: duration (90d) or RFC 3339 time (default: as long as the old one)')
-      .option('--exec <command>', 'run this command through sh -c once after at least one renewal, e.g. "systemctl reload redis"'),
+      .option('--exec <command>', 'run this command through sh -c once after at least one renewal, e.g. "systemctl reload redis"')
+      .option('--prune', 'with --all: stop tracking certificates whose recorded file is gone (marked superseded; reported as missing otherwise)'),
   ).action(async (certFile: string | undefined, keyFile: string | undefined, opts, cmd: Command) => {
     const { runRenew } = await import('./commands/renew.js');
     await runRenew(certFile, keyFile, opts, globals(cmd), commandNow());

@@ -89,3 +89,57 @@ describe('paths relative to the CA home (issue 9, point 4)', () => {
     expect(paths).toContain('ca/intermediate_ca.crt');
   });
 });
+
+interface RenewJson {
+  renewed: number;
+  skipped: number;
+  failed: number;
+  missing: number;
+  certificates: { path: string; status: string; serial: string; pruned?: boolean }[];
+}
+
+describe('records of files that are gone (issue 9, point 5)', () => {
+  it('generate --force with fewer clients supersedes the dropped client; renew --all then renews the rest and exits 0', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a', '--client', 'b']).code).toBe(0);
+    const b = serialOf(join(certs(dir), 'b.crt'));
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a', '--force']).code).toBe(0);
+    expect(existsSync(join(certs(dir), 'b.crt'))).toBe(false);
+    expect(rows(dir, 'SELECT status FROM certificates WHERE serial = ?', b)).toEqual([{ status: 'superseded' }]);
+    const r = json<RenewJson>(pki(['renew', '--all', '--dir', dir, '--json'], { env: later() }));
+    expect(r).toMatchObject({ renewed: 2, failed: 0, missing: 0 });
+    expect(r.certificates.map((c) => c.path).sort()).toEqual([join(certs(dir), 'a.crt'), join(certs(dir), 'redis.crt')]);
+  });
+
+  it('a recorded file deleted by hand is reported as missing (exit 0) on every run until --prune marks it superseded', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
+    const client = join(certs(dir), 'client.crt');
+    const serial = serialOf(client);
+    rmSync(join(certs(dir), '..data', 'client.crt')); // the file itself, then its public link
+    rmSync(client);
+    for (let run = 0; run < 2; run++) {
+      const r = json<RenewJson>(pki(['renew', '--all', '--dir', dir, '--json'], { env: later() }));
+      expect(r).toMatchObject({ renewed: run === 0 ? 1 : 0, failed: 0, missing: 1 });
+      expect(r.certificates.find((c) => c.status === 'missing')).toEqual({ path: client, status: 'missing', serial, pruned: false });
+    }
+    const human = pki(['renew', '--all', '--dir', dir], { env: later() });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/0 renewed, 1 not due, 0 failed, 1 missing\./);
+    // --prune (here on a run where the file is not even due) stops tracking it.
+    const pruned = json<RenewJson>(pki(['renew', '--all', '--prune', '--dir', dir, '--json']));
+    expect(pruned).toMatchObject({ failed: 0, missing: 1 });
+    expect(pruned.certificates.find((c) => c.status === 'missing')?.pruned).toBe(true);
+    expect(rows(dir, 'SELECT status FROM certificates WHERE serial = ?', serial)).toEqual([{ status: 'superseded' }]);
+    const after = json<RenewJson>(pki(['renew', '--all', '--dir', dir, '--json'], { env: later() }));
+    expect(after).toMatchObject({ missing: 0, failed: 0 });
+    expect(after.certificates.map((c) => c.serial)).not.toContain(serial);
+  });
+
+  it('--prune without --all is a usage error', () => {
+    const dir = initCa();
+    const r = pki(['renew', join(certs(dir), 'redis.crt'), '--prune', '--dir', dir, '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('ERR_USAGE');
+  });
+});

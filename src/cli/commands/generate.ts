@@ -14,7 +14,7 @@ import { resolveValidity } from '../../core/validity.js';
 import { CaHome, FileMode } from '../../store/ca-home.js';
 import { clockSkewMs, keySpecFromConfig } from '../../store/config.js';
 import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '../../store/service-bundle.js';
-import { openInventory } from '../../store/inventory/index.js';
+import { openInventory, type Inventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
@@ -37,6 +37,16 @@ export interface IssuedFile {
   readonly path: string;
   readonly role: string;
   readonly serial?: string;
+}
+
+/** Marks superseded the valid records of files in `folder` that the new version does not hold. */
+function retireDropped(inventory: Inventory, folder: string, written: ReadonlySet<string>): void {
+  const prefix = `${folder}/`;
+  const dropped = inventory
+    .listSummaries({ kind: 'x509', status: 'valid' })
+    .filter((r) => r.certificatePath !== null && r.certificatePath.startsWith(prefix) && !written.has(r.certificatePath) && !r.certificatePath.slice(prefix.length).includes('/'))
+    .map((r) => r.serial);
+  inventory.retire('x509', dropped);
 }
 
 export async function runGenerate(service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -124,6 +134,9 @@ export async function runGenerate(service: string, variant: string, options: Gen
       now,
     );
     if (settled?.recorded.length) warn(describeSettled(settled));
+    // --force with fewer clients: the dropped ones' files are gone, so their records must stop being valid
+    // (else `renew --all` would look for them forever).
+    retireDropped(inventory, folder, new Set(records.map((r) => r.certificatePath!)));
   } finally {
     inventory.close();
   }

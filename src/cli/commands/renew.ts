@@ -9,7 +9,7 @@
  * rename; --rekey is refused there, since two renames are not atomic together.
  */
 import { spawnSync } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
 import { isPkiError, PkiError } from '../../core/errors.js';
@@ -38,6 +38,8 @@ export interface RenewOptions extends PassphraseOptions {
   readonly expiresIn?: string;
   readonly notAfter?: string;
   readonly exec?: string;
+  /** With --all: stop tracking certificates whose file is gone (marked superseded), instead of only reporting them. */
+  readonly prune?: boolean;
 }
 
 export type RenewOutcome =
@@ -51,12 +53,16 @@ export type RenewOutcome =
       readonly keyPath: string | null;
     }
   | { readonly path: string; readonly status: 'skipped'; readonly serial: string | null; readonly reason: string; readonly dueAt: string | null }
+  /** `--all`: the inventory names a file that is gone (a client `generate --force` dropped, an operator's rm); not a failure. */
+  | { readonly path: string; readonly status: 'missing'; readonly serial: string; readonly pruned: boolean }
   | { readonly path: string; readonly status: 'failed'; readonly serial: string | null; readonly error: { readonly code: string; readonly message: string; readonly hint: string | null } };
 
 export interface RenewReport {
   readonly renewed: number;
   readonly skipped: number;
   readonly failed: number;
+  /** `--all`: recorded files that are gone (with --prune, now marked superseded and never reported again). */
+  readonly missing: number;
   /** With --json (or --force, or a file argument) every certificate; otherwise the not-due are only counted in `skipped`. */
   readonly certificates: readonly RenewOutcome[];
   readonly exec: { readonly command: string; readonly exitCode: number | null; readonly signal: string | null; readonly ok: boolean } | null;
@@ -72,6 +78,7 @@ interface RenewContext {
   readonly force: boolean;
   readonly rekey: boolean;
   readonly notAfter: Date | undefined;
+  readonly prune: boolean;
   /** Loads the intermediate once, and only when something is due (a no-op run never asks for a passphrase). */
   readonly issuer: () => Promise<Issuer>;
 }
@@ -250,11 +257,23 @@ function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateSu
   return out;
 }
 
+/**
+ * A recorded file that no longer exists (through the bundle links): reported as `missing`, and with
+ * --prune its record is marked superseded so later runs stop naming it. Null when the file is there.
+ */
+function missingFile(ctx: RenewContext, record: CertificateSummary): RenewOutcome | null {
+  if (record.certificatePath === null || existsSync(record.certificatePath)) return null;
+  if (ctx.prune) ctx.inventory.retire('x509', [record.serial]);
+  return { path: record.certificatePath, status: 'missing', serial: record.serial, pruned: ctx.prune };
+}
+
 /** One listed, due certificate of `--all`: renewed, or the reason it was not. */
 async function renewListed(ctx: RenewContext, record: CertificateSummary): Promise<RenewOutcome> {
   if (record.certificatePath === null) {
     return { path: `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'printed to stdout at issue; no file to renew', dueAt: null };
   }
+  const missing = missingFile(ctx, record);
+  if (missing) return missing;
   try {
     return await renewFile(ctx, record.certificatePath, record.keyPath ?? undefined);
   } catch (e) {
@@ -275,10 +294,16 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
       lines.push(`Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}`);
     } else if (c.status === 'skipped' && !quiet && !all) {
       lines.push(c.dueAt ? `Not due: ${c.path} (serial ${c.serial}) is due from ${c.dueAt.slice(0, 19).replace('T', ' ')} UTC; nothing changed.` : `Skipped ${c.path}: ${c.reason}`);
+    } else if (c.status === 'missing') {
+      lines.push(
+        c.pruned
+          ? `Pruned ${c.path} (serial ${c.serial}): the file is gone; its record is marked superseded.`
+          : `Missing ${c.path} (serial ${c.serial}): the file is gone; "pki renew --all --prune" stops tracking it.`,
+      );
     }
   }
-  if (all && (!quiet || report.renewed || report.failed)) {
-    lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed.`);
+  if (all && (!quiet || report.renewed || report.failed || report.missing)) {
+    lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed${report.missing ? `, ${report.missing} missing` : ''}.`);
   }
   if (report.exec) lines.push(report.exec.ok ? `Ran: ${report.exec.command}` : `Failed: ${report.exec.command}`);
   return lines.join('\n');
@@ -287,6 +312,9 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
 export async function runRenew(certFile: string | undefined, keyFile: string | undefined, options: RenewOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   if (options.all && certFile !== undefined) {
     throw new PkiError('ERR_USAGE', '--all renews what the inventory lists; it takes no file argument', { hint: 'drop the file, or drop --all' });
+  }
+  if (options.prune && !options.all) {
+    throw new PkiError('ERR_USAGE', '--prune goes with --all: it stops tracking recorded files that are gone', { hint: 'pki renew --all --prune' });
   }
   if (!options.all && certFile === undefined) {
     throw new PkiError('ERR_USAGE', 'name the certificate to renew, or pass --all', { hint: 'pki renew certs/redis.crt, or pki renew --all from cron' });
@@ -305,6 +333,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     force: options.force === true,
     rekey: options.rekey === true,
     notAfter,
+    prune: options.prune === true,
     issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
   };
   const outcomes: RenewOutcome[] = [];
@@ -312,7 +341,8 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   try {
     // Without --json the report names only what changed or failed, so the inventory decides what may be
     // due in SQL and the not-due ones are only counted: 100,000 of them are never turned into objects.
-    const candidates = options.all && !globals.json && !ctx.force ? inventory.renewalCandidates(now, policy) : null;
+    // --prune looks at every recorded file, due or not, so it takes the whole list.
+    const candidates = options.all && !globals.json && !ctx.force && !ctx.prune ? inventory.renewalCandidates(now, policy) : null;
     if (candidates && !candidates.sharedPaths) {
       let listed = 0;
       for (const record of candidates.candidates) {
@@ -324,6 +354,11 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     } else if (options.all) {
       for (const { record, due } of batch(inventory, ctx)) {
         if (!due) {
+          const missing = ctx.prune ? missingFile(ctx, record) : null;
+          if (missing) {
+            outcomes.push(missing);
+            continue;
+          }
           const dueAt = renewalDueAt({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, ctx.policy);
           outcomes.push({ path: record.certificatePath ?? `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'not due', dueAt: dueAt.toISOString() });
           continue;
@@ -341,9 +376,9 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const count = (s: RenewOutcome['status']) => outcomes.filter((o) => o.status === s).length;
   const renewed = count('renewed');
   const exec = options.exec !== undefined && renewed > 0 ? runExec(options.exec, globals.json) : null;
-  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), certificates: outcomes, exec };
-  // --quiet (cron): silent only when nothing changed; renewals and failures are always worth a mail.
-  const quiet = globals.quiet && renewed === 0 && report.failed === 0 && exec === null;
+  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), missing: count('missing'), certificates: outcomes, exec };
+  // --quiet (cron): silent only when nothing changed; renewals, failures and missing files are always worth a mail.
+  const quiet = globals.quiet && renewed === 0 && report.failed === 0 && report.missing === 0 && exec === null;
   emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
 
   const failedOnes = outcomes.filter((o): o is Extract<RenewOutcome, { status: 'failed' }> => o.status === 'failed');
