@@ -143,3 +143,90 @@ describe('records of files that are gone (issue 9, point 5)', () => {
     expect(JSON.parse(r.stdout).error.code).toBe('ERR_USAGE');
   });
 });
+
+describe('generate on an existing bundle converges without re-keying (issue 9, point 7)', () => {
+  const bytes = (folder: string, names: string[]) => names.map((n) => readFileSync(join(folder, n), 'latin1'));
+  const sanOf = (path: string) => peer('openssl', ['x509', '-in', path, '-noout', '-ext', 'subjectAltName']);
+  const lifetimeDays = (path: string) => {
+    const text = peer('openssl', ['x509', '-in', path, '-noout', '-startdate', '-enddate']);
+    const [start, end] = [/notBefore=(.*)/, /notAfter=(.*)/].map((re) => Date.parse(re.exec(text)![1]!));
+    return Math.round((end! - start!) / DAY);
+  };
+
+  it('a new --client is added; the service and the other clients keep their keys and certificates', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a']).code).toBe(0);
+    const folder = certs(dir);
+    const kept = bytes(folder, ['redis.crt', 'redis.key', 'a.crt', 'a.key', 'ca.crt']);
+    const r = json<{ status: string; files: { path: string; role: string }[] }>(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a', '--client', 'b', '--json']));
+    expect(r.status).toBe('updated');
+    expect(r.files.map((f) => f.role).sort()).toEqual(['client-certificate', 'client-key']);
+    expect(bytes(folder, ['redis.crt', 'redis.key', 'a.crt', 'a.key', 'ca.crt'])).toEqual(kept);
+    expect(verify(folder, 'b').status).toBe(0);
+    expect(rows(dir, `SELECT status FROM certificates WHERE serial = ?`, serialOf(join(folder, 'b.crt')))).toEqual([{ status: 'valid' }]);
+    // The same request again is up to date: nothing changes.
+    const before = snapshotTree(dir);
+    expect(json<{ status: string }>(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a', '--client', 'b', '--json'])).status).toBe('up-to-date');
+    expect(snapshotTree(dir)).toBe(before);
+  });
+
+  it('a changed --san renews the service certificate over the same key; clients are untouched', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--san', 'a.internal']).code).toBe(0);
+    const folder = certs(dir);
+    const old = { serial: serialOf(join(folder, 'redis.crt')), key: pubkeyOf(join(folder, 'redis.crt')) };
+    const kept = bytes(folder, ['redis.key', 'client.crt', 'client.key', 'ca.crt']);
+    const r = pki(['generate', 'redis', 'main', '--dir', dir, '--san', 'a.internal', '--san', 'b.internal']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Updated redis\/main .*SANs to add: b\.internal/);
+    expect(sanOf(join(folder, 'redis.crt'))).toMatch(/DNS:a\.internal, DNS:b\.internal/);
+    expect(pubkeyOf(join(folder, 'redis.crt'))).toBe(old.key);
+    expect(bytes(folder, ['redis.key', 'client.crt', 'client.key', 'ca.crt'])).toEqual(kept);
+    expect(verify(folder, 'redis').status).toBe(0);
+    expect(rows(dir, 'SELECT status, superseded_by FROM certificates WHERE serial = ?', old.serial)).toEqual([{ status: 'superseded', superseded_by: serialOf(join(folder, 'redis.crt')) }]);
+  });
+
+  it('a changed --not-after renews every certificate over its key; the same --not-after again is up to date', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
+    const folder = certs(dir);
+    const keys = bytes(folder, ['redis.key', 'client.key']);
+    const serials = ['redis.crt', 'client.crt'].map((n) => serialOf(join(folder, n)));
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--not-after', '30d']).code).toBe(0);
+    expect(['redis.crt', 'client.crt'].map((n) => lifetimeDays(join(folder, n)))).toEqual([30, 30]);
+    expect(['redis.crt', 'client.crt'].map((n) => serialOf(join(folder, n)))).not.toContain(serials[0]);
+    expect(bytes(folder, ['redis.key', 'client.key'])).toEqual(keys);
+    const before = snapshotTree(dir);
+    expect(json<{ status: string }>(pki(['generate', 'redis', 'main', '--dir', dir, '--not-after', '30d', '--json'])).status).toBe('up-to-date');
+    expect(snapshotTree(dir)).toBe(before);
+  });
+
+  it('a client on disk the request leaves out still needs --force (it would delete files); nothing changes', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a', '--client', 'b']).code).toBe(0);
+    const before = snapshotTree(dir);
+    const r = pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'a', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('ERR_BUNDLE_MISMATCH');
+    expect(snapshotTree(dir)).toBe(before);
+  });
+
+  it('renew --san adds a name over the same key, even when not due', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
+    const crt = join(certs(dir), 'redis.crt');
+    const key = pubkeyOf(crt);
+    const r = json<{ renewed: number }>(pki(['renew', crt, '--san', 'cache.internal', '--san', '10.0.0.7', '--dir', dir, '--json']));
+    expect(r.renewed).toBe(1);
+    expect(sanOf(crt)).toMatch(/DNS:redis, DNS:localhost, IP Address:127\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1, DNS:cache\.internal, IP Address:10\.0\.0\.7/);
+    expect(pubkeyOf(crt)).toBe(key);
+    expect(verify(certs(dir), 'redis').status).toBe(0);
+    // Names it already has: not due, nothing changes.
+    const before = snapshotTree(dir);
+    expect(json<{ renewed: number }>(pki(['renew', crt, '--san', 'cache.internal', '--dir', dir, '--json'])).renewed).toBe(0);
+    expect(snapshotTree(dir)).toBe(before);
+    const bad = pki(['renew', '--all', '--san', 'x.internal', '--dir', dir, '--json']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error.code).toBe('ERR_USAGE');
+  });
+});

@@ -16,7 +16,8 @@ import { isPkiError, PkiError } from '../../core/errors.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../../core/keys.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
 import { isLeafProfileName, PROFILES } from '../../core/profiles.js';
-import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, validateThreshold, type RenewalPolicy } from '../../core/renewal.js';
+import { parseSans, type San } from '../../core/names.js';
+import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, validateThreshold, type RenewalPolicy } from '../../core/renewal.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { parseDuration, parseTimeSpec } from '../../core/validity.js';
 import { CaHome, fileExists, readBytes } from '../../store/ca-home.js';
@@ -40,6 +41,8 @@ export interface RenewOptions extends PassphraseOptions {
   readonly exec?: string;
   /** With --all: stop tracking certificates whose file is gone (marked superseded), instead of only reporting them. */
   readonly prune?: boolean;
+  /** Names to add to the certificate (repeatable); a name it lacks makes it due. */
+  readonly san?: string[];
 }
 
 export type RenewOutcome =
@@ -79,6 +82,8 @@ interface RenewContext {
   readonly rekey: boolean;
   readonly notAfter: Date | undefined;
   readonly prune: boolean;
+  /** --san: names added to the renewed certificate (parsed and checked as sign's are). */
+  readonly extraSans: readonly San[];
   /** Loads the intermediate once, and only when something is due (a no-op run never asks for a passphrase). */
   readonly issuer: () => Promise<Issuer>;
 }
@@ -179,7 +184,9 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   const profile = record && isLeafProfileName(record.profile) ? record.profile : undefined;
   const dueAt = renewalDueAt(fields, ctx.policy);
   planRenewal(fields, { now: ctx.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
-  if (!ctx.force && !isRenewalDue(fields, ctx.now, ctx.policy)) {
+  const have = new Set(subjectAltNamesInOrder(fields).map((s) => `${s.type}:${s.value}`));
+  const addedSans = ctx.extraSans.filter((s) => !have.has(`${s.type}:${s.value}`));
+  if (!ctx.force && addedSans.length === 0 && !isRenewalDue(fields, ctx.now, ctx.policy)) {
     return { path: publicPath, status: 'skipped', serial, reason: 'not due', dueAt: dueAt.toISOString() };
   }
 
@@ -196,7 +203,7 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
     config: ctx.config,
     profile: PROFILES[plan.profile],
     subject: plan.subject,
-    sans: plan.sans,
+    sans: [...plan.sans, ...addedSans],
     publicKey: newKeys?.publicKey ?? certificatePublicKey(fields),
     validity: plan.validity,
   });
@@ -313,6 +320,9 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   if (options.all && certFile !== undefined) {
     throw new PkiError('ERR_USAGE', '--all renews what the inventory lists; it takes no file argument', { hint: 'drop the file, or drop --all' });
   }
+  if (options.all && options.san?.length) {
+    throw new PkiError('ERR_USAGE', '--san adds names to one certificate; it does not go with --all', { hint: 'pki renew certs/redis.crt --san cache.internal' });
+  }
   if (options.prune && !options.all) {
     throw new PkiError('ERR_USAGE', '--prune goes with --all: it stops tracking recorded files that are gone', { hint: 'pki renew --all --prune' });
   }
@@ -334,6 +344,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     rekey: options.rekey === true,
     notAfter,
     prune: options.prune === true,
+    extraSans: parseSans(options.san ?? []),
     issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
   };
   const outcomes: RenewOutcome[] = [];
