@@ -277,7 +277,9 @@ describe('pki init --force', () => {
     const old = new Database(join(ca, 'db', aside!), { readonly: true });
     expect((old.prepare('SELECT COUNT(*) AS n FROM certificates').get() as { n: number }).n).toBe(4);
     old.close();
-    expect(withDb(ca, (db) => db.prepare('SELECT profile FROM certificates ORDER BY profile').pluck().all())).toEqual(['intermediate', 'root']);
+    // The new CA's own records; the old CA's valid leaves are carried over marked previous_ca, for renew --all (issue 9).
+    expect(withDb(ca, (db) => db.prepare('SELECT profile FROM certificates WHERE previous_ca IS NULL ORDER BY profile').pluck().all())).toEqual(['intermediate', 'root']);
+    expect(withDb(ca, (db) => db.prepare('SELECT profile FROM certificates WHERE previous_ca IS NOT NULL ORDER BY profile').pluck().all())).toEqual(['client', 'peer']);
   });
 });
 

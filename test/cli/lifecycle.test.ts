@@ -230,3 +230,51 @@ describe('generate on an existing bundle converges without re-keying (issue 9, p
     expect(JSON.parse(bad.stdout).error.code).toBe('ERR_USAGE');
   });
 });
+
+describe("after init --force, the old CA's certificates are re-issued under the new one (issue 9, point 6)", () => {
+  const verifyRoot = (root: string, intermediate: string, file: string) => runPeer('openssl', ['verify', '-CAfile', root, '-untrusted', intermediate, file]);
+
+  it.each([
+    ['the same CA name, human output (the SQL candidate path)', [] as string[], false],
+    ['another CA name, --json (the whole-list path)', ['--name', 'Other'], true],
+  ])('%s: init --force lists what stops chaining; renew --all re-issues it and gives the bundle the new ca.crt', (_name, initFlags, asJson) => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
+    const folder = certs(dir);
+    const oldSerials = ['redis.crt', 'client.crt'].map((n) => serialOf(join(folder, n)));
+    const oldIntermediate = readFileSync(join(dir, 'ca', 'intermediate_ca.crt'), 'utf8');
+
+    const init = pki(['init', '--no-password', '--insecure', '--force', '--dir', dir, '--json', ...initFlags]);
+    const report = json<{ stopsChaining: { path: string; serial: string }[]; previousCa: string }>(init);
+    expect(report.stopsChaining.map((c) => c.path).sort()).toEqual([join(folder, 'client.crt'), join(folder, 'redis.crt')]);
+    expect(report.stopsChaining.map((c) => c.serial).sort()).toEqual([...oldSerials].sort());
+    expect(init.stderr).toMatch(/2 certificates of the CA being replaced will stop chaining.*redis\.crt.*pki renew --all/);
+    expect(readFileSync(join(dir, 'ca', 'previous', report.previousCa, 'intermediate_ca.crt'), 'utf8')).toBe(oldIntermediate);
+    const root = join(dir, 'ca', 'root_ca.crt');
+    const intermediate = join(dir, 'ca', 'intermediate_ca.crt');
+    expect(verifyRoot(root, intermediate, join(folder, 'redis.crt')).status).not.toBe(0); // broken until renewed
+
+    // Nothing is due by date; the old CA's certificates are due anyway.
+    const renew = pki(['renew', '--all', '--dir', dir, ...(asJson ? ['--json'] : [])]);
+    expect(renew.code, renew.stderr).toBe(0);
+    if (asJson) expect(JSON.parse(renew.stdout)).toMatchObject({ renewed: 2, failed: 0 });
+    else expect(renew.stdout).toMatch(/re-issued under the new CA, new ca\.crt[\s\S]*2 renewed, 0 not due, 0 failed\./);
+    expect(readFileSync(join(folder, 'ca.crt'), 'utf8')).toBe(readFileSync(root, 'utf8'));
+    for (const name of ['redis', 'client']) {
+      expect(verify(folder, name).stdout.trim(), name).toBe(`${join(folder, `${name}.crt`)}: OK`);
+      expect(verifyRoot(root, intermediate, join(folder, `${name}.crt`)).status, name).toBe(0);
+    }
+    for (const serial of oldSerials) expect(rows(dir, 'SELECT status FROM certificates WHERE serial = ?', serial)).toEqual([{ status: 'superseded' }]);
+    // Converged: the next run has nothing to do.
+    expect(json<RenewJson>(pki(['renew', '--all', '--dir', dir, '--json']))).toMatchObject({ renewed: 0, failed: 0 });
+  });
+
+  it("a certificate no archived intermediate signed is not taken for an old CA's: still refused", () => {
+    const dir = initCa();
+    const other = initCa(['--name', 'Stranger']);
+    expect(pki(['generate', 'web', 'main', '--dir', other]).code).toBe(0);
+    const r = pki(['renew', join(certs(other, 'web'), 'web.crt'), '--force', '--dir', dir, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('ERR_POLICY');
+  });
+});

@@ -20,7 +20,8 @@ import { parseSans, type San } from '../../core/names.js';
 import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, validateThreshold, type RenewalPolicy } from '../../core/renewal.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { parseDuration, parseTimeSpec } from '../../core/validity.js';
-import { CaHome, fileExists, readBytes } from '../../store/ca-home.js';
+import { CaHome, fileExists, readBytes, readText } from '../../store/ca-home.js';
+import { findPreviousIssuer } from '../../store/previous-ca.js';
 import { clockSkewMs, type PkiConfig } from '../../store/config.js';
 import { openInventory, type CertificateRecord, type CertificateSummary, type Inventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
@@ -54,6 +55,10 @@ export type RenewOutcome =
       readonly notAfter: string;
       readonly rekeyed: boolean;
       readonly keyPath: string | null;
+      /** Fingerprint of the replaced CA's intermediate that had issued it (re-issued under the current CA), or null. */
+      readonly previousCa: string | null;
+      /** The bundle's ca.crt was replaced by the current root. */
+      readonly trustAnchorReplaced: boolean;
     }
   | { readonly path: string; readonly status: 'skipped'; readonly serial: string | null; readonly reason: string; readonly dueAt: string | null }
   /** `--all`: the inventory names a file that is gone (a client `generate --force` dropped, an operator's rm); not a failure. */
@@ -84,6 +89,9 @@ interface RenewContext {
   readonly prune: boolean;
   /** --san: names added to the renewed certificate (parsed and checked as sign's are). */
   readonly extraSans: readonly San[];
+  readonly home: CaHome;
+  /** The current intermediate's certificate (public; read once), to tell its certificates from a replaced CA's. */
+  readonly currentIntermediate: () => CertificateFields;
   /** Loads the intermediate once, and only when something is due (a no-op run never asks for a passphrase). */
   readonly issuer: () => Promise<Issuer>;
 }
@@ -184,14 +192,16 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   const profile = record && isLeafProfileName(record.profile) ? record.profile : undefined;
   const dueAt = renewalDueAt(fields, ctx.policy);
   planRenewal(fields, { now: ctx.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
+  // A certificate of a CA `init --force` replaced: due whatever its dates, re-issued under the current CA.
+  const previousCa = findPreviousIssuer(ctx.home, fields, ctx.currentIntermediate());
   const have = new Set(subjectAltNamesInOrder(fields).map((s) => `${s.type}:${s.value}`));
   const addedSans = ctx.extraSans.filter((s) => !have.has(`${s.type}:${s.value}`));
-  if (!ctx.force && addedSans.length === 0 && !isRenewalDue(fields, ctx.now, ctx.policy)) {
+  if (!ctx.force && !previousCa && addedSans.length === 0 && !isRenewalDue(fields, ctx.now, ctx.policy)) {
     return { path: publicPath, status: 'skipped', serial, reason: 'not due', dueAt: dueAt.toISOString() };
   }
 
   const issuer = await ctx.issuer();
-  if (!Buffer.from(fields.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
+  if (!previousCa && !Buffer.from(fields.issuerDer).equals(Buffer.from(issuer.subjectDer))) {
     throw new PkiError('ERR_POLICY', `${publicPath} was not issued by this CA's intermediate, so renewing it here would change who vouches for it`, {
       hint: 'renew it with the CA that issued it, or issue a new one here',
     });
@@ -212,9 +222,13 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
 
   // Files and inventory change together through an inventory journal (store/inventory-journal.ts).
   const newRecord = certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null });
+  let trustAnchorReplaced = false;
   if (entry) {
     const files: VersionFile[] = [{ name: entry.name, content, ...fileOwnership(liveFilePath(entry.folder, entry.name)) }];
     if (newKeys && keyName !== null) files.push({ name: keyName, content: exportPrivateKeyPem(newKeys.privateKey), ...fileOwnership(liveFilePath(entry.folder, keyName)) });
+    const anchor = staleTrustAnchor(ctx.home, entry.folder);
+    if (anchor) files.push(anchor);
+    trustAnchorReplaced = anchor !== null;
     publishVersionRecorded(entry.folder, files, { noClobber: false, keepOthers: true }, [newRecord], ctx.inventory, ctx.now);
   } else {
     let real: string;
@@ -234,7 +248,21 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
     notAfter: plan.validity.notAfter.toISOString(),
     rekeyed: newKeys !== null,
     keyPath,
+    previousCa: previousCa?.fingerprint ?? null,
+    trustAnchorReplaced,
   };
+}
+
+/**
+ * A bundle's ca.crt that is not the current root (the CA was replaced with `init --force`): the file that
+ * replaces it in the renewed version, so the bundle verifies again. Null when it is current or absent.
+ */
+function staleTrustAnchor(home: CaHome, folder: string): VersionFile | null {
+  const live = liveFilePath(folder, 'ca.crt');
+  if (!fileExists(live)) return null;
+  const rootPem = home.readRootCertificatePem();
+  if (readText(live).trim() === rootPem.trim()) return null;
+  return { name: 'ca.crt', content: rootPem, ...fileOwnership(live) };
 }
 
 function failure(path: string, serial: string | null, e: unknown): RenewOutcome {
@@ -252,6 +280,7 @@ function failure(path: string, serial: string | null, e: unknown): RenewOutcome 
 function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateSummary; due: boolean }[] {
   const seen = new Set<string>();
   const out: { record: CertificateSummary; due: boolean }[] = [];
+  const previous = inventory.previousCaSerials(); // a replaced CA's certificates are due whatever their dates
   // One pass over summaries (no PEM, answered from an index), judged by the same rule renewFile applies:
   // reading 100,000 full records took seconds. renewFile reads the full record of the due ones.
   for (const r of inventory.listSummaries({ kind: 'x509', status: 'valid' })) {
@@ -259,7 +288,7 @@ function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateSu
     const key = r.certificatePath ?? `serial:${r.serial}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ record: r, due: ctx.force || isRenewalDue({ notBefore: new Date(r.notBefore), notAfter: new Date(r.notAfter) }, ctx.now, ctx.policy) });
+    out.push({ record: r, due: ctx.force || previous.has(r.serial) || isRenewalDue({ notBefore: new Date(r.notBefore), notAfter: new Date(r.notAfter) }, ctx.now, ctx.policy) });
   }
   return out;
 }
@@ -298,7 +327,9 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
   const lines: string[] = [];
   for (const c of report.certificates) {
     if (c.status === 'renewed') {
-      lines.push(`Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}`);
+      lines.push(
+        `Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}${c.previousCa ? ', re-issued under the new CA' : ''}${c.trustAnchorReplaced ? ', new ca.crt' : ''}`,
+      );
     } else if (c.status === 'skipped' && !quiet && !all) {
       lines.push(c.dueAt ? `Not due: ${c.path} (serial ${c.serial}) is due from ${c.dueAt.slice(0, 19).replace('T', ' ')} UTC; nothing changed.` : `Skipped ${c.path}: ${c.reason}`);
     } else if (c.status === 'missing') {
@@ -335,6 +366,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const config = home.readConfig();
   const inventory = await openInventory(home);
   let issuerPromise: Promise<Issuer> | undefined;
+  let intermediate: CertificateFields | undefined;
   const ctx: RenewContext = {
     now,
     config,
@@ -345,6 +377,8 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     notAfter,
     prune: options.prune === true,
     extraSans: parseSans(options.san ?? []),
+    home,
+    currentIntermediate: () => (intermediate ??= parseCertificate(home.readIntermediateCertificate().der)),
     issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
   };
   const outcomes: RenewOutcome[] = [];
@@ -357,7 +391,7 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     if (candidates && !candidates.sharedPaths) {
       let listed = 0;
       for (const record of candidates.candidates) {
-        if (!isRenewalDue({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, now, policy)) continue;
+        if (!record.previousCa && !isRenewalDue({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, now, policy)) continue;
         listed++;
         outcomes.push(await renewListed(ctx, record));
       }
