@@ -75,7 +75,7 @@ export function buildProgram(): Command {
     addKeyOptions(
       program
         .command('generate')
-        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys')
+        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys; on an existing bundle, add new clients and apply changed SANs or --not-after without new keys')
         .argument('<service>', 'service name, e.g. redis')
         .argument('<variant>', 'variant name, e.g. main')
         .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
@@ -86,7 +86,7 @@ export function buildProgram(): Command {
         .option('--out <dir>', 'parent folder of <service>/<variant>/certs (default: <dir>/services)')
         .option('--key-mode <mode>', 'permission bits for the private keys', '0600')
         .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
-        .option('--force', 're-issue the whole bundle with new keys'),
+        .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)'),
     ),
   ).action(async (service: string, variant: string, opts, cmd: Command) => {
     const { runGenerate } = await import('./commands/generate.js');
