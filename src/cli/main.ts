@@ -95,7 +95,7 @@ export function buildProgram(): Command {
     addKeyOptions(
       program
         .command('generate')
-        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys')
+        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys; on an existing bundle, add new clients and apply changed SANs or --not-after without new keys')
         .argument('<service>', 'service name, e.g. redis')
         .argument('<variant>', 'variant name, e.g. main')
         .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
@@ -106,7 +106,7 @@ export function buildProgram(): Command {
         .option('--out <dir>', 'parent folder of <service>/<variant>/certs (default: <dir>/services)')
         .option('--key-mode <mode>', 'permission bits for the private keys', '0600')
         .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
-        .option('--force', 're-issue the whole bundle with new keys'),
+        .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)'),
     ),
   ).action(async (service: string, variant: string, opts, cmd: Command) => {
     const { runGenerate } = await import('./commands/generate.js');
@@ -194,7 +194,10 @@ export function buildProgram(): Command {
       .option('--threshold <fraction>', 'due once this fraction of the lifetime has passed (default: two thirds)')
       .option('--expires-in <duration>', 'due when the certificate expires within this duration, e.g. 30d')
       .option('--not-after <time>', 'new lifetime: duration (90d) or RFC 3339 time (default: as long as the old one)')
-      .option('--exec <command>', 'run this command through sh -c once after at least one renewal or a re-published CRL, e.g. "systemctl reload redis"'),
+      .option('--exec <command>', 'run this command through sh -c once after at least one renewal or a re-published CRL, e.g. "systemctl reload redis"')
+
+      .option('--san <name>', 'add this subject alternative name to the renewed certificate (repeatable; renews even when not due)', collect, [])
+      .option('--prune', 'with --all: stop tracking certificates whose recorded file is gone (marked superseded; reported as missing otherwise)'),
   ).action(async (certFile: string | undefined, keyFile: string | undefined, opts, cmd: Command) => {
     const { runRenew } = await import('./commands/renew.js');
     await runRenew(certFile, keyFile, opts, globals(cmd), commandNow());

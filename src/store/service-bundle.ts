@@ -48,13 +48,22 @@ export function readExistingBundle(folder: string, request: BundleRequest, curre
       serviceSans = [];
     }
   }
+  const validities = new Map<string, { notBefore: Date; notAfter: Date }>();
+  for (const name of files.filter((n) => n.endsWith('.crt') && n !== 'ca.crt')) {
+    try {
+      const { notBefore, notAfter } = parseCertificate(decodePem(readText(join(folder, name)))[0]!.der);
+      validities.set(name, { notBefore, notAfter });
+    } catch {
+      /* unreadable: no validity to compare */
+    }
+  }
   let sameTrustAnchor: boolean | null = null;
   if (files.includes('ca.crt')) sameTrustAnchor = readText(join(folder, 'ca.crt')).trim() === currentRootPem.trim();
   const clients = files
     .filter((n) => n.endsWith('.crt') && n !== 'ca.crt' && n !== serviceCert)
     .map((n) => n.slice(0, -4))
     .sort();
-  return { files, serviceSans, serviceKeySpec, clients, sameTrustAnchor };
+  return { files, serviceSans, serviceKeySpec, clients, sameTrustAnchor, validities };
 }
 
 /**

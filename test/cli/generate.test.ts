@@ -98,16 +98,18 @@ describe('pki generate: convergent re-runs', () => {
     expect(snapshotTree(dir)).toBe(before);
   });
 
-  it('different --san values exit 1, name the difference and change nothing', () => {
+  it('different --san values are applied by renewing the service certificate (issue 9: no longer a refusal), naming the change', () => {
     const dir = initCa();
     expect(pki(['generate', 'redis', 'main', '--dir', dir, '--san', 'a.internal']).code).toBe(0);
-    const before = snapshotTree(dir);
+    const key = readFileSync(join(certs(dir), 'redis.key'));
     const r = pki(['generate', 'redis', 'main', '--dir', dir, '--san', 'b.internal']);
-    const line = expectOneLineError(r);
-    expect(line).toMatch(/SANs to add: b\.internal/);
-    expect(line).toMatch(/SANs not requested: a\.internal/);
-    expect(line).toMatch(/pki renew|--force/);
-    expect(snapshotTree(dir)).toBe(before);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/SANs to add: b\.internal/);
+    expect(r.stdout).toMatch(/SANs not requested: a\.internal/);
+    expect(readFileSync(join(certs(dir), 'redis.key')).equals(key)).toBe(true);
+    const text = runPeer('openssl', ['x509', '-in', join(certs(dir), 'redis.crt'), '-noout', '-ext', 'subjectAltName']).stdout;
+    expect(text).toMatch(/b\.internal/);
+    expect(text).not.toMatch(/a\.internal/);
   });
 
   it('a different key type or client set is a difference too', () => {

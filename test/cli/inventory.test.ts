@@ -3,7 +3,7 @@
  * database, init --force, and 20 concurrent issuing processes.
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, pkiAsync, snapshotTree, tempDir } from '../helpers/cli.js';
@@ -277,7 +277,9 @@ describe('pki init --force', () => {
     const old = new Database(join(ca, 'db', aside!), { readonly: true });
     expect((old.prepare('SELECT COUNT(*) AS n FROM certificates').get() as { n: number }).n).toBe(4);
     old.close();
-    expect(withDb(ca, (db) => db.prepare('SELECT profile FROM certificates ORDER BY profile').pluck().all())).toEqual(['intermediate', 'root']);
+    // The new CA's own records; the old CA's valid leaves are carried over marked previous_ca, for renew --all (issue 9).
+    expect(withDb(ca, (db) => db.prepare('SELECT profile FROM certificates WHERE previous_ca IS NULL ORDER BY profile').pluck().all())).toEqual(['intermediate', 'root']);
+    expect(withDb(ca, (db) => db.prepare('SELECT profile FROM certificates WHERE previous_ca IS NOT NULL ORDER BY profile').pluck().all())).toEqual(['client', 'peer']);
   });
 });
 
@@ -301,7 +303,10 @@ describe('concurrency', () => {
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     withDb(ca, (db) => {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const rows = db.prepare("SELECT serial, certificate_path AS path FROM certificates WHERE profile NOT IN ('root', 'intermediate')").all() as { serial: string; path: string }[];
+      // Paths inside the CA home are stored relative to it (issue 9).
+      const rows = (db.prepare("SELECT serial, certificate_path AS path FROM certificates WHERE profile NOT IN ('root', 'intermediate')").all() as { serial: string; path: string }[]).map(
+        (r) => ({ ...r, path: resolve(ca, r.path) }),
+      );
       expect(rows).toHaveLength(30);
       expect(new Set(rows.map((r) => r.serial)).size).toBe(30);
       expect(rows.map((r) => r.path).sort()).toEqual([...expected].sort());

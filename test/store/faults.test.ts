@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, PKI_BIN, pki, snapshotTree, tempDir } from '../helpers/cli.js';
@@ -56,7 +56,8 @@ function expectInventoryMatchesFiles(dir: string): void {
   const db = new Database(join(dir, 'db', 'pki.sqlite'), { readonly: true });
   try {
     const rows = db.prepare("SELECT serial, certificate_path AS path FROM certificates WHERE status = 'valid' AND profile NOT IN ('root', 'intermediate') AND certificate_path IS NOT NULL").all() as { serial: string; path: string }[];
-    for (const { serial, path } of rows) {
+    for (const { serial, path: stored } of rows) {
+      const path = resolve(dir, stored); // paths inside the CA home are stored relative to it (issue 9)
       expect(peer('openssl', ['x509', '-in', path, '-noout', '-serial']).trim(), path).toBe(`serial=${serial}`);
     }
   } finally {

@@ -21,8 +21,10 @@ import { defaultConfig, type PkiConfig } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { publishInitialCrls } from '../../store/crl-publication.js';
-import { emit, type GlobalOptions } from '../output.js';
+import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
+import { certificatesThatStopChaining, describeStopsChaining } from '../ca-handover.js';
+import { archiveCurrentCa } from '../../store/previous-ca.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
 
@@ -83,6 +85,9 @@ async function initLocked(home: CaHome, options: InitOptions, globals: GlobalOpt
     excludedIp: options.excludeIp ?? [],
   });
   const constrained = hasNameConstraints(nameConstraints);
+  // init --force: name what will stop chaining before anything is replaced (issue 9).
+  const stopsChaining = options.force ? await certificatesThatStopChaining(home, now) : [];
+  if (stopsChaining.length) warn(describeStopsChaining(stopsChaining));
   const protection = await resolveNewKeyProtection(options);
 
   const [root, intermediate] = await Promise.all([generateKeyPair(keySpec), generateKeyPair(keySpec)]);
@@ -124,6 +129,8 @@ async function initLocked(home: CaHome, options: InitOptions, globals: GlobalOpt
   ensureFolder(home.dir);
   ensureHomeFolder(home.caDir, FileMode.privateFolder);
   const overwrite = options.force === true;
+  // The old intermediate stays as ca/previous/<fingerprint>/, so renew recognises what it signed.
+  const previousCa = overwrite ? archiveCurrentCa(home) : null;
   writeFileAtomic(home.rootKeyPath, rootKeyPem, { mode: FileMode.privateKey, overwrite });
   writeFileAtomic(home.intermediateKeyPath, intermediateKeyPem, { mode: FileMode.privateKey, overwrite });
   const rootPem = encodePem(PemLabel.certificate, rootDer);
@@ -132,7 +139,7 @@ async function initLocked(home: CaHome, options: InitOptions, globals: GlobalOpt
   writeFileAtomic(home.intermediateCertPath, intermediatePem, { mode: FileMode.public, overwrite });
   // A new CA starts a fresh inventory (an old one is kept as db/pki.sqlite.replaced-<time>), recorded in one transaction.
   // Without an old X.509 CA, an inventory here holds only the SSH CAs' records (`pki ssh init` came first): keep it.
-  const inventory = await openInventory(home, leftovers.length === 0 ? 'create-if-missing' : 'fresh', now);
+  const inventory = await openInventory(home, leftovers.length === 0 ? 'create-if-missing' : 'fresh', now, previousCa);
   inventory.recordIssued([
     certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
     certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
@@ -156,6 +163,7 @@ async function initLocked(home: CaHome, options: InitOptions, globals: GlobalOpt
     root: { certificate: home.rootCertPath, key: home.rootKeyPath, subject: rootReport.subject, serial: rootReport.serial, notAfter: rootReport.notAfter, fingerprintSha256: rootReport.fingerprintSha256 },
     intermediate: { certificate: home.intermediateCertPath, key: home.intermediateKeyPath, subject: intermediateReport.subject, serial: intermediateReport.serial, notAfter: intermediateReport.notAfter, fingerprintSha256: intermediateReport.fingerprintSha256 },
     crl: { root: crls.root.path, intermediate: crls.intermediate.path, chain: crls.intermediate.chainPath, rootNextUpdate: crls.root.nextUpdate },
+    ...(options.force ? { previousCa, stopsChaining } : {}),
   };
   emit(globals, result, (r) =>
     [
@@ -168,6 +176,7 @@ async function initLocked(home: CaHome, options: InitOptions, globals: GlobalOpt
       `${r.root.key} belongs offline: copy it to offline storage (an encrypted USB key, a safe) and delete it here.`,
       'The intermediate CA issues every certificate without it; the root key is needed again only to renew the intermediate.',
       `Next: pki generate <service> <variant>${globals.dir !== './pki' ? ` --dir ${globals.dir}` : ''}`,
+      ...(stopsChaining.length ? [`${stopsChaining.length} certificates of the replaced CA no longer chain: run "pki renew --all${globals.dir !== './pki' ? ` --dir ${globals.dir}` : ''}" to re-issue them.`] : []),
     ].join('\n'),
   );
 }

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
 import { csrRefusalError, evaluateCsr } from '../../core/csr-policy.js';
@@ -21,10 +21,12 @@ import { checkNameConstraints } from '../../core/name-constraints.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../../core/keys.js';
 import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
 import { isLeafProfileName, PROFILES } from '../../core/profiles.js';
-import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, validateThreshold, type RenewalPlan, type RenewalPolicy } from '../../core/renewal.js';
+import { parseSans, type San } from '../../core/names.js';
+import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, validateThreshold, type RenewalPlan, type RenewalPolicy } from '../../core/renewal.js';
 import { normalizeSerial } from '../../core/serial.js';
 import { parseDuration, parseTimeSpec } from '../../core/validity.js';
-import { CaHome, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
+import { CaHome, fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
+import { findPreviousIssuer } from '../../store/previous-ca.js';
 import { readRegularFileNoFollow } from '../../store/read-file.js';
 import { clockSkewMs, type PkiConfig } from '../../store/config.js';
 import { openInventory, type CertificateRecord, type CertificateSummary, type Inventory } from '../../store/inventory/index.js';
@@ -33,6 +35,7 @@ import { fileOwnership, liveFilePath, recoverVersionedFolder, versionedEntry, ty
 import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBundleJournal, settleFileJournal, type FileIdentity } from '../../store/inventory-journal.js';
 import { childEnvironment } from '../child-environment.js';
 import { ExitError, formatErrorLine } from '../errors.js';
+import { escapeControls } from '../terminal-text.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
@@ -48,6 +51,10 @@ export interface RenewOptions extends PassphraseOptions {
   readonly expiresIn?: string;
   readonly notAfter?: string;
   readonly exec?: string;
+  /** With --all: stop tracking certificates whose file is gone (marked superseded), instead of only reporting them. */
+  readonly prune?: boolean;
+  /** Names to add to the certificate (repeatable); a name it lacks makes it due. */
+  readonly san?: string[];
 }
 
 export type RenewOutcome =
@@ -59,14 +66,22 @@ export type RenewOutcome =
       readonly notAfter: string;
       readonly rekeyed: boolean;
       readonly keyPath: string | null;
+      /** Fingerprint of the replaced CA's intermediate that had issued it (re-issued under the current CA), or null. */
+      readonly previousCa: string | null;
+      /** The bundle's ca.crt was replaced by the current root. */
+      readonly trustAnchorReplaced: boolean;
     }
   | { readonly path: string; readonly status: 'skipped'; readonly serial: string | null; readonly reason: string; readonly dueAt: string | null }
+  /** `--all`: the inventory names a file that is gone (a client `generate --force` dropped, an operator's rm); not a failure. */
+  | { readonly path: string; readonly status: 'missing'; readonly serial: string; readonly pruned: boolean }
   | { readonly path: string; readonly status: 'failed'; readonly serial: string | null; readonly error: { readonly code: string; readonly message: string; readonly hint: string | null } };
 
 export interface RenewReport {
   readonly renewed: number;
   readonly skipped: number;
   readonly failed: number;
+  /** `--all`: recorded files that are gone (with --prune, now marked superseded and never reported again). */
+  readonly missing: number;
   /** With --json (or --force, or a file argument) every certificate; otherwise the not-due are only counted in `skipped`. */
   readonly certificates: readonly RenewOutcome[];
   readonly exec: { readonly command: string; readonly exitCode: number | null; readonly signal: string | null; readonly ok: boolean } | null;
@@ -84,6 +99,10 @@ interface RenewContext {
   readonly force: boolean;
   readonly rekey: boolean;
   readonly notAfter: Date | undefined;
+  readonly prune: boolean;
+  /** --san: names added to the renewed certificate (parsed and checked as sign's are). */
+  readonly extraSans: readonly San[];
+  readonly home: CaHome;
   /** Loads the intermediate once, and only when something is due (a no-op run never asks for a passphrase). */
   readonly issuer: () => Promise<Issuer>;
   /** The intermediate's certificate (no key, no passphrase): what a certificate to renew must be signed by. */
@@ -141,12 +160,13 @@ function recordedAtPath(inventory: Inventory, path: string): string {
  * these very bytes at this very path. Needs only the intermediate's certificate, so it runs before any
  * passphrase prompt. Returns the record.
  */
-function trustedRecord(ctx: RenewContext, path: string, fields: CertificateFields, record: CertificateRecord | undefined): CertificateRecord {
+function trustedRecord(ctx: RenewContext, path: string, fields: CertificateFields, record: CertificateRecord | undefined, signedByPreviousCa: boolean): CertificateRecord {
   const serial = normalizeSerial(fields.serial);
   const untrusted = (why: string, hint: string, here = true) =>
     new PkiError('ERR_UNTRUSTED_CERTIFICATE', `${path} holds serial ${serial}, ${why}${here ? `; ${recordedAtPath(ctx.inventory, path)}` : ''}`, { hint });
   const reissue = 'if this file should hold a certificate of this CA, issue one with "pki sign --out" (or pki generate); pki does not renew a certificate it did not issue';
-  if (!isIssuedBy(fields, ctx.intermediate())) {
+  // signedByPreviousCa: store/previous-ca.ts verified the signature against an archived intermediate.
+  if (!signedByPreviousCa && !isIssuedBy(fields, ctx.intermediate())) {
     throw untrusted("whose signature does not verify with this CA's intermediate key: pki did not issue it, whatever its issuer name says", reissue);
   }
   if (!record) {
@@ -168,7 +188,7 @@ function trustedRecord(ctx: RenewContext, path: string, fields: CertificateField
  * was acceptable at issue but is not now (a tightened policy, name constraints added to pki.json) is not
  * re-signed. Only its subject, SANs and key count: the new certificate's other extensions come from the profile.
  */
-function approveForRenewal(ctx: RenewContext, path: string, fields: CertificateFields, plan: RenewalPlan): void {
+function approveForRenewal(ctx: RenewContext, path: string, fields: CertificateFields, plan: RenewalPlan, addedSans: readonly San[]): void {
   const decision = evaluateCsr(
     {
       der: fields.der,
@@ -185,7 +205,7 @@ function approveForRenewal(ctx: RenewContext, path: string, fields: CertificateF
   if (!decision.accepted) throw csrRefusalError(decision, path);
   if (ctx.config.nameConstraints) {
     try {
-      checkNameConstraints(plan.sans, plan.subject, ctx.config.nameConstraints);
+      checkNameConstraints([...plan.sans, ...addedSans], plan.subject, ctx.config.nameConstraints);
     } catch (e) {
       if (e instanceof PkiError) throw new PkiError(e.code, `${path}: ${e.message}`, e.hint === undefined ? {} : { hint: e.hint });
       throw e;
@@ -205,6 +225,7 @@ const keyMode = (mode: number) => ((mode & 0o007) === 0 ? FileMode.privateKey | 
 async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | undefined, listed?: CertificateRecord): Promise<RenewOutcome> {
   const path = resolve(certPath);
   const entry = versionedEntry(path);
+  if (entry) ctx.home.checkFolderInside(entry.folder); // a bundle inside the home is never reached through a link
   if (entry) recoverVersionedFolder(entry.folder); // a killed earlier run's leftovers go first
   // A run killed between switching the files and recording them: record what is live first (one existsSync otherwise).
   const settled = entry ? settleBundleJournal(entry.folder, ctx.inventory) : settleFileJournal(path, ctx.inventory);
@@ -275,10 +296,15 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   const profile = record && isLeafProfileName(record.profile) ? record.profile : undefined;
   const dueAt = renewalDueAt(fields, ctx.policy);
   const names = planRenewal(fields, { now: ctx.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
+  // A certificate of a CA `init --force` replaced (its signature verified against the archived
+  // intermediate): due whatever its dates, re-issued under the current CA.
+  const previousCa = findPreviousIssuer(ctx.home, fields, ctx.intermediate());
   // Refused even when not due, and before any prompt or write: a forged or foreign file is never re-signed.
-  trustedRecord(ctx, publicPath, fields, record);
-  approveForRenewal(ctx, publicPath, fields, names);
-  if (!ctx.force && !isRenewalDue(fields, ctx.now, ctx.policy)) {
+  trustedRecord(ctx, publicPath, fields, record, previousCa !== null);
+  const have = new Set(subjectAltNamesInOrder(fields).map((s) => `${s.type}:${s.value}`));
+  const addedSans = ctx.extraSans.filter((s) => !have.has(`${s.type}:${s.value}`));
+  approveForRenewal(ctx, publicPath, fields, names, addedSans);
+  if (!ctx.force && !previousCa && addedSans.length === 0 && !isRenewalDue(fields, ctx.now, ctx.policy)) {
     return { path: publicPath, status: 'skipped', serial, reason: 'not due', dueAt: dueAt.toISOString() };
   }
 
@@ -290,7 +316,7 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
     config: ctx.config,
     profile: PROFILES[plan.profile],
     subject: plan.subject,
-    sans: plan.sans,
+    sans: [...plan.sans, ...addedSans],
     publicKey: newKeys?.publicKey ?? certificatePublicKey(fields),
     validity: plan.validity,
   });
@@ -299,6 +325,7 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
 
   // Files and inventory change together through an inventory journal (store/inventory-journal.ts).
   const newRecord = certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null });
+  let trustAnchorReplaced = false;
   if (entry) {
     const cert = fileOwnership(liveFilePath(entry.folder, entry.name));
     const files: VersionFile[] = [{ name: entry.name, content, ...cert, mode: certificateMode(cert.mode) }];
@@ -306,6 +333,9 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
       const key = fileOwnership(liveFilePath(entry.folder, keyName));
       files.push({ name: keyName, content: exportPrivateKeyPem(newKeys.privateKey), ...key, mode: keyMode(key.mode) });
     }
+    const anchor = staleTrustAnchor(ctx.home, entry.folder);
+    if (anchor) files.push(anchor);
+    trustAnchorReplaced = anchor !== null;
     publishVersionRecorded(entry.folder, files, { noClobber: false, keepOthers: true }, [newRecord], ctx.inventory, ctx.now);
   } else if (plain) {
     const own = fileOwnership(plain.writePath);
@@ -319,7 +349,21 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
     notAfter: plan.validity.notAfter.toISOString(),
     rekeyed: newKeys !== null,
     keyPath,
+    previousCa: previousCa?.fingerprint ?? null,
+    trustAnchorReplaced,
   };
+}
+
+/**
+ * A bundle's ca.crt that is not the current root (the CA was replaced with `init --force`): the file that
+ * replaces it in the renewed version, so the bundle verifies again. Null when it is current or absent.
+ */
+function staleTrustAnchor(home: CaHome, folder: string): VersionFile | null {
+  const live = liveFilePath(folder, 'ca.crt');
+  if (!fileExists(live)) return null;
+  const rootPem = home.readRootCertificatePem();
+  if (readText(live).trim() === rootPem.trim()) return null;
+  return { name: 'ca.crt', content: rootPem, ...fileOwnership(live) };
 }
 
 function failure(path: string, serial: string | null, e: unknown): RenewOutcome {
@@ -337,6 +381,7 @@ function failure(path: string, serial: string | null, e: unknown): RenewOutcome 
 function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateSummary; due: boolean }[] {
   const seen = new Set<string>();
   const out: { record: CertificateSummary; due: boolean }[] = [];
+  const previous = inventory.previousCaSerials(); // a replaced CA's certificates are due whatever their dates
   // One pass over summaries (no PEM, answered from an index), judged by the same rule renewFile applies:
   // reading 100,000 full records took seconds. renewFile reads the full record of the due ones.
   for (const r of inventory.listSummaries({ kind: 'x509', status: 'valid' })) {
@@ -344,9 +389,19 @@ function batch(inventory: Inventory, ctx: RenewContext): { record: CertificateSu
     const key = r.certificatePath ?? `serial:${r.serial}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ record: r, due: ctx.force || isRenewalDue({ notBefore: new Date(r.notBefore), notAfter: new Date(r.notAfter) }, ctx.now, ctx.policy) });
+    out.push({ record: r, due: ctx.force || previous.has(r.serial) || isRenewalDue({ notBefore: new Date(r.notBefore), notAfter: new Date(r.notAfter) }, ctx.now, ctx.policy) });
   }
   return out;
+}
+
+/**
+ * A recorded file that no longer exists (through the bundle links): reported as `missing`, and with
+ * --prune its record is marked superseded so later runs stop naming it. Null when the file is there.
+ */
+function missingFile(ctx: RenewContext, record: CertificateSummary): RenewOutcome | null {
+  if (record.certificatePath === null || existsSync(record.certificatePath)) return null;
+  if (ctx.prune) ctx.inventory.retire('x509', [record.serial]);
+  return { path: record.certificatePath, status: 'missing', serial: record.serial, pruned: ctx.prune };
 }
 
 /** One listed, due certificate of `--all`: renewed, or the reason it was not. */
@@ -354,6 +409,8 @@ async function renewListed(ctx: RenewContext, record: CertificateSummary): Promi
   if (record.certificatePath === null) {
     return { path: `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'printed to stdout at issue; no file to renew', dueAt: null };
   }
+  const missing = missingFile(ctx, record);
+  if (missing) return missing;
   try {
     return await renewFile(ctx, record.certificatePath, record.keyPath ?? undefined);
   } catch (e) {
@@ -372,13 +429,21 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
   const lines: string[] = [];
   for (const c of report.certificates) {
     if (c.status === 'renewed') {
-      lines.push(`Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}`);
+      lines.push(
+        `Renewed ${c.path}: serial ${c.serial} → ${c.newSerial}, valid until ${c.notAfter.slice(0, 10)}${c.rekeyed ? ', new key' : ''}${c.previousCa ? ', re-issued under the new CA' : ''}${c.trustAnchorReplaced ? ', new ca.crt' : ''}`,
+      );
     } else if (c.status === 'skipped' && !quiet && !all) {
       lines.push(c.dueAt ? `Not due: ${c.path} (serial ${c.serial}) is due from ${c.dueAt.slice(0, 19).replace('T', ' ')} UTC; nothing changed.` : `Skipped ${c.path}: ${c.reason}`);
+    } else if (c.status === 'missing') {
+      lines.push(
+        c.pruned
+          ? `Pruned ${c.path} (serial ${c.serial}): the file is gone; its record is marked superseded.`
+          : `Missing ${c.path} (serial ${c.serial}): the file is gone; "pki renew --all --prune" stops tracking it.`,
+      );
     }
   }
-  if (all && (!quiet || report.renewed || report.failed)) {
-    lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed.`);
+  if (all && (!quiet || report.renewed || report.failed || report.missing)) {
+    lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed${report.missing ? `, ${report.missing} missing` : ''}.`);
   }
   if (report.exec) lines.push(report.exec.ok ? `Ran: ${report.exec.command}` : `Failed: ${report.exec.command}`);
   if (report.crl?.status === 'published') lines.push(describeRepublication(report.crl));
@@ -388,6 +453,12 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
 export async function runRenew(certFile: string | undefined, keyFile: string | undefined, options: RenewOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   if (options.all && certFile !== undefined) {
     throw new PkiError('ERR_USAGE', '--all renews what the inventory lists; it takes no file argument', { hint: 'drop the file, or drop --all' });
+  }
+  if (options.all && options.san?.length) {
+    throw new PkiError('ERR_USAGE', '--san adds names to one certificate; it does not go with --all', { hint: 'pki renew certs/redis.crt --san cache.internal' });
+  }
+  if (options.prune && !options.all) {
+    throw new PkiError('ERR_USAGE', '--prune goes with --all: it stops tracking recorded files that are gone', { hint: 'pki renew --all --prune' });
   }
   if (!options.all && certFile === undefined) {
     throw new PkiError('ERR_USAGE', 'name the certificate to renew, or pass --all', { hint: 'pki renew certs/redis.crt, or pki renew --all from cron' });
@@ -407,6 +478,9 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     force: options.force === true,
     rekey: options.rekey === true,
     notAfter,
+    prune: options.prune === true,
+    extraSans: parseSans(options.san ?? []),
+    home,
     issuer: () => (issuerPromise ??= home.loadIssuer(passphraseSource(options), now, inventory)),
     intermediate: () => (intermediate ??= parseCertificate(home.readIntermediateCertificate().der)),
   };
@@ -416,11 +490,12 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   try {
     // Without --json the report names only what changed or failed, so the inventory decides what may be
     // due in SQL and the not-due ones are only counted: 100,000 of them are never turned into objects.
-    const candidates = options.all && !globals.json && !ctx.force ? inventory.renewalCandidates(now, policy) : null;
+    // --prune looks at every recorded file, due or not, so it takes the whole list.
+    const candidates = options.all && !globals.json && !ctx.force && !ctx.prune ? inventory.renewalCandidates(now, policy) : null;
     if (candidates && !candidates.sharedPaths) {
       let listed = 0;
       for (const record of candidates.candidates) {
-        if (!isRenewalDue({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, now, policy)) continue;
+        if (!record.previousCa && !isRenewalDue({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, now, policy)) continue;
         listed++;
         outcomes.push(await renewListed(ctx, record));
       }
@@ -428,6 +503,11 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     } else if (options.all) {
       for (const { record, due } of batch(inventory, ctx)) {
         if (!due) {
+          const missing = ctx.prune ? missingFile(ctx, record) : null;
+          if (missing) {
+            outcomes.push(missing);
+            continue;
+          }
           const dueAt = renewalDueAt({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, ctx.policy);
           outcomes.push({ path: record.certificatePath ?? `(serial ${record.serial})`, status: 'skipped', serial: record.serial, reason: 'not due', dueAt: dueAt.toISOString() });
           continue;
@@ -448,15 +528,15 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const renewed = count('renewed');
   // A re-published CRL also needs the servers reloaded (nginx and PostgreSQL read it at start and reload).
   const exec = options.exec !== undefined && (renewed > 0 || crl?.status === 'published') ? runExec(options.exec, globals.json) : null;
-  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), certificates: outcomes, exec, crl };
-  // --quiet (cron): silent only when nothing changed; renewals and failures are always worth a mail.
-  const quiet = globals.quiet && renewed === 0 && report.failed === 0 && exec === null;
+  const report: RenewReport = { renewed, skipped: count('skipped') + notDueUnlisted, failed: count('failed'), missing: count('missing'), certificates: outcomes, exec, crl };
+  // --quiet (cron): silent only when nothing changed; renewals, failures and missing files are always worth a mail.
+  const quiet = globals.quiet && renewed === 0 && report.failed === 0 && report.missing === 0 && exec === null;
   emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
 
   const failedOnes = outcomes.filter((o): o is Extract<RenewOutcome, { status: 'failed' }> => o.status === 'failed');
   for (const f of failedOnes) process.stderr.write(`${formatErrorLine({ message: `${f.path}: ${f.error.message}`, hint: f.error.hint ?? undefined })}\n`);
   if (failedOnes.length) {
-    process.stderr.write(`pki: error: ${failedOnes.length} of ${outcomes.length + notDueUnlisted} certificates failed to renew: ${failedOnes.map((f) => f.path).join(', ')}\n`);
+    process.stderr.write(`pki: error: ${failedOnes.length} of ${outcomes.length + notDueUnlisted} certificates failed to renew: ${escapeControls(failedOnes.map((f) => f.path).join(', '))}\n`);
   }
   if (exec && !exec.ok) {
     process.stderr.write(`pki: error: --exec command failed (${exec.signal ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`}): ${exec.command}\n`);

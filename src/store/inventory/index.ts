@@ -39,10 +39,16 @@ export interface CertificateRecord extends NewCertificateRecord {
   readonly revokedAt: string | null;
   readonly revocationReason: RevocationReason | null;
   readonly supersededBy: string | null;
+  /**
+   * Set on a record `pki init --force` carried over from the CA it replaced: the SHA-256 fingerprint of that
+   * CA's intermediate certificate (archived as ca/previous/<fingerprint>/intermediate_ca.crt). Null or absent
+   * for certificates of the current CA.
+   */
+  readonly previousCa?: string | null;
 }
 
 /** A record's identity, status, validity and paths. */
-export type CertificateSummary = Pick<CertificateRecord, 'kind' | 'serial' | 'profile' | 'status' | 'notBefore' | 'notAfter' | 'certificatePath' | 'keyPath'>;
+export type CertificateSummary = Pick<CertificateRecord, 'kind' | 'serial' | 'profile' | 'status' | 'notBefore' | 'notAfter' | 'certificatePath' | 'keyPath' | 'previousCa'>;
 
 /** One revoked certificate, as a CRL lists it. */
 export interface RevocationEntry {
@@ -93,6 +99,16 @@ export interface Inventory {
    * share a certificate path (then the caller needs the whole list, since one path is renewed once).
    */
   renewalCandidates(now: Date, policy: { threshold: number } | { expiresWithinMs: number }): { candidates: CertificateSummary[]; total: number; sharedPaths: boolean };
+  /**
+   * Valid records carried over from a replaced CA (`previousCa` set), serial → that CA's intermediate
+   * fingerprint: `pki renew --all` re-issues them whatever their dates (renewalCandidates includes them).
+   */
+  previousCaSerials(): Map<string, string>;
+  /**
+   * Marks valid records superseded without a successor: clients `generate --force` no longer writes, files
+   * `renew --all --prune` found gone. Returns how many changed; other statuses are left as they are.
+   */
+  retire(kind: CertificateKind, serials: readonly string[]): number;
   /** Marks a certificate revoked; ERR_UNKNOWN_SERIAL / ERR_ALREADY_REVOKED otherwise. */
   revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord;
   /** Revoked certificates that have not yet expired at `now`, for the CRL or KRL. */

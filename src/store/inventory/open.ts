@@ -34,7 +34,13 @@ function stamp(now: Date): string {
 }
 
 /** Opens the CA's inventory. The result is the backend behind the `Inventory` interface. */
-export async function openInventory(home: CaHome, mode: InventoryMode = 'existing', now: Date = new Date()): Promise<Inventory & Pick<SqliteInventory, 'path' | 'integrityCheck'>> {
+export async function openInventory(
+  home: CaHome,
+  mode: InventoryMode = 'existing',
+  now: Date = new Date(),
+  /** With 'fresh' (`init --force`): the archived intermediate's fingerprint the old CA's valid leaves are carried over under (store/previous-ca.ts). */
+  previousCa?: string | null,
+): Promise<Inventory & Pick<SqliteInventory, 'path' | 'integrityCheck'>> {
   if (mode === 'existing') {
     home.requireInitialized();
     if (!inventoryExists(home)) throw missing(home);
@@ -45,6 +51,8 @@ export async function openInventory(home: CaHome, mode: InventoryMode = 'existin
   const inventory = new SqliteInventory(home.dbPath, { create: mode !== 'existing' });
   // A new X.509 CA does not replace the OpenSSH CAs: their records and KRL version move to the new inventory.
   if (replaced) inventory.carryOver(replaced, 'ssh');
+  // The replaced X.509 CA's valid leaves too, marked, so `pki renew --all` re-issues them under the new CA.
+  if (replaced && previousCa) inventory.carryOverPreviousCa(replaced, previousCa);
   return inventory;
 }
 

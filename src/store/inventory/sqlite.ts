@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, openSync, statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import type { RevocationReason } from '../../core/revocation-reason.js';
 import type {
@@ -22,9 +22,10 @@ import type {
   NewCertificateRecord,
   RevocationEntry,
 } from './index.js';
+import { InventoryPaths, storedRelativeTo } from './paths.js';
 
 /** PRAGMA user_version of the schema below; bump with a migration step in `migrate`. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** How long a writer waits for another process's transaction before giving up (SQLITE_BUSY). */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -91,6 +92,17 @@ const SCHEMA_V4 = `
 CREATE INDEX certificates_valid_path ON certificates (certificate_path, profile) WHERE status = 'valid' AND kind = 'x509';
 `;
 
+/**
+ * v5 (issue 9): paths inside the CA home become relative to it (the JS step in #migrate, see paths.ts), and
+ * `previous_ca` marks a record `pki init --force` carried over from the CA it replaced: the SHA-256
+ * fingerprint of that CA's intermediate certificate, archived under ca/previous/ (store/previous-ca.ts).
+ * `pki renew --all` finds them through the partial index and treats them as due.
+ */
+const SCHEMA_V5 = `
+ALTER TABLE certificates ADD COLUMN previous_ca TEXT;
+CREATE INDEX certificates_previous_ca ON certificates (previous_ca) WHERE previous_ca IS NOT NULL AND status = 'valid';
+`;
+
 interface Row {
   kind: CertificateKind;
   serial: string;
@@ -111,9 +123,10 @@ interface Row {
   key_path: string | null;
   key_id: string | null;
   pem: string;
+  previous_ca: string | null;
 }
 
-function toRecord(r: Row): CertificateRecord {
+function toRecord(r: Row, paths: InventoryPaths): CertificateRecord {
   return {
     kind: r.kind,
     serial: r.serial,
@@ -124,8 +137,8 @@ function toRecord(r: Row): CertificateRecord {
     notBefore: r.not_before,
     notAfter: r.not_after,
     fingerprintSha256: r.fingerprint_sha256,
-    certificatePath: r.certificate_path,
-    keyPath: r.key_path,
+    certificatePath: paths.toAbsolute(r.certificate_path),
+    keyPath: paths.toAbsolute(r.key_path),
     pem: r.pem,
     supersedes: r.supersedes,
     keyId: r.key_id,
@@ -134,6 +147,7 @@ function toRecord(r: Row): CertificateRecord {
     revokedAt: r.revoked_at,
     revocationReason: r.revocation_reason,
     supersededBy: r.superseded_by,
+    previousCa: r.previous_ca,
   };
 }
 
@@ -192,6 +206,8 @@ export class SqliteInventory implements Inventory {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #now: () => Date;
+  /** Paths in and out of the database: relative to the CA home (`<home>/db/pki.sqlite`) inside it. */
+  readonly #paths: InventoryPaths;
 
   /**
    * Opens (or with `create`, creates) the database and brings its schema up to date. The folder must exist.
@@ -200,6 +216,7 @@ export class SqliteInventory implements Inventory {
   constructor(path: string, options: { create: boolean; now?: () => Date }) {
     this.path = path;
     this.#now = options.now ?? (() => new Date());
+    this.#paths = new InventoryPaths(dirname(dirname(path)));
     try {
       if (options.create) {
         try {
@@ -235,8 +252,35 @@ export class SqliteInventory implements Inventory {
       if (current < 2) this.#db.exec(SCHEMA_V2);
       if (current < 3) this.#db.exec(SCHEMA_V3);
       if (current < 4) this.#db.exec(SCHEMA_V4);
+      if (current < 5) {
+        this.#db.exec(SCHEMA_V5);
+        this.#relativizePaths();
+      }
       this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     });
+  }
+
+  /**
+   * Schema v5: absolute paths inside the CA home become relative. The home the paths were written under is
+   * read from init's own records (`<home>/ca/intermediate_ca.crt`), so a home copied before the upgrade
+   * stops pointing at the original's files as well; paths outside every such home stay absolute.
+   */
+  #relativizePaths(): void {
+    const caFile = /\/ca\/(?:root_ca|intermediate_ca)\.crt$/;
+    const homes = new Set<string>([this.#paths.home]);
+    const caPaths = this.#db
+      .prepare(`SELECT certificate_path FROM certificates WHERE kind = 'x509' AND profile IN ('root', 'intermediate') AND certificate_path IS NOT NULL`)
+      .pluck()
+      .all() as string[];
+    for (const p of caPaths) if (caFile.test(p)) homes.add(p.replace(caFile, ''));
+    const roots = [...homes].filter((h) => h.startsWith(sep));
+    const rows = this.#db
+      .prepare(`SELECT id, certificate_path, key_path FROM certificates WHERE substr(certificate_path, 1, 1) = '/' OR substr(key_path, 1, 1) = '/'`)
+      .raw(true)
+      .all() as [number, string | null, string | null][];
+    const update = this.#db.prepare('UPDATE certificates SET certificate_path = ?, key_path = ? WHERE id = ?');
+    const rel = (p: string | null) => (p === null ? null : storedRelativeTo(roots, p));
+    for (const [id, cert, key] of rows) update.run(rel(cert), rel(key), id);
   }
 
   /** Runs `fn` in a BEGIN IMMEDIATE transaction (a savepoint when already inside one). */
@@ -277,8 +321,8 @@ export class SqliteInventory implements Inventory {
       r.fingerprintSha256,
       issuedAt,
       r.supersedes ?? null,
-      r.certificatePath,
-      r.keyPath,
+      this.#paths.toStored(r.certificatePath),
+      this.#paths.toStored(r.keyPath),
       r.keyId ?? null,
       r.pem,
     );
@@ -301,7 +345,7 @@ export class SqliteInventory implements Inventory {
         if (exists.get(r.kind, r.serial)) {
           throw new PkiError('ERR_DUPLICATE_SERIAL', `serial ${r.serial} is already in the inventory`, { hint: 'this is a bug: serials are random; please report it' });
         }
-        if (r.kind === 'x509' && r.certificatePath !== null) supersedeByPath.run(r.serial, r.certificatePath, r.serial);
+        if (r.kind === 'x509' && r.certificatePath !== null) supersedeByPath.run(r.serial, this.#paths.toStored(r.certificatePath), r.serial);
         if (r.supersedes) supersede.run(r.serial, r.kind, r.supersedes);
         this.#insert(r, issuedAt);
       }
@@ -325,13 +369,13 @@ export class SqliteInventory implements Inventory {
   find(kind: CertificateKind, serial: string): CertificateRecord | undefined {
     return this.#read(() => {
       const row = this.#db.prepare('SELECT * FROM certificates WHERE kind = ? AND serial = ?').get(kind, serial) as Row | undefined;
-      return row ? toRecord(row) : undefined;
+      return row ? toRecord(row, this.#paths) : undefined;
     });
   }
 
   list(filter: ListFilter = {}): CertificateRecord[] {
     const { sql, params } = this.#listQuery('*', filter);
-    return this.#read(() => (this.#db.prepare(sql).all(...params) as Row[]).map(toRecord));
+    return this.#read(() => (this.#db.prepare(sql).all(...params) as Row[]).map((r) => toRecord(r, this.#paths)));
   }
 
   listSummaries(filter: ListFilter = {}): CertificateSummary[] {
@@ -342,8 +386,9 @@ export class SqliteInventory implements Inventory {
         [CertificateKind, string, InventoryProfile, CertificateStatus, string, string, string | null, string | null]
       >;
       const out: CertificateSummary[] = [];
+      const paths = this.#paths;
       for (const [kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath] of rows) {
-        out.push({ kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath });
+        out.push({ kind, serial, profile, status, notBefore, notAfter, certificatePath: paths.toAbsolute(certificatePath), keyPath: paths.toAbsolute(keyPath) });
       }
       return out;
     });
@@ -392,7 +437,7 @@ export class SqliteInventory implements Inventory {
     return this.#read(() =>
       (
         this.#db.prepare('SELECT * FROM certificates WHERE id IN (SELECT value FROM json_each(?)) ORDER BY not_after, serial').all(JSON.stringify(due.map((r) => r.id))) as Row[]
-      ).map(toRecord),
+      ).map((r) => toRecord(r, this.#paths)),
     );
   }
 
@@ -414,7 +459,16 @@ export class SqliteInventory implements Inventory {
         )
         .raw(true)
         .all(...params) as [CertificateKind, string, InventoryProfile, CertificateStatus, string, string, string | null, string | null][];
-      const candidates = rows.map(([kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath]) => ({ kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath }));
+      const candidates = rows.map(([kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath]) => ({
+        kind,
+        serial,
+        profile,
+        status,
+        notBefore,
+        notAfter,
+        certificatePath: this.#paths.toAbsolute(certificatePath),
+        keyPath: this.#paths.toAbsolute(keyPath),
+      }));
       const total = this.#db.prepare(`SELECT count(*) FROM certificates WHERE ${leaves}`).pluck().get() as number;
       // INDEXED BY: without statistics the planner prefers certificates_valid_summary and sorts.
       const sharedPaths =
@@ -422,7 +476,42 @@ export class SqliteInventory implements Inventory {
           .prepare(`SELECT 1 FROM certificates INDEXED BY certificates_valid_path WHERE ${leaves} AND certificate_path IS NOT NULL GROUP BY certificate_path HAVING count(*) > 1 LIMIT 1`)
           .pluck()
           .get() !== undefined;
+      // Certificates of a replaced CA are due whatever their dates (the partial index certificates_previous_ca).
+      const dueSerials = new Set(candidates.map((c) => c.serial));
+      const previous = this.#db
+        .prepare(
+          `SELECT kind, serial, profile, status, not_before, not_after, certificate_path, key_path, previous_ca FROM certificates
+           WHERE previous_ca IS NOT NULL AND status = 'valid' AND kind = 'x509' AND profile IN ('server', 'client', 'peer')`,
+        )
+        .raw(true)
+        .all() as [CertificateKind, string, InventoryProfile, CertificateStatus, string, string, string | null, string | null, string][];
+      for (const [kind, serial, profile, status, notBefore, notAfter, certificatePath, keyPath, previousCa] of previous) {
+        const summary = { kind, serial, profile, status, notBefore, notAfter, certificatePath: this.#paths.toAbsolute(certificatePath), keyPath: this.#paths.toAbsolute(keyPath), previousCa };
+        if (dueSerials.has(serial)) candidates[candidates.findIndex((c) => c.serial === serial)] = summary;
+        else candidates.push(summary);
+      }
+      if (previous.length) candidates.sort((a, b) => (a.notAfter < b.notAfter ? -1 : a.notAfter > b.notAfter ? 1 : a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
       return { candidates, total, sharedPaths };
+    });
+  }
+
+  previousCaSerials(): Map<string, string> {
+    return this.#read(() => {
+      const rows = this.#db
+        .prepare(`SELECT serial, previous_ca FROM certificates WHERE previous_ca IS NOT NULL AND status = 'valid' AND kind = 'x509'`)
+        .raw(true)
+        .all() as [string, string][];
+      return new Map(rows);
+    });
+  }
+
+  retire(kind: CertificateKind, serials: readonly string[]): number {
+    if (serials.length === 0) return 0;
+    return this.#write(() => {
+      const update = this.#db.prepare(`UPDATE certificates SET status = 'superseded' WHERE kind = ? AND serial = ? AND status = 'valid'`);
+      let changed = 0;
+      for (const serial of serials) changed += update.run(kind, serial).changes;
+      return changed;
     });
   }
 
@@ -440,7 +529,7 @@ export class SqliteInventory implements Inventory {
       this.#db
         .prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE kind = ? AND serial = ?`)
         .run(at.toISOString(), reason, kind, serial);
-      return toRecord({ ...row, status: 'revoked', revoked_at: at.toISOString(), revocation_reason: reason });
+      return toRecord({ ...row, status: 'revoked', revoked_at: at.toISOString(), revocation_reason: reason }, this.#paths);
     });
   }
 
@@ -448,7 +537,7 @@ export class SqliteInventory implements Inventory {
     return this.#read(() =>
       (
         this.#db.prepare(`SELECT * FROM certificates WHERE kind = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, serial`).all(kind, now.toISOString()) as Row[]
-      ).map(toRecord),
+      ).map((r) => toRecord(r, this.#paths)),
     );
   }
 
@@ -563,6 +652,31 @@ export class SqliteInventory implements Inventory {
           .run(kind).changes;
         this.#db.prepare('INSERT OR REPLACE INTO main.sequences (name, value) SELECT name, value FROM previous.sequences WHERE name = ?').run(sequence);
         return copied;
+      });
+    } finally {
+      this.#db.prepare('DETACH DATABASE previous').run();
+    }
+  }
+
+  /**
+   * `pki init --force`: copies the valid X.509 leaf records of the replaced CA's inventory, marked with
+   * `previous_ca` = the fingerprint of its archived intermediate, so `pki renew --all` re-issues them under
+   * the new CA instead of forgetting them. Revoked and superseded ones stay behind with the old CA's CRL.
+   */
+  carryOverPreviousCa(fromPath: string, previousCa: string): number {
+    this.#db.prepare('ATTACH DATABASE ? AS previous').run(fromPath);
+    try {
+      return this.#write(() => {
+        const columns = (this.#db.prepare('PRAGMA main.table_info(certificates)').all() as { name: string }[])
+          .map((c) => c.name)
+          .filter((n) => n !== 'id' && n !== 'previous_ca')
+          .join(', ');
+        return this.#db
+          .prepare(
+            `INSERT OR IGNORE INTO main.certificates (${columns}, previous_ca) SELECT ${columns}, COALESCE(previous_ca, ?) FROM previous.certificates
+             WHERE kind = 'x509' AND status = 'valid' AND profile IN ('server', 'client', 'peer')`,
+          )
+          .run(previousCa).changes;
       });
     } finally {
       this.#db.prepare('DETACH DATABASE previous').run();
