@@ -127,6 +127,8 @@ const integrity = db.pragma('integrity_check', { simple: true });
 const rows = db.prepare("SELECT serial, status, certificate_path AS path FROM certificates WHERE profile NOT IN ('root', 'intermediate')").all();
 db.close();
 const serials = new Set(rows.map((r) => r.serial));
+// The inventory stores paths inside the CA home relative to it (schema v5, docs/inventory.md).
+for (const r of rows) if (r.path !== null) r.path = resolve(ca, r.path);
 const paths = rows.map((r) => r.path);
 const duplicatePaths = paths.length - new Set(paths).size;
 const missingRows = expectedPaths.filter((p) => !paths.includes(p)).length;

@@ -275,6 +275,6 @@ describe("after init --force, the old CA's certificates are re-issued under the 
     expect(pki(['generate', 'web', 'main', '--dir', other]).code).toBe(0);
     const r = pki(['renew', join(certs(other, 'web'), 'web.crt'), '--force', '--dir', dir, '--json']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).error.code).toBe('ERR_POLICY');
+    expect(JSON.parse(r.stdout).error.code).toBe('ERR_UNTRUSTED_CERTIFICATE'); // its signature verifies with no intermediate, current or archived (point 1)
   });
 });
