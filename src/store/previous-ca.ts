@@ -11,10 +11,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { certificatePublicKey, parseCertificate, type CertificateFields } from '../core/certificate-fields.js';
-import { isPkiError } from '../core/errors.js';
+import { parseCertificate, type CertificateFields } from '../core/certificate-fields.js';
 import { decodePem, PemLabel } from '../core/pem.js';
-import { verifySignature } from '../core/signature.js';
+import { isIssuedBy } from '../core/issued-by.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { ensureFolder, FileMode, fileExists, readText, type CaHome } from './ca-home.js';
 
@@ -35,17 +34,6 @@ function certificateFromPem(pem: string): CertificateFields {
   const block = decodePem(pem).find((b) => b.label === PemLabel.certificate);
   if (!block) throw new Error('no certificate');
   return parseCertificate(block.der);
-}
-
-/** True when `issuer` (a CA certificate) signed `certificate`: same issuer name and a signature its key verifies. */
-export function signedBy(certificate: CertificateFields, issuer: CertificateFields): boolean {
-  if (!Buffer.from(certificate.issuerDer).equals(Buffer.from(issuer.subjectDer))) return false;
-  try {
-    return verifySignature(certificate.signatureAlgorithmOid, certificate.tbsDer, certificate.signature, certificatePublicKey(issuer));
-  } catch (e) {
-    if (isPkiError(e)) return false; // a refused algorithm is not a signature of this CA
-    throw e;
-  }
 }
 
 /**
@@ -69,7 +57,7 @@ export function archiveCurrentCa(home: CaHome): string | null {
  * the one place renewal accepts a certificate the current intermediate did not sign.
  */
 export function findPreviousIssuer(home: CaHome, certificate: CertificateFields, current: CertificateFields): PreviousCa | null {
-  if (signedBy(certificate, current)) return null;
+  if (isIssuedBy(certificate, current)) return null;
   let names: string[];
   try {
     names = readdirSync(previousCaFolder(home)).sort();
@@ -84,7 +72,7 @@ export function findPreviousIssuer(home: CaHome, certificate: CertificateFields,
     } catch {
       continue;
     }
-    if (signedBy(certificate, archived)) return { fingerprint, intermediatePath };
+    if (isIssuedBy(certificate, archived)) return { fingerprint, intermediatePath };
   }
   return null;
 }
