@@ -13,7 +13,7 @@ export const PKI = join(ROOT, 'bin/pki.js');
 
 const core = () => import(join(ROOT, 'dist/core/index.js'));
 const sqlite = () => import(join(ROOT, 'dist/store/inventory/sqlite.js'));
-const opensslIndex = () => import(join(ROOT, 'dist/core/openssl-index.js'));
+const opensslIndex = () => import(join(ROOT, 'dist/core/lifecycle/openssl-index.js'));
 
 function pki(...args) {
   execFileSync(process.execPath, [PKI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -4,7 +4,7 @@
  * before anything is written; `pki renew --all` afterwards re-issues them under the new CA (their records
  * are carried over, store/previous-ca.ts).
  */
-import { isLeafProfileName } from '../core/profiles.js';
+import { isLeafProfileName } from '../core/x509/profiles.js';
 import type { CaHome } from '../store/ca-home.js';
 import { inventoryExists, openInventory } from '../store/inventory/index.js';
 

@@ -3,12 +3,12 @@
  * crlDistributionPoints and OCSP URLs are stamped into every new leaf, and its maxSans and nameConstraints enforced.
  */
 import type { KeyObject } from 'node:crypto';
-import { issueCertificate, type Issuer } from '../core/certificate.js';
-import { checkNameConstraints } from '../core/name-constraints.js';
-import { checkSanCount, type San, type SubjectName } from '../core/names.js';
-import type { Profile } from '../core/profiles.js';
-import { generateSerial } from '../core/serial.js';
-import type { Validity } from '../core/validity.js';
+import { issueCertificate, type Issuer } from '../core/x509/certificate.js';
+import { checkNameConstraints } from '../core/x509/name-constraints.js';
+import { checkSanCount, type San, type SubjectName } from '../core/x509/names.js';
+import type { Profile } from '../core/x509/profiles.js';
+import { generateSerial } from '../core/x509/serial.js';
+import type { Validity } from '../core/x509/validity.js';
 import { maxSans, type PkiConfig } from '../store/config.js';
 
 export interface LeafRequest {

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { PkiError } from '../core/errors.js';
-import { resolveKeySpec, type KeySpec } from '../core/keys.js';
+import { resolveKeySpec, type KeySpec } from '../core/keys/keys.js';
 
 export interface KeyFlags {
   readonly kty?: string | undefined;

@@ -14,8 +14,8 @@
 export { PkiError, isPkiError } from './errors.js';
 export type { PkiErrorCode } from './errors.js';
 
-export { decodePem, encodePem, looksLikePem, PemLabel } from './pem.js';
-export type { PemBlock } from './pem.js';
+export { decodePem, encodePem, looksLikePem, PemLabel } from './der/pem.js';
+export type { PemBlock } from './der/pem.js';
 
 export {
   generateKeyPair,
@@ -31,43 +31,43 @@ export {
   importPrivateKey,
   DEFAULT_KEY_SPEC,
   MIN_RSA_BITS,
-} from './keys.js';
-export type { KeySpec, KeyType, Curve, KeyDescription, KeyPair, SignatureAlgorithm } from './keys.js';
-export { encryptPrivateKey, encryptPrivateKeyPem, DEFAULT_PBKDF2_ITERATIONS } from './key-encryption.js';
-export type { KeyEncryptionOptions } from './key-encryption.js';
+} from './keys/keys.js';
+export type { KeySpec, KeyType, Curve, KeyDescription, KeyPair, SignatureAlgorithm } from './keys/keys.js';
+export { encryptPrivateKey, encryptPrivateKeyPem, DEFAULT_PBKDF2_ITERATIONS } from './keys/encryption.js';
+export type { KeyEncryptionOptions } from './keys/encryption.js';
 
-export { parseSan, parseSans, groupSans, normalizeDnsName, validateServiceName, validateCommonName, encodeSubjectName } from './names.js';
-export type { San, SanSet, SanType, SubjectName } from './names.js';
-export { generateSerial, normalizeSerial, SERIAL_BYTES } from './serial.js';
-export { parseDuration, parseTimeSpec, resolveValidity, DEFAULT_CLOCK_SKEW_MS } from './validity.js';
-export type { Validity } from './validity.js';
+export { parseSan, parseSans, groupSans, normalizeDnsName, validateServiceName, validateCommonName, encodeSubjectName } from './x509/names.js';
+export type { San, SanSet, SanType, SubjectName } from './x509/names.js';
+export { generateSerial, normalizeSerial, SERIAL_BYTES } from './x509/serial.js';
+export { parseDuration, parseTimeSpec, resolveValidity, DEFAULT_CLOCK_SKEW_MS } from './x509/validity.js';
+export type { Validity } from './x509/validity.js';
 
-export { PROFILES, LEAF_PROFILE_NAMES, isLeafProfileName, keyUsagesFor } from './profiles.js';
-export type { Profile, ProfileName, LeafProfileName } from './profiles.js';
-export { KEY_USAGE_BITS, EXT_KEY_USAGE_OIDS } from './usages.js';
-export type { KeyUsage, ExtKeyUsage } from './usages.js';
+export { PROFILES, LEAF_PROFILE_NAMES, isLeafProfileName, keyUsagesFor } from './x509/profiles.js';
+export type { Profile, ProfileName, LeafProfileName } from './x509/profiles.js';
+export { KEY_USAGE_BITS, EXT_KEY_USAGE_OIDS } from './x509/usages.js';
+export type { KeyUsage, ExtKeyUsage } from './x509/usages.js';
 
-export { issueCertificate, computeKeyIdentifier } from './certificate.js';
-export type { CertificateSpec, Issuer } from './certificate.js';
-export { parseCertificate, certificatePublicKey } from './certificate-fields.js';
-export type { CertificateFields, CertificateExtension } from './certificate-fields.js';
-export { issuerFromCertificate } from './issuer.js';
-export type { LoadedIssuer } from './issuer.js';
-export { buildCsr, parseCsr, verifyCsrSignature } from './csr.js';
-export type { CsrFields } from './csr.js';
-export { buildCrl } from './crl.js';
-export type { BuildCrlOptions, CrlEntry } from './crl.js';
-export { parseRevocationReason, revocationReasons } from './revocation-reason.js';
-export type { RevocationReason } from './revocation-reason.js';
-export { buildBundleRequest, bundleFiles, compareBundle } from './bundle.js';
-export type { BundleRequest, BundleState, ExistingBundle } from './bundle.js';
+export { issueCertificate, computeKeyIdentifier } from './x509/certificate.js';
+export type { CertificateSpec, Issuer } from './x509/certificate.js';
+export { parseCertificate, certificatePublicKey } from './x509/certificate-fields.js';
+export type { CertificateFields, CertificateExtension } from './x509/certificate-fields.js';
+export { issuerFromCertificate } from './x509/issuer.js';
+export type { LoadedIssuer } from './x509/issuer.js';
+export { buildCsr, parseCsr, verifyCsrSignature } from './x509/csr.js';
+export type { CsrFields } from './x509/csr.js';
+export { buildCrl } from './x509/crl.js';
+export type { BuildCrlOptions, CrlEntry } from './x509/crl.js';
+export { parseRevocationReason, revocationReasons } from './x509/revocation-reason.js';
+export type { RevocationReason } from './x509/revocation-reason.js';
+export { buildBundleRequest, bundleFiles, compareBundle } from './lifecycle/bundle.js';
+export type { BundleRequest, BundleState, ExistingBundle } from './lifecycle/bundle.js';
 
 export { inspectBytes } from './inspect/index.js';
 export type { InspectReport, CertificateReport, CsrReport, CrlReport, KeyReport } from './inspect/index.js';
 export { inspectCertificate } from './inspect/certificate.js';
 export { inspectCsr } from './inspect/csr.js';
 export { inspectCrl, verifyCrlSignature } from './inspect/crl.js';
-export { formatDistinguishedName } from './inspect/name.js';
+export { formatDistinguishedName } from './x509/name-decoder.js';
 
 export {
   issueSshCertificate,

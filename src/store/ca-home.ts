@@ -10,25 +10,25 @@
  *   crl/intermediate_ca.crl 0644
  *   crl/root_ca.crl         0644   the root's CRL; crl/chain.crl.pem 0644 both (store/crl-publication.ts)
  *   db/pki.sqlite           0600   inventory
- *   db/journal/             0700   inventory journals of writes in flight (store/inventory-journal.ts)
+ *   db/journal/             0700   inventory journals of writes in flight (store/inventory/journal.ts)
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
 import type { KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
-import { importPrivateKey } from '../core/keys.js';
-import { decodePem, PemLabel } from '../core/pem.js';
+import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
+import { importPrivateKey } from '../core/keys/keys.js';
+import { decodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
-import { parseCertificate } from '../core/certificate-fields.js';
-import { normalizeSerial } from '../core/serial.js';
+import { parseCertificate } from '../core/x509/certificate-fields.js';
+import { normalizeSerial } from '../core/x509/serial.js';
 import type { Inventory } from './inventory/index.js';
-import { ioError } from './atomic-write.js';
+import { ioError } from './fs/atomic-write.js';
 import { parseConfig, type PkiConfig } from './config.js';
-import { readText } from './read-file.js';
+import { readText } from './fs/read-file.js';
 import { checkHome, linkBelowHome, reportProblems, type HomeCheckOptions } from './home-check.js';
-import { withFolderLockAsync } from './folder-lock.js';
+import { withFolderLockAsync } from './fs/folder-lock.js';
 
 export const FileMode = {
   privateKey: 0o600,
@@ -234,7 +234,7 @@ export class CaHome {
   }
 }
 
-export { readText, readBytes, fileExists, isRegularFile } from './read-file.js';
+export { readText, readBytes, fileExists, isRegularFile } from './fs/read-file.js';
 
 /**
  * A folder of the home (`ca/`, `db/`, `ssh/`, `crl/`): mkdir -p, and when it already existed with more

@@ -4,16 +4,16 @@
  */
 import * as z from 'zod/mini';
 import { PkiError } from '../core/errors.js';
-import { DEFAULT_CLOCK_SKEW_MS, parseDuration } from '../core/validity.js';
-import { resolveKeySpec, type KeySpec } from '../core/keys.js';
-import { DEFAULT_MAX_SANS } from '../core/names.js';
+import { DEFAULT_CLOCK_SKEW_MS, parseDuration } from '../core/x509/validity.js';
+import { resolveKeySpec, type KeySpec } from '../core/keys/keys.js';
+import { DEFAULT_MAX_SANS } from '../core/x509/names.js';
 
 export interface PkiConfig {
   readonly version: 1;
   readonly name: string;
   readonly key: { readonly kty: 'EC' | 'RSA' | 'OKP'; readonly crv?: 'P-256' | 'P-384' | 'Ed25519'; readonly size?: number };
   readonly validity: { readonly root: string; readonly intermediate: string; readonly leaf: string };
-  /** Subject alternative names one certificate may carry (generate, sign, renew); default 100 (core/names.ts). */
+  /** Subject alternative names one certificate may carry (generate, sign, renew); default 100 (core/x509/names.ts). */
   readonly maxSans?: number;
   /** How far notBefore is backdated for hosts with slow clocks (generate, sign, renew); default 1m. */
   readonly clockSkew?: string;

@@ -17,14 +17,14 @@
 import type { KeyObject } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { issuerFromCertificate, type LoadedIssuer } from '../core/issuer.js';
-import { buildCrl, readCrlTimes, type CrlEntry } from '../core/crl.js';
+import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
+import { buildCrl, readCrlTimes, type CrlEntry } from '../core/x509/crl.js';
 import { PkiError } from '../core/errors.js';
-import { importPrivateKey } from '../core/keys.js';
+import { importPrivateKey } from '../core/keys/keys.js';
 import { readCrlNumber } from '../core/inspect/crl.js';
-import { decodePem, encodePemBytes, PemLabel } from '../core/pem.js';
-import { parseDuration, wholeSeconds } from '../core/validity.js';
-import { TEMP_PREFIX, writeFilesAtomicSync } from './atomic-write.js';
+import { decodePem, encodePemBytes, PemLabel } from '../core/der/pem.js';
+import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
+import { TEMP_PREFIX, writeFilesAtomicSync } from './fs/atomic-write.js';
 import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from './ca-home.js';
 import type { PkiConfig } from './config.js';
 import { openInventory, type Inventory } from './inventory/index.js';
@@ -261,7 +261,7 @@ export interface CrlDueness {
 /**
  * A CRL is due once it is within a third of its lifetime (thisUpdate → nextUpdate) of nextUpdate: a
  * 7-day CRL is re-published from day 5, so a daily cron line has two tries before servers refuse it.
- * The same rule as certificates (core/renewal.ts: two thirds of the lifetime).
+ * The same rule as certificates (core/lifecycle/renewal.ts: two thirds of the lifetime).
  */
 export function crlDueness(path: string, now: Date): CrlDueness {
   if (!fileExists(path)) return { path, due: true, reason: 'missing', nextUpdate: null, dueAt: null };

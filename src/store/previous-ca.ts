@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCertificate, type CertificateFields } from '../core/certificate-fields.js';
-import { decodePem, PemLabel } from '../core/pem.js';
-import { isIssuedBy } from '../core/issued-by.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { parseCertificate, type CertificateFields } from '../core/x509/certificate-fields.js';
+import { decodePem, PemLabel } from '../core/der/pem.js';
+import { isIssuedBy } from '../core/x509/issued-by.js';
+import { writeFileAtomic } from './fs/atomic-write.js';
 import { ensureFolder, FileMode, fileExists, readText, type CaHome } from './ca-home.js';
 
 export const PREVIOUS_CA_FOLDER = 'previous';

@@ -1,21 +1,21 @@
 /**
  * Service bundles on disk: `<out>/<service>/<variant>/certs/`. Reads what an existing bundle holds so
  * `generate` can tell up-to-date from different from partial, and writes a new one as a versioned folder
- * (store/versioned-folder.ts, docs/layout.md): every file is a link `name -> ..data/name`, and a whole
+ * (store/fs/versioned-folder.ts, docs/layout.md): every file is a link `name -> ..data/name`, and a whole
  * bundle or one renewed pair changes in one rename.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BundleRequest, ExistingBundle } from '../core/bundle.js';
-import { certificatePublicKey, parseCertificate } from '../core/certificate-fields.js';
-import { decodeSubjectAltName } from '../core/inspect/extensions.js';
-import { keySpecOf } from '../core/keys.js';
-import { parseSans } from '../core/names.js';
-import { decodePem } from '../core/pem.js';
+import type { BundleRequest, ExistingBundle } from '../core/lifecycle/bundle.js';
+import { certificatePublicKey, parseCertificate } from '../core/x509/certificate-fields.js';
+import { decodeSubjectAltName } from '../core/x509/extension-decoders.js';
+import { keySpecOf } from '../core/keys/keys.js';
+import { parseSans } from '../core/x509/names.js';
+import { decodePem } from '../core/der/pem.js';
 import { ensureFolder, readText } from './ca-home.js';
-import { TEMP_PREFIX } from './atomic-write.js';
-import { recoverVersionedFolder, type VersionFile } from './versioned-folder.js';
-import { publishVersionRecorded, type SettledJournal } from './inventory-journal.js';
+import { TEMP_PREFIX } from './fs/atomic-write.js';
+import { recoverVersionedFolder, type VersionFile } from './fs/versioned-folder.js';
+import { publishVersionRecorded, type SettledJournal } from './inventory/journal.js';
 import type { Inventory, NewCertificateRecord } from './inventory/index.js';
 
 /** The folder a bundle lives in; names were validated, and the result is checked to stay inside `out`. */
@@ -76,7 +76,7 @@ export function recoverBundle(folder: string): void {
 
 /**
  * Writes a whole bundle as one new version and records its certificates in the inventory, through the
- * folder's inventory journal (store/inventory-journal.ts). Without `replace`, any existing name is an
+ * folder's inventory journal (store/inventory/journal.ts). Without `replace`, any existing name is an
  * ERR_FILE_EXISTS refusal before anything is written; with it, the bundle switches to the new files in one
  * rename. Returns what a leftover journal settled first held, if any.
  */

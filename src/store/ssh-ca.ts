@@ -14,9 +14,9 @@
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { PkiError } from '../core/errors.js';
-import { PemLabel } from '../core/pem.js';
+import { PemLabel } from '../core/der/pem.js';
 import { checkSshCaKey, encodeSshPublicKeyBlob, parseSshPublicKey, type SshCertType, type SshPublicKey } from '../core/ssh/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from './fs/atomic-write.js';
 import { ensureHomeFolder, fileExists, FileMode, openCaKey, readText, type CaHome, type PassphraseSource } from './ca-home.js';
 import { inventoryExists, openInventory } from './inventory/index.js';
 import type { Inventory } from './inventory/index.js';

@@ -8,10 +8,10 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { childrenOf, encodingOf, readRootTlv } from '../../src/core/der-reader.js';
-import { algorithmIdentifier, integer, nullValue, sequence, tlv } from '../../src/core/der.js';
-import { encodeSubjectName } from '../../src/core/names.js';
-import { decodePem, encodePem } from '../../src/core/pem.js';
+import { childrenOf, encodingOf, readRootTlv } from '../../src/core/der/reader.js';
+import { algorithmIdentifier, integer, nullValue, sequence, tlv } from '../../src/core/der/writer.js';
+import { encodeSubjectName } from '../../src/core/x509/names.js';
+import { decodePem, encodePem } from '../../src/core/der/pem.js';
 import { initCa, pki, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
 import { peer, runPeer } from '../helpers/peers.js';
 

@@ -4,9 +4,9 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { issueCertificate } from '../../src/core/certificate.js';
-import { buildCrl, readCrlTimes, type CrlEntry } from '../../src/core/crl.js';
-import { PROFILES } from '../../src/core/profiles.js';
+import { issueCertificate } from '../../src/core/x509/certificate.js';
+import { buildCrl, readCrlTimes, type CrlEntry } from '../../src/core/x509/crl.js';
+import { PROFILES } from '../../src/core/x509/profiles.js';
 import { expectPkiError } from '../helpers/errors.js';
 
 const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

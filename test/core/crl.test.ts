@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCrl, type BuildCrlOptions, type CrlEntry } from '../../src/core/crl.js';
-import { childrenOf, readRootTlv } from '../../src/core/der-reader.js';
+import { buildCrl, type BuildCrlOptions, type CrlEntry } from '../../src/core/x509/crl.js';
+import { childrenOf, readRootTlv } from '../../src/core/der/reader.js';
 import { inspectCrl, verifyCrlSignature } from '../../src/core/inspect/crl.js';
-import { decodePem, encodePem, PemLabel } from '../../src/core/pem.js';
-import { parseRevocationReason, revocationReasons, type RevocationReason } from '../../src/core/revocation-reason.js';
+import { decodePem, encodePem, PemLabel } from '../../src/core/der/pem.js';
+import { parseRevocationReason, revocationReasons, type RevocationReason } from '../../src/core/x509/revocation-reason.js';
 import { expectPkiError } from '../helpers/errors.js';
 
 /** Runs openssl; a missing binary fails (never skips) and names the Debian package. */

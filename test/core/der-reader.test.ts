@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oid, sequence, time, integer } from '../../src/core/der.js';
+import { oid, sequence, time, integer } from '../../src/core/der/writer.js';
 import {
   MAX_DER_DEPTH,
   checkDerStructure,
@@ -15,7 +15,7 @@ import {
   readTime,
   readTlv,
   type DerElement,
-} from '../../src/core/der-reader.js';
+} from '../../src/core/der/reader.js';
 import { expectPkiError } from '../helpers/errors.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCrl, type CrlEntry } from '../../src/core/crl.js';
+import { buildCrl, type CrlEntry } from '../../src/core/x509/crl.js';
 import { PkiError } from '../../src/core/errors.js';
 import { inspectCrl, verifyCrlSignature, type CrlReport } from '../../src/core/inspect/crl.js';
-import { decodePem } from '../../src/core/pem.js';
+import { decodePem } from '../../src/core/der/pem.js';
 import { expectPkiError } from '../helpers/errors.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/crl');

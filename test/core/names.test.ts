@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '../helpers/errors.js';
-import { formatIpBytes, ipToBytes, parseSan, validateServiceName } from '../../src/core/names.js';
+import { formatIpBytes, ipToBytes, parseSan, validateServiceName } from '../../src/core/x509/names.js';
 
 
 describe('parseSan classifies and normalises', () => {

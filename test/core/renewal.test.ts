@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { issueCertificate } from '../../src/core/certificate.js';
-import { parseCertificate, type CertificateFields } from '../../src/core/certificate-fields.js';
+import { issueCertificate } from '../../src/core/x509/certificate.js';
+import { parseCertificate, type CertificateFields } from '../../src/core/x509/certificate-fields.js';
 import type { PkiError } from '../../src/core/errors.js';
-import { generateKeyPair, type KeyPair } from '../../src/core/keys.js';
-import { encodeSubjectName, parseSans, type SubjectName } from '../../src/core/names.js';
-import { PROFILES, type ProfileName } from '../../src/core/profiles.js';
+import { generateKeyPair, type KeyPair } from '../../src/core/keys/keys.js';
+import { encodeSubjectName, parseSans, type SubjectName } from '../../src/core/x509/names.js';
+import { PROFILES, type ProfileName } from '../../src/core/x509/profiles.js';
 import {
   DEFAULT_RENEWAL_POLICY,
   isRenewalDue,
@@ -13,7 +13,7 @@ import {
   renewalDueAt,
   subjectAltNamesInOrder,
   validateThreshold,
-} from '../../src/core/renewal.js';
+} from '../../src/core/lifecycle/renewal.js';
 
 const DAY = 86_400_000;
 const at = (iso: string) => new Date(iso);
@@ -125,7 +125,7 @@ describe('planRenewal', () => {
 
   it('ok a subject with attributes pki does not write is copied byte for byte', async () => {
     // C=DE, O=Example, OU=Ops, CN=db.example — built by hand as an external CSR would carry it.
-    const { sequence, set, oid, tlv } = await import('../../src/core/der.js');
+    const { sequence, set, oid, tlv } = await import('../../src/core/der/writer.js');
     const attr = (type: string, value: string, tag = 0x13) => set(sequence(oid(type), tlv(tag, Buffer.from(value))));
     const encoded = sequence(attr('2.5.4.6', 'DE'), attr('2.5.4.10', 'Example'), attr('2.5.4.11', 'Ops'), attr('2.5.4.3', 'db.example', 0x0c));
     const old = await certificate({ subject: { encoded, commonName: 'db.example' }, sans: ['db.example'], notBefore: '2026-01-01T00:00:00Z', notAfter: '2026-04-01T00:00:00Z' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '../helpers/errors.js';
-import { decodePem, encodePem, encodePemBytes } from '../../src/core/pem.js';
-import { generateSerial, normalizeSerial } from '../../src/core/serial.js';
+import { decodePem, encodePem, encodePemBytes } from '../../src/core/der/pem.js';
+import { generateSerial, normalizeSerial } from '../../src/core/x509/serial.js';
 
 
 describe('serials', () => {

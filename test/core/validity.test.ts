@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorCode } from '../helpers/errors.js';
-import { parseDuration, parseTimeSpec, resolveValidity } from '../../src/core/validity.js';
+import { parseDuration, parseTimeSpec, resolveValidity } from '../../src/core/x509/validity.js';
 
 const now = new Date('2028-02-28T12:00:00.750Z'); // the day before a leap day
 

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { PkiError } from '../../src/core/errors.js';
 import { inspectBytes } from '../../src/core/inspect/index.js';
 import { inspectKey } from '../../src/core/inspect/key.js';
-import { formatDistinguishedName } from '../../src/core/inspect/name.js';
-import { parseSan } from '../../src/core/names.js';
-import { decodePem } from '../../src/core/pem.js';
-import { parseDuration, parseTimeSpec } from '../../src/core/validity.js';
+import { formatDistinguishedName } from '../../src/core/x509/name-decoder.js';
+import { parseSan } from '../../src/core/x509/names.js';
+import { decodePem } from '../../src/core/der/pem.js';
+import { parseDuration, parseTimeSpec } from '../../src/core/x509/validity.js';
 import { overLimit, timeCall, type Timing } from '../helpers/cpu-time.js';
 
 function codeOf(fn: () => unknown): string {

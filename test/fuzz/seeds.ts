@@ -5,15 +5,15 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueCertificate } from '../../src/core/certificate.js';
-import { issuerFromCertificate } from '../../src/core/issuer.js';
-import { parseCertificate } from '../../src/core/certificate-fields.js';
-import { buildCrl } from '../../src/core/crl.js';
-import { buildCsr, parseCsr } from '../../src/core/csr.js';
-import { encryptPrivateKey } from '../../src/core/key-encryption.js';
-import { parseSans } from '../../src/core/names.js';
-import { decodePem } from '../../src/core/pem.js';
-import { PROFILES } from '../../src/core/profiles.js';
+import { issueCertificate } from '../../src/core/x509/certificate.js';
+import { issuerFromCertificate } from '../../src/core/x509/issuer.js';
+import { parseCertificate } from '../../src/core/x509/certificate-fields.js';
+import { buildCrl } from '../../src/core/x509/crl.js';
+import { buildCsr, parseCsr } from '../../src/core/x509/csr.js';
+import { encryptPrivateKey } from '../../src/core/keys/encryption.js';
+import { parseSans } from '../../src/core/x509/names.js';
+import { decodePem } from '../../src/core/der/pem.js';
+import { PROFILES } from '../../src/core/x509/profiles.js';
 import { encodeSshPublicKey, issueSshCertificate, parseSshPublicKey } from '../../src/core/ssh/index.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures');

@@ -5,12 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeGeneralNames } from '../../src/core/inspect/extensions.js';
-import { encodeGeneralName, groupSans, parseSan, parseSans } from '../../src/core/names.js';
-import { parseRevocationReason, revocationReasons } from '../../src/core/revocation-reason.js';
-import { normalizeSerial } from '../../src/core/serial.js';
-import { parseDuration, parseTimeSpec } from '../../src/core/validity.js';
-import { sequence } from '../../src/core/der.js';
+import { decodeGeneralNames } from '../../src/core/x509/extension-decoders.js';
+import { encodeGeneralName, groupSans, parseSan, parseSans } from '../../src/core/x509/names.js';
+import { parseRevocationReason, revocationReasons } from '../../src/core/x509/revocation-reason.js';
+import { normalizeSerial } from '../../src/core/x509/serial.js';
+import { parseDuration, parseTimeSpec } from '../../src/core/x509/validity.js';
+import { sequence } from '../../src/core/der/writer.js';
 import { parseConfig } from '../../src/store/config.js';
 import { decodeOutcome, PROPERTY_TIMEOUT_MS, runs } from './harness.js';
 

@@ -7,17 +7,17 @@
 import fc from 'fast-check';
 import { createPublicKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCertificate } from '../../src/core/certificate-fields.js';
-import { parseCsr, verifyCsrSignature } from '../../src/core/csr.js';
-import { checkDerStructure, readRootTlv } from '../../src/core/der-reader.js';
+import { parseCertificate } from '../../src/core/x509/certificate-fields.js';
+import { parseCsr, verifyCsrSignature } from '../../src/core/x509/csr.js';
+import { checkDerStructure, readRootTlv } from '../../src/core/der/reader.js';
 import { inspectCertificate } from '../../src/core/inspect/certificate.js';
 import { inspectCrl, verifyCrlSignature } from '../../src/core/inspect/crl.js';
 import { inspectCsr } from '../../src/core/inspect/csr.js';
 import { inspectBytes } from '../../src/core/inspect/index.js';
 import { inspectKey } from '../../src/core/inspect/key.js';
-import { formatDistinguishedName } from '../../src/core/inspect/name.js';
-import { decodePem, encodePem } from '../../src/core/pem.js';
-import { verifySignature } from '../../src/core/signature.js';
+import { formatDistinguishedName } from '../../src/core/x509/name-decoder.js';
+import { decodePem, encodePem } from '../../src/core/der/pem.js';
+import { verifySignature } from '../../src/core/keys/signature.js';
 import { decodeOutcome, derHeader, mutate, mutatedFrom, mutationsArb, nestedSequences, pem, PROPERTY_TIMEOUT_MS, runs } from './harness.js';
 import { x509Seeds, type KeySeed, type SignedSeed } from './seeds.js';
 

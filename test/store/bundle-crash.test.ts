@@ -2,7 +2,7 @@
  * Done-means 5 of issue 3 and point 4 of issue 6: a process killed between writing a certificate and its
  * key — at every step of publishing a bundle version and of recording it in the inventory — leaves a
  * matching pair readable through the public names; the next run removes what the killed one left behind
- * and leaves the inventory matching the files (the inventory journal, src/store/inventory-journal.ts).
+ * and leaves the inventory matching the files (the inventory journal, src/store/inventory/journal.ts).
  * Drives the built CLI with PKI_TEST_CRASH_AT (SIGKILL). First-time generates, plain files and the other
  * commands that settle a leftover journal: test/store/journal-crash.test.ts.
  */

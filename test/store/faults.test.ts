@@ -3,7 +3,7 @@
  * with one line saying what happened; afterwards the CA home is unchanged (no half-written file in place
  * of a good one, the inventory as before) and the next successful run leaves no temp file behind.
  *
- * Two ways in: PKI_TEST_FAIL_WRITE=<ERRNO>:<step> (src/store/fault-injection.ts) fails one exact write
+ * Two ways in: PKI_TEST_FAIL_WRITE=<ERRNO>:<step> (src/store/fs/fault-injection.ts) fails one exact write
  * step, on any machine; as root, real faults: a full tmpfs, a tmpfs remounted read-only, and the CLI run
  * as `nobody` against a folder it may not write.
  */

@@ -2,7 +2,7 @@
  * Issue 6 point 4, the inventory side: a bundle's first generate and a plain file's renew killed at every
  * step leave, after the next run, the inventory matching the files; and a journal left by a kill right
  * after the switch is settled by `pki renew --all`, `pki db rebuild` and `pki revoke <file>`
- * (src/store/inventory-journal.ts). Drives the built CLI with PKI_TEST_CRASH_AT (SIGKILL).
+ * (src/store/inventory/journal.ts). Drives the built CLI with PKI_TEST_CRASH_AT (SIGKILL).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleCerts, certsOf, expectInventoryMatches, expectMatchingPairs, leftovers, serialOf, STEPS } from '../helpers/bundle-crash.js';
 import { initCa, pki, tempDir } from '../helpers/cli.js';
 import { peer } from '../helpers/peers.js';
-import { bundleJournalPath, fileJournalPath } from '../../src/store/inventory-journal.js';
+import { bundleJournalPath, fileJournalPath } from '../../src/store/inventory/journal.js';
 
 /** Where pki keeps a folder's or a file's inventory journal: the CA home's db/journal/ (issue 9 point 3). */
 const inventoryOf = (dir: string) => ({ path: join(dir, 'db', 'pki.sqlite') });

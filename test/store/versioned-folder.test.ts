@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PkiError } from '../../src/core/errors.js';
-import { isVersionedFolder, publishVersion, recoverVersionedFolder, versionedEntry, withFolderLock } from '../../src/store/versioned-folder.js';
+import { isVersionedFolder, publishVersion, recoverVersionedFolder, versionedEntry, withFolderLock } from '../../src/store/fs/versioned-folder.js';
 import { tempDir } from '../helpers/cli.js';
 
 const files = (tag: string) => [

@@ -9,19 +9,19 @@
  * export-index: the inventory as OpenSSL's index.txt, for `openssl ca` / `openssl ocsp -index` tooling.
  */
 import { dirname } from 'node:path';
-import { certificatePublicKey, parseCertificate } from '../../core/certificate-fields.js';
+import { certificatePublicKey, parseCertificate } from '../../core/x509/certificate-fields.js';
 import { inspectCrl, verifyCrlSignature } from '../../core/inspect/crl.js';
-import { formatOpensslIndex, type OpensslIndexEntry } from '../../core/openssl-index.js';
-import { decodePem, PemLabel } from '../../core/pem.js';
-import { normalizeSerial } from '../../core/serial.js';
-import { isIssuedBy } from '../../core/issued-by.js';
+import { formatOpensslIndex, type OpensslIndexEntry } from '../../core/lifecycle/openssl-index.js';
+import { decodePem, PemLabel } from '../../core/der/pem.js';
+import { normalizeSerial } from '../../core/x509/serial.js';
+import { isIssuedBy } from '../../core/x509/issued-by.js';
 import { PkiError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../store/atomic-write.js';
+import { writeFileAtomic } from '../../store/fs/atomic-write.js';
 import { serviceCertificateFiles } from '../../store/service-bundle.js';
 import { fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
 import { openInventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../../store/inventory/record.js';
-import { describeSettled, settleBundleJournal, settleFileJournal, type SettledJournal } from '../../store/inventory-journal.js';
+import { describeSettled, settleBundleJournal, settleFileJournal, type SettledJournal } from '../../store/inventory/journal.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 
@@ -35,7 +35,7 @@ export interface RebuildResult {
   readonly skipped: { readonly path: string; readonly reason: string }[];
   readonly revocationsRecovered: number;
   readonly revokedWithoutCertificate: number;
-  /** Inventory journals of killed runs, settled before the scan (store/inventory-journal.ts). */
+  /** Inventory journals of killed runs, settled before the scan (store/inventory/journal.ts). */
   readonly journals: { readonly path: string; readonly recorded: string[]; readonly discarded: boolean }[];
 }
 

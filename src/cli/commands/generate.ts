@@ -5,25 +5,25 @@
  * applied by issuing only what changed (the other keys stay); only --force re-keys the whole bundle.
  */
 import { join } from 'node:path';
-import { bundleFiles, buildBundleRequest, compareBundle, type BundleRequest, type BundleState } from '../../core/bundle.js';
-import { certificatePublicKey, parseCertificate } from '../../core/certificate-fields.js';
-import { normalizeSerial } from '../../core/serial.js';
+import { bundleFiles, buildBundleRequest, compareBundle, type BundleRequest, type BundleState } from '../../core/lifecycle/bundle.js';
+import { certificatePublicKey, parseCertificate } from '../../core/x509/certificate-fields.js';
+import { normalizeSerial } from '../../core/x509/serial.js';
 import { PkiError } from '../../core/errors.js';
-import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys.js';
-import { groupSans } from '../../core/names.js';
-import { decodePem, encodePem, PemLabel } from '../../core/pem.js';
-import { PROFILES } from '../../core/profiles.js';
-import { resolveValidity, type Validity } from '../../core/validity.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys/keys.js';
+import { groupSans } from '../../core/x509/names.js';
+import { decodePem, encodePem, PemLabel } from '../../core/der/pem.js';
+import { PROFILES } from '../../core/x509/profiles.js';
+import { resolveValidity, type Validity } from '../../core/x509/validity.js';
 import { FileMode, readText, type CaHome } from '../../store/ca-home.js';
 import { clockSkewMs, keySpecFromConfig, type PkiConfig } from '../../store/config.js';
 import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '../../store/service-bundle.js';
 import { openInventory, type Inventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
-import { fileOwnership, liveFilePath, type VersionFile } from '../../store/versioned-folder.js';
+import { fileOwnership, liveFilePath, type VersionFile } from '../../store/fs/versioned-folder.js';
 import { issueLeafCertificate } from '../issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
-import { describeSettled, hasBundleJournal, publishVersionRecorded, settleBundleJournal } from '../../store/inventory-journal.js';
+import { describeSettled, hasBundleJournal, publishVersionRecorded, settleBundleJournal } from '../../store/inventory/journal.js';
 import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 

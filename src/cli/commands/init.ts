@@ -3,19 +3,19 @@
  * the intermediate does all day-to-day issuing.
  */
 import { existsSync } from 'node:fs';
-import { issueCertificate } from '../../core/certificate.js';
-import { parseCertificate, subjectKeyIdentifierOf } from '../../core/certificate-fields.js';
+import { issueCertificate } from '../../core/x509/certificate.js';
+import { parseCertificate, subjectKeyIdentifierOf } from '../../core/x509/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
-import { encryptPrivateKeyPem } from '../../core/key-encryption.js';
-import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys.js';
-import { encodeSubjectName, validateCommonName } from '../../core/names.js';
-import { encodePem, PemLabel } from '../../core/pem.js';
-import { hasNameConstraints, NO_NAME_CONSTRAINTS, normalizeNameConstraints } from '../../core/name-constraints.js';
-import { PROFILES } from '../../core/profiles.js';
-import { generateSerial } from '../../core/serial.js';
-import { parseDuration, resolveValidity, type Validity } from '../../core/validity.js';
+import { encryptPrivateKeyPem } from '../../core/keys/encryption.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../../core/keys/keys.js';
+import { encodeSubjectName, validateCommonName } from '../../core/x509/names.js';
+import { encodePem, PemLabel } from '../../core/der/pem.js';
+import { hasNameConstraints, NO_NAME_CONSTRAINTS, normalizeNameConstraints } from '../../core/x509/name-constraints.js';
+import { PROFILES } from '../../core/x509/profiles.js';
+import { generateSerial } from '../../core/x509/serial.js';
+import { parseDuration, resolveValidity, type Validity } from '../../core/x509/validity.js';
 import { inspectCertificate } from '../../core/inspect/certificate.js';
-import { writeFileAtomic } from '../../store/atomic-write.js';
+import { writeFileAtomic } from '../../store/fs/atomic-write.js';
 import { ensureFolder, ensureHomeFolder, FileMode, type CaHome } from '../../store/ca-home.js';
 import { defaultConfig, type PkiConfig } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { inspectBytes, type InspectReport } from '../../core/inspect/index.js';
 import { PkiError } from '../../core/errors.js';
-import { readBytes } from '../../store/read-file.js';
+import { readBytes } from '../../store/fs/read-file.js';
 import { colors, emitData, formatExpiry, type GlobalOptions } from '../output.js';
 
 const MAX_INPUT = 64 * 1024 * 1024;

@@ -3,7 +3,7 @@
  * default the valid certificates, expired ones included so they stand out; `--revoked`, `--all`,
  * `--expiring 30d` (valid ones expiring within 30 days).
  */
-import { parseDuration } from '../../core/validity.js';
+import { parseDuration } from '../../core/x509/validity.js';
 import { openInventory, type CertificateRecord, type ListFilter } from '../../store/inventory/index.js';
 import { colors, daysUntil, emitData, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';

@@ -12,27 +12,27 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
-import { csrRefusalError, evaluateCsr } from '../../core/csr-policy.js';
+import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
+import { csrRefusalError, evaluateCsr } from '../../core/x509/csr-policy.js';
 import { isPkiError, PkiError } from '../../core/errors.js';
-import { ExtensionOid } from '../../core/extensions.js';
-import { isIssuedBy } from '../../core/issued-by.js';
-import { checkNameConstraints } from '../../core/name-constraints.js';
-import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../../core/keys.js';
-import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
-import { isLeafProfileName, PROFILES } from '../../core/profiles.js';
-import { parseSans, type San } from '../../core/names.js';
-import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, validateThreshold, type RenewalPlan, type RenewalPolicy } from '../../core/renewal.js';
-import { normalizeSerial } from '../../core/serial.js';
-import { parseDuration, parseTimeSpec } from '../../core/validity.js';
+import { ExtensionOid } from '../../core/x509/extensions.js';
+import { isIssuedBy } from '../../core/x509/issued-by.js';
+import { checkNameConstraints } from '../../core/x509/name-constraints.js';
+import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../../core/keys/keys.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/der/pem.js';
+import { isLeafProfileName, PROFILES } from '../../core/x509/profiles.js';
+import { parseSans, type San } from '../../core/x509/names.js';
+import { DEFAULT_RENEWAL_THRESHOLD, isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, validateThreshold, type RenewalPlan, type RenewalPolicy } from '../../core/lifecycle/renewal.js';
+import { normalizeSerial } from '../../core/x509/serial.js';
+import { parseDuration, parseTimeSpec } from '../../core/x509/validity.js';
 import { CaHome, fileExists, FileMode, readBytes, readText } from '../../store/ca-home.js';
 import { findPreviousIssuer } from '../../store/previous-ca.js';
-import { readRegularFileNoFollow } from '../../store/read-file.js';
+import { readRegularFileNoFollow } from '../../store/fs/read-file.js';
 import { clockSkewMs, type PkiConfig } from '../../store/config.js';
 import { openInventory, type CertificateRecord, type CertificateSummary, type Inventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
-import { fileOwnership, liveFilePath, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/versioned-folder.js';
-import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBundleJournal, settleFileJournal, type FileIdentity } from '../../store/inventory-journal.js';
+import { fileOwnership, liveFilePath, recoverVersionedFolder, versionedEntry, type VersionFile } from '../../store/fs/versioned-folder.js';
+import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBundleJournal, settleFileJournal, type FileIdentity } from '../../store/inventory/journal.js';
 import { childEnvironment } from '../child-environment.js';
 import { ExitError, formatErrorLine } from '../errors.js';
 import { escapeControls } from '../terminal-text.js';
@@ -184,7 +184,7 @@ function trustedRecord(ctx: RenewContext, path: string, fields: CertificateField
 }
 
 /**
- * The old certificate's names and key, judged as `pki sign` judges a request (core/csr-policy.ts): what
+ * The old certificate's names and key, judged as `pki sign` judges a request (core/x509/csr-policy.ts): what
  * was acceptable at issue but is not now (a tightened policy, name constraints added to pki.json) is not
  * re-signed. Only its subject, SANs and key count: the new certificate's other extensions come from the profile.
  */
@@ -323,7 +323,7 @@ async function renewFile(ctx: RenewContext, certPath: string, keyArg: string | u
   // Chain = the new leaf + the current intermediate, as generate and sign write it.
   const content = pem ? encodePem(PemLabel.certificate, leaf.der) + issuer.certificatePem : leaf.der;
 
-  // Files and inventory change together through an inventory journal (store/inventory-journal.ts).
+  // Files and inventory change together through an inventory journal (store/inventory/journal.ts).
   const newRecord = certificateRecord(leaf.der, { profile: plan.profile, certificatePath: publicPath, keyPath, supersedes: record ? serial : null });
   let trustAnchorReplaced = false;
   if (entry) {

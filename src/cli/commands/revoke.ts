@@ -4,19 +4,19 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseCertificate } from '../../core/certificate-fields.js';
+import { parseCertificate } from '../../core/x509/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
-import { parseRevocationReason } from '../../core/revocation-reason.js';
-import { normalizeSerial } from '../../core/serial.js';
+import { parseRevocationReason } from '../../core/x509/revocation-reason.js';
+import { normalizeSerial } from '../../core/x509/serial.js';
 import { fileExists, isRegularFile, readBytes } from '../../store/ca-home.js';
 import { loadRootIssuer, publishCrl, publishRootCrl, rootCrlLifetimeMs } from '../../store/crl-publication.js';
-import { crashPoint } from '../../store/fault-injection.js';
+import { crashPoint } from '../../store/fs/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { firstCertificateDer } from '../../store/inventory/record.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
-import { describeSettled, settleBundleJournal, settleFileJournal } from '../../store/inventory-journal.js';
-import { versionedEntry } from '../../store/versioned-folder.js';
+import { describeSettled, settleBundleJournal, settleFileJournal } from '../../store/inventory/journal.js';
+import { versionedEntry } from '../../store/fs/versioned-folder.js';
 import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 import { crlLifetimeMs, describeCrl } from './crl.js';
 

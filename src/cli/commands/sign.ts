@@ -1,20 +1,20 @@
 /**
  * `pki sign <csr-file…>`: signs externally made certification requests (PEM or DER; openssl req, certtool,
- * pki) with the intermediate. Every request is read and judged (core/csr-policy.ts) before the issuer is
+ * pki) with the intermediate. Every request is read and judged (core/x509/csr-policy.ts) before the issuer is
  * loaded, so one bad request in a batch refuses the batch with nothing written and nothing recorded. The
  * issuer is loaded once and the whole batch is recorded in one inventory transaction.
  */
 import { basename, extname, join, resolve } from 'node:path';
-import { parseCsr, type CsrFields } from '../../core/csr.js';
-import { csrRefusalError, evaluateCsr, type CsrApproval } from '../../core/csr-policy.js';
+import { parseCsr, type CsrFields } from '../../core/x509/csr.js';
+import { csrRefusalError, evaluateCsr, type CsrApproval } from '../../core/x509/csr-policy.js';
 import { isPkiError, PkiError } from '../../core/errors.js';
-import { formatDistinguishedName } from '../../core/inspect/name.js';
-import { checkNameConstraints } from '../../core/name-constraints.js';
-import { parseSans, type SanSet } from '../../core/names.js';
-import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
-import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/profiles.js';
-import { resolveValidity } from '../../core/validity.js';
-import { writeFilesAtomic } from '../../store/batch-write.js';
+import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
+import { checkNameConstraints } from '../../core/x509/name-constraints.js';
+import { parseSans, type SanSet } from '../../core/x509/names.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/der/pem.js';
+import { isLeafProfileName, LEAF_PROFILE_NAMES, PROFILES } from '../../core/x509/profiles.js';
+import { resolveValidity } from '../../core/x509/validity.js';
+import { writeFilesAtomic } from '../../store/fs/batch-write.js';
 import { ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-home.js';
 import { clockSkewMs, maxSans } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';

@@ -4,8 +4,8 @@
  * is not required: the SSH CAs live in the same home and inventory but stand on their own.
  */
 import { PkiError } from '../../core/errors.js';
-import { encryptPrivateKeyPem } from '../../core/key-encryption.js';
-import { exportPrivateKeyPem } from '../../core/keys.js';
+import { encryptPrivateKeyPem } from '../../core/keys/encryption.js';
+import { exportPrivateKeyPem } from '../../core/keys/keys.js';
 import { encodeSshPublicKey, fingerprintSshPublicKey, encodeSshPublicKeyBlob, generateSshCaKey, type SshCaKeySpec } from '../../core/ssh/index.js';
 import { ensureFolder, type CaHome } from '../../store/ca-home.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';

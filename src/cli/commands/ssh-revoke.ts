@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { PkiError } from '../../core/errors.js';
-import { parseRevocationReason, type RevocationReason } from '../../core/revocation-reason.js';
+import { parseRevocationReason, type RevocationReason } from '../../core/x509/revocation-reason.js';
 import { decodeSshCertificate } from '../../core/ssh/index.js';
 import { isRegularFile, readText } from '../../store/ca-home.js';
 import type { CertificateRecord, Inventory } from '../../store/inventory/index.js';

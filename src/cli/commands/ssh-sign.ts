@@ -14,8 +14,8 @@ import {
   type SshCertType,
   type SshCriticalOptions,
 } from '../../core/ssh/index.js';
-import { parseTimeSpec } from '../../core/validity.js';
-import { writeFileAtomic } from '../../store/atomic-write.js';
+import { parseTimeSpec } from '../../core/x509/validity.js';
+import { writeFileAtomic } from '../../store/fs/atomic-write.js';
 import { fileExists, FileMode, readText } from '../../store/ca-home.js';
 import { decodeSshRecord, sshCertificateRecord } from '../../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../../store/ssh-ca.js';

@@ -2,13 +2,13 @@
  * Certificate → typed report, the one shape behind both `pki inspect` outputs (human and --json).
  */
 import { createHash } from 'node:crypto';
-import { authorityKeyIdentifierOf, certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from '../certificate-fields.js';
-import { ExtensionOid } from '../extensions.js';
-import { describeKey, type KeyDescription } from '../keys.js';
-import type { SanSet } from '../names.js';
-import { signatureAlgorithmName } from '../signature.js';
-import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName, decodeUriList } from './extensions.js';
-import { formatDistinguishedName } from './name.js';
+import { authorityKeyIdentifierOf, certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from '../x509/certificate-fields.js';
+import { ExtensionOid } from '../x509/extensions.js';
+import { describeKey, type KeyDescription } from '../keys/keys.js';
+import type { SanSet } from '../x509/names.js';
+import { signatureAlgorithmName } from '../keys/signature.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName, decodeUriList } from '../x509/extension-decoders.js';
+import { formatDistinguishedName } from '../x509/name-decoder.js';
 
 export interface CertificateReport {
   readonly type: 'certificate';

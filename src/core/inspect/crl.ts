@@ -25,11 +25,11 @@ import {
   readTime,
   readTlv,
   type DerElement,
-} from '../der-reader.js';
+} from '../der/reader.js';
 import { PkiError } from '../errors.js';
-import { revocationReasonByCode, type RevocationReason } from '../revocation-reason.js';
-import { signatureAlgorithmName, verifySignature } from '../signature.js';
-import { formatDistinguishedName } from './name.js';
+import { revocationReasonByCode, type RevocationReason } from '../x509/revocation-reason.js';
+import { signatureAlgorithmName, verifySignature } from '../keys/signature.js';
+import { formatDistinguishedName } from '../x509/name-decoder.js';
 
 export interface CrlRevokedEntry {
   /** Uppercase hex without colons or sign octet, e.g. `4F1A09`. */

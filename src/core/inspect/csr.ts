@@ -1,12 +1,12 @@
 /** Certificate request → typed report. */
 import { createPublicKey } from 'node:crypto';
-import { parseCsr, verifyCsrSignature } from '../csr.js';
+import { parseCsr, verifyCsrSignature } from '../x509/csr.js';
 import { PkiError } from '../errors.js';
-import { describeKey, type KeyDescription } from '../keys.js';
-import type { SanSet } from '../names.js';
-import { signatureAlgorithmName } from '../signature.js';
-import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './extensions.js';
-import { formatDistinguishedName } from './name.js';
+import { describeKey, type KeyDescription } from '../keys/keys.js';
+import type { SanSet } from '../x509/names.js';
+import { signatureAlgorithmName } from '../keys/signature.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from '../x509/extension-decoders.js';
+import { formatDistinguishedName } from '../x509/name-decoder.js';
 
 export interface CsrReport {
   readonly type: 'csr';

@@ -3,7 +3,7 @@
  * PEM is routed by label; DER is tried as certificate, CSR, CRL, then key, because DER carries no label.
  */
 import { PkiError } from '../errors.js';
-import { decodePem, looksLikePem } from '../pem.js';
+import { decodePem, looksLikePem } from '../der/pem.js';
 import { inspectCertificate, type CertificateReport } from './certificate.js';
 import { inspectCrl, type CrlReport } from './crl.js';
 import { inspectCsr, type CsrReport } from './csr.js';

@@ -3,9 +3,9 @@
  * public-key fingerprint. Never the secret itself.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { childrenOf, DerTag, expectTag, readIntegerBigInt, readOid, readRootTlv, type DerElement } from '../der-reader.js';
+import { childrenOf, DerTag, expectTag, readIntegerBigInt, readOid, readRootTlv, type DerElement } from '../der/reader.js';
 import { PkiError } from '../errors.js';
-import { describeKey, publicKeyFingerprint, type KeyDescription } from '../keys.js';
+import { describeKey, publicKeyFingerprint, type KeyDescription } from '../keys/keys.js';
 
 export interface KeyReport {
   readonly type: 'privateKey' | 'publicKey';

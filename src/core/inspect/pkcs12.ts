@@ -2,7 +2,7 @@
  * PKCS#12 (.p12/.pfx) is recognised, not read: the report says what the file is so an operator is not
  * told "not a certificate" about a keystore. Reading the bags (certificates, encrypted keys) comes later.
  */
-import { childrenOf, DerTag, readIntegerBigInt, readOid, readRootTlv } from '../der-reader.js';
+import { childrenOf, DerTag, readIntegerBigInt, readOid, readRootTlv } from '../der/reader.js';
 
 export interface Pkcs12Report {
   readonly type: 'pkcs12';

@@ -1,6 +1,6 @@
 /**
  * SSH CA keys: generation and the strength policy applied before signing. Storage (PKCS#8 PEM) belongs to
- * core/keys.ts and store/; this module only sees KeyObjects.
+ * core/keys/keys.ts and store/; this module only sees KeyObjects.
  */
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';

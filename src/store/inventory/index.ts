@@ -3,8 +3,8 @@
  * so that a second backend (PostgreSQL, for teams that outgrow one machine) is an implementation, not a
  * rewrite. Every method is one transaction.
  */
-import type { SanSet } from '../../core/names.js';
-import type { RevocationReason } from '../../core/revocation-reason.js';
+import type { SanSet } from '../../core/x509/names.js';
+import type { RevocationReason } from '../../core/x509/revocation-reason.js';
 
 export type CertificateKind = 'x509' | 'ssh';
 export type CertificateStatus = 'valid' | 'revoked' | 'superseded';
@@ -13,7 +13,7 @@ export type InventoryProfile = 'root' | 'intermediate' | 'server' | 'client' | '
 
 export interface NewCertificateRecord {
   readonly kind: CertificateKind;
-  /** Upper-case hex without leading zeros (core/serial.ts normalizeSerial); SSH serials in hex too. */
+  /** Upper-case hex without leading zeros (core/x509/serial.ts normalizeSerial); SSH serials in hex too. */
   readonly serial: string;
   readonly subject: string;
   readonly sans: SanSet;
@@ -94,7 +94,7 @@ export interface Inventory {
   /**
    * For `pki renew --all` without materialising the certificates that are not due: the valid X.509 leaf
    * (server, client, peer) summaries that may be due at `now` — decided in SQL on the indexed columns, a
-   * superset by up to a second that the caller confirms with core/renewal.ts isRenewalDue — in
+   * superset by up to a second that the caller confirms with core/lifecycle/renewal.ts isRenewalDue — in
    * listSummaries order; how many valid X.509 leaf certificates there are in all; and whether two of them
    * share a certificate path (then the caller needs the whole list, since one path is renewed once).
    */

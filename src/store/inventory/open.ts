@@ -4,7 +4,7 @@
  */
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { PkiError } from '../../core/errors.js';
-import { ioError } from '../atomic-write.js';
+import { ioError } from '../fs/atomic-write.js';
 import { ensureHomeFolder, FileMode, type CaHome } from '../ca-home.js';
 import type { Inventory } from './index.js';
 import type { SqliteInventory } from './sqlite.js';

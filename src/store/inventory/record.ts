@@ -3,14 +3,14 @@
  * shared by init, generate, sign, renew and `pki db rebuild`.
  */
 import { createHash } from 'node:crypto';
-import { parseCertificate, type CertificateFields } from '../../core/certificate-fields.js';
+import { parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
-import { decodeBasicConstraints, decodeExtKeyUsage, decodeSubjectAltName } from '../../core/inspect/extensions.js';
-import { formatDistinguishedName } from '../../core/inspect/name.js';
-import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/pem.js';
-import { encodeSubjectName, groupSans, type San, type SubjectName } from '../../core/names.js';
-import { normalizeSerial } from '../../core/serial.js';
-import { wholeSeconds, type Validity } from '../../core/validity.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeSubjectAltName } from '../../core/x509/extension-decoders.js';
+import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/der/pem.js';
+import { encodeSubjectName, groupSans, type San, type SubjectName } from '../../core/x509/names.js';
+import { normalizeSerial } from '../../core/x509/serial.js';
+import { wholeSeconds, type Validity } from '../../core/x509/validity.js';
 import type { InventoryProfile, NewCertificateRecord } from './index.js';
 
 /** The first certificate in PEM text or DER bytes (a chain file's leaf). */

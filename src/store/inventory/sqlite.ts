@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, openSync, statfsSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { PkiError } from '../../core/errors.js';
-import type { RevocationReason } from '../../core/revocation-reason.js';
+import type { RevocationReason } from '../../core/x509/revocation-reason.js';
 import type {
   CertificateKind,
   CertificateRecord,

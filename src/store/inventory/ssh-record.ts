@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { decodeSshCertificate, type SshCertificate } from '../../core/ssh/index.js';
-import { normalizeSerial } from '../../core/serial.js';
+import { normalizeSerial } from '../../core/x509/serial.js';
 import type { CertificateRecord, NewCertificateRecord } from './index.js';
 
 /** The inventory form of an SSH serial: upper-case hex, like X.509 serials. */

@@ -1,12 +1,12 @@
 /**
  * The writer lock of a folder: `..lock`, an O_EXCL file holding the holder's pid. A lock whose pid is gone
- * (SIGKILL, power cut) is stale and taken over. Versioned folders (store/versioned-folder.ts) lock each
+ * (SIGKILL, power cut) is stale and taken over. Versioned folders (store/fs/versioned-folder.ts) lock each
  * bundle folder with it; `pki init` and `pki ssh init` lock the CA home (CaHome#withLock) so that two runs
  * never mix one run's keys with the other's certificates.
  */
 import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PkiError } from '../core/errors.js';
+import { PkiError } from '../../core/errors.js';
 import { ioError } from './atomic-write.js';
 
 /** The lock file's name inside the locked folder. */

@@ -2,7 +2,7 @@
  * Distinguished name DER → RFC 4514 text (`CN=redis,O=pki`: last RDN first, as Go's pkix.Name and
  * `openssl x509 -nameopt RFC2253` print it).
  */
-import { childrenOf, contentOf, DerTag, expectTag, readOid, readRootTlv } from '../der-reader.js';
+import { childrenOf, contentOf, DerTag, expectTag, readOid, readRootTlv } from '../der/reader.js';
 
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.3': 'CN',

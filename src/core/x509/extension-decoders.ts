@@ -2,11 +2,11 @@
  * Decoders for the extensions pki writes, reading the same model `extensions.ts` encodes: what building
  * writes, inspect reads back.
  */
-import { childrenOf, contentOf, DerTag, expectTag, readBitString, readBoolean, readIntegerBigInt, readOid, readRootTlv } from '../der-reader.js';
-import { ExtensionOid } from '../extensions.js';
-import { formatIpBytes, type SanSet } from '../names.js';
-import { decodeKeyUsageBits, extKeyUsageName, type KeyUsage } from '../usages.js';
-import type { CertificateExtension } from '../certificate-fields.js';
+import { childrenOf, contentOf, DerTag, expectTag, readBitString, readBoolean, readIntegerBigInt, readOid, readRootTlv } from '../der/reader.js';
+import { ExtensionOid } from './extensions.js';
+import { formatIpBytes, type SanSet } from './names.js';
+import { decodeKeyUsageBits, extKeyUsageName, type KeyUsage } from './usages.js';
+import type { CertificateExtension } from './certificate-fields.js';
 
 type WithExtensions = { readonly extensions: readonly CertificateExtension[] };
 

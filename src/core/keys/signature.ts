@@ -4,7 +4,7 @@
  * never verified as acceptable: collisions are practical (SHAttered, 2017).
  */
 import { verify, type KeyObject } from 'node:crypto';
-import { PkiError } from './errors.js';
+import { PkiError } from '../errors.js';
 
 interface AlgorithmInfo {
   readonly name: string;

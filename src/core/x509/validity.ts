@@ -2,7 +2,7 @@
  * Durations and validity windows. Durations are step CLI's (`15m`, `24h`, `90d`) plus `w` and `y`
  * (365 days — a calendar year would make "1y" depend on leap days); times are RFC 3339.
  */
-import { PkiError } from './errors.js';
+import { PkiError } from '../errors.js';
 
 const UNIT_MS: Record<string, number> = {
   s: 1000,

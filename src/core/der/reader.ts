@@ -10,7 +10,7 @@
  * element running past its parent. Nothing here recurses; `checkDerStructure` walks with an explicit
  * stack bounded by `MAX_DER_DEPTH`. Every failure is PkiError('ERR_MALFORMED_DER').
  */
-import { PkiError } from './errors.js';
+import { PkiError } from '../errors.js';
 
 /** One TLV: offsets into the buffer it was read from. */
 export interface DerElement {

@@ -6,7 +6,7 @@
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { PkiError } from '../core/errors.js';
+import { PkiError } from '../../core/errors.js';
 import { crashPoint } from './fault-injection.js';
 
 export interface AtomicWriteOptions {

@@ -5,9 +5,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Issuer } from './certificate.js';
 import { certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from './certificate-fields.js';
-import { PkiError } from './errors.js';
-import { keysMatch } from './keys.js';
-import { decodeBasicConstraints } from './inspect/extensions.js';
+import { PkiError } from '../errors.js';
+import { keysMatch } from '../keys/keys.js';
+import { decodeBasicConstraints } from './extension-decoders.js';
 
 export interface LoadedIssuer extends Issuer {
   readonly certificate: CertificateFields;

@@ -4,15 +4,15 @@
  * same length starting now). The CLI adds the serial, the key and the issuer. All times are UTC instants,
  * so leap days and DST changes need no special case: a lifetime is a number of milliseconds.
  */
-import type { CertificateFields } from './certificate-fields.js';
-import { childrenOf, contentOf, DerTag, expectTag, readRootTlv } from './der-reader.js';
-import { PkiError } from './errors.js';
-import { ExtensionOid } from './extensions.js';
-import { decodeBasicConstraints, decodeExtKeyUsage } from './inspect/extensions.js';
-import { decodeName } from './inspect/name.js';
-import { formatIpBytes, type San, type SubjectName } from './names.js';
-import type { LeafProfileName } from './profiles.js';
-import { DEFAULT_CLOCK_SKEW_MS, wholeSeconds, type Validity } from './validity.js';
+import type { CertificateFields } from '../x509/certificate-fields.js';
+import { childrenOf, contentOf, DerTag, expectTag, readRootTlv } from '../der/reader.js';
+import { PkiError } from '../errors.js';
+import { ExtensionOid } from '../x509/extensions.js';
+import { decodeBasicConstraints, decodeExtKeyUsage } from '../x509/extension-decoders.js';
+import { decodeName } from '../x509/name-decoder.js';
+import { formatIpBytes, type San, type SubjectName } from '../x509/names.js';
+import type { LeafProfileName } from '../x509/profiles.js';
+import { DEFAULT_CLOCK_SKEW_MS, wholeSeconds, type Validity } from '../x509/validity.js';
 
 /**
  * Renew once two thirds of the lifetime have passed: certbot's default (renew 30 days before the end of a

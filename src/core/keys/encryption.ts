@@ -5,8 +5,8 @@
  * reads any PBES2 parameters; `openssl pkey -passin` reads what this writes.
  */
 import { createCipheriv, pbkdf2, randomBytes, type KeyObject } from 'node:crypto';
-import { algorithmIdentifier, integer, nullValue, octetString, sequence } from './der.js';
-import { encodePem, PemLabel } from './pem.js';
+import { algorithmIdentifier, integer, nullValue, octetString, sequence } from '../der/writer.js';
+import { encodePem, PemLabel } from '../der/pem.js';
 
 const OID_PBES2 = '1.2.840.113549.1.5.13';
 const OID_PBKDF2 = '1.2.840.113549.1.5.12';

@@ -4,8 +4,8 @@
  * with the same subject DN (issue 9).
  */
 import { certificatePublicKey, type CertificateFields } from './certificate-fields.js';
-import { isPkiError } from './errors.js';
-import { verifySignature } from './signature.js';
+import { isPkiError } from '../errors.js';
+import { verifySignature } from '../keys/signature.js';
 
 export function isIssuedBy(certificate: CertificateFields, issuer: Pick<CertificateFields, 'subjectDer' | 'spkiDer'>): boolean {
   if (!Buffer.from(certificate.issuerDer).equals(Buffer.from(issuer.subjectDer))) return false;

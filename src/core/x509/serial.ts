@@ -3,7 +3,7 @@
  * CA/Browser Forum BR 7.1 asks for at least 64 bits of CSPRNG output).
  */
 import { randomBytes } from 'node:crypto';
-import { PkiError } from './errors.js';
+import { PkiError } from '../errors.js';
 
 export const SERIAL_BYTES = 16;
 

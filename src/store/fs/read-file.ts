@@ -3,7 +3,7 @@
  * which only read a file, such as `pki inspect`, do not load the CA home and its zod config schema.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { PkiError } from '../core/errors.js';
+import { PkiError } from '../../core/errors.js';
 import { ioError } from './atomic-write.js';
 
 /** Reads a UTF-8 file, mapping fs errors to one-line PkiErrors. */

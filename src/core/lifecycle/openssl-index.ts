@@ -4,8 +4,8 @@
  * revocation time[,reason], serial (upper-case hex, even length), file name ("unknown") and subject in
  * OpenSSL's one-line form (/O=…/CN=…). See apps/ca.c and the `openssl-ca(1)` manual.
  */
-import { decodeName } from './inspect/name.js';
-import type { RevocationReason } from './revocation-reason.js';
+import { decodeName } from '../x509/name-decoder.js';
+import type { RevocationReason } from '../x509/revocation-reason.js';
 
 export interface OpensslIndexEntry {
   readonly serialHex: string;

@@ -2,7 +2,7 @@
  * DER encoders for the certificate extensions pki writes (RFC 5280 §4.2). Each returns one complete
  * `Extension` (extnID, critical, extnValue).
  */
-import { bitString, octetString, oid, sequence, tlv } from './der.js';
+import { bitString, octetString, oid, sequence, tlv } from '../der/writer.js';
 import { encodeGeneralName, type San } from './names.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from './usages.js';
 

@@ -19,7 +19,7 @@ import {
   bitString,
   tlv,
   time,
-} from './der.js';
+} from '../der/writer.js';
 import {
   DerTag,
   type DerElement,
@@ -33,8 +33,8 @@ import {
   readTime,
   readTlv,
   checkDerStructure,
-} from './der-reader.js';
-import { PkiError } from './errors.js';
+} from '../der/reader.js';
+import { PkiError } from '../errors.js';
 import { revocationReasonCodes, type RevocationReason } from './revocation-reason.js';
 
 /** One revoked certificate. */

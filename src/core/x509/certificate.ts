@@ -4,9 +4,9 @@
  * a one-year notAfter), and issuance costs one signature, not an object graph per extension.
  */
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { algorithmIdentifier, bitString, explicit, nullValue, sequence, time, unsignedInteger, integer } from './der.js';
-import { childrenOf, DerTag, expectTag, readBitString, readRootTlv } from './der-reader.js';
-import { PkiError } from './errors.js';
+import { algorithmIdentifier, bitString, explicit, nullValue, sequence, time, unsignedInteger, integer } from '../der/writer.js';
+import { childrenOf, DerTag, expectTag, readBitString, readRootTlv } from '../der/reader.js';
+import { PkiError } from '../errors.js';
 import {
   authorityInfoAccessExtension,
   authorityKeyIdentifierExtension,
@@ -17,7 +17,7 @@ import {
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
 } from './extensions.js';
-import { assertAcceptablePublicKey, assertNamedCurve, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from './keys.js';
+import { assertAcceptablePublicKey, assertNamedCurve, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from '../keys/keys.js';
 import { encodeSubjectName, type San, type SubjectName } from './names.js';
 import { hasNameConstraints, nameConstraintsExtension, type NameConstraints } from './name-constraints.js';
 import { keyUsagesFor, type Profile } from './profiles.js';

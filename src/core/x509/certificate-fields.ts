@@ -18,8 +18,8 @@ import {
   readTime,
   readTlv,
   type DerElement,
-} from './der-reader.js';
-import { PkiError } from './errors.js';
+} from '../der/reader.js';
+import { PkiError } from '../errors.js';
 import { ExtensionOid } from './extensions.js';
 
 export interface CertificateExtension {

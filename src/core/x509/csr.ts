@@ -5,13 +5,13 @@
 import type { KeyObject } from 'node:crypto';
 import { parseExtensions, type CertificateExtension } from './certificate-fields.js';
 import { signStructure } from './certificate.js';
-import { childrenOf, DerTag, encodingOf, expectTag, readBitString, readIntegerHex, readOid, readRootTlv, type DerElement } from './der-reader.js';
-import { integer, octetString, oid, sequence, set, tlv } from './der.js';
-import { PkiError } from './errors.js';
+import { childrenOf, DerTag, encodingOf, expectTag, readBitString, readIntegerHex, readOid, readRootTlv, type DerElement } from '../der/reader.js';
+import { integer, octetString, oid, sequence, set, tlv } from '../der/writer.js';
+import { PkiError } from '../errors.js';
 import { ExtensionOid } from './extensions.js';
-import { signatureAlgorithmFor, spkiDer } from './keys.js';
+import { signatureAlgorithmFor, spkiDer } from '../keys/keys.js';
 import { encodeGeneralName, encodeSubjectName, type San, type SubjectName } from './names.js';
-import { verifySignature } from './signature.js';
+import { verifySignature } from '../keys/signature.js';
 
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 

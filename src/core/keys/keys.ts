@@ -3,8 +3,8 @@
  * description for reports, and the signature algorithm each key signs with.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, type KeyObject } from 'node:crypto';
-import { childrenOf, DerTag, expectTag, readOid, readRootTlv } from './der-reader.js';
-import { PkiError } from './errors.js';
+import { childrenOf, DerTag, expectTag, readOid, readRootTlv } from '../der/reader.js';
+import { PkiError } from '../errors.js';
 
 export type KeyType = 'EC' | 'RSA' | 'OKP';
 export type Curve = 'P-256' | 'P-384' | 'Ed25519';

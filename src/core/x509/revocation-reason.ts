@@ -2,7 +2,7 @@
  * CRL revocation reasons (RFC 5280 §5.3.1): the one vocabulary shared by `revoke`, `buildCrl` and
  * `inspectCrl`. Code 7 is unassigned in the RFC, so it has no name here.
  */
-import { PkiError } from './errors.js';
+import { PkiError } from '../errors.js';
 
 export type RevocationReason =
   | 'unspecified'

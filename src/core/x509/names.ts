@@ -3,8 +3,8 @@
  * Alternative Names — the one place a SAN string is classified (IP, email, URI or DNS) and validated.
  */
 import { domainToASCII } from 'node:url';
-import { oid, sequence, set, tlv } from './der.js';
-import { PkiError } from './errors.js';
+import { oid, sequence, set, tlv } from '../der/writer.js';
+import { PkiError } from '../errors.js';
 
 export type SanType = 'dns' | 'ip' | 'email' | 'uri';
 export interface San {

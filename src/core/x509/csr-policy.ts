@@ -8,13 +8,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { CsrFields } from './csr.js';
 import { verifyCsrSignature } from './csr.js';
-import { isPkiError, PkiError, type PkiErrorCode } from './errors.js';
+import { isPkiError, PkiError, type PkiErrorCode } from '../errors.js';
 import { ExtensionOid } from './extensions.js';
-import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './inspect/extensions.js';
-import { decodeName } from './inspect/name.js';
-import { assertAcceptablePublicKey, assertNamedCurve, formatKeySpec, importSpki, type KeyDescription } from './keys.js';
+import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage, decodeSubjectAltName } from './extension-decoders.js';
+import { decodeName } from './name-decoder.js';
+import { assertAcceptablePublicKey, assertNamedCurve, formatKeySpec, importSpki, type KeyDescription } from '../keys/keys.js';
 import { checkSanCount, DEFAULT_MAX_SANS, parseSan, parseSans, validateCommonName, type San, type SubjectName } from './names.js';
-import { acceptableAlgorithm, signatureAlgorithmFitsKey, signatureAlgorithmName } from './signature.js';
+import { acceptableAlgorithm, signatureAlgorithmFitsKey, signatureAlgorithmName } from '../keys/signature.js';
 import type { Profile } from './profiles.js';
 import type { KeyUsage } from './usages.js';
 
@@ -24,7 +24,7 @@ export interface CsrApproval {
   /** The request's SANs, then the extra ones, validated and de-duplicated. */
   readonly sans: readonly San[];
   readonly publicKey: KeyObject;
-  /** `publicKey` as the certificate's SubjectPublicKeyInfo (core/keys.ts importSpki): no export needed to issue. */
+  /** `publicKey` as the certificate's SubjectPublicKeyInfo (core/keys/keys.ts importSpki): no export needed to issue. */
   readonly spkiDer: Uint8Array;
   readonly key: KeyDescription;
   /** What the request asked for that the certificate will not carry (subject attributes, extensions). */

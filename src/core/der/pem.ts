@@ -4,7 +4,7 @@
  * Why our own: @peculiar/x509 labels CRLs `CRL` where RFC 7468 says `X509 CRL`, and its decoder overflows
  * the stack on multi-megabyte inputs (a 100,000-entry CRL). This one is linear and strict.
  */
-import { PkiError } from './errors.js';
+import { PkiError } from '../errors.js';
 
 export interface PemBlock {
   /** The label between `BEGIN ` and `-----`, e.g. `CERTIFICATE`, `X509 CRL`. */

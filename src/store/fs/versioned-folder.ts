@@ -15,7 +15,7 @@
  * leaves `..data` at a complete version. Leftovers of a killed run (temp links, unreferenced version
  * folders, dangling names) are removed by `recoverVersionedFolder`, which every writer runs first.
  *
- * Writers take `..lock` (store/folder-lock.ts: O_EXCL file holding the pid; a lock whose pid is gone is
+ * Writers take `..lock` (store/fs/folder-lock.ts: O_EXCL file holding the pid; a lock whose pid is gone is
  * stale and taken over), so two pki processes never interleave versions of one folder.
  */
 import {
@@ -41,7 +41,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { PkiError } from '../core/errors.js';
+import { PkiError } from '../../core/errors.js';
 import { fsyncFolder, ioError, TEMP_PREFIX } from './atomic-write.js';
 import { crashPoint } from './fault-injection.js';
 import { staleLock, withFolderLock } from './folder-lock.js';
@@ -74,7 +74,7 @@ export interface PublishOptions {
   readonly keepOthers: boolean;
   /**
    * Called with the new version's folder name before the switch (once the version is complete and
-   * fsynced), holding the lock: the inventory journal is written here (store/inventory-journal.ts).
+   * fsynced), holding the lock: the inventory journal is written here (store/inventory/journal.ts).
    */
   readonly beforeSwitch?: (version: string) => void;
 }

@@ -2,10 +2,10 @@
  * A service bundle (`pki generate <service> <variant>`): what it contains, and how an existing bundle
  * differs from a request — so that running generate again converges instead of clobbering.
  */
-import { PkiError } from './errors.js';
-import { formatKeySpec, type KeySpec } from './keys.js';
-import { parseSans, validateServiceName, type San } from './names.js';
-import type { Validity } from './validity.js';
+import { PkiError } from '../errors.js';
+import { formatKeySpec, type KeySpec } from '../keys/keys.js';
+import { parseSans, validateServiceName, type San } from '../x509/names.js';
+import type { Validity } from '../x509/validity.js';
 
 export interface BundleRequest {
   readonly service: string;

@@ -10,8 +10,8 @@
  *   URI    `example.com` — URIs whose host is that; `.example.com` — hosts under it
  * A name form with no permitted entry is unconstrained; an excluded entry always wins.
  */
-import { octetString, oid, sequence, tlv } from './der.js';
-import { PkiError } from './errors.js';
+import { octetString, oid, sequence, tlv } from '../der/writer.js';
+import { PkiError } from '../errors.js';
 import { ExtensionOid } from './extensions.js';
 import { ipToBytes, normalizeDnsName, parseSan, type San, type SubjectName } from './names.js';
 

@@ -33,12 +33,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PkiError, isPkiError } from '../core/errors.js';
-import { fsyncFolder, ioError, writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
-import { crashPoint } from './fault-injection.js';
-import type { Inventory, NewCertificateRecord } from './inventory/index.js';
-import { firstCertificateDer } from './inventory/record.js';
-import { liveVersion, publishVersion, withFolderLock, type PublishOptions, type VersionFile } from './versioned-folder.js';
+import { PkiError, isPkiError } from '../../core/errors.js';
+import { fsyncFolder, ioError, writeFileAtomic, type AtomicWriteOptions } from '../fs/atomic-write.js';
+import { crashPoint } from '../fs/fault-injection.js';
+import type { Inventory, NewCertificateRecord } from './index.js';
+import { firstCertificateDer } from './record.js';
+import { liveVersion, publishVersion, withFolderLock, type PublishOptions, type VersionFile } from '../fs/versioned-folder.js';
 
 const FORMAT = 'pki-inventory-journal/2';
 

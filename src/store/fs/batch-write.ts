@@ -8,7 +8,7 @@
 import { close, constants, fchmod, fsync, linkSync, open, renameSync, unlinkSync, write } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { PkiError } from '../core/errors.js';
+import { PkiError } from '../../core/errors.js';
 import { fsyncFolder, ioError, TEMP_PREFIX } from './atomic-write.js';
 
 export interface BatchFile {
