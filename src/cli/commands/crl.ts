@@ -13,41 +13,18 @@ import {
   publishCrlIfDue,
   publishRootCrl,
   rootCrlLifetimeMs,
-  type CrlDueness,
-  type CrlRepublication,
-  type PublishedCrl,
 } from '../../store/crl-publication.js';
 import { openInventory } from '../../store/inventory/index.js';
-import { emit, warn, type GlobalOptions } from '../output.js';
+import { emit, type GlobalOptions } from '../output.js';
+import { describeCrl, describeRepublication, warnRootCrlDue } from '../crl-text.js';
 import { openHome } from '../home.js';
 import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
-
-export { crlLifetimeMs };
 
 export interface CrlOptions extends PassphraseOptions {
   readonly nextUpdate?: string;
   readonly der?: boolean;
   readonly root?: boolean;
   readonly ifDue?: boolean;
-}
-
-export function describeCrl(crl: PublishedCrl): string {
-  const also = [crl.derPath, crl.chainPath].filter((p): p is string => p !== null);
-  return `Published CRL #${crl.crlNumber} with ${crl.entries} revoked certificate${crl.entries === 1 ? '' : 's'} to ${crl.path}${also.length ? ` (and ${also.join(', ')})` : ''}; next update by ${crl.nextUpdate}`;
-}
-
-/** One line for a cron run's CRL step (renew --all, crl --if-due). */
-export function describeRepublication(r: CrlRepublication): string {
-  if (r.status === 'published' && r.crl) return `${describeCrl(r.crl)} (it was ${r.dueness.reason === 'due' ? 'due' : r.dueness.reason})`;
-  if (r.status === 'failed') return `CRL not re-published: ${r.error?.message ?? 'failed'}`;
-  return `CRL not due: ${r.dueness.path} is valid until ${r.dueness.nextUpdate ?? '(no nextUpdate)'}, due from ${r.dueness.dueAt ?? '-'}; nothing changed.`;
-}
-
-/** The warning a cron run prints while the root's CRL needs the root key (it is never signed unattended). */
-export function warnRootCrlDue(root: CrlDueness | null): void {
-  if (root?.due) {
-    warn(`the root CRL ${root.path} is ${root.reason === 'expired' ? 'EXPIRED' : 'due'} (next update ${root.nextUpdate ?? 'unknown'}): bring the root key back, run "pki crl --root", then move the key offline again`);
-  }
 }
 
 export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = new Date()): Promise<void> {

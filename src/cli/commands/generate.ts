@@ -20,7 +20,7 @@ import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '..
 import { openInventory, type Inventory, type NewCertificateRecord } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
 import { fileOwnership, liveFilePath, type VersionFile } from '../../store/fs/versioned-folder.js';
-import { issueLeafCertificate } from '../issue-leaf.js';
+import { issueLeafCertificate } from '../../operations/issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { describeSettled, hasBundleJournal, publishVersionRecorded, settleBundleJournal } from '../../store/inventory/journal.js';

@@ -23,7 +23,7 @@ import { certificateRecord } from '../../store/inventory/record.js';
 import { publishInitialCrls } from '../../store/crl-publication.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
-import { certificatesThatStopChaining, describeStopsChaining } from '../ca-handover.js';
+import { certificatesThatStopChaining, describeStopsChaining } from '../../operations/ca-handover.js';
 import { archiveCurrentCa } from '../../store/previous-ca.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';

@@ -36,12 +36,12 @@ import { describeSettled, publishVersionRecorded, replaceFileRecorded, settleBun
 import { childEnvironment } from '../child-environment.js';
 import { ExitError, formatErrorLine } from '../errors.js';
 import { escapeControls } from '../terminal-text.js';
-import { issueLeafCertificate } from '../issue-leaf.js';
+import { issueLeafCertificate } from '../../operations/issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 import { republishCrlForRenewal, type CrlRepublication } from '../../store/crl-publication.js';
-import { describeRepublication, warnRootCrlDue } from './crl.js';
+import { describeRepublication, warnRootCrlDue } from '../crl-text.js';
 
 export interface RenewOptions extends PassphraseOptions {
   readonly all?: boolean;

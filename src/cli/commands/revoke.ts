@@ -9,7 +9,7 @@ import { PkiError } from '../../core/errors.js';
 import { parseRevocationReason } from '../../core/x509/revocation-reason.js';
 import { normalizeSerial } from '../../core/x509/serial.js';
 import { fileExists, isRegularFile, readBytes } from '../../store/ca-home.js';
-import { loadRootIssuer, publishCrl, publishRootCrl, rootCrlLifetimeMs } from '../../store/crl-publication.js';
+import { crlLifetimeMs, loadRootIssuer, publishCrl, publishRootCrl, rootCrlLifetimeMs } from '../../store/crl-publication.js';
 import { crashPoint } from '../../store/fs/fault-injection.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { firstCertificateDer } from '../../store/inventory/record.js';
@@ -18,7 +18,7 @@ import { openHome } from '../home.js';
 import { describeSettled, settleBundleJournal, settleFileJournal } from '../../store/inventory/journal.js';
 import { versionedEntry } from '../../store/fs/versioned-folder.js';
 import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
-import { crlLifetimeMs, describeCrl } from './crl.js';
+import { describeCrl } from '../crl-text.js';
 
 export interface RevokeOptions extends PassphraseOptions {
   readonly reason?: string;

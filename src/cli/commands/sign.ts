@@ -19,7 +19,7 @@ import { ensureFolder, fileExists, FileMode, readBytes } from '../../store/ca-ho
 import { clockSkewMs, maxSans } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { issuedCertificateRecord } from '../../store/inventory/record.js';
-import { issueLeafCertificate } from '../issue-leaf.js';
+import { issueLeafCertificate } from '../../operations/issue-leaf.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
