@@ -113,3 +113,9 @@ export const PemLabel = {
   encryptedPrivateKey: 'ENCRYPTED PRIVATE KEY',
   publicKey: 'PUBLIC KEY',
 } as const;
+
+/** The first block of `text` whose label is `label` (or one of `labels`), if any: how pki picks the certificate, CSR or CRL out of a file. */
+export function findPemBlock(text: string, label: string | ReadonlySet<string>): PemBlock | undefined {
+  const wanted = typeof label === 'string' ? (l: string) => l === label : (l: string) => label.has(l);
+  return decodePem(text).find((b) => wanted(b.label));
+}
