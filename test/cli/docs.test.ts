@@ -50,7 +50,8 @@ function markdownLinks(text: string): string[] {
 function filesUnder(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name).slice(ROOT.length + 1));
+    // Dirent.parentPath is Node 20.12+; `path` is its older name (package.json allows 20.10).
+    .map((entry) => join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name).slice(ROOT.length + 1));
 }
 
 describe('docs/architecture.md', () => {
