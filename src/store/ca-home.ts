@@ -14,12 +14,10 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
-import type { KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
-import { importPrivateKey } from '../core/keys/keys.js';
-import { decodePem, PemLabel } from '../core/der/pem.js';
+import { findPemBlock, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { normalizeSerial } from '../core/x509/serial.js';
@@ -29,6 +27,7 @@ import { parseConfig, type PkiConfig } from './config.js';
 import { readText } from './fs/read-file.js';
 import { checkHome, linkBelowHome, reportProblems, type HomeCheckOptions } from './home-check.js';
 import { withFolderLockAsync } from './fs/folder-lock.js';
+import { openCaKeyFile, type PassphraseSource } from './ca-key.js';
 
 export const FileMode = {
   privateKey: 0o600,
@@ -37,36 +36,7 @@ export const FileMode = {
   privateFolder: 0o700,
 } as const;
 
-/** Supplies the CA passphrase only when an encrypted key must be opened (so a no-op run never prompts). */
-/**
- * Where a CA key's passphrase comes from. The store passes `check` (does this secret open the key?) so an
- * interactive source can ask again after a typo, and any source can say which one gave the wrong secret.
- */
-export type PassphraseSource = (check?: PassphraseCheck) => Promise<Uint8Array>;
-export type PassphraseCheck = (secret: Uint8Array) => boolean;
-
-/**
- * Decrypts a CA key (plain keys need no passphrase). The key opened by the source's check is kept, so the
- * PBKDF2 work is done once per try.
- */
-export async function openCaKey(keyText: string, passphrase: PassphraseSource): Promise<KeyObject> {
-  if (!keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`)) return importPrivateKey(keyText);
-  let opened: KeyObject | undefined;
-  const secret = await passphrase((candidate) => {
-    try {
-      opened = importPrivateKey(keyText, candidate);
-      return true;
-    } catch (e) {
-      if (e instanceof PkiError && e.code === 'ERR_BAD_PASSWORD') return false;
-      throw e;
-    }
-  });
-  try {
-    return opened ?? importPrivateKey(keyText, secret);
-  } finally {
-    secret.fill(0);
-  }
-}
+export { openCaKey, type PassphraseCheck, type PassphraseSource } from './ca-key.js';
 
 /** How a command opens the home: `--insecure` turns refusals of an unsafe home into warnings. */
 export type HomeOpenOptions = HomeCheckOptions;
@@ -204,7 +174,7 @@ export class CaHome {
   /** The intermediate certificate, PEM and DER. */
   readIntermediateCertificate(): { pem: string; der: Uint8Array } {
     const pem = readText(this.intermediateCertPath);
-    const block = decodePem(pem).find((b) => b.label === PemLabel.certificate);
+    const block = findPemBlock(pem, PemLabel.certificate);
     if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', `${this.intermediateCertPath} holds no certificate`);
     return { pem, der: block.der };
   }
@@ -224,13 +194,8 @@ export class CaHome {
         hint: 'create a new CA with "pki init --force" and redeploy its root',
       });
     }
-    const key = await openCaKey(readText(this.intermediateKeyPath), passphrase);
+    const key = await openCaKeyFile(this.intermediateKeyPath, passphrase);
     return { ...issuerFromCertificate(der, key, now), certificatePem: pem };
-  }
-
-  /** True when the intermediate key is stored encrypted. */
-  isIntermediateKeyEncrypted(): boolean {
-    return readText(this.intermediateKeyPath).includes(`BEGIN ${PemLabel.encryptedPrivateKey}`);
   }
 }
 

@@ -8,11 +8,11 @@
  * the current `ca.crt`. A certificate that neither the current intermediate nor an archived one signed is
  * not a previous CA's: this module never vouches for it.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCertificate, type CertificateFields } from '../core/x509/certificate-fields.js';
-import { decodePem, PemLabel } from '../core/der/pem.js';
+import { findPemBlock, PemLabel } from '../core/der/pem.js';
+import { sha256Fingerprint } from '../core/x509/fingerprint.js';
 import { isIssuedBy } from '../core/x509/issued-by.js';
 import { writeFileAtomic } from './fs/atomic-write.js';
 import { ensureFolder, FileMode, fileExists, readText, type CaHome } from './ca-home.js';
@@ -31,7 +31,7 @@ export function previousCaFolder(home: CaHome): string {
 }
 
 function certificateFromPem(pem: string): CertificateFields {
-  const block = decodePem(pem).find((b) => b.label === PemLabel.certificate);
+  const block = findPemBlock(pem, PemLabel.certificate);
   if (!block) throw new Error('no certificate');
   return parseCertificate(block.der);
 }
@@ -43,7 +43,7 @@ function certificateFromPem(pem: string): CertificateFields {
 export function archiveCurrentCa(home: CaHome): string | null {
   if (!fileExists(home.intermediateCertPath)) return null;
   const { pem, der } = home.readIntermediateCertificate();
-  const fingerprint = createHash('sha256').update(der).digest('hex').toUpperCase();
+  const fingerprint = sha256Fingerprint(der);
   const folder = join(previousCaFolder(home), fingerprint);
   ensureFolder(folder, FileMode.privateFolder);
   writeFileAtomic(join(folder, 'intermediate_ca.crt'), pem, { mode: FileMode.public, overwrite: true });

@@ -14,10 +14,10 @@
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { PkiError } from '../core/errors.js';
-import { PemLabel } from '../core/der/pem.js';
 import { checkSshCaKey, encodeSshPublicKeyBlob, parseSshPublicKey, type SshCertType, type SshPublicKey } from '../core/ssh/index.js';
 import { writeFileAtomic } from './fs/atomic-write.js';
-import { ensureHomeFolder, fileExists, FileMode, openCaKey, readText, type CaHome, type PassphraseSource } from './ca-home.js';
+import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome } from './ca-home.js';
+import { openCaKeyFile, type PassphraseSource } from './ca-key.js';
 import { inventoryExists, openInventory } from './inventory/index.js';
 import type { Inventory } from './inventory/index.js';
 
@@ -59,19 +59,13 @@ export class SshCaFiles {
     return parseSshPublicKey(readText(this.publicKeyPath(certType)));
   }
 
-  /** True when the CA's private key file is encrypted (so signing needs a passphrase). */
-  isKeyEncrypted(certType: SshCertType): boolean {
-    this.requireCa(certType);
-    return readText(this.keyPath(certType)).includes(`BEGIN ${PemLabel.encryptedPrivateKey}`);
-  }
-
   /**
    * The CA private key, ready to sign: decrypted (asking `passphrase` only when encrypted), checked against
    * the SSH CA policy, and checked to match the .pub file that hosts trust.
    */
   async loadCaKey(certType: SshCertType, passphrase: PassphraseSource): Promise<KeyObject> {
     const publicKey = this.readPublicKey(certType);
-    const key = await openCaKey(readText(this.keyPath(certType)), passphrase);
+    const key = await openCaKeyFile(this.keyPath(certType), passphrase);
     checkSshCaKey(key);
     if (!encodeSshPublicKeyBlob(key).equals(publicKey.blob)) {
       throw new PkiError('ERR_KEY_MISMATCH', `${this.keyPath(certType)} does not belong to ${this.publicKeyPath(certType)}`, {

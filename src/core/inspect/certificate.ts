@@ -1,7 +1,7 @@
 /**
  * Certificate → typed report, the one shape behind both `pki inspect` outputs (human and --json).
  */
-import { createHash } from 'node:crypto';
+import { sha256Fingerprint } from '../x509/fingerprint.js';
 import { authorityKeyIdentifierOf, certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from '../x509/certificate-fields.js';
 import { ExtensionOid } from '../x509/extensions.js';
 import { describeKey, type KeyDescription } from '../keys/keys.js';
@@ -65,7 +65,7 @@ export function reportCertificateFields(f: CertificateFields): CertificateReport
     ocsp: decodeUriList(f, ExtensionOid.authorityInfoAccess),
     selfSigned: Buffer.from(f.subjectDer).equals(Buffer.from(f.issuerDer)),
     signatureAlgorithm: signatureAlgorithmName(f.signatureAlgorithmOid),
-    fingerprintSha256: createHash('sha256').update(f.der).digest('hex').toUpperCase(),
+    fingerprintSha256: sha256Fingerprint(f.der),
   };
 }
 

@@ -6,7 +6,9 @@
  */
 import { createCipheriv, pbkdf2, randomBytes, type KeyObject } from 'node:crypto';
 import { algorithmIdentifier, integer, nullValue, octetString, sequence } from '../der/writer.js';
-import { encodePem, PemLabel } from '../der/pem.js';
+import { decodePem, encodePem, looksLikePem, PemLabel } from '../der/pem.js';
+import { childrenOf, DerTag, readRootTlv } from '../der/reader.js';
+import { PkiError } from '../errors.js';
 
 const OID_PBES2 = '1.2.840.113549.1.5.13';
 const OID_PBKDF2 = '1.2.840.113549.1.5.12';
@@ -52,4 +54,25 @@ export async function encryptPrivateKey(privateKey: KeyObject, options: KeyEncry
 /** `-----BEGIN ENCRYPTED PRIVATE KEY-----` PEM for a private key. */
 export async function encryptPrivateKeyPem(privateKey: KeyObject, options: KeyEncryptionOptions): Promise<string> {
   return encodePem(PemLabel.encryptedPrivateKey, await encryptPrivateKey(privateKey, options));
+}
+
+/**
+ * True when a private key file is encrypted PKCS#8, decided from its structure: a PEM block labelled
+ * `ENCRYPTED PRIVATE KEY`, or DER whose outer SEQUENCE opens with an AlgorithmIdentifier (a SEQUENCE:
+ * EncryptedPrivateKeyInfo) where a plain PrivateKeyInfo, PKCS#1 or SEC1 key opens with its INTEGER
+ * version. Text that is not well-formed PEM or DER is "not encrypted": importing it then says what is wrong.
+ */
+export function isEncryptedPrivateKey(data: string | Uint8Array): boolean {
+  try {
+    if (typeof data === 'string' || looksLikePem(data)) {
+      const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+      return decodePem(text).some((b) => b.label === PemLabel.encryptedPrivateKey);
+    }
+    const root = readRootTlv(data);
+    if (root.tag !== DerTag.sequence) return false;
+    return childrenOf(data, root)[0]?.tag === DerTag.sequence;
+  } catch (e) {
+    if (e instanceof PkiError) return false;
+    throw e;
+  }
 }

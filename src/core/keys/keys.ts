@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, type KeyObject } from 'node:crypto';
 import { childrenOf, DerTag, expectTag, readOid, readRootTlv } from '../der/reader.js';
 import { PkiError } from '../errors.js';
+import { isEncryptedPrivateKey } from './encryption.js';
 
 export type KeyType = 'EC' | 'RSA' | 'OKP';
 export type Curve = 'P-256' | 'P-384' | 'Ed25519';
@@ -282,7 +283,7 @@ export function exportPrivateKeyPem(privateKey: KeyObject): string {
 /** Reads a PEM or DER private key (PKCS#8, or legacy PKCS#1/SEC1), decrypting with the passphrase when given. */
 export function importPrivateKey(data: string | Uint8Array, passphrase?: Uint8Array): KeyObject {
   const isPem = typeof data === 'string' || Buffer.from(data.subarray(0, 64)).toString('latin1').includes('-----BEGIN');
-  const encrypted = (typeof data === 'string' ? data : Buffer.from(data).toString('latin1')).includes('ENCRYPTED PRIVATE KEY');
+  const encrypted = isEncryptedPrivateKey(data);
   if (encrypted && passphrase === undefined) {
     throw new PkiError('ERR_PASSWORD_REQUIRED', 'the private key is encrypted and no passphrase was given', {
       hint: 'pass --password-file FILE or set PKI_PASSWORD',

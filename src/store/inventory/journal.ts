@@ -38,6 +38,7 @@ import { fsyncFolder, ioError, writeFileAtomic, type AtomicWriteOptions } from '
 import { crashPoint } from '../fs/fault-injection.js';
 import type { Inventory, NewCertificateRecord } from './index.js';
 import { firstCertificateDer } from './record.js';
+import { sha256Fingerprint } from '../../core/x509/fingerprint.js';
 import { liveVersion, publishVersion, withFolderLock, type PublishOptions, type VersionFile } from '../fs/versioned-folder.js';
 
 const FORMAT = 'pki-inventory-journal/2';
@@ -183,12 +184,10 @@ function commit(path: string, what: string, records: readonly NewCertificateReco
   return recorded;
 }
 
-const fingerprintOf = (der: Uint8Array) => createHash('sha256').update(der).digest('hex').toUpperCase();
-
 /** The record's PEM is the certificate its fingerprint names (a journal edited by hand is not recorded). */
 function selfConsistent(record: NewCertificateRecord): boolean {
   try {
-    return fingerprintOf(firstCertificateDer(record.pem)) === record.fingerprintSha256;
+    return sha256Fingerprint(firstCertificateDer(record.pem)) === record.fingerprintSha256;
   } catch {
     return false;
   }
@@ -290,7 +289,7 @@ export function publishVersionRecorded(
 
 function fingerprintOfFile(path: string): string | null {
   try {
-    return fingerprintOf(firstCertificateDer(readFileSync(path)));
+    return sha256Fingerprint(firstCertificateDer(readFileSync(path)));
   } catch {
     return null;
   }

@@ -2,12 +2,12 @@
  * Certificate → inventory record: the one place the inventory's columns are derived from a certificate,
  * shared by init, generate, sign, renew and `pki db rebuild`.
  */
-import { createHash } from 'node:crypto';
 import { parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeSubjectAltName } from '../../core/x509/extension-decoders.js';
 import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
-import { decodePem, encodePem, looksLikePem, PemLabel } from '../../core/der/pem.js';
+import { encodePem, findPemBlock, looksLikePem, PemLabel } from '../../core/der/pem.js';
+import { sha256Fingerprint } from '../../core/x509/fingerprint.js';
 import { encodeSubjectName, groupSans, type San, type SubjectName } from '../../core/x509/names.js';
 import { normalizeSerial } from '../../core/x509/serial.js';
 import { wholeSeconds, type Validity } from '../../core/x509/validity.js';
@@ -17,7 +17,7 @@ import type { InventoryProfile, NewCertificateRecord } from './index.js';
 export function firstCertificateDer(data: string | Uint8Array): Uint8Array {
   const text = typeof data === 'string' ? data : looksLikePem(data) ? Buffer.from(data).toString('latin1') : null;
   if (text === null) return data as Uint8Array;
-  const block = decodePem(text).find((b) => b.label === PemLabel.certificate);
+  const block = findPemBlock(text, PemLabel.certificate);
   if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', 'no CERTIFICATE block found');
   return block.der;
 }
@@ -49,7 +49,7 @@ export function certificateRecord(
     issuer: formatDistinguishedName(fields.issuerDer),
     notBefore: fields.notBefore.toISOString(),
     notAfter: fields.notAfter.toISOString(),
-    fingerprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
+    fingerprintSha256: sha256Fingerprint(der),
     certificatePath: where.certificatePath,
     keyPath: where.keyPath,
     pem: encodePem(PemLabel.certificate, der),
@@ -90,7 +90,7 @@ export function issuedCertificateRecord(
     issuer: issued.issuer,
     notBefore: wholeSeconds(issued.validity.notBefore).toISOString(),
     notAfter: wholeSeconds(issued.validity.notAfter).toISOString(),
-    fingerprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
+    fingerprintSha256: sha256Fingerprint(der),
     certificatePath: where.certificatePath,
     keyPath: where.keyPath,
     pem: issued.pem ?? encodePem(PemLabel.certificate, der),

@@ -2,7 +2,7 @@
  * OpenSSH certificate → inventory record (kind 'ssh'), and back to what a KRL needs. The stored `pem` is
  * the certificate line itself, so the signing CA of every record is known even after `pki ssh init --force`.
  */
-import { createHash } from 'node:crypto';
+import { sha256Fingerprint } from '../../core/x509/fingerprint.js';
 import { decodeSshCertificate, type SshCertificate } from '../../core/ssh/index.js';
 import { normalizeSerial } from '../../core/x509/serial.js';
 import type { CertificateRecord, NewCertificateRecord } from './index.js';
@@ -26,7 +26,7 @@ export function sshCertificateRecord(line: string, certificatePath: string | nul
     notBefore: cert.validAfter.toISOString(),
     // "forever" is never issued by pki; store the far end so date comparisons still work.
     notAfter: cert.validBefore === 'forever' ? '9999-12-31T23:59:59.000Z' : cert.validBefore.toISOString(),
-    fingerprintSha256: createHash('sha256').update(cert.raw.blob).digest('hex').toUpperCase(),
+    fingerprintSha256: sha256Fingerprint(cert.raw.blob),
     certificatePath,
     keyPath: null,
     pem: line,
