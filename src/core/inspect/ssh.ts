@@ -8,9 +8,10 @@ import {
   decodeSshCertificate,
   decodeSshPublicKeyBlob,
   fingerprintSshPublicKey,
+  sshCertificateFields,
   verifySshCertificateSignature,
-  type SshCertType,
   type SshCertificate,
+  type SshCertificateFields,
   type SshKeyType,
 } from '../ssh/index.js';
 import { splitSshKeyLine } from '../ssh/public-key.js';
@@ -25,20 +26,11 @@ export interface SshPublicKeyReport {
   readonly comment: string;
 }
 
-export interface SshCertificateReport {
+/** The certificate's fields (shared with `pki ssh sign`'s result, core/ssh/certificate-fields.ts), plus what inspect adds. */
+export interface SshCertificateReport extends SshCertificateFields {
   readonly type: 'sshCertificate';
   /** e.g. `ssh-ed25519-cert-v01@openssh.com`. */
   readonly certificateType: string;
-  readonly certType: SshCertType;
-  readonly keyId: string;
-  /** Decimal, as `ssh-keygen -L` prints it. */
-  readonly serial: string;
-  readonly principals: readonly string[];
-  readonly validAfter: string;
-  /** ISO 8601, or 'forever'. */
-  readonly validBefore: string;
-  readonly criticalOptions: Readonly<Record<string, string>>;
-  readonly extensions: readonly string[];
   readonly publicKey: { readonly keyType: SshKeyType; readonly fingerprint: string };
   readonly signingCa: { readonly keyType: SshKeyType; readonly fingerprint: string };
   readonly signatureAlgorithm: string;
@@ -102,14 +94,7 @@ function reportCertificate(line: string): SshCertificateReport {
   return {
     type: 'sshCertificate',
     certificateType: cert.type,
-    certType: cert.certType,
-    keyId: cert.keyId,
-    serial: cert.serial,
-    principals: cert.principals,
-    validAfter: cert.validAfter.toISOString(),
-    validBefore: cert.validBefore === 'forever' ? 'forever' : cert.validBefore.toISOString(),
-    criticalOptions: cert.criticalOptions,
-    extensions: cert.extensions,
+    ...sshCertificateFields(cert),
     publicKey: { keyType: cert.keyType, fingerprint: cert.publicKeyFingerprint },
     signingCa: { keyType: cert.signatureKeyType, fingerprint: cert.signatureKeyFingerprint },
     signatureAlgorithm: cert.signatureAlgorithm,

@@ -1,8 +1,12 @@
 /** Public API of the OpenSSH certificate core, exported by name. */
 export { generateSshCaKey, checkSshCaKey, MIN_RSA_CA_BITS } from './ca-key.js';
 export type { SshCaKeySpec, SshCaKeyPair } from './ca-key.js';
-export { issueSshCertificate, decodeSshCertificate, verifySshCertificateSignature } from './certificate.js';
-export type { IssueSshCertificateOptions, IssuedSshCertificate, SshCertificate, SshCriticalOptions } from './certificate.js';
+export { issueSshCertificate } from './certificate-issue.js';
+export type { IssueSshCertificateOptions, IssuedSshCertificate } from './certificate-issue.js';
+export { decodeSshCertificate, verifySshCertificateSignature } from './certificate-decode.js';
+export type { SshCertificate, SshCriticalOptions } from './certificate.js';
+export { sshCertificateFields } from './certificate-fields.js';
+export type { SshCertificateFields } from './certificate-fields.js';
 export { buildKrl, decodeKrl, looksLikeKrl } from './krl.js';
 export type { BuildKrlOptions, DecodedKrl, DecodedKrlCertificates, KrlCaRevocations } from './krl.js';
 export { SSH_CERTIFICATE_PROFILES, computeSshValidity } from './profiles.js';
