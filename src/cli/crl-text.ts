@@ -1,5 +1,5 @@
 /** The text a CRL publication prints, shared by `pki crl`, `pki revoke` and `pki renew --all`. */
-import type { CrlDueness, CrlRepublication, PublishedCrl } from '../store/crl-publication.js';
+import type { CrlDueness, CrlRepublication, PublishedCrl } from '../operations/publish-crl.js';
 import { warn } from './output.js';
 
 export function describeCrl(crl: PublishedCrl): string {

@@ -1,5 +1,5 @@
 /**
- * Publishing the CRLs:
+ * The CRL files on disk (the use cases that sign them are in operations/publish-crl.ts):
  *
  *   crl/intermediate_ca.crl      the intermediate's CRL of revoked leaves (PEM, RFC 7468 label `X509 CRL`),
  *                                and on request or when it already exists `intermediate_ca.crl.der`;
@@ -10,45 +10,22 @@
  *                                check every level of the chain (nginx ssl_crl, PostgreSQL ssl_crl_file);
  *                                rewritten with either CRL, in the same atomic batch
  *
- * Runs inside the inventory's write lock (Inventory#exclusive): the CRL Number is allocated, the revoked
- * list read and the file replaced as one step, so concurrent publishers write their CRLs in number
+ * Writers run inside the inventory's write lock (Inventory#exclusive): the CRL Number is allocated, the
+ * revoked list read and the file replaced as one step, so concurrent publishers write their CRLs in number
  * order and the file on disk always carries the highest number.
  */
-import type { KeyObject } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
-import { buildCrl, readCrlTimes, type CrlEntry } from '../core/x509/crl.js';
+import { readCrlTimes } from '../core/x509/crl.js';
 import { PkiError } from '../core/errors.js';
-import { importPrivateKey } from '../core/keys/keys.js';
 import { readCrlNumber } from '../core/inspect/crl.js';
-import { decodePem, encodePemBytes, PemLabel } from '../core/der/pem.js';
-import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
+import { encodePemBytes, findPemBlock, PemLabel } from '../core/der/pem.js';
 import { TEMP_PREFIX, writeFilesAtomicSync } from './fs/atomic-write.js';
-import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from './ca-home.js';
-import type { PkiConfig } from './config.js';
-import { openInventory, type Inventory } from './inventory/index.js';
+import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome } from './ca-home.js';
+import type { Inventory } from './inventory/index.js';
 
-export interface PublishedCrl {
-  readonly path: string;
-  readonly derPath: string | null;
-  /** crl/chain.crl.pem when it was rewritten (both CRLs exist), else null. */
-  readonly chainPath: string | null;
-  readonly crlNumber: string;
-  readonly thisUpdate: string;
-  readonly nextUpdate: string;
-  readonly entries: number;
-}
-
-/** The intermediate's CRL lifetime: the flag, else pki.json crl.nextUpdate, else 7 days. */
-export function crlLifetimeMs(config: PkiConfig, flag?: string): number {
-  return parseDuration(flag ?? config.crl?.nextUpdate ?? '7d');
-}
-
-/** The root's CRL lifetime: the flag, else pki.json crl.rootNextUpdate, else 1 year. */
-export function rootCrlLifetimeMs(config: PkiConfig | undefined, flag?: string): number {
-  return parseDuration(flag ?? config?.crl?.rootNextUpdate ?? '1y');
-}
+/** Which CRL: the intermediate's (of leaves) or the root's (of intermediates); also its inventory sequence. */
+export type CrlKind = 'crl' | 'root-crl';
 
 export function crlDerPath(home: CaHome): string {
   return `${home.crlPath}.der`;
@@ -62,6 +39,10 @@ export function chainCrlPath(home: CaHome): string {
   return join(home.crlDir, 'chain.crl.pem');
 }
 
+function crlFilePath(home: CaHome, kind: CrlKind): string {
+  return kind === 'crl' ? home.crlPath : rootCrlPath(home);
+}
+
 /** A file's identity: device, inode, size and times (a replaced or restored file has another one). */
 function fileIdentity(path: string): string | null {
   try {
@@ -73,22 +54,26 @@ function fileIdentity(path: string): string | null {
 }
 
 /**
- * The CRL Number of the CRL currently published, or 0 when there is none or it cannot be read: after a
- * database loss the next number must still exceed what relying parties have seen. When the file is still
- * the one the inventory recorded publishing (same identity), its number is the inventory's; otherwise
- * (a restored database, a replaced file) the CRL is decoded.
+ * The CRL Number of the intermediate's CRL currently published, or 0 when there is none or it cannot be
+ * read: after a database loss the next number must still exceed what relying parties have seen.
  */
 export function publishedCrlNumber(home: CaHome, inventory?: Inventory): bigint {
-  return publishedNumber(home.crlPath, 'crl', inventory);
+  return publishedNumber(home, 'crl', inventory);
 }
 
-function publishedNumber(path: string, sequence: 'crl' | 'root-crl', inventory?: Inventory): bigint {
+/**
+ * The CRL Number published in `kind`'s file, or 0. When the file is still the one the inventory recorded
+ * publishing (same identity), its number is the inventory's; otherwise (a restored database, a replaced
+ * file) the CRL is decoded.
+ */
+export function publishedNumber(home: CaHome, kind: CrlKind, inventory?: Inventory): bigint {
+  const path = crlFilePath(home, kind);
   const identity = fileIdentity(path);
   if (identity === null) return 0n;
-  const last = inventory?.lastPublished(sequence);
+  const last = inventory?.lastPublished(kind);
   if (last !== undefined && last.file === identity) return last.number;
   try {
-    const block = decodePem(readText(path)).find((b) => b.label === PemLabel.crl);
+    const block = findPemBlock(readText(path), PemLabel.crl);
     return (block ? readCrlNumber(block.der) : null) ?? 0n;
   } catch {
     return 0n;
@@ -116,63 +101,38 @@ function removeOrphanTemps(folder: string): void {
   }
 }
 
-/** Builds, signs and writes the CRL. Call inside `inventory.exclusive` (revoke does, with its revoke). */
-export function publishCrl(
-  home: CaHome,
-  inventory: Inventory,
-  issuer: LoadedIssuer,
-  options: { now: Date; nextUpdateMs: number; der: boolean },
-): PublishedCrl {
-  const thisUpdate = wholeSeconds(options.now);
-  const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
-  const crlNumber = inventory.nextSequenceNumber('crl', publishedCrlNumber(home, inventory) + 1n);
-  // Entries go from the index rows into the encoder one by one (no array of 100,000 records). CA records
-  // are not listed: the intermediate's CRL covers the leaves it issued.
-  let entries = 0;
-  function* revoked(): Generator<CrlEntry> {
-    for (const r of inventory.iterateLeafRevocations('x509', thisUpdate)) {
-      entries++;
-      yield { serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined };
-    }
-  }
-  const der = buildCrl({
-    issuerCertificateDer: issuer.certificate.der,
-    issuerPrivateKey: issuer.privateKey,
-    entries: revoked(),
-    crlNumber,
-    thisUpdate,
-    nextUpdate,
-  });
+/** Where a signed CRL was written: its file, the DER copy and the chain file when they were rewritten. */
+export interface WrittenCrl {
+  readonly path: string;
+  readonly derPath: string | null;
+  /** crl/chain.crl.pem when it was rewritten (both CRLs exist), else null. */
+  readonly chainPath: string | null;
+}
+
+/**
+ * Writes a signed CRL (DER) to its file, with the DER copy (the intermediate's, on request or when it
+ * exists) and chain.crl.pem (root first) when the other CRL exists, all copies or none: a chain left with
+ * the previous CRL would keep serving certificates revoked since. Then notes the file's identity in the
+ * inventory, in the caller's transaction: a kill before it commits leaves the old identity, and the next
+ * run decodes the file. Call inside `inventory.exclusive`.
+ */
+export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind, der: Uint8Array, options: { der: boolean }): WrittenCrl {
   ensureHomeFolder(home.crlDir, FileMode.folder);
   removeOrphanTemps(home.crlDir);
+  const path = crlFilePath(home, kind);
   const derPath = crlDerPath(home);
-  const writeDer = options.der || existsSync(derPath); // keep an existing DER copy in step with the PEM
+  const writeDer = kind === 'crl' && (options.der || existsSync(derPath)); // keep an existing DER copy in step with the PEM
   const pem = encodePemBytes(PemLabel.crl, der);
-  // The chain file is rewritten with the CRL: a chain left with the previous intermediate CRL would keep
-  // serving certificates revoked since.
-  const rootPem = publishedCrlPem(rootCrlPath(home));
-  const chainPath = rootPem === null ? null : chainCrlPath(home);
-  // All copies or none: a failed write of one leaves the others old too.
+  const otherPem = publishedCrlPem(crlFilePath(home, kind === 'crl' ? 'root-crl' : 'crl'));
+  const chainPath = otherPem === null ? null : chainCrlPath(home);
+  const chain = otherPem === null ? null : kind === 'crl' ? Buffer.concat([otherPem, pem]) : Buffer.concat([pem, otherPem]);
   writeFilesAtomicSync(
-    [
-      ...(writeDer ? [{ path: derPath, data: der }] : []),
-      { path: home.crlPath, data: pem },
-      ...(chainPath !== null && rootPem !== null ? [{ path: chainPath, data: Buffer.concat([rootPem, pem]) }] : []),
-    ],
+    [...(writeDer ? [{ path: derPath, data: der }] : []), { path, data: pem }, ...(chainPath !== null && chain !== null ? [{ path: chainPath, data: chain }] : [])],
     { mode: FileMode.public, overwrite: true },
   );
-  // In this transaction: a kill before it commits leaves the old identity, and the next run decodes the file.
-  const published = fileIdentity(home.crlPath);
-  if (published !== null) inventory.notePublished('crl', published);
-  return {
-    path: home.crlPath,
-    derPath: writeDer ? derPath : null,
-    chainPath,
-    crlNumber: crlNumber.toString(),
-    thisUpdate: thisUpdate.toISOString(),
-    nextUpdate: nextUpdate.toISOString(),
-    entries,
-  };
+  const published = fileIdentity(path);
+  if (published !== null) inventory.notePublished(kind, published);
+  return { path, derPath: writeDer ? derPath : null, chainPath };
 }
 
 /**
@@ -184,7 +144,7 @@ function publishedCrlPem(path: string): Buffer | null {
   if (!fileExists(path)) return null;
   let block;
   try {
-    block = decodePem(readText(path)).find((b) => b.label === PemLabel.crl);
+    block = findPemBlock(readText(path), PemLabel.crl);
   } catch {
     block = undefined;
   }
@@ -197,54 +157,20 @@ function publishedCrlPem(path: string): Buffer | null {
 }
 
 /**
- * The root CA ready to sign its CRL. The root key normally lives offline (docs/configuration.md, "The
- * root CRL"): a missing key says how to bring it back for this one step.
+ * The root CA's certificate (DER) and key file (PEM text, maybe encrypted), to sign its CRL. The root key
+ * normally lives offline (docs/configuration.md, "The root CRL"): a missing key says how to bring it back
+ * for this one step.
  */
-export async function loadRootIssuer(home: CaHome, passphrase: PassphraseSource, now: Date): Promise<LoadedIssuer> {
+export function readRootCaFiles(home: CaHome): { certificateDer: Uint8Array; keyText: string } {
   home.requireInitialized();
   if (!fileExists(home.rootKeyPath)) {
     throw new PkiError('ERR_FILE_NOT_FOUND', `the root CA key ${home.rootKeyPath} is not in the CA home (it belongs offline)`, {
       hint: `copy it back to ${home.rootKeyPath} (mode 0600) for this step, run the command again, then move it offline again`,
     });
   }
-  const block = decodePem(readText(home.rootCertPath)).find((b) => b.label === PemLabel.certificate);
+  const block = findPemBlock(readText(home.rootCertPath), PemLabel.certificate);
   if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', `${home.rootCertPath} holds no certificate`);
-  const keyText = readText(home.rootKeyPath);
-  const secret = keyText.includes(`BEGIN ${PemLabel.encryptedPrivateKey}`) ? await passphrase() : undefined;
-  try {
-    return issuerFromCertificate(block.der, importPrivateKey(keyText, secret), now);
-  } finally {
-    secret?.fill(0);
-  }
-}
-
-/**
- * Builds, signs and writes the root's CRL: the intermediates the inventory records as revoked (and not
- * yet expired), the next root CRL Number, and chain.crl.pem when the intermediate's CRL exists. Call
- * inside `inventory.exclusive`.
- */
-export function publishRootCrl(home: CaHome, inventory: Inventory, root: LoadedIssuer, options: { now: Date; nextUpdateMs: number }): PublishedCrl {
-  const thisUpdate = wholeSeconds(options.now);
-  const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
-  const path = rootCrlPath(home);
-  const crlNumber = inventory.nextSequenceNumber('root-crl', publishedNumber(path, 'root-crl', inventory) + 1n);
-  const entries: CrlEntry[] = inventory
-    .listRevocations('x509', thisUpdate)
-    .filter((r) => r.profile === 'intermediate')
-    .map((r) => ({ serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined }));
-  const der = buildCrl({ issuerCertificateDer: root.certificate.der, issuerPrivateKey: root.privateKey, entries, crlNumber, thisUpdate, nextUpdate });
-  const pem = encodePemBytes(PemLabel.crl, der);
-  ensureHomeFolder(home.crlDir, FileMode.folder);
-  removeOrphanTemps(home.crlDir);
-  const intermediatePem = publishedCrlPem(home.crlPath);
-  const chainPath = intermediatePem === null ? null : chainCrlPath(home);
-  writeFilesAtomicSync([{ path, data: pem }, ...(chainPath !== null && intermediatePem !== null ? [{ path: chainPath, data: Buffer.concat([pem, intermediatePem]) }] : [])], {
-    mode: FileMode.public,
-    overwrite: true,
-  });
-  const published = fileIdentity(path);
-  if (published !== null) inventory.notePublished('root-crl', published);
-  return { path, derPath: null, chainPath, crlNumber: crlNumber.toString(), thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries: entries.length };
+  return { certificateDer: block.der, keyText: readText(home.rootKeyPath) };
 }
 
 /** Whether a published CRL is due for re-publication at `now`. */
@@ -299,7 +225,7 @@ function publishedCrlTimes(path: string): { thisUpdate: Date; nextUpdate: Date |
         }
       }
     }
-    const block = decodePem(readText(path)).find((b) => b.label === PemLabel.crl);
+    const block = findPemBlock(readText(path), PemLabel.crl);
     return block ? readCrlTimes(block.der) : null;
   } catch {
     return null;
@@ -313,76 +239,5 @@ function readHead(path: string, bytes: number): Buffer {
     return buffer.subarray(0, readSync(fd, buffer, 0, bytes, 0));
   } finally {
     closeSync(fd);
-  }
-}
-
-/** What a cron run did about the CRLs (`pki crl --if-due`, `pki renew --all`). */
-export interface CrlRepublication {
-  /** The intermediate's CRL: published, not due, or failed (renew --all reports the error and goes on). */
-  readonly status: 'published' | 'not due' | 'failed';
-  readonly dueness: CrlDueness;
-  readonly crl: PublishedCrl | null;
-  readonly error: { readonly code: string; readonly message: string; readonly hint: string | null } | null;
-  /** The root's CRL is never re-signed by cron (its key belongs offline): when due, the run says so. */
-  readonly root: CrlDueness | null;
-}
-
-/**
- * Re-publishes the intermediate's CRL when it is due (crlDueness), loading the intermediate only then,
- * so a run with nothing due asks for no passphrase. Throws what loading or publishing throws.
- */
-export async function publishCrlIfDue(
-  home: CaHome,
-  inventory: Inventory,
-  options: { now: Date; nextUpdateMs: number; loadIssuer: () => Promise<LoadedIssuer> },
-): Promise<CrlRepublication> {
-  const dueness = crlDueness(home.crlPath, options.now);
-  const rootPath = rootCrlPath(home);
-  const root = fileExists(rootPath) ? crlDueness(rootPath, options.now) : null;
-  if (!dueness.due) return { status: 'not due', dueness, crl: null, error: null, root };
-  const issuer = await options.loadIssuer();
-  const crl = inventory.exclusive(() => publishCrl(home, inventory, issuer, { now: options.now, nextUpdateMs: options.nextUpdateMs, der: false }));
-  return { status: 'published', dueness, crl, error: null, root };
-}
-
-/**
- * `pki renew --all`'s CRL step: publishCrlIfDue, with a refusal (an expired or revoked intermediate, a
- * wrong passphrase) reported as `failed` rather than thrown, so the renewals already done are reported.
- */
-export async function republishCrlForRenewal(
-  home: CaHome,
-  inventory: Inventory,
-  options: { now: Date; config: PkiConfig; loadIssuer: () => Promise<LoadedIssuer> },
-): Promise<CrlRepublication> {
-  try {
-    return await publishCrlIfDue(home, inventory, { now: options.now, nextUpdateMs: crlLifetimeMs(options.config), loadIssuer: options.loadIssuer });
-  } catch (e) {
-    if (!(e instanceof PkiError)) throw e;
-    const dueness = crlDueness(home.crlPath, options.now);
-    return { status: 'failed', dueness, crl: null, error: { code: e.code, message: e.message, hint: e.hint ?? null }, root: null };
-  }
-}
-
-/**
- * `pki init`'s last step: the root's CRL (no revoked intermediates yet), the intermediate's first CRL and
- * the chain file, so servers configured with crl/chain.crl.pem accept clients from the first minute. Both
- * keys are still in memory; the root key is not needed again for a year (pki.json crl.rootNextUpdate).
- */
-export async function publishInitialCrls(
-  home: CaHome,
-  keys: { rootDer: Uint8Array; rootKey: KeyObject; intermediateDer: Uint8Array; intermediateKey: KeyObject },
-  now: Date,
-): Promise<{ root: PublishedCrl; intermediate: PublishedCrl }> {
-  const config = home.readConfig();
-  const root = issuerFromCertificate(keys.rootDer, keys.rootKey, now);
-  const intermediate = issuerFromCertificate(keys.intermediateDer, keys.intermediateKey, now);
-  const inventory = await openInventory(home);
-  try {
-    return inventory.exclusive(() => ({
-      root: publishRootCrl(home, inventory, root, { now, nextUpdateMs: rootCrlLifetimeMs(config) }),
-      intermediate: publishCrl(home, inventory, intermediate, { now, nextUpdateMs: crlLifetimeMs(config), der: false }),
-    }));
-  } finally {
-    inventory.close();
   }
 }

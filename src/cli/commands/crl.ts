@@ -3,18 +3,10 @@
  * the next CRL Number, thisUpdate now and nextUpdate `--next-update` (default pki.json crl.nextUpdate, 7d).
  * `--if-due` publishes only when the current one is within a third of its lifetime of nextUpdate (cron);
  * `--root` re-signs the root's CRL instead, with the root key brought back for the occasion. Either also
- * rewrites crl/chain.crl.pem (store/crl-publication.ts).
+ * rewrites crl/chain.crl.pem (operations/publish-crl.ts, store/crl-publication.ts).
  */
 import { PkiError } from '../../core/errors.js';
-import {
-  crlLifetimeMs,
-  loadRootIssuer,
-  publishCrl,
-  publishCrlIfDue,
-  publishRootCrl,
-  rootCrlLifetimeMs,
-} from '../../store/crl-publication.js';
-import { openInventory } from '../../store/inventory/index.js';
+import { publishCrls } from '../../operations/publish-crl.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { describeCrl, describeRepublication, warnRootCrlDue } from '../crl-text.js';
 import { openHome } from '../home.js';
@@ -35,26 +27,17 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
   }
   if (options.root && options.der) throw new PkiError('ERR_USAGE', '--der applies to the intermediate CRL only', { hint: 'drop --der' });
   const home = openHome(globals);
-  const config = home.readConfig();
-  const nextUpdateMs = options.root ? rootCrlLifetimeMs(config, options.nextUpdate) : crlLifetimeMs(config, options.nextUpdate);
-  const inventory = await openInventory(home);
-  try {
-    if (options.root) {
-      const root = await loadRootIssuer(home, () => readExistingPassphrase(options, 'root CA key'), now);
-      const crl = inventory.exclusive(() => publishRootCrl(home, inventory, root, { now, nextUpdateMs }));
-      emit(globals, crl, (c) => `${describeCrl(c)}\nThe root key is no longer needed: move ${home.rootKeyPath} offline again.`);
-      return;
-    }
-    if (options.ifDue) {
-      const result = await publishCrlIfDue(home, inventory, { now, nextUpdateMs, loadIssuer: () => home.loadIssuer(passphraseSource(options), now, inventory) });
-      emit(globals, result, describeRepublication);
-      warnRootCrlDue(result.root);
-      return;
-    }
-    const issuer = await home.loadIssuer(passphraseSource(options), now, inventory);
-    const crl = inventory.exclusive(() => publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: options.der === true }));
-    emit(globals, crl, describeCrl);
-  } finally {
-    inventory.close();
+  const result = await publishCrls(
+    home,
+    { root: options.root === true, ifDue: options.ifDue === true, der: options.der === true, ...(options.nextUpdate !== undefined ? { nextUpdate: options.nextUpdate } : {}) },
+    { now, passphrase: passphraseSource(options), rootPassphrase: () => readExistingPassphrase(options, 'root CA key') },
+  );
+  if (result.kind === 'root') {
+    emit(globals, result.crl, (c) => `${describeCrl(c)}\nThe root key is no longer needed: move ${result.rootKeyPath} offline again.`);
+  } else if (result.kind === 'if-due') {
+    emit(globals, result.republication, describeRepublication);
+    warnRootCrlDue(result.republication.root);
+  } else {
+    emit(globals, result.crl, describeCrl);
   }
 }

@@ -20,7 +20,7 @@ import { ensureFolder, ensureHomeFolder, FileMode, type CaHome } from '../../sto
 import { defaultConfig, type PkiConfig } from '../../store/config.js';
 import { openInventory } from '../../store/inventory/index.js';
 import { certificateRecord } from '../../store/inventory/record.js';
-import { publishInitialCrls } from '../../store/crl-publication.js';
+import { publishInitialCrls } from '../../operations/publish-crl.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { certificatesThatStopChaining, describeStopsChaining } from '../../operations/ca-handover.js';

@@ -3,8 +3,8 @@
  * default the valid certificates, expired ones included so they stand out; `--revoked`, `--all`,
  * `--expiring 30d` (valid ones expiring within 30 days).
  */
-import { parseDuration } from '../../core/x509/validity.js';
-import { openInventory, type CertificateRecord, type ListFilter } from '../../store/inventory/index.js';
+import { listCertificates } from '../../operations/list.js';
+import type { CertificateRecord } from '../../store/inventory/index.js';
 import { colors, daysUntil, emitData, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 
@@ -88,19 +88,8 @@ function renderTable(rows: readonly ListRow[], soonDays: number): string {
 
 export async function runList(options: ListOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   const home = openHome(globals);
-  const expiringMs = options.expiring !== undefined ? parseDuration(options.expiring) : undefined;
-  const inventory = await openInventory(home);
-  let records: CertificateRecord[];
-  try {
-    const filter: ListFilter = {
-      ...(options.revoked ? { status: 'revoked' as const } : options.all ? {} : { status: 'valid' as const }),
-      ...(expiringMs !== undefined ? { expiringBefore: new Date(now.getTime() + expiringMs) } : {}),
-    };
-    records = inventory.list(filter);
-  } finally {
-    inventory.close();
-  }
-  const rows = records.map((r) => toRow(r, now));
-  const soonDays = Math.max(SOON_DAYS, expiringMs !== undefined ? Math.ceil(expiringMs / 86_400_000) : 0);
+  const { certificates, expiringWithinMs } = await listCertificates(home, options, { now });
+  const rows = certificates.map((r) => toRow(r, now));
+  const soonDays = Math.max(SOON_DAYS, expiringWithinMs !== null ? Math.ceil(expiringWithinMs / 86_400_000) : 0);
   emitData(globals, rows, (rs) => renderTable(rs, soonDays));
 }

@@ -40,7 +40,7 @@ import { issueLeafCertificate } from '../../operations/issue-leaf.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
-import { republishCrlForRenewal, type CrlRepublication } from '../../store/crl-publication.js';
+import { republishCrlForRenewal, type CrlRepublication } from '../../operations/publish-crl.js';
 import { describeRepublication, warnRootCrlDue } from '../crl-text.js';
 
 export interface RenewOptions extends PassphraseOptions {
