@@ -54,6 +54,15 @@ Set by hand in pki.json afterwards (every field: docs/configuration.md):
                                   leaf issued afterwards; pki runs no OCSP responder (db export-index feeds openssl ocsp)
 Certificates issued before a change keep what they were issued with.`;
 
+/** `pki generate --help`: what --init does on an empty home and on one that already has a CA. */
+const GENERATE_HELP_AFTER = `
+With --init, one command from nothing (as mkcert's first run): on a CA home without pki.json, the root and
+intermediate CA are created first, as "pki init" would with its defaults (name "pki", root 10y, intermediate
+5y), their keys of --kty/--crv/--size and protected by --password-file / PKI_PASSWORD / a prompt (or
+--no-password with the global --insecure); the bundle is then issued from them in the same run. On a home
+that already has a CA, --init changes nothing about it: the bundle is issued from the existing CA (step and
+mkcert do the same); replacing a CA is "pki init --force". Without --init, a home without a CA is refused.`;
+
 export function buildProgram(): Command {
   const program = new Command('pki');
   program
@@ -106,7 +115,10 @@ export function buildProgram(): Command {
         .option('--out <dir>', 'parent folder of <service>/<variant>/certs (default: <dir>/services)')
         .option('--key-mode <mode>', 'permission bits for the private keys', '0600')
         .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
-        .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)'),
+        .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)')
+        .option('--init', 'on a CA home without a CA, create the root and intermediate first (as pki init with its defaults; --kty/--crv/--size and the passphrase flags apply to the CA keys too); an existing CA is used as it is')
+        .option('--no-password', 'with --init: store the new CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
+        .addHelpText('after', GENERATE_HELP_AFTER),
     ),
   ).action(async (service: string, variant: string, opts, cmd: Command) => {
     const { runGenerate } = await import('./commands/generate.js');

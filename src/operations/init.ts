@@ -1,0 +1,272 @@
+/**
+ * Creating a CA (`pki init`, and `pki generate --init` on an empty home): a root CA and an intermediate CA
+ * signed by it, their first CRLs, a fresh inventory and pki.json. The root key belongs offline afterwards;
+ * the intermediate does all day-to-day issuing. Every refusal comes before the passphrase is asked and
+ * before anything is written.
+ */
+import { existsSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { issueCertificate } from '../core/x509/certificate.js';
+import { parseCertificate, subjectKeyIdentifierOf } from '../core/x509/certificate-fields.js';
+import { PkiError } from '../core/errors.js';
+import { encryptPrivateKeyPem } from '../core/keys/encryption.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeySpec } from '../core/keys/keys.js';
+import { encodeSubjectName, validateCommonName } from '../core/x509/names.js';
+import { encodePem, PemLabel } from '../core/der/pem.js';
+import { hasNameConstraints, NO_NAME_CONSTRAINTS, normalizeNameConstraints, type NameConstraints } from '../core/x509/name-constraints.js';
+import { PROFILES } from '../core/x509/profiles.js';
+import { generateSerial } from '../core/x509/serial.js';
+import { parseDuration, resolveValidity, type Validity } from '../core/x509/validity.js';
+import { inspectCertificate } from '../core/inspect/certificate.js';
+import { writeFileAtomic } from '../store/fs/atomic-write.js';
+import { ensureFolder, ensureHomeFolder, FileMode, type CaHome } from '../store/ca-home.js';
+import { defaultConfig, type PkiConfig } from '../store/config.js';
+import { openInventory } from '../store/inventory/index.js';
+import { certificateRecord } from '../store/inventory/record.js';
+import { publishInitialCrls } from './publish-crl.js';
+import { archiveCurrentCa } from '../store/previous-ca.js';
+import { certificatesThatStopChaining, describeStopsChaining, type StopsChaining } from './ca-handover.js';
+
+export interface InitRequest {
+  /** The CA name used in both subjects (`<name> Root CA`, `<name> Intermediate CA`), at most 40 characters. */
+  readonly name: string;
+  readonly keySpec: KeySpec;
+  /** Lifetimes: a duration (10y) or an RFC 3339 time. */
+  readonly rootNotAfter: string;
+  readonly intermediateNotAfter: string;
+  /** Replace an existing (or half-made) CA; its intermediate is archived under ca/previous/. */
+  readonly force?: boolean;
+  /** Name constraints stamped into the intermediate. */
+  readonly permittedDns?: readonly string[];
+  readonly excludedDns?: readonly string[];
+  readonly permittedIp?: readonly string[];
+  readonly excludedIp?: readonly string[];
+}
+
+/** How the new CA keys are stored: encrypted with a passphrase, or in the clear (CI only). cli/passphrase.ts makes one. */
+export type NewKeyProtection = { readonly encrypt: true; readonly passphrase: Uint8Array } | { readonly encrypt: false };
+
+export interface InitContext {
+  readonly now: Date;
+  /** Asked once every check has passed, so a refused init never prompts. The passphrase is wiped after use. */
+  readonly protection: () => Promise<NewKeyProtection>;
+  /** Told as things happen (before a prompt, before a replacement): the certificates that stop chaining. */
+  readonly warn: (message: string) => void;
+}
+
+interface CertificateSummary {
+  readonly certificate: string;
+  readonly key: string;
+  readonly subject: string;
+  readonly serial: string;
+  readonly notAfter: string;
+  readonly fingerprintSha256: string;
+}
+
+/** What `pki init --json` prints. */
+export interface InitReport {
+  readonly dir: string;
+  readonly key: string;
+  readonly keysEncrypted: boolean;
+  readonly root: CertificateSummary;
+  readonly intermediate: CertificateSummary;
+  readonly crl: { readonly root: string; readonly intermediate: string; readonly chain: string | null; readonly rootNextUpdate: string };
+  /** Only with force: the archived intermediate's folder and the certificates that stopped chaining. */
+  readonly previousCa?: string | null;
+  readonly stopsChaining?: readonly StopsChaining[];
+}
+
+export interface InitResult {
+  /** The CA name as validated (trimmed). */
+  readonly name: string;
+  readonly report: InitReport;
+  /** The certificates of the replaced CA that no longer chain (empty without force). */
+  readonly stopsChaining: readonly StopsChaining[];
+}
+
+/** Everything decided before anything is written. */
+interface InitPlan {
+  readonly name: string;
+  readonly keySpec: KeySpec;
+  readonly rootValidity: Validity;
+  readonly intermediateValidity: Validity;
+  readonly nameConstraints: NameConstraints | null;
+  readonly hadLeftovers: boolean;
+}
+
+/**
+ * pki.json records lifetimes as durations. `--root-not-after 2060-01-01T00:00:00Z` is a time, which the
+ * config cannot hold (writing it made every later command refuse pki.json): record the lifetime it meant.
+ */
+function lifetimeText(given: string, validity: Validity, now: Date): string {
+  try {
+    parseDuration(given);
+    return given.trim();
+  } catch {
+    const seconds = Math.round((validity.notAfter.getTime() - now.getTime()) / 1000);
+    return seconds % 86_400 === 0 ? `${seconds / 86_400}d` : `${seconds}s`;
+  }
+}
+
+/** The refusals, in the order the CLI has always reported them. */
+function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
+  const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => existsSync(p));
+  if (leftovers.length > 0 && !request.force) {
+    throw new PkiError('ERR_CA_EXISTS', home.isInitialized() ? `a CA already exists in ${home.dir}` : `${home.dir} holds CA files from an unfinished init (${leftovers.length} files)`, {
+      hint: 'pass --force to replace it (certificates issued by the old CA will no longer chain), or choose another --dir',
+    });
+  }
+  const name = validateCommonName(request.name.trim());
+  if (name.length > 40) throw new PkiError('ERR_INVALID_NAME', `CA name "${name}" is longer than 40 characters`);
+  const rootValidity = resolveValidity({ now, notAfter: request.rootNotAfter });
+  const intermediateValidity = resolveValidity({ now, notAfter: request.intermediateNotAfter });
+  if (intermediateValidity.notAfter > rootValidity.notAfter) {
+    throw new PkiError('ERR_VALIDITY', `the intermediate (${request.intermediateNotAfter}) would outlive the root (${request.rootNotAfter})`, {
+      hint: 'choose a shorter --intermediate-not-after or a longer --root-not-after',
+    });
+  }
+  const nameConstraints = normalizeNameConstraints({
+    ...NO_NAME_CONSTRAINTS,
+    permittedDns: [...(request.permittedDns ?? [])],
+    excludedDns: [...(request.excludedDns ?? [])],
+    permittedIp: [...(request.permittedIp ?? [])],
+    excludedIp: [...(request.excludedIp ?? [])],
+  });
+  return { name, keySpec: request.keySpec, rootValidity, intermediateValidity, nameConstraints: hasNameConstraints(nameConstraints) ? nameConstraints : null, hadLeftovers: leftovers.length > 0 };
+}
+
+interface IssuedCa {
+  readonly rootKey: KeyObject;
+  readonly intermediateKey: KeyObject;
+  readonly rootDer: Buffer;
+  readonly intermediateDer: Buffer;
+}
+
+/** Both key pairs and both certificates, in memory. */
+async function issueCa(plan: InitPlan): Promise<IssuedCa> {
+  const [root, intermediate] = await Promise.all([generateKeyPair(plan.keySpec), generateKeyPair(plan.keySpec)]);
+  const rootSubject = { commonName: `${plan.name} Root CA` };
+  const rootDer = issueCertificate({
+    serial: generateSerial(),
+    subject: rootSubject,
+    sans: [],
+    profile: PROFILES.root,
+    publicKey: root.publicKey,
+    ...plan.rootValidity,
+    issuer: 'self',
+    selfSigningKey: root.privateKey,
+  });
+  const intermediateDer = issueCertificate({
+    serial: generateSerial(),
+    subject: { commonName: `${plan.name} Intermediate CA` },
+    sans: [],
+    profile: PROFILES.intermediate,
+    publicKey: intermediate.publicKey,
+    ...plan.intermediateValidity,
+    ...(plan.nameConstraints ? { nameConstraints: plan.nameConstraints } : {}),
+    issuer: {
+      subjectDer: encodeSubjectName(rootSubject),
+      keyIdentifier: subjectKeyIdentifierOf(parseCertificate(rootDer)) ?? null, // the root's SKI, copied
+      privateKey: root.privateKey,
+      notAfter: plan.rootValidity.notAfter,
+    },
+  });
+  return { rootKey: root.privateKey, intermediateKey: intermediate.privateKey, rootDer, intermediateDer };
+}
+
+/** Both keys as PEM, encrypted when asked; the passphrase is wiped once used. */
+async function keyPems(ca: IssuedCa, protection: NewKeyProtection): Promise<[string, string]> {
+  if (!protection.encrypt) return [exportPrivateKeyPem(ca.rootKey), exportPrivateKeyPem(ca.intermediateKey)];
+  try {
+    const [root, intermediate] = await Promise.all([
+      encryptPrivateKeyPem(ca.rootKey, { passphrase: protection.passphrase }),
+      encryptPrivateKeyPem(ca.intermediateKey, { passphrase: protection.passphrase }),
+    ]);
+    return [root, intermediate];
+  } finally {
+    protection.passphrase.fill(0);
+  }
+}
+
+function configFor(plan: InitPlan, request: InitRequest, now: Date): PkiConfig {
+  const nc = plan.nameConstraints;
+  return {
+    ...defaultConfig(plan.name, plan.keySpec, { root: lifetimeText(request.rootNotAfter, plan.rootValidity, now), intermediate: lifetimeText(request.intermediateNotAfter, plan.intermediateValidity, now) }),
+    ...(nc ? { nameConstraints: { ...nc, permittedDns: [...nc.permittedDns], excludedDns: [...nc.excludedDns], permittedIp: [...nc.permittedIp], excludedIp: [...nc.excludedIp], permittedEmail: [], permittedUri: [] } } : {}),
+  };
+}
+
+/** Writes keys, certificates, inventory, pki.json and the first CRLs, in the order that keeps a kill recoverable. */
+async function writeCa(home: CaHome, plan: InitPlan, request: InitRequest, ca: IssuedCa, keys: [string, string], now: Date) {
+  ensureFolder(home.dir);
+  ensureHomeFolder(home.caDir, FileMode.privateFolder);
+  const overwrite = request.force === true;
+  // The old intermediate stays as ca/previous/<fingerprint>/, so renew recognises what it signed.
+  const previousCa = overwrite ? archiveCurrentCa(home) : null;
+  writeFileAtomic(home.rootKeyPath, keys[0], { mode: FileMode.privateKey, overwrite });
+  writeFileAtomic(home.intermediateKeyPath, keys[1], { mode: FileMode.privateKey, overwrite });
+  const rootPem = encodePem(PemLabel.certificate, ca.rootDer);
+  const intermediatePem = encodePem(PemLabel.certificate, ca.intermediateDer);
+  writeFileAtomic(home.rootCertPath, rootPem, { mode: FileMode.public, overwrite });
+  writeFileAtomic(home.intermediateCertPath, intermediatePem, { mode: FileMode.public, overwrite });
+  // A new CA starts a fresh inventory (an old one is kept as db/pki.sqlite.replaced-<time>), recorded in one transaction.
+  // Without an old X.509 CA, an inventory here holds only the SSH CAs' records (`pki ssh init` came first): keep it.
+  const inventory = await openInventory(home, plan.hadLeftovers ? 'fresh' : 'create-if-missing', now, previousCa);
+  inventory.recordIssued([
+    certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
+    certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
+  ]);
+  inventory.close();
+  // pki.json last: its presence is what marks the CA as complete.
+  writeFileAtomic(home.configPath, `${JSON.stringify(configFor(plan, request, now), null, 2)}\n`, { mode: FileMode.public, overwrite });
+  // The root's and the intermediate's first CRLs and crl/chain.crl.pem, while the root key is at hand.
+  const crls = await publishInitialCrls(home, { rootDer: ca.rootDer, rootKey: ca.rootKey, intermediateDer: ca.intermediateDer, intermediateKey: ca.intermediateKey }, now);
+  return { previousCa, crls };
+}
+
+function summary(der: Uint8Array, certificate: string, key: string): CertificateSummary {
+  const r = inspectCertificate(der);
+  return { certificate, key, subject: r.subject, serial: r.serial, notAfter: r.notAfter, fingerprintSha256: r.fingerprintSha256 };
+}
+
+/** Runs under the home's lock; see initCa. */
+async function initLocked(home: CaHome, request: InitRequest, context: InitContext): Promise<InitResult> {
+  const { now } = context;
+  const plan = planInit(home, request, now);
+  // init --force: name what will stop chaining before anything is replaced (issue 9).
+  const stopsChaining = request.force ? await certificatesThatStopChaining(home, now) : [];
+  if (stopsChaining.length) context.warn(describeStopsChaining(stopsChaining));
+  const protection = await context.protection();
+  const ca = await issueCa(plan);
+  const keys = await keyPems(ca, protection);
+  const { previousCa, crls } = await writeCa(home, plan, request, ca, keys, now);
+  const report: InitReport = {
+    dir: home.dir,
+    key: formatKeySpec(plan.keySpec),
+    keysEncrypted: protection.encrypt,
+    root: summary(ca.rootDer, home.rootCertPath, home.rootKeyPath),
+    intermediate: summary(ca.intermediateDer, home.intermediateCertPath, home.intermediateKeyPath),
+    crl: { root: crls.root.path, intermediate: crls.intermediate.path, chain: crls.intermediate.chainPath, rootNextUpdate: crls.root.nextUpdate },
+    ...(request.force ? { previousCa, stopsChaining } : {}),
+  };
+  return { name: plan.name, report, stopsChaining };
+}
+
+/**
+ * Creates the CA in `home`. One init at a time (the home's lock): two at once would leave one run's keys
+ * beside the other's certificates. Refuses an existing CA unless `force`.
+ */
+export async function initCa(home: CaHome, request: InitRequest, context: InitContext): Promise<InitResult> {
+  return home.withLock(() => initLocked(home, request, context));
+}
+
+/**
+ * As initCa, but a CA that exists by the time the lock is held (another run made it meanwhile) is used as
+ * it is: returns null then. For `pki generate --init`.
+ */
+export async function initCaIfMissing(home: CaHome, request: Omit<InitRequest, 'force'>, context: InitContext): Promise<InitResult | null> {
+  return home.withLock(async () => (home.isInitialized() ? null : initLocked(home, request, context)));
+}
+
+/** init's defaults for what `pki generate --init` does not ask: the CA name and both lifetimes (as `pki init`'s flags). */
+export const DEFAULT_CA = { name: 'pki', rootNotAfter: '10y', intermediateNotAfter: '5y' } as const;
