@@ -20,8 +20,6 @@ import { emit, warn, type GlobalOptions } from '../output.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 import { escapeControls } from '../terminal-text.js';
 
-export type { RenewOutcome } from '../../operations/renew-session.js';
-
 export interface RenewOptions extends PassphraseOptions {
   readonly all?: boolean;
   readonly rekey?: boolean;
