@@ -2,7 +2,7 @@
  * Renewing one leaf certificate in place (`pki renew <cert-file> [<key-file>]`, and each due one of
  * `pki renew --all`): same subject, SANs and profile, a fresh serial, the old lifetime starting now.
  *
- * Bundles from `pki generate` are versioned folders (docs/layout.md), so the certificate — and with
+ * Bundles from `pki generate` are versioned folders (docs/bundle-layout.md), so the certificate — and with
  * --rekey the key beside it — switch in one rename. Any other certificate file is replaced by one atomic
  * rename; --rekey is refused there, since two renames are not atomic together. Files and inventory change
  * together through an inventory journal (store/inventory/journal.ts).
@@ -116,7 +116,7 @@ function locateKey(session: RenewSession, target: RenewTarget, keyArg: string | 
       if (keyEntry && keyEntry.folder === entry.folder) keyName = keyEntry.name;
       else if (rekey || keyArg !== undefined) {
         throw new PkiError('ERR_POLICY', `${resolve(given)} is not in the same bundle folder as ${publicPath}`, {
-          hint: 'a key and its certificate switch together only inside one bundle folder (docs/layout.md)',
+          hint: 'a key and its certificate switch together only inside one bundle folder (docs/bundle-layout.md)',
         });
       }
     } else if (fileExists(liveFilePath(entry.folder, siblingKeyName(entry.name)))) {
@@ -126,7 +126,7 @@ function locateKey(session: RenewSession, target: RenewTarget, keyArg: string | 
   } else {
     if (rekey) {
       throw new PkiError('ERR_POLICY', `--rekey needs the bundle layout: ${publicPath} is a plain file, and a certificate and a key in two files cannot be replaced together atomically`, {
-        hint: 'renew without --rekey (the key stays), or issue a fresh bundle with "pki generate … --force" (docs/layout.md)',
+        hint: 'renew without --rekey (the key stays), or issue a fresh bundle with "pki generate … --force" (docs/bundle-layout.md)',
       });
     }
     keyPath = keyArg !== undefined ? resolve(keyArg) : (record?.keyPath ?? null);

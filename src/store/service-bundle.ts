@@ -1,7 +1,7 @@
 /**
  * Service bundles on disk: `<out>/<service>/<variant>/certs/`. Reads what an existing bundle holds so
  * `generate` can tell up-to-date from different from partial, and writes a new one as a versioned folder
- * (store/fs/versioned-folder.ts, docs/layout.md): every file is a link `name -> ..data/name`, and a whole
+ * (store/fs/versioned-folder.ts, docs/bundle-layout.md): every file is a link `name -> ..data/name`, and a whole
  * bundle or one renewed pair changes in one rename.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';

@@ -16,22 +16,6 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 /** docs/*.md and README.md, repository-relative. */
 const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
-/**
- * The operations files another engineer is writing in parallel (issue 10, point 1): named in the docs
- * already, not yet on this branch. Remove each entry once its file is merged.
- */
-const BEING_WRITTEN = new Set(
-  ['init', 'generate', 'sign', 'renew-certificate', 'renew-all', 'revoke', 'publish-crl', 'list', 'rebuild', 'export-index', 'ssh-init', 'ssh-sign', 'ssh-revoke', 'ssh-krl'].map(
-    (name) => `src/operations/${name}.ts`,
-  ),
-);
-
-/**
- * docs/ paths the code names that are being changed in src/ by the engineer who merges this (the rename of
- * docs/layout.md to docs/bundle-layout.md; src/ is not edited on the docs branch). Remove once src/ follows.
- */
-const DOC_RENAMES_PENDING_IN_SRC = new Set(['docs/layout.md']);
-
 /** Repository paths written out in a text (`src/store/config.ts`, docs/inventory.md, test/helpers/): up to a placeholder or glob. */
 function repositoryPaths(text: string, roots = ['src', 'test', 'docs', 'bench', 'scripts']): string[] {
   const pattern = new RegExp(`(?<![\\w./-])(?:${roots.join('|')})/[\\w./-]*`, 'g');
@@ -57,10 +41,10 @@ function filesUnder(folder: string): string[] {
 describe('docs/architecture.md', () => {
   const doc = read('docs/architecture.md');
 
-  it('every src/ path it names exists (except the operations files being written)', () => {
+  it('every src/ path it names exists ', () => {
     const paths = repositoryPaths(doc, ['src']);
     expect(paths.length).toBeGreaterThanOrEqual(60);
-    const missing = paths.filter((p) => !existsSync(join(ROOT, p)) && !BEING_WRITTEN.has(p));
+    const missing = paths.filter((p) => !existsSync(join(ROOT, p)));
     expect(missing).toEqual([]);
   });
 
@@ -80,20 +64,20 @@ describe('links in docs/*.md and README.md', () => {
   it('every repository path they name (docs/…, src/…, test/…, bench/…, scripts/…) exists', () => {
     const named = DOCS.flatMap((file) => repositoryPaths(read(file)).map((path) => ({ file, path })));
     expect(named.length).toBeGreaterThanOrEqual(150);
-    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path)) && !BEING_WRITTEN.has(path)).map(({ file, path }) => `${file}: ${path}`);
+    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path))).map(({ file, path }) => `${file}: ${path}`);
     expect(missing).toEqual([]);
   });
 
   it('every source file they name without src/ (`cli/output.ts`, `core/x509/names.ts`) exists under src/', () => {
     const named = DOCS.flatMap((file) => [...read(file).matchAll(/(?<![\w./-])(?:core|store|operations|cli)\/[\w./-]+\.ts\b/g)].map((m) => ({ file, path: `src/${m[0]}` })));
-    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path)) && !BEING_WRITTEN.has(path)).map(({ file, path }) => `${file}: ${path}`);
+    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path))).map(({ file, path }) => `${file}: ${path}`);
     expect(missing).toEqual([]);
   });
 
   it('every docs/ file the code names exists (the hints point somewhere)', () => {
     const named = filesUnder('src').flatMap((file) => repositoryPaths(read(file), ['docs']).map((path) => ({ file, path })));
     expect(named.map(({ path }) => path)).toContain('docs/configuration.md');
-    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path)) && !DOC_RENAMES_PENDING_IN_SRC.has(path)).map(({ file, path }) => `${file}: ${path}`);
+    const missing = named.filter(({ path }) => !existsSync(join(ROOT, path))).map(({ file, path }) => `${file}: ${path}`);
     expect(missing).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@
  * Publishing a version: write every file of the new version into a fresh folder (fsync), point a temp
  * symlink at it, rename that over `..data` (the one atomic step), then drop the old version. A reader that
  * opens `redis.crt` and `redis.key` during the switch gets both from the old version or both from the new
- * one, provided it opens them through the public names (see docs/layout.md); a process killed at any step
+ * one, provided it opens them through the public names (see docs/bundle-layout.md); a process killed at any step
  * leaves `..data` at a complete version. Leftovers of a killed run (temp links, unreferenced version
  * folders, dangling names) are removed by `recoverVersionedFolder`, which every writer runs first.
  *
