@@ -7,6 +7,7 @@ import { PkiError } from '../core/errors.js';
 import type { PassphraseCheck, PassphraseSource } from '../store/ca-home.js';
 import { ExitError } from './errors.js';
 import { warn } from './output.js';
+import type { NewKeyProtection } from '../operations/key-protection.js';
 
 export interface PassphraseOptions {
   readonly passwordFile?: string | undefined;
@@ -16,7 +17,6 @@ export interface PassphraseOptions {
 }
 
 /** How a new CA key is to be stored: encrypted with a passphrase, or in the clear (CI only). */
-export type NewKeyProtection = { readonly encrypt: true; readonly passphrase: Uint8Array } | { readonly encrypt: false };
 
 const MIN_PASSPHRASE = 8;
 

@@ -6,7 +6,8 @@
  */
 import type { CaHome, PassphraseSource } from '../store/ca-home.js';
 import { generateBundle, type GenerateContext, type GenerateRequest, type GenerateResult } from './generate.js';
-import { initCaIfMissing, type InitRequest, type InitResult, type NewKeyProtection } from './init.js';
+import { initCaIfMissing, type InitRequest, type InitResult } from './init.js';
+import type { NewKeyProtection } from './key-protection.js';
 
 export interface GenerateWithCaRequest {
   /** The CA to create when the home has none. */

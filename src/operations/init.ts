@@ -26,6 +26,7 @@ import { certificateRecord } from '../store/inventory/record.js';
 import { publishInitialCrls } from './publish-crl.js';
 import { archiveCurrentCa } from '../store/previous-ca.js';
 import { certificatesThatStopChaining, describeStopsChaining, type StopsChaining } from './ca-handover.js';
+import type { NewKeyProtection } from './key-protection.js';
 
 export interface InitRequest {
   /** The CA name used in both subjects (`<name> Root CA`, `<name> Intermediate CA`), at most 40 characters. */
@@ -44,7 +45,6 @@ export interface InitRequest {
 }
 
 /** How the new CA keys are stored: encrypted with a passphrase, or in the clear (CI only). cli/passphrase.ts makes one. */
-export type NewKeyProtection = { readonly encrypt: true; readonly passphrase: Uint8Array } | { readonly encrypt: false };
 
 export interface InitContext {
   readonly now: Date;

@@ -10,6 +10,7 @@ import { encodeSshPublicKey, fingerprintSshPublicKey, encodeSshPublicKeyBlob, ge
 import { ensureFolder, type CaHome } from '../store/ca-home.js';
 import { openSshInventory, SshCaFiles } from '../store/ssh-ca.js';
 import { publishKrl, type PublishedKrl } from './ssh-krl.js';
+import type { NewKeyProtection } from './key-protection.js';
 
 /** The key type asked for, in JWK terms as `--kty/--crv/--size` spell it (size as text, checked here). */
 export interface SshCaKeyRequest {
@@ -24,7 +25,6 @@ export interface SshInitRequest extends SshCaKeyRequest {
 }
 
 /** How the new CA keys are stored: encrypted with a passphrase (wiped after use), or in the clear (CI only). */
-export type NewKeyProtection = { readonly encrypt: true; readonly passphrase: Uint8Array } | { readonly encrypt: false };
 
 export interface SshInitContext {
   readonly now: Date;
