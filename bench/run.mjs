@@ -7,13 +7,17 @@
  * ratios pki/reference, so a ratio holds even when the machine's speed drifts during the run.
  *
  * --quick: fewer rounds and smaller inputs (200 CSRs, 10,000 entries) — a smoke test under a minute.
+ * PKI_BENCH_BEFORE=/path/to/other/bin/pki.js: a second pki build (e.g. the code before a refactor) runs
+ * beside this one in the same interleaved loop — each pki command gets a "[before]" twin, and each workload a
+ * row "after/before" — so before and after figures come from the same run on the same machine state.
+ *
  * Fixtures (CA, requests, seeded inventories) are made once in $PKI_BENCH_DIR (default
  * $TMPDIR/pki-bench) and reused; delete that folder after changing the inventory schema.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ensureCa, ensureCsrs, ensureInventory, PKI, ROOT, writeOpensslCaConfig } from './fixtures.mjs';
 
 const args = process.argv.slice(2);
@@ -28,6 +32,11 @@ const RUNS = value('--runs') ? Number(value('--runs')) : undefined;
 const WORK = process.env.PKI_BENCH_DIR ?? join(tmpdir(), 'pki-bench');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const NODE = process.execPath;
+const BEFORE = process.env.PKI_BENCH_BEFORE ? resolve(process.env.PKI_BENCH_BEFORE) : null;
+if (BEFORE && !existsSync(BEFORE)) {
+  console.error(`bench: PKI_BENCH_BEFORE=${BEFORE} does not exist`);
+  process.exit(1);
+}
 const env = { ...process.env, NO_COLOR: '1' };
 delete env.PKI_PASSWORD;
 delete env.PKI_DIR;
@@ -75,7 +84,7 @@ function runGroup(group) {
     for (const k of order) {
       const c = group.commands[k];
       c.prep?.(round);
-      const m = measure(c.cmds(round));
+      const m = measure(c.cmds(round, c.bin ?? PKI));
       if (round >= warmup) samples[k].push(m);
     }
     process.stderr.write('.');
@@ -89,8 +98,19 @@ const fmtSpan = (s) => `${fmtMs(s.median)} (${fmtMs(s.min)}–${fmtMs(s.max)})`;
 const fmtRatio = (s) => `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
 
 const rows = [];
+/** Runs a group (with its before twins when PKI_BENCH_BEFORE is set) and adds its rows to the table. */
+function bench(group) {
+  const expanded = withBefore(group);
+  report(expanded, runGroup(expanded));
+}
+
 function report(group, samples) {
   for (const row of group.rows) {
+    const skipped = [row.a, row.b].filter((k) => k && !samples[k]).map((k) => group.skipped?.[k] ?? `${k} did not run`);
+    if (skipped.length) {
+      rows.push({ id: group.id, workload: row.label, pki: group.labels[row.a], pkiTime: '—', reference: row.b ? group.labels[row.b] : '—', referenceTime: '—', ratio: '—', peakMb: '—', target: row.target?.text ?? '', met: `skipped: ${skipped.join('; ')}`, raw: null });
+      continue;
+    }
     const a = samples[row.a];
     const b = row.b ? samples[row.b] : null;
     const ta = span(a.map((s) => s.ms));
@@ -106,9 +126,9 @@ function report(group, samples) {
     rows.push({
       id: group.id,
       workload: row.label,
-      pki: group.commands[row.a].label,
+      pki: group.labels[row.a],
       pkiTime: fmtSpan(ta),
-      reference: row.b ? group.commands[row.b].label : '—',
+      reference: row.b ? group.labels[row.b] : '—',
       referenceTime: tb ? fmtSpan(tb) : '—',
       ratio: ratio ? fmtRatio(ratio) + extra : '—',
       peakMb: `${rssA === null ? '?' : rssA.toFixed(0)} / ${rssB === null ? '—' : rssB.toFixed(0)}`,
@@ -122,7 +142,49 @@ function report(group, samples) {
 // ---------------------------------------------------------------------------------------------------
 
 const fresh = (dir) => () => rmSync(dir, { recursive: true, force: true });
-const pkiCmd = (...a) => [NODE, PKI, ...a];
+/** A pki command line; commands marked `pki: true` get `bin` (this build, or PKI_BENCH_BEFORE's) from runGroup. */
+const pkiCmd = (bin, ...a) => [NODE, bin, ...a];
+
+const helpCache = new Map();
+/** Whether a build's `pki <command> --help` lists `flag` (a row needing a newer flag is skipped, not failed). */
+function knows(bin, command, flag) {
+  const key = `${bin} ${command}`;
+  if (!helpCache.has(key)) helpCache.set(key, spawnSync(NODE, [bin, ...command.split(' '), '--help'], { encoding: 'utf8', env }).stdout ?? '');
+  return new RegExp(`(^|\\s)${flag}(\\s|$)`, 'm').test(helpCache.get(key));
+}
+
+/**
+ * With PKI_BENCH_BEFORE: every pki command gets a twin `<key>Before` running the other build in the same
+ * loop, every row on a pki command a twin row for the before build, and each pki command a row after/before.
+ * A command whose `needs: [command, flag]` its build does not list is left out; rows on it say why.
+ */
+function withBefore(group) {
+  const commands = {};
+  const labels = {};
+  const skipped = {};
+  const add = (key, c, bin, suffix) => {
+    labels[key] = `${c.label}${suffix}`;
+    if (c.needs && !knows(bin, ...c.needs)) skipped[key] = `${suffix ? 'the before build' : 'this build'} does not know \`pki ${c.needs.join(' ')}\``;
+    else commands[key] = { ...c, bin };
+  };
+  for (const [k, c] of Object.entries(group.commands)) {
+    add(k, c, PKI, '');
+    if (BEFORE && c.pki) add(`${k}Before`, c, BEFORE, ' [before]');
+  }
+  const rows = [];
+  for (const row of group.rows) {
+    rows.push(row);
+    const twin = (k) => (k && group.commands[k].pki ? `${k}Before` : k);
+    if (BEFORE && group.commands[row.a].pki) rows.push({ ...row, label: `${row.label} — before build`, a: twin(row.a), b: twin(row.b), target: undefined });
+  }
+  if (BEFORE) {
+    for (const [k, c] of Object.entries(group.commands)) {
+      const row = group.rows.find((r) => r.a === k);
+      if (c.pki && row) rows.push({ label: `${row.label}: after/before`, a: k, b: `${k}Before` });
+    }
+  }
+  return { ...group, commands, labels, skipped, rows };
+}
 
 async function w1() {
   const specs = [
@@ -132,6 +194,7 @@ async function w1() {
   ];
   for (const s of specs) {
     const pkiDir = join(scratch, 'w1-pki');
+    const initDir = join(scratch, 'w1-pki-init');
     const sslDir = join(scratch, 'w1-openssl');
     const group = {
       id: 'W1',
@@ -141,13 +204,26 @@ async function w1() {
         pki: {
           label: 'pki init + pki generate redis main',
           prep: fresh(pkiDir),
-          cmds: () => [pkiCmd('init', '--no-password', '--insecure', '--dir', pkiDir, ...s.pki), pkiCmd('generate', 'redis', 'main', '--dir', pkiDir)],
+          pki: true,
+          cmds: (_, bin) => [pkiCmd(bin, 'init', '--no-password', '--insecure', '--dir', pkiDir, ...s.pki), pkiCmd(bin, 'generate', 'redis', 'main', '--dir', pkiDir)],
+        },
+        // One process from nothing (issue 10, point 7); skipped, with a note, on a build without --init.
+        oneProcess: {
+          label: 'pki generate redis main --init',
+          prep: fresh(initDir),
+          pki: true,
+          needs: ['generate', '--init'],
+          cmds: (_, bin) => [pkiCmd(bin, 'generate', 'redis', 'main', '--init', '--no-password', '--insecure', '--dir', initDir, ...s.pki)],
         },
         openssl: { label: 'bench/openssl-redis-bundle.sh (8 openssl commands)', prep: fresh(sslDir), cmds: () => [['/bin/sh', join(ROOT, 'bench/openssl-redis-bundle.sh'), sslDir, s.openssl]] },
       },
-      rows: [{ label: `redis bundle, ${s.label}`, a: 'pki', b: 'openssl', target: s.target }],
+      rows: [
+        { label: `redis bundle, ${s.label}`, a: 'pki', b: 'openssl', target: s.target },
+        { label: `redis bundle, ${s.label}, one process`, a: 'oneProcess', b: 'openssl', target: { ratioMax: 1.0, text: '≤ 1.0×' } },
+        { label: `redis bundle, ${s.label}: one process vs two`, a: 'oneProcess', b: 'pki' },
+      ],
     };
-    report(group, runGroup(group));
+    bench(group);
   }
 }
 
@@ -168,7 +244,8 @@ async function w2(ca) {
           copyFileSync(ca.pristineDb, join(pkiHome, 'db/pki.sqlite'));
           for (const suffix of ['-wal', '-shm']) rmSync(join(pkiHome, `db/pki.sqlite${suffix}`), { force: true });
         },
-        cmds: () => [pkiCmd('sign', ...csrs, '--out-dir', join(pkiHome, 'out'), '--profile', 'server', '--dir', pkiHome)],
+        pki: true,
+        cmds: (_, bin) => [pkiCmd(bin, 'sign', ...csrs, '--out-dir', join(pkiHome, 'out'), '--profile', 'server', '--dir', pkiHome)],
       },
       openssl: {
         label: `openssl ca -batch -infiles <${count} CSRs>`,
@@ -183,7 +260,7 @@ async function w2(ca) {
     },
     rows: [{ label: `sign ${count} P-256 CSRs in one process`, a: 'pki', b: 'openssl', perSecond: count, target: { ratioMax: 1.0, text: '≤ 1.0× time (≥ 1.0× throughput)' } }],
   };
-  report(group, runGroup(group));
+  bench(group);
 }
 
 async function w3(ca) {
@@ -194,7 +271,7 @@ async function w3(ca) {
       id: 'W3',
       runs: QUICK ? 2 : 5,
       commands: {
-        pki: { label: 'pki crl', cmds: () => [pkiCmd('crl', '--dir', inv.home)] },
+        pki: { label: 'pki crl', pki: true, cmds: (_, bin) => [pkiCmd(bin, 'crl', '--dir', inv.home)] },
         openssl: { label: 'openssl ca -gencrl (index.txt)', cmds: () => [['openssl', 'ca', '-gencrl', '-config', cnf, '-out', join(inv.home, 'openssl/crl.pem')]] },
       },
       rows: [
@@ -206,7 +283,7 @@ async function w3(ca) {
         },
       ],
     };
-    report(group, runGroup(group));
+    bench(group);
   }
 }
 
@@ -217,8 +294,8 @@ async function w4(ca) {
     warmup: 2,
     commands: {
       node: { label: 'node -e ""', cmds: () => [[NODE, '-e', '']] },
-      version: { label: 'pki --version', cmds: () => [pkiCmd('--version')] },
-      inspect: { label: 'pki inspect leaf.crt', cmds: () => [pkiCmd('inspect', ca.leaf)] },
+      version: { label: 'pki --version', pki: true, cmds: (_, bin) => [pkiCmd(bin, '--version')] },
+      inspect: { label: 'pki inspect leaf.crt', pki: true, cmds: (_, bin) => [pkiCmd(bin, 'inspect', ca.leaf)] },
       openssl: { label: 'openssl x509 -text -noout', cmds: () => [['openssl', 'x509', '-text', '-noout', '-in', ca.leaf]] },
     },
     rows: [
@@ -227,7 +304,7 @@ async function w4(ca) {
       { label: 'inspect a certificate', a: 'inspect', b: 'openssl' },
     ],
   };
-  report(group, runGroup(group));
+  bench(group);
 }
 
 async function w5(ca) {
@@ -241,8 +318,8 @@ async function w5(ca) {
     id: 'W5',
     runs: QUICK ? 2 : 5,
     commands: {
-      renew: { label: 'pki renew --all (none due)', cmds: () => [pkiCmd('renew', '--all', '--dir', inv.home)] },
-      list: { label: 'pki list --expiring 30d', cmds: () => [pkiCmd('list', '--expiring', '30d', '--dir', inv.home)] },
+      renew: { label: 'pki renew --all (none due)', pki: true, cmds: (_, bin) => [pkiCmd(bin, 'renew', '--all', '--dir', inv.home)] },
+      list: { label: 'pki list --expiring 30d', pki: true, cmds: (_, bin) => [pkiCmd(bin, 'list', '--expiring', '30d', '--dir', inv.home)] },
       openssl: { label: 'openssl ca -updatedb (index.txt)', prep: () => copyFileSync(pristineIndex, index), cmds: () => [['openssl', 'ca', '-updatedb', '-config', cnf]] },
     },
     rows: [
@@ -250,7 +327,7 @@ async function w5(ca) {
       { label: `list --expiring over ${count.toLocaleString('en')}`, a: 'list', b: 'openssl', target: { msMax: 1000, text: '< 1 s' } },
     ],
   };
-  report(group, runGroup(group));
+  bench(group);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { peer } from '../helpers/peers.js';
 
 const certs = (dir: string, service: string) => join(dir, 'services', service, 'main', 'certs');
@@ -93,8 +94,8 @@ describe('notBefore is backdated by the clock skew', () => {
     const badDir = initAt('2028-01-01T00:00:00Z');
     setConfig(badDir, { clockSkew: skew });
     const before = snapshotTree(badDir);
-    const r = pki(['generate', 'x', 'main', '--dir', badDir], { env: { PKI_TEST_NOW: '2028-02-01T00:00:00Z' } });
-    expect(expectOneLineError(r)).toMatch(pattern);
+    const r = pki(['generate', '--json', 'x', 'main', '--dir', badDir], { env: { PKI_TEST_NOW: '2028-02-01T00:00:00Z' } });
+    expect(expectCliError(r, 'ERR_INVALID_CONFIG')).toMatch(pattern);
     expect(snapshotTree(badDir)).toBe(before);
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync, statSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { runPeer } from '../helpers/peers.js';
 
 const certs = (dir: string, service = 'redis', variant = 'main') => join(dir, 'services', service, variant, 'certs');
@@ -115,8 +116,8 @@ describe('pki generate: convergent re-runs', () => {
   it('a different key type or client set is a difference too', () => {
     const dir = initCa();
     expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
-    expect(expectOneLineError(pki(['generate', 'redis', 'main', '--dir', dir, '--kty', 'RSA']))).toMatch(/key type is EC P-256, requested RSA 2048/);
-    expect(expectOneLineError(pki(['generate', 'redis', 'main', '--dir', dir, '--client', 'app']))).toMatch(/clients to add: app/);
+    expect(expectCliError(pki(['generate', '--json', 'redis', 'main', '--dir', dir, '--kty', 'RSA']), 'ERR_BUNDLE_MISMATCH')).toMatch(/key type is EC P-256, requested RSA 2048/);
+    expect(expectCliError(pki(['generate', '--json', 'redis', 'main', '--dir', dir, '--client', 'app']), 'ERR_BUNDLE_MISMATCH')).toMatch(/clients to add: app/);
   });
 
   it('a partial bundle is reported, never silently completed; --force re-issues it', () => {
@@ -124,7 +125,7 @@ describe('pki generate: convergent re-runs', () => {
     expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
     rmSync(join(certs(dir), 'client.key'));
     const before = snapshotTree(dir);
-    expect(expectOneLineError(pki(['generate', 'redis', 'main', '--dir', dir]))).toMatch(/incomplete: missing client\.key/);
+    expect(expectCliError(pki(['generate', '--json', 'redis', 'main', '--dir', dir]), 'ERR_BUNDLE_PARTIAL')).toMatch(/incomplete: missing client\.key/);
     expect(snapshotTree(dir)).toBe(before);
     const forced = pki(['generate', 'redis', 'main', '--dir', dir, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
@@ -136,39 +137,39 @@ describe('pki generate: convergent re-runs', () => {
     const dir = initCa();
     expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
     expect(pki(['init', '--no-password', '--insecure', '--force', '--dir', dir]).code).toBe(0);
-    expect(expectOneLineError(pki(['generate', 'redis', 'main', '--dir', dir]))).toMatch(/another CA/);
+    expect(expectCliError(pki(['generate', '--json', 'redis', 'main', '--dir', dir]), 'ERR_BUNDLE_MISMATCH')).toMatch(/another CA/);
   });
 });
 
 describe('pki generate: bad input is one line, exit 1, nothing on disk changed', () => {
   it.each([
-    ['path-escaping service', ['..', 'main'], /service name "\.\." is not allowed/],
-    ['slash in variant', ['redis', 'a/b'], /variant name "a\/b" is not allowed/],
-    ['absolute service', ['/etc', 'main'], /service name "\/etc" is not allowed/],
-    ['upper case', ['Redis', 'main'], /service name "Redis" is not allowed/],
-    ['bad client name', ['redis', 'main', '--client', '../x'], /client name/],
-    ['client colliding with ca.crt', ['redis', 'main', '--client', 'ca'], /collide/],
-    ['invalid DNS SAN', ['redis', 'main', '--san', 'bad_name!.example'], /invalid SAN/],
-    ['wildcard not left-most', ['redis', 'main', '--san', 'a.*.example.com'], /wildcard/],
-    ['host:port SAN', ['redis', 'main', '--san', 'redis:6379'], /host:port/],
-    ['invalid IP SAN', ['redis', 'main', '--san', '999.1.1.1'], /invalid SAN/],
-    ['RSA 1024', ['redis', 'main', '--kty', 'RSA', '--size', '1024'], /too weak/],
-    ['bad duration', ['redis', 'main', '--not-after', '90x'], /not a duration|neither a duration/],
-    ['world-readable key mode', ['redis', 'main', '--key-mode', '0644'], /every user/],
-    ['unknown group', ['redis', 'main', '--group', 'no-such-group-xyz'], /unknown group/],
-    ['outliving the CA', ['redis', 'main', '--not-after', '20y'], /after its issuing CA/],
-  ])('%s', (_name, args, message) => {
+    ['path-escaping service', ['..', 'main'], /service name "\.\." is not allowed/, 'ERR_INVALID_NAME'],
+    ['slash in variant', ['redis', 'a/b'], /variant name "a\/b" is not allowed/, 'ERR_INVALID_NAME'],
+    ['absolute service', ['/etc', 'main'], /service name "\/etc" is not allowed/, 'ERR_INVALID_NAME'],
+    ['upper case', ['Redis', 'main'], /service name "Redis" is not allowed/, 'ERR_INVALID_NAME'],
+    ['bad client name', ['redis', 'main', '--client', '../x'], /client name/, 'ERR_INVALID_NAME'],
+    ['client colliding with ca.crt', ['redis', 'main', '--client', 'ca'], /collide/, 'ERR_INVALID_NAME'],
+    ['invalid DNS SAN', ['redis', 'main', '--san', 'bad_name!.example'], /invalid SAN/, 'ERR_INVALID_SAN'],
+    ['wildcard not left-most', ['redis', 'main', '--san', 'a.*.example.com'], /wildcard/, 'ERR_INVALID_SAN'],
+    ['host:port SAN', ['redis', 'main', '--san', 'redis:6379'], /host:port/, 'ERR_INVALID_SAN'],
+    ['invalid IP SAN', ['redis', 'main', '--san', '999.1.1.1'], /invalid SAN/, 'ERR_INVALID_SAN'],
+    ['RSA 1024', ['redis', 'main', '--kty', 'RSA', '--size', '1024'], /too weak/, 'ERR_WEAK_KEY'],
+    ['bad duration', ['redis', 'main', '--not-after', '90x'], /not a duration|neither a duration/, 'ERR_INVALID_DURATION'],
+    ['world-readable key mode', ['redis', 'main', '--key-mode', '0644'], /every user/, 'ERR_POLICY'],
+    ['unknown group', ['redis', 'main', '--group', 'no-such-group-xyz'], /unknown group/, 'ERR_INVALID_OPTION'],
+    ['outliving the CA', ['redis', 'main', '--not-after', '20y'], /after its issuing CA/, 'ERR_VALIDITY'],
+  ])('%s', (_name, args, message, code) => {
     const dir = initCa();
     const before = snapshotTree(dir);
-    const r = pki(['generate', ...args, '--dir', dir]);
-    expect(expectOneLineError(r)).toMatch(message);
+    const r = pki(['generate', '--json', ...args, '--dir', dir]);
+    expect(expectCliError(r, code)).toMatch(message);
     expect(snapshotTree(dir)).toBe(before);
   });
 
   it('a missing CA says how to create one', () => {
     const parent = tempDir();
-    const r = pki(['generate', 'redis', 'main', '--dir', join(parent, 'nothing')]);
-    expect(expectOneLineError(r)).toMatch(/no CA found.*pki init/);
+    const r = pki(['generate', '--json', 'redis', 'main', '--dir', join(parent, 'nothing')]);
+    expect(expectCliError(r, 'ERR_CA_MISSING')).toMatch(/no CA found.*pki init/);
     expect(snapshotTree(parent)).toBe('');
   });
 

@@ -1,7 +1,8 @@
 import { statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectOneLineError, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { runPeer } from '../helpers/peers.js';
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
@@ -59,22 +60,22 @@ describe('pki init', () => {
     const dir = join(tempDir(), 'ca');
     expect(pki(['init', '--dir', dir], { env: { PKI_PASSWORD: 'the right one' } }).code).toBe(0);
     const before = snapshotTree(dir);
-    const r = pki(['generate', 'redis', 'main', '--dir', dir], { env: { PKI_PASSWORD: 'the wrong one' } });
-    expect(expectOneLineError(r)).toMatch(/wrong passphrase/);
+    const r = pki(['generate', '--json', 'redis', 'main', '--dir', dir], { env: { PKI_PASSWORD: 'the wrong one' } });
+    expect(expectCliError(r, 'ERR_BAD_PASSWORD')).toMatch(/wrong passphrase/);
     expect(snapshotTree(dir)).toBe(before);
   });
 
   it('without a passphrase source and without a TTY it fails clearly and writes nothing', () => {
     const parent = tempDir();
-    const r = pki(['init', '--dir', join(parent, 'ca')]);
-    expect(expectOneLineError(r)).toMatch(/--password-file/);
+    const r = pki(['init', '--json', '--dir', join(parent, 'ca')]);
+    expect(expectCliError(r, 'ERR_PASSWORD_REQUIRED')).toMatch(/--password-file/);
     expect(snapshotTree(parent)).toBe('');
   });
 
   it('--no-password without --insecure is a usage error (exit 2)', () => {
     const parent = tempDir();
-    const r = pki(['init', '--no-password', '--dir', join(parent, 'ca')]);
-    expect(expectOneLineError(r, 2)).toMatch(/--insecure/);
+    const r = pki(['init', '--json', '--no-password', '--dir', join(parent, 'ca')]);
+    expect(expectCliError(r, 'ERR_USAGE', 2)).toMatch(/--insecure/);
     expect(snapshotTree(parent)).toBe('');
   });
 
@@ -82,8 +83,8 @@ describe('pki init', () => {
     const dir = join(tempDir(), 'ca');
     expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
     const before = snapshotTree(dir);
-    const again = pki(['init', '--no-password', '--insecure', '--dir', dir]);
-    expect(expectOneLineError(again)).toMatch(/already exists.*--force/);
+    const again = pki(['init', '--json', '--no-password', '--insecure', '--dir', dir]);
+    expect(expectCliError(again, 'ERR_CA_EXISTS')).toMatch(/already exists.*--force/);
     expect(snapshotTree(dir)).toBe(before);
     const forced = pki(['init', '--no-password', '--insecure', '--dir', dir, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
@@ -91,18 +92,19 @@ describe('pki init', () => {
   });
 
   it.each([
-    [['--kty', 'RSA', '--size', '1024'], /1024 bits are too weak/, 1],
-    [['--kty', 'EC', '--crv', 'P-192'], /unsupported EC curve/, 1],
-    [['--kty', 'DSA'], /unknown key type/, 1],
-    [['--root-not-after', 'tomorrow'], /neither a duration nor an RFC 3339 time/, 1],
-    [['--root-not-after', '1y', '--intermediate-not-after', '2y'], /outlive the root/, 1],
-    [['--bogus'], /unknown option/, 2],
-  ])('refuses %j', (flags, message, code) => {
+    [['--kty', 'RSA', '--size', '1024'], /1024 bits are too weak/, 1, 'ERR_WEAK_KEY'],
+    [['--kty', 'EC', '--crv', 'P-192'], /unsupported EC curve/, 1, 'ERR_UNSUPPORTED_KEY'],
+    [['--kty', 'DSA'], /unknown key type/, 1, 'ERR_UNSUPPORTED_KEY'],
+    [['--root-not-after', 'tomorrow'], /neither a duration nor an RFC 3339 time/, 1, 'ERR_INVALID_TIME'],
+    [['--root-not-after', '1y', '--intermediate-not-after', '2y'], /outlive the root/, 1, 'ERR_VALIDITY'],
+    [['--bogus'], /unknown option/, 2, null],
+  ])('refuses %j', (flags, message, code, errorCode) => {
     const parent = tempDir();
-    const r = pki(['init', '--no-password', '--insecure', '--dir', join(parent, 'ca'), ...flags]);
+    const r = pki(['init', ...(errorCode ? ['--json'] : []), '--no-password', '--insecure', '--dir', join(parent, 'ca'), ...flags]);
     expect(r.code).toBe(code);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+    if (errorCode) expectCliError(r, errorCode, code); // commander's own usage errors have no --json document
     expect(snapshotTree(parent)).toBe('');
   });
 

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, PKI_BIN, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { peer, runPeer } from '../helpers/peers.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/x509');
@@ -128,23 +129,25 @@ describe('pki inspect refuses malformed input with one line and exit 1', () => {
   const good = readFileSync(join(FIXTURES, 'openssl-rsa.crt'), 'utf8');
   const der = readFileSync(join(FIXTURES, 'openssl-rsa.der'));
   it.each([
-    ['an empty file', '', /empty/],
-    ['garbage text', 'hello world, not a certificate\n', /no PEM block|not PEM and not DER/],
-    ['truncated PEM', good.slice(0, good.length / 2), /no matching END|truncated/],
-    ['bad base64', good.replace(/^MII/m, 'M*I'), /not base64/],
-    ['a binary that is not DER', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3, 4]), /not PEM and not DER/],
-    ['truncated DER', der.subarray(0, der.length - 10), /not a certificate|DER/],
-    ['a DER length past the end', Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01]), /not a certificate|DER/],
-  ])('%s', (_name, content, message) => {
+    ['an empty file', '', /empty/, 'ERR_EMPTY_INPUT'],
+    ['garbage text', 'hello world, not a certificate\n', /no PEM block|not PEM and not DER/, 'ERR_UNKNOWN_OBJECT'],
+    ['truncated PEM', good.slice(0, good.length / 2), /no matching END|truncated/, 'ERR_MALFORMED_PEM'],
+    ['bad base64', good.replace(/^MII/m, 'M*I'), /not base64/, 'ERR_MALFORMED_PEM'],
+    ['a binary that is not DER', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3, 4]), /not PEM and not DER/, 'ERR_UNKNOWN_OBJECT'],
+    ['truncated DER', der.subarray(0, der.length - 10), /not a certificate|DER/, 'ERR_UNKNOWN_OBJECT'],
+    ['a DER length past the end', Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff, 0x02, 0x01]), /not a certificate|DER/, 'ERR_UNKNOWN_OBJECT'],
+  ])('%s', (_name, content, message, code) => {
     const file = join(tempDir(), 'input');
     writeFileSync(file, content);
     const r = pki(['inspect', file]);
     expect(expectOneLineError(r)).toMatch(message);
     expect(r.stdout).toBe('');
+    const json = pki(['inspect', '--json', file]);
+    expect(expectCliError(json, code)).toBe(expectOneLineError(r));
   });
 
   it('a missing file', () => {
-    expect(expectOneLineError(pki(['inspect', '/nonexistent/file.crt']))).toMatch(/cannot read \/nonexistent\/file\.crt: no such file/);
+    expect(expectCliError(pki(['inspect', '--json', '/nonexistent/file.crt']), 'ERR_FILE_NOT_FOUND')).toMatch(/cannot read \/nonexistent\/file\.crt: no such file/);
   });
 });
 

@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, initCa, pki, pkiAsync, snapshotTree, tempDir } from '../helpers/cli.js';
+import { initCa, pki, pkiAsync, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { peer, runPeer } from '../helpers/peers.js';
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
@@ -140,17 +141,18 @@ describe('pki revoke and pki crl', () => {
   });
 
   it.each([
-    ['an unknown serial', ['revoke', '0123456789ABCDEF'], 1, /no certificate with serial 123456789ABCDEF/],
-    ['not hex and not a file', ['revoke', 'not-a-serial'], 1, /neither a certificate file nor a hexadecimal serial/],
-    ['a bad --reason', ['revoke', '01', '--reason', 'bogus'], 1, /unknown revocation reason "bogus"/],
-    ['a bad --next-update', ['crl', '--next-update', 'soon'], 1, /not a duration/],
-    ['revoke without an argument', ['revoke'], 2, /missing required argument/],
-  ])('refuses %s: exit code, one stderr line, tree unchanged', (_name, args, code, pattern) => {
+    ['an unknown serial', ['revoke', '0123456789ABCDEF'], 1, /no certificate with serial 123456789ABCDEF/, 'ERR_UNKNOWN_SERIAL'],
+    ['not hex and not a file', ['revoke', 'not-a-serial'], 1, /neither a certificate file nor a hexadecimal serial/, 'ERR_INVALID_SERIAL'],
+    ['a bad --reason', ['revoke', '01', '--reason', 'bogus'], 1, /unknown revocation reason "bogus"/, 'ERR_INVALID_OPTION'],
+    ['a bad --next-update', ['crl', '--next-update', 'soon'], 1, /not a duration/, 'ERR_INVALID_DURATION'],
+    ['revoke without an argument', ['revoke'], 2, /missing required argument/, null],
+  ])('refuses %s: exit code, one stderr line, tree unchanged', (_name, args, code, pattern, errorCode) => {
     const before = snapshotTree(ca);
-    const r = pki([...args, '--dir', ca]);
+    const r = pki([...args, ...(errorCode ? ['--json'] : []), '--dir', ca]);
     expect(r.code).toBe(code);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);
+    if (errorCode) expectCliError(r, errorCode, code); // commander's own usage errors have no --json document
     expect(snapshotTree(ca)).toBe(before);
   });
 
@@ -158,7 +160,7 @@ describe('pki revoke and pki crl', () => {
     const { serial } = signTo(ca, work, 'twice');
     expect(pki(['revoke', serial, '--dir', ca]).code).toBe(0);
     const before = snapshotTree(ca);
-    expect(expectOneLineError(pki(['revoke', serial, '--dir', ca]))).toMatch(/already revoked/);
+    expect(expectCliError(pki(['revoke', '--json', serial, '--dir', ca]), 'ERR_ALREADY_REVOKED')).toMatch(/already revoked/);
     expect(snapshotTree(ca)).toBe(before);
   });
 });
@@ -188,7 +190,7 @@ describe('pki list', () => {
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^SERIAL\s+SUBJECT\s+PROFILE\s+NOT AFTER\s+DAYS LEFT\s+STATUS$/);
     expect(table.stdout).toMatch(/CN=gone\.example\.com\s+server\s+.*revoked/);
-    expectOneLineError(pki(['list', '--expiring', 'x', '--dir', ca]));
+    expectCliError(pki(['list', '--json', '--expiring', 'x', '--dir', ca]), 'ERR_INVALID_DURATION');
   });
 });
 
@@ -205,7 +207,7 @@ describe('a missing inventory, pki db rebuild and pki db export-index', () => {
     for (const f of readdirSync(join(ca, 'db'))) rmSync(join(ca, 'db', f), { recursive: true }); // db/journal/ is a folder (issue 9)
     const tree = snapshotTree(ca);
     for (const args of [['list'], ['crl'], ['revoke', revoked.serial], ['sign', csr(work, 'x')], ['generate', 'other', 'main']]) {
-      const line = expectOneLineError(pki([...args, '--dir', ca]));
+      const line = expectCliError(pki([...args, '--json', '--dir', ca]), 'ERR_INVENTORY_MISSING');
       expect(line).toMatch(/has no inventory database .*pki db rebuild/);
       expect(snapshotTree(ca)).toBe(tree);
     }

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, initCa, pki, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
+import { initCa, pki, snapshotTree, tempDir, type CliResult } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { peer, runPeer } from '../helpers/peers.js';
 
 let work: string;
@@ -27,11 +28,11 @@ function opensslCsr(subject: string, extra: string[] = [], newkey = ['-newkey', 
   return out;
 }
 
-/** Runs `pki …args` and asserts a refusal: exit 1, one line matching `pattern`, CA home unchanged. */
-function expectRefused(dir: string, args: string[], pattern: RegExp, env: NodeJS.ProcessEnv = {}): CliResult {
+/** Runs `pki …args --json` and asserts a refusal: exit 1, the error `code`, one line matching `pattern`, CA home unchanged. */
+function expectRefused(dir: string, args: string[], code: string, pattern: RegExp, env: NodeJS.ProcessEnv = {}): CliResult {
   const before = snapshotTree(dir);
-  const r = pki([...args, '--dir', dir], { env });
-  expect(expectOneLineError(r)).toMatch(pattern);
+  const r = pki([...args, '--json', '--dir', dir], { env });
+  expect(expectCliError(r, code)).toMatch(pattern);
   expect(snapshotTree(dir)).toBe(before);
   return r;
 }
@@ -50,7 +51,7 @@ describe('keys and curves', () => {
     ['prime192v1', /unsupported EC curve/],
   ])('a request with a %s key is refused', (curve, pattern) => {
     const csr = opensslCsr(`/CN=${curve}.example.com`, [], ['-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`]);
-    expectRefused(ca, ['sign', csr, '--out', never()], pattern);
+    expectRefused(ca, ['sign', csr, '--out', never()], 'ERR_UNSUPPORTED_KEY', pattern);
   });
 });
 
@@ -73,13 +74,13 @@ describe('SANs: DNS labels, A-labels only, IPs, emails, URIs, wildcards as the w
     ['host:port as a URI', 'URI:db.example.com:5432', /looks like host:port/],
   ])('sign refuses a request with %s', (_name, san, pattern) => {
     const csr = opensslCsr('/CN=san-test', ['-addext', `subjectAltName=${san}`]);
-    expectRefused(ca, ['sign', csr, '--out', never()], pattern);
+    expectRefused(ca, ['sign', csr, '--out', never()], 'ERR_INVALID_SAN', pattern);
   });
 
   it('a U-label in a request (raw UTF-8 in the IA5String) is refused', () => {
     // openssl writes what it is given; the DER then holds non-ASCII bytes in a dNSName.
     const csr = opensslCsr('/CN=idn', ['-addext', 'subjectAltName=DNS:bücher.example']);
-    expectRefused(ca, ['sign', csr, '--out', never()], /DNS SAN "b.*cher\.example" holds bytes that are not printable ASCII/);
+    expectRefused(ca, ['sign', csr, '--out', never()], 'ERR_INVALID_SAN', /DNS SAN "b.*cher\.example" holds bytes that are not printable ASCII/);
   });
 
   it('a U-label given with --san is converted to its A-label (UTS #46), and openssl shows the A-label', () => {
@@ -95,7 +96,7 @@ describe('SANs: DNS labels, A-labels only, IPs, emails, URIs, wildcards as the w
     ['an IPv6 zone on generate', ['generate', 'svc', 'main', '--san', 'fe80::1%eth0'], /zone identifier/],
     ['a wildcard in an email domain', ['generate', 'svc', 'main', '--san', 'ops@*.example.com'], /wildcard is not allowed here/],
   ])('refuses %s', (_name, args, pattern) => {
-    expectRefused(ca, args, pattern);
+    expectRefused(ca, args, 'ERR_INVALID_SAN', pattern);
   });
 });
 
@@ -109,11 +110,11 @@ describe('a leaf never outlives its issuer', () => {
   const env = { PKI_TEST_NOW: '2030-01-02T00:00:00Z' };
 
   it('sign --not-after beyond the intermediate is refused', () => {
-    expectRefused(ca, ['sign', opensslCsr('/CN=long.example.com'), '--out', never(), '--not-after', '200d'], /would expire 2030-07-21T00:00:00\.000Z, after its issuing CA \(2030-04-11T00:00:00\.000Z\)/, env);
+    expectRefused(ca, ['sign', opensslCsr('/CN=long.example.com'), '--out', never(), '--not-after', '200d'], 'ERR_VALIDITY', /would expire 2030-07-21T00:00:00\.000Z, after its issuing CA \(2030-04-11T00:00:00\.000Z\)/, env);
   });
 
   it('generate --not-after beyond the intermediate is refused', () => {
-    expectRefused(ca, ['generate', 'long', 'main', '--not-after', '2031-01-01T00:00:00Z'], /after its issuing CA \(2030-04-11/, env);
+    expectRefused(ca, ['generate', 'long', 'main', '--not-after', '2031-01-01T00:00:00Z'], 'ERR_VALIDITY', /after its issuing CA \(2030-04-11/, env);
   });
 
   it('renew whose successor would outlive the intermediate is refused (exit 1, old certificate kept)', () => {
@@ -143,10 +144,10 @@ describe('an expired intermediate cannot be used', () => {
   const later = { PKI_TEST_NOW: '2030-02-01T00:00:00Z' };
   const expired = /the issuing CA expired on 2030-01-31T00:00:00\.000Z/;
 
-  it('sign', () => expectRefused(ca, ['sign', opensslCsr('/CN=late.example.com'), '--out', never()], expired, later));
-  it('generate', () => expectRefused(ca, ['generate', 'late', 'main'], expired, later));
-  it('revoke', () => expectRefused(ca, ['revoke', serial], expired, later));
-  it('crl', () => expectRefused(ca, ['crl'], expired, later));
+  it('sign', () => expectRefused(ca, ['sign', opensslCsr('/CN=late.example.com'), '--out', never()], 'ERR_ISSUER_EXPIRED', expired, later));
+  it('generate', () => expectRefused(ca, ['generate', 'late', 'main'], 'ERR_ISSUER_EXPIRED', expired, later));
+  it('revoke', () => expectRefused(ca, ['revoke', serial], 'ERR_ISSUER_EXPIRED', expired, later));
+  it('crl', () => expectRefused(ca, ['crl'], 'ERR_ISSUER_EXPIRED', expired, later));
   it('renew (exit 1, the failure named, nothing changed)', () => {
     const before = snapshotTree(ca);
     const r = pki(['renew', crt, '--force', '--dir', ca], { env: later });
@@ -166,7 +167,7 @@ describe('a revoked intermediate cannot be used', () => {
   });
 
   it('the root cannot be revoked: it is replaced', () => {
-    expectRefused(ca, ['revoke', root(ca)], /is the root CA certificate; a root is not revoked/);
+    expectRefused(ca, ['revoke', root(ca)], 'ERR_POLICY', /is the root CA certificate; a root is not revoked/);
   });
 
   it('pki revoke of the intermediate records it; every signing command then refuses before any write', () => {
@@ -178,10 +179,10 @@ describe('a revoked intermediate cannot be used', () => {
     expect(listed.map((c) => c.profile)).toContain('intermediate');
 
     const revoked = /the intermediate CA \(serial [0-9A-F]+\) was revoked on .* \(cACompromise\); it no longer issues/;
-    expectRefused(ca, ['sign', opensslCsr('/CN=after.example.com'), '--out', never()], revoked);
-    expectRefused(ca, ['generate', 'other', 'main'], revoked);
-    expectRefused(ca, ['crl'], revoked);
-    expectRefused(ca, ['revoke', crt], revoked);
+    expectRefused(ca, ['sign', opensslCsr('/CN=after.example.com'), '--out', never()], 'ERR_ISSUER_REVOKED', revoked);
+    expectRefused(ca, ['generate', 'other', 'main'], 'ERR_ISSUER_REVOKED', revoked);
+    expectRefused(ca, ['crl'], 'ERR_ISSUER_REVOKED', revoked);
+    expectRefused(ca, ['revoke', crt], 'ERR_ISSUER_REVOKED', revoked);
     const before = snapshotTree(ca);
     const renewed = pki(['renew', crt, '--force', '--dir', ca]);
     expect(renewed.code).toBe(1);
@@ -227,16 +228,16 @@ describe('name constraints: stamped into the intermediate at init, enforced at i
     ['an IP outside the permitted block', 'IP:192.168.1.1', /IP address 192\.168\.1\.1 is outside .* \(permitted: 10\.0\.0\.0\/8\)/],
   ])('sign refuses %s before signing', (_name, san, pattern) => {
     const csr = opensslCsr('/CN=nc-test', ['-addext', `subjectAltName=${san}`]);
-    expectRefused(ca, ['sign', csr, '--out', never()], pattern);
+    expectRefused(ca, ['sign', csr, '--out', never()], 'ERR_NAME_CONSTRAINTS', pattern);
   });
 
   it('a host-name CN outside the constraints with no DNS SAN is refused (openssl checks it too)', () => {
-    expectRefused(ca, ['sign', opensslCsr('/CN=www.example.net'), '--out', never()], /DNS name www\.example\.net is outside/);
+    expectRefused(ca, ['sign', opensslCsr('/CN=www.example.net'), '--out', never()], 'ERR_NAME_CONSTRAINTS', /DNS name www\.example\.net is outside/);
   });
 
   it('generate and --san are held to the same constraints', () => {
-    expectRefused(ca, ['generate', 'redis', 'main'], /DNS name redis is outside the intermediate's name constraints/);
-    expectRefused(ca, ['sign', opensslCsr('/CN=ok.example.com'), '--san', 'other.org', '--out', never()], /other\.org is outside/);
+    expectRefused(ca, ['generate', 'redis', 'main'], 'ERR_NAME_CONSTRAINTS', /DNS name redis is outside the intermediate's name constraints/);
+    expectRefused(ca, ['sign', opensslCsr('/CN=ok.example.com'), '--san', 'other.org', '--out', never()], 'ERR_NAME_CONSTRAINTS', /other\.org is outside/);
   });
 
   it('openssl verify rejects a leaf outside the constraints that another tool signed with the intermediate key', () => {
@@ -254,8 +255,8 @@ describe('name constraints: stamped into the intermediate at init, enforced at i
     [['--permit-dns', 'bad_name.com'], /permittedDns "bad_name\.com": not a DNS name/],
   ])('init refuses bad constraints %j and writes nothing', (flags, pattern) => {
     const dir = join(tempDir(), 'ca');
-    const r = pki(['init', '--no-password', '--insecure', '--dir', dir, ...flags]);
-    expect(expectOneLineError(r)).toMatch(pattern);
+    const r = pki(['init', '--json', '--no-password', '--insecure', '--dir', dir, ...flags]);
+    expect(expectCliError(r, 'ERR_INVALID_CONFIG')).toMatch(pattern);
     expect(snapshotTree(dir)).toBe('');
   });
 });

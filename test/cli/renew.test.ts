@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { peer, requirePeer, runPeer } from '../helpers/peers.js';
 import { REDIS_READY, startServer, type Server } from '../helpers/process.js';
 
@@ -237,17 +238,17 @@ describe('pki renew: bad input is one line, exit 1, nothing changed', () => {
   copyFileSync(join(folder, 'redis.crt'), plain);
 
   it.each([
-    ['nonexistent file', [join(folder, 'nope.crt')], /cannot read .*nope\.crt: no such file/],
-    ['not a certificate', [garbage], /garbage\.crt is not a certificate/],
-    ['a key that is not the certificate\'s', [join(folder, 'redis.crt'), join(folder, 'client.key'), '--force'], /client\.key is not the key of .*redis\.crt/],
-    ['--rekey on a plain file', [plain, '--rekey', '--force'], /--rekey needs the bundle layout/],
-    ['the CA certificate', [join(dir, 'ca', 'intermediate_ca.crt'), '--force'], /CA certificate/],
-    ['a bad threshold', [join(folder, 'redis.crt'), '--threshold', '2'], /threshold 2 is not a fraction/],
-  ])('%s', (_name, args, pattern) => {
+    ['nonexistent file', [join(folder, 'nope.crt')], /cannot read .*nope\.crt: no such file/, 'ERR_FILE_NOT_FOUND'],
+    ['not a certificate', [garbage], /garbage\.crt is not a certificate/, 'ERR_MALFORMED_CERTIFICATE'],
+    ['a key that is not the certificate\'s', [join(folder, 'redis.crt'), join(folder, 'client.key'), '--force'], /client\.key is not the key of .*redis\.crt/, 'ERR_KEY_MISMATCH'],
+    ['--rekey on a plain file', [plain, '--rekey', '--force'], /--rekey needs the bundle layout/, 'ERR_POLICY'],
+    ['the CA certificate', [join(dir, 'ca', 'intermediate_ca.crt'), '--force'], /CA certificate/, 'ERR_POLICY'],
+    ['a bad threshold', [join(folder, 'redis.crt'), '--threshold', '2'], /threshold 2 is not a fraction/, 'ERR_INVALID_OPTION'],
+  ])('%s', (_name, args, pattern, code) => {
     const before = snapshotTree(folder);
     const plainBefore = readFileSync(plain);
-    const r = pki(['renew', '--dir', dir, ...args]);
-    expect(expectOneLineError(r)).toMatch(pattern);
+    const r = pki(['renew', '--json', '--dir', dir, ...args]);
+    expect(expectCliError(r, code)).toMatch(pattern);
     expect(snapshotTree(folder)).toBe(before);
     expect(readFileSync(plain).equals(plainBefore)).toBe(true);
   });
@@ -257,7 +258,7 @@ describe('pki renew: bad input is one line, exit 1, nothing changed', () => {
     ['a file with --all', [join(folder, 'redis.crt'), '--all']],
     ['--threshold with --expires-in', [join(folder, 'redis.crt'), '--threshold', '0.5', '--expires-in', '30d']],
   ])('%s is a usage error (exit 2)', (_name, args) => {
-    expectOneLineError(pki(['renew', '--dir', dir, ...args]), 2);
+    expectCliError(pki(['renew', '--json', '--dir', dir, ...args]), 'ERR_USAGE', 2);
   });
 });
 

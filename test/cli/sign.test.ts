@@ -6,7 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { peer, runPeer } from '../helpers/peers.js';
 
 let ca: string;
@@ -110,12 +111,12 @@ describe('pki sign: requests from real tools', () => {
 });
 
 describe('pki sign: refusals (exit 1, one line, nothing written, nothing recorded)', () => {
-  function expectRefused(args: string[], pattern: RegExp, code = 1): void {
+  function expectRefused(args: string[], code: string, pattern: RegExp, exit = 1): void {
     const before = snapshotTree(ca);
     const beforeWork = snapshotTree(work);
     const records = recordCount();
-    const r = pki(['sign', ...args, '--dir', ca, '--out', join(work, 'refused.crt')]);
-    expect(expectOneLineError(r, code)).toMatch(pattern);
+    const r = pki(['sign', '--json', ...args, '--dir', ca, '--out', join(work, 'refused.crt')]);
+    expect(expectCliError(r, code, exit)).toMatch(pattern);
     expect(snapshotTree(ca)).toBe(before);
     expect(snapshotTree(work)).toBe(beforeWork);
     expect(recordCount()).toBe(records);
@@ -128,56 +129,56 @@ describe('pki sign: refusals (exit 1, one line, nothing written, nothing recorde
     bytes[bytes.length - 3]! ^= 0x01; // inside the ECDSA signature's s value
     const tampered = join(work, 'tampered.der');
     writeFileSync(tampered, bytes);
-    expectRefused([tampered], /tampered\.der: the request's self-signature does not verify/);
+    expectRefused([tampered], 'ERR_CSR_SIGNATURE', /tampered\.der: the request's self-signature does not verify/);
   });
 
   it('a request asking for CA:TRUE', () => {
     const csr = opensslCsr('ca-true', EC, '/CN=evil-ca', ['-addext', 'basicConstraints=critical,CA:TRUE']);
-    expectRefused([csr], /asks for a CA certificate \(basicConstraints CA:TRUE\)/);
+    expectRefused([csr], 'ERR_POLICY', /asks for a CA certificate \(basicConstraints CA:TRUE\)/);
   });
 
   it('a request with an RSA-1024 key', () => {
     const csr = opensslCsr('rsa1024', ['-newkey', 'rsa:1024'], '/CN=weak.example.com');
-    expectRefused([csr], /RSA key of 1024 bits is too weak/);
+    expectRefused([csr], 'ERR_WEAK_KEY', /RSA key of 1024 bits is too weak/);
   });
 
   it('a request asking for keyCertSign', () => {
     const csr = opensslCsr('kcs', EC, '/CN=kcs.example.com', ['-addext', 'keyUsage=critical,digitalSignature,keyCertSign']);
-    expectRefused([csr], /CA key usage keyCertSign/);
+    expectRefused([csr], 'ERR_POLICY', /CA key usage keyCertSign/);
   });
 
   it('a request asking for key usages beyond the profile', () => {
     const csr = opensslCsr('ku', EC, '/CN=ku.example.com', ['-addext', 'keyUsage=digitalSignature,nonRepudiation']);
-    expectRefused([csr], /key usage contentCommitment, beyond the server profile/);
+    expectRefused([csr], 'ERR_POLICY', /key usage contentCommitment, beyond the server profile/);
   });
 
   it('a request asking for clientAuth under --profile server', () => {
     const csr = opensslCsr('eku', EC, '/CN=eku.example.com', ['-addext', 'extendedKeyUsage=clientAuth']);
-    expectRefused([csr], /extended key usage clientAuth, beyond the server profile/);
+    expectRefused([csr], 'ERR_POLICY', /extended key usage clientAuth, beyond the server profile/);
   });
 
   it('a request with an unknown critical extension', () => {
     const csr = opensslCsr('crit', EC, '/CN=crit.example.com', ['-addext', '1.2.3.4.5=critical,DER:05:00']);
-    expectRefused([csr], /extension 1\.2\.3\.4\.5, marked critical/);
+    expectRefused([csr], 'ERR_POLICY', /extension 1\.2\.3\.4\.5, marked critical/);
   });
 
   it('a request signed with SHA-1', () => {
     const csr = opensslCsr('sha1', ['-newkey', 'rsa:2048', '-sha1'], '/CN=sha1.example.com');
-    expectRefused([csr], /SHA-1 signatures are refused/);
+    expectRefused([csr], 'ERR_POLICY', /SHA-1 signatures are refused/);
   });
 
   it('a request with no subject CN and no SAN', () => {
     const csr = opensslCsr('noname', EC, '/O=Nameless');
-    expectRefused([csr], /no subject common name and no subject alternative name/);
+    expectRefused([csr], 'ERR_POLICY', /no subject common name and no subject alternative name/);
   });
 
   it('a request with an invalid SAN', () => {
     const csr = opensslCsr('badsan', EC, '/CN=badsan', ['-addext', 'subjectAltName=DNS:bad_label!.example.com']);
-    expectRefused([csr], /invalid SAN/);
+    expectRefused([csr], 'ERR_INVALID_SAN', /invalid SAN/);
   });
 
   it('a file that is not a request', () => {
-    expectRefused([root()], /no CERTIFICATE REQUEST block/);
+    expectRefused([root()], 'ERR_MALFORMED_CSR', /no CERTIFICATE REQUEST block/);
   });
 
   it('one bad request in a batch refuses the whole batch', () => {
@@ -185,16 +186,16 @@ describe('pki sign: refusals (exit 1, one line, nothing written, nothing recorde
     const bad = opensslCsr('batch-bad', ['-newkey', 'rsa:1024'], '/CN=bad.example.com');
     const before = snapshotTree(ca);
     const outDir = join(work, 'never');
-    const r = pki(['sign', good, bad, '--dir', ca, '--out-dir', outDir]);
-    expect(expectOneLineError(r)).toMatch(/batch-bad\.csr: .*1024 bits/);
+    const r = pki(['sign', '--json', good, bad, '--dir', ca, '--out-dir', outDir]);
+    expect(expectCliError(r, 'ERR_WEAK_KEY')).toMatch(/batch-bad\.csr: .*1024 bits/);
     expect(snapshotTree(ca)).toBe(before);
     expect(snapshotTree(outDir)).toBe('');
   });
 
   it('usage errors exit 2: several requests without --out-dir, unknown --profile', () => {
     const a = opensslCsr('u1', EC, '/CN=u1');
-    expectOneLineError(pki(['sign', a, a, '--dir', ca]), 2);
-    expectOneLineError(pki(['sign', a, '--profile', 'ca', '--dir', ca]), 2);
+    expectCliError(pki(['sign', '--json', a, a, '--dir', ca]), 'ERR_USAGE', 2);
+    expectCliError(pki(['sign', '--json', a, '--profile', 'ca', '--dir', ca]), 'ERR_USAGE', 2);
   });
 
   it('refuses to overwrite an existing --out file without --force', () => {
@@ -202,7 +203,7 @@ describe('pki sign: refusals (exit 1, one line, nothing written, nothing recorde
     const out = join(work, 'exists.crt');
     writeFileSync(out, 'keep me');
     const before = snapshotTree(ca);
-    expect(expectOneLineError(pki(['sign', csr, '--dir', ca, '--out', out]))).toMatch(/already exists/);
+    expect(expectCliError(pki(['sign', '--json', csr, '--dir', ca, '--out', out]), 'ERR_FILE_EXISTS')).toMatch(/already exists/);
     expect(readFileSync(out, 'utf8')).toBe('keep me');
     expect(snapshotTree(ca)).toBe(before);
     expect(pki(['sign', csr, '--dir', ca, '--out', out, '--force']).code).toBe(0);

@@ -6,7 +6,8 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectCliError } from '../helpers/errors.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 import { parseSshKeygenListing } from '../core/ssh/ssh-keygen.js';
 
@@ -119,15 +120,15 @@ describe('pki ssh init', () => {
   });
 
   it.each([
-    ['failRsaUnder3072', ['--kty', 'RSA', '--size', '2048'], 1],
-    ['failUnknownKty', ['--kty', 'DSA'], 1],
-    ['failUnknownCurve', ['--kty', 'EC', '--crv', 'secp256k1'], 1],
-    ['failNoPasswordWithoutInsecure', ['--no-password'], 2],
-  ])('%s: one line, nothing written', (_name, flags, code) => {
+    ['failRsaUnder3072', ['--kty', 'RSA', '--size', '2048'], 1, 'ERR_WEAK_KEY'],
+    ['failUnknownKty', ['--kty', 'DSA'], 1, 'ERR_UNSUPPORTED_KEY'],
+    ['failUnknownCurve', ['--kty', 'EC', '--crv', 'secp256k1'], 1, 'ERR_UNSUPPORTED_KEY'],
+    ['failNoPasswordWithoutInsecure', ['--no-password'], 2, 'ERR_USAGE'],
+  ])('%s: one line, nothing written', (_name, flags, exit, code) => {
     const parent = tempDir('pki-ssh-');
     const before = snapshotTree(parent);
-    const r = pki(['ssh', 'init', '--dir', join(parent, 'ca'), ...flags], { env: { PKI_PASSWORD: 'ssh ca passphrase' } });
-    expectOneLineError(r, code);
+    const r = pki(['ssh', 'init', '--json', '--dir', join(parent, 'ca'), ...flags], { env: { PKI_PASSWORD: 'ssh ca passphrase' } });
+    expectCliError(r, code, exit);
     expect(snapshotTree(parent)).toBe(before);
   });
 
@@ -135,8 +136,8 @@ describe('pki ssh init', () => {
     const dir = sshHome();
     const before = snapshotTree(dir);
     const oldPub = readFileSync(join(dir, 'ssh/ssh_user_ca_key.pub'), 'utf8');
-    const r = pki(['ssh', 'init', '--no-password', '--insecure', '--dir', dir]);
-    expect(expectOneLineError(r)).toMatch(/SSH CAs already exist.*--force/);
+    const r = pki(['ssh', 'init', '--json', '--no-password', '--insecure', '--dir', dir]);
+    expect(expectCliError(r, 'ERR_CA_EXISTS')).toMatch(/SSH CAs already exist.*--force/);
     expect(snapshotTree(dir)).toBe(before);
     const forced = pki(['ssh', 'init', '--no-password', '--insecure', '--force', '--dir', dir]);
     expect(forced.code, forced.stderr).toBe(0);
@@ -169,7 +170,7 @@ describe('pki ssh init', () => {
     expect(runPeer('ssh-keygen', ['-Q', '-f', join(dir, 'ssh/revoked_keys'), revoked.certificate]).stdout).toMatch(/: REVOKED/);
     expect(runPeer('ssh-keygen', ['-Q', '-f', join(dir, 'ssh/revoked_keys'), kept.certificate]).stdout).toMatch(/: ok/);
     // The already-revoked certificate stays revoked in the new inventory: revoking it again is refused.
-    expect(pki(['ssh', 'revoke', revoked.certificate, '--dir', dir]).stderr).toMatch(/already revoked/);
+    expect(expectCliError(pki(['ssh', 'revoke', '--json', revoked.certificate, '--dir', dir]), 'ERR_ALREADY_REVOKED')).toMatch(/already revoked/);
   });
 
   it('lives next to an X.509 CA in the same home and inventory', () => {
@@ -335,25 +336,25 @@ describe('pki ssh sign: bad input is refused with one line, exit 1, nothing writ
   });
 
   it.each([
-    ['failPemCertificate', 'pemCertificate', ['--user', '--principal', 'a'], /PEM file \(CERTIFICATE\), not an OpenSSH public key/],
-    ['failGarbage', 'garbage', ['--user', '--principal', 'a'], /OpenSSH public key/],
-    ['failText', 'text', ['--user', '--principal', 'a'], /not valid base64|OpenSSH public key/],
-    ['failPrivateKey', 'privateKey', ['--user', '--principal', 'a'], /private key.*\(pass the \.pub file\)/],
-    ['failUnknownKeyType', 'unknownType', ['--user', '--principal', 'a'], /unsupported SSH key type "ssh-foo"/],
-    ['failDsa', 'dsa', ['--user', '--principal', 'a'], /DSA/],
-    ['failRsa1024', 'rsa1024', ['--user', '--principal', 'a'], /1024 bits/],
-    ['failUserWithoutPrincipals', 'good', ['--user'], /without principals/],
-    ['failBadSourceAddress', 'good', ['--user', '--principal', 'a', '--source-address', '10.0.0.1/8'], /host bits/],
-    ['failSourceAddressNotIp', 'good', ['--user', '--principal', 'a', '--source-address', 'example.com'], /not an IPv4 or IPv6/],
-    ['failHostForceCommand', 'good', ['--host', '--principal', 'h', '--force-command', 'true'], /host certificates cannot carry critical options/],
-    ['failInvertedValidity', 'good', ['--user', '--principal', 'a', '--not-before', '2030-01-01T00:00:00Z', '--not-after', '2029-01-01T00:00:00Z'], /must be after/],
-    ['failBadDuration', 'good', ['--user', '--principal', 'a', '--not-after', 'soon'], /neither a duration/],
-    ['failCertExists', 'exists', ['--user', '--principal', 'a'], /already exists.*--force/],
-    ['failMissingFile', 'nope', ['--user', '--principal', 'a'], /cannot read/],
-  ])('%s', (_name, file, flags, message) => {
+    ['failPemCertificate', 'pemCertificate', ['--user', '--principal', 'a'], /PEM file \(CERTIFICATE\), not an OpenSSH public key/, 'ERR_UNKNOWN_OBJECT'],
+    ['failGarbage', 'garbage', ['--user', '--principal', 'a'], /OpenSSH public key/, 'ERR_MALFORMED_SSH'],
+    ['failText', 'text', ['--user', '--principal', 'a'], /not valid base64|OpenSSH public key/, 'ERR_MALFORMED_SSH'],
+    ['failPrivateKey', 'privateKey', ['--user', '--principal', 'a'], /private key.*\(pass the \.pub file\)/, 'ERR_UNKNOWN_OBJECT'],
+    ['failUnknownKeyType', 'unknownType', ['--user', '--principal', 'a'], /unsupported SSH key type "ssh-foo"/, 'ERR_UNSUPPORTED_KEY'],
+    ['failDsa', 'dsa', ['--user', '--principal', 'a'], /DSA/, 'ERR_UNSUPPORTED_KEY'],
+    ['failRsa1024', 'rsa1024', ['--user', '--principal', 'a'], /1024 bits/, 'ERR_WEAK_KEY'],
+    ['failUserWithoutPrincipals', 'good', ['--user'], /without principals/, 'ERR_SSH_POLICY'],
+    ['failBadSourceAddress', 'good', ['--user', '--principal', 'a', '--source-address', '10.0.0.1/8'], /host bits/, 'ERR_INVALID_OPTION'],
+    ['failSourceAddressNotIp', 'good', ['--user', '--principal', 'a', '--source-address', 'example.com'], /not an IPv4 or IPv6/, 'ERR_INVALID_OPTION'],
+    ['failHostForceCommand', 'good', ['--host', '--principal', 'h', '--force-command', 'true'], /host certificates cannot carry critical options/, 'ERR_SSH_POLICY'],
+    ['failInvertedValidity', 'good', ['--user', '--principal', 'a', '--not-before', '2030-01-01T00:00:00Z', '--not-after', '2029-01-01T00:00:00Z'], /must be after/, 'ERR_VALIDITY'],
+    ['failBadDuration', 'good', ['--user', '--principal', 'a', '--not-after', 'soon'], /neither a duration/, 'ERR_INVALID_TIME'],
+    ['failCertExists', 'exists', ['--user', '--principal', 'a'], /already exists.*--force/, 'ERR_FILE_EXISTS'],
+    ['failMissingFile', 'nope', ['--user', '--principal', 'a'], /cannot read/, 'ERR_FILE_NOT_FOUND'],
+  ])('%s', (_name, file, flags, message, code) => {
     const before = snapshotTree(parent);
-    const r = pki(['ssh', 'sign', '--dir', dir, ...flags, files[file] ?? join(parent, 'missing.pub')]);
-    expect(expectOneLineError(r, 1)).toMatch(message);
+    const r = pki(['ssh', 'sign', '--json', '--dir', dir, ...flags, files[file] ?? join(parent, 'missing.pub')]);
+    expect(expectCliError(r, code)).toMatch(message);
     expect(snapshotTree(parent)).toBe(before);
   });
 
@@ -363,15 +364,15 @@ describe('pki ssh sign: bad input is refused with one line, exit 1, nothing writ
     ['failNoPtyOnHost', ['--host', '--principal', 'a', '--no-pty']],
   ])('%s: usage error, exit 2', (_name, flags) => {
     const before = snapshotTree(parent);
-    const r = pki(['ssh', 'sign', '--dir', dir, ...flags, files.good!]);
-    expectOneLineError(r, 2);
+    const r = pki(['ssh', 'sign', '--json', '--dir', dir, ...flags, files.good!]);
+    expectCliError(r, 'ERR_USAGE', 2);
     expect(snapshotTree(parent)).toBe(before);
   });
 
   it('failNoSshCa: a home without SSH CAs names "pki ssh init"', () => {
     const other = join(tempDir('pki-ssh-'), 'ca');
-    const r = pki(['ssh', 'sign', '--dir', other, '--user', '--principal', 'a', files.good!]);
-    expect(expectOneLineError(r)).toMatch(/no SSH user CA.*pki ssh init/);
+    const r = pki(['ssh', 'sign', '--json', '--dir', other, '--user', '--principal', 'a', files.good!]);
+    expect(expectCliError(r, 'ERR_SSH_CA_MISSING')).toMatch(/no SSH user CA.*pki ssh init/);
   });
 
   it('failNoPassphraseSource: an encrypted SSH CA with no TTY and no PKI_PASSWORD', () => {
@@ -380,12 +381,12 @@ describe('pki ssh sign: bad input is refused with one line, exit 1, nothing writ
     const key = join(home, '..', 'k');
     sshKeygen(['-q', '-N', '', '-t', 'ed25519', '-f', key]);
     const before = snapshotTree(join(home, '..'));
-    const r = pki(['ssh', 'sign', '--dir', home, '--user', '--principal', 'a', `${key}.pub`]);
-    expect(expectOneLineError(r)).toMatch(/passphrase is needed and there is no terminal/);
-    const missingFile = pki(['ssh', 'sign', '--dir', home, '--user', '--principal', 'a', '--password-file', join(home, 'nope'), `${key}.pub`]);
-    expect(expectOneLineError(missingFile)).toMatch(/cannot read password file/);
-    const wrong = pki(['ssh', 'sign', '--dir', home, '--user', '--principal', 'a', `${key}.pub`], { env: { PKI_PASSWORD: 'wrong passphrase' } });
-    expect(expectOneLineError(wrong)).toMatch(/passphrase/);
+    const r = pki(['ssh', 'sign', '--json', '--dir', home, '--user', '--principal', 'a', `${key}.pub`]);
+    expect(expectCliError(r, 'ERR_PASSWORD_REQUIRED')).toMatch(/passphrase is needed and there is no terminal/);
+    const missingFile = pki(['ssh', 'sign', '--json', '--dir', home, '--user', '--principal', 'a', '--password-file', join(home, 'nope'), `${key}.pub`]);
+    expect(expectCliError(missingFile, 'ERR_FILE_NOT_FOUND')).toMatch(/cannot read password file/);
+    const wrong = pki(['ssh', 'sign', '--json', '--dir', home, '--user', '--principal', 'a', `${key}.pub`], { env: { PKI_PASSWORD: 'wrong passphrase' } });
+    expect(expectCliError(wrong, 'ERR_BAD_PASSWORD')).toMatch(/passphrase/);
     expect(snapshotTree(join(home, '..'))).toBe(before);
     const ok = pki(['ssh', 'sign', '--dir', home, '--user', '--principal', 'a', `${key}.pub`], { env: { PKI_PASSWORD: 'ssh ca passphrase' } });
     expect(ok.code, ok.stderr).toBe(0);
@@ -474,14 +475,14 @@ describe('pki ssh revoke and pki ssh krl: ssh-keygen -Q agrees', () => {
     for (const c of certs.slice(0, 3)) expect(listing).toContain(`serial: ${c.serial}`);
     expect(listing).toContain('id: c-key');
 
-    const again = pki(['ssh', 'revoke', certs[0]!.certificate, '--dir', dir]);
-    expect(expectOneLineError(again)).toMatch(/already revoked/);
-    const unknown = pki(['ssh', 'revoke', 'nobody-key', '--dir', dir]);
-    expect(expectOneLineError(unknown)).toMatch(/no SSH certificate with serial or key id "nobody-key"/);
+    const again = pki(['ssh', 'revoke', '--json', certs[0]!.certificate, '--dir', dir]);
+    expect(expectCliError(again, 'ERR_ALREADY_REVOKED')).toMatch(/already revoked/);
+    const unknown = pki(['ssh', 'revoke', '--json', 'nobody-key', '--dir', dir]);
+    expect(expectCliError(unknown, 'ERR_UNKNOWN_SERIAL')).toMatch(/no SSH certificate with serial or key id "nobody-key"/);
 
     // A revoked key id cannot be reused: sshd would refuse the new certificate.
-    const reuse = pki(['ssh', 'sign', '--dir', dir, '--user', '--principal', 'c', '--key-id', 'c-key', '--force', certs[2]!.certificate.replace('-cert.pub', '.pub')]);
-    expect(expectOneLineError(reuse)).toMatch(/key id "c-key" is revoked/);
+    const reuse = pki(['ssh', 'sign', '--json', '--dir', dir, '--user', '--principal', 'c', '--key-id', 'c-key', '--force', certs[2]!.certificate.replace('-cert.pub', '.pub')]);
+    expect(expectCliError(reuse, 'ERR_SSH_POLICY')).toMatch(/key id "c-key" is revoked/);
 
     const krlRun = pki(['ssh', 'krl', '--dir', dir, '--json']);
     expect(krlRun.code, krlRun.stderr).toBe(0);
@@ -496,7 +497,7 @@ describe('pki ssh revoke and pki ssh krl: ssh-keygen -Q agrees', () => {
     const key = userKey(keys, 'x', ['-t', 'ed25519']);
     const j = sign(other, ['--user', '--principal', 'x', `${key}.pub`]);
     const before = snapshotTree(dir);
-    expect(expectOneLineError(pki(['ssh', 'revoke', j.certificate, '--dir', dir]))).toMatch(/was not issued by this pki/);
+    expect(expectCliError(pki(['ssh', 'revoke', '--json', j.certificate, '--dir', dir]), 'ERR_UNKNOWN_SERIAL')).toMatch(/was not issued by this pki/);
     expect(snapshotTree(dir)).toBe(before);
   });
 });

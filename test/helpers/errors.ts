@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { PkiError } from '../../src/core/errors.js';
+import { type CliResult, expectOneLineError } from './cli.js';
 
 /** The `code` a function fails with, or 'no error': lets failure tables assert which error, not just that one happened. */
 export function errorCode(fn: () => unknown): string {
@@ -21,4 +22,21 @@ export function expectPkiError(fn: () => unknown, code: string): PkiError {
     return e as PkiError;
   }
   throw new Error(`expected PkiError ${code}, nothing was thrown`);
+}
+
+/**
+ * A refused `pki … --json` run (test/helpers/cli.ts): asserts the exit code, exactly one `pki: ` line on
+ * stderr and the `--json` `error.code` on stdout — the contract; returns the stderr line for the few tests
+ * whose message text is the contract too (hints, names of files).
+ */
+export function expectCliError(r: CliResult, code: string, exit = 1): string {
+  const line = expectOneLineError(r, exit);
+  let parsed: { error?: { code?: string } };
+  try {
+    parsed = JSON.parse(r.stdout) as typeof parsed;
+  } catch {
+    throw new Error(`expected a --json error document on stdout (was --json passed?), got:\n${r.stdout}\nstderr: ${r.stderr}`);
+  }
+  expect(parsed.error?.code, r.stderr).toBe(code);
+  return line;
 }
