@@ -34,4 +34,29 @@ process.stdout.write(JSON.stringify({ pem: encodePem('CERTIFICATE', der), report
     writeFileSync(pem, out.pem);
     expect(runPeer('openssl', ['verify', '-CAfile', pem, pem]).stdout).toMatch(/: OK/);
   });
+  it('exports the operations: a program does what `pki generate --init` does and openssl chains the result', () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const home = join(tempDir(), 'ca');
+    const script = join(root, `.library-ops-test-${process.pid}.mjs`);
+    writeFileSync(
+      script,
+      `import { CaHome, DEFAULT_CA, DEFAULT_KEY_SPEC, generateWithCa, listCertificates } from 'pki-ca-manager/operations';
+const home = new CaHome(${JSON.stringify(home)});
+const result = await generateWithCa(home,
+  { init: { ...DEFAULT_CA, keySpec: DEFAULT_KEY_SPEC }, bundle: { service: 'redis', variant: 'main', extraSans: [], clients: ['app'], keyMode: 0o600 } },
+  { now: new Date(), warn: () => {}, passphrase: async () => { throw new Error('plain keys need no passphrase'); }, protection: async () => ({ encrypt: false }) });
+process.stdout.write(JSON.stringify({ status: result.report.status, ca: result.ca !== null }));
+`,
+    );
+    let out;
+    try {
+      out = JSON.parse(execFileSync(process.execPath, [script], { cwd: root, encoding: 'utf8' }));
+    } finally {
+      rmSync(script, { force: true });
+    }
+    expect(out).toEqual({ status: 'issued', ca: true });
+    const certs = join(home, 'services/redis/main/certs');
+    const r = runPeer('openssl', ['verify', '-CAfile', join(home, 'ca/root_ca.crt'), '-untrusted', join(home, 'ca/intermediate_ca.crt'), join(certs, 'redis.crt'), join(certs, 'app.crt')]);
+    expect(r.stdout).toBe(`${join(certs, 'redis.crt')}: OK\n${join(certs, 'app.crt')}: OK\n`);
+  });
 });
