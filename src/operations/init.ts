@@ -4,7 +4,6 @@
  * the intermediate does all day-to-day issuing. Every refusal comes before the passphrase is asked and
  * before anything is written.
  */
-import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { issueCertificate } from '../core/x509/certificate.js';
 import { parseCertificate, subjectKeyIdentifierOf } from '../core/x509/certificate-fields.js';
@@ -27,6 +26,7 @@ import { publishInitialCrls } from './publish-crl.js';
 import { archiveCurrentCa } from '../store/previous-ca.js';
 import { certificatesThatStopChaining, describeStopsChaining, type StopsChaining } from './ca-handover.js';
 import type { NewKeyProtection } from './key-protection.js';
+import { fileExists } from '../store/fs/read-file.js';
 
 export interface InitRequest {
   /** The CA name used in both subjects (`<name> Root CA`, `<name> Intermediate CA`), at most 40 characters. */
@@ -110,7 +110,7 @@ function lifetimeText(given: string, validity: Validity, now: Date): string {
 
 /** The refusals, in the order the CLI has always reported them. */
 function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
-  const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => existsSync(p));
+  const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => fileExists(p));
   if (leftovers.length > 0 && !request.force) {
     throw new PkiError('ERR_CA_EXISTS', home.isInitialized() ? `a CA already exists in ${home.dir}` : `${home.dir} holds CA files from an unfinished init (${leftovers.length} files)`, {
       hint: 'pass --force to replace it (certificates issued by the old CA will no longer chain), or choose another --dir',

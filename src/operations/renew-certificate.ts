@@ -7,7 +7,6 @@
  * rename; --rekey is refused there, since two renames are not atomic together. Files and inventory change
  * together through an inventory journal (store/inventory/journal.ts).
  */
-import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
@@ -28,6 +27,7 @@ import { issueLeafCertificate } from './issue-leaf.js';
 import { writeRenewedBundle, writeRenewedFile } from './renew-write.js';
 import { openRenewSession, type RenewContext, type RenewedOutcome, type RenewSession, type RenewSettings, type SkippedOutcome } from './renew-session.js';
 import { approveForRenewal, readCertificateFile, trustedRecord } from './renew-trust.js';
+import { realFolder } from '../store/fs/paths.js';
 
 export interface RenewCertificateRequest extends RenewSettings {
   /** The certificate file: a bundle's (through its link) or a plain file (`pki sign --out`). */
@@ -84,7 +84,7 @@ function openTarget(session: RenewSession, certPath: string): RenewTarget {
   const read = readRegularFileNoFollow(path);
   let folder: string;
   try {
-    folder = realpathSync(dirname(path));
+    folder = realFolder(dirname(path));
   } catch {
     folder = dirname(path);
   }

@@ -4,7 +4,6 @@
  * serial). The certificate's fields are the shape `pki inspect` reports too (core/ssh/certificate-fields.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
 import { PkiError } from '../core/errors.js';
 import {
   computeSshValidity,
@@ -21,6 +20,7 @@ import { FileMode, type CaHome, type PassphraseSource } from '../store/ca-home.j
 import type { Inventory, NewCertificateRecord } from '../store/inventory/index.js';
 import { decodeSshRecord, sshCertificateRecord } from '../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../store/ssh-ca.js';
+import { removeIfPresent } from '../store/fs/paths.js';
 
 export interface SshSignRequest {
   /** The key being certified. */
@@ -139,11 +139,7 @@ function recordOrTakeBack(inventory: Inventory, record: NewCertificateRecord, pa
   try {
     inventory.recordIssued([record]);
   } catch (e) {
-    try {
-      unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
+    removeIfPresent(path);
     throw e;
   }
 }

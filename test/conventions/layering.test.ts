@@ -6,7 +6,8 @@
  * - core/ imports only core/ and `node:` built-ins other than fs, child_process, process and console, and
  *   does not touch the `process` or `console` globals;
  * - store/ never imports cli/ or operations/;
- * - operations/ never imports cli/ and never touches process.env/argv/stdin/stdout/stderr/exit or console;
+ * - operations/ never imports cli/, node:fs, node:child_process, readline or tty, and never touches
+ *   process.env/argv/stdin/stdout/stderr/exit or console;
  * - a file in cli/commands/ never imports another file in cli/commands/;
  * - no file under src/ over 350 lines; no function over 80 lines unless the comment lines right above it
  *   include a `//` line containing "one piece" (the marker, docs/testing.md), saying why it must be one.
@@ -24,6 +25,8 @@ const MAX_FILE_LINES = 350;
 const MAX_FUNCTION_LINES = 80;
 const ONE_PIECE_MARKER = 'one piece';
 const CORE_FORBIDDEN_MODULES = ['fs', 'fs/promises', 'child_process', 'process', 'console'];
+// The disk is store/'s (operations reach it through CaHome and store/fs/); children are the CLI's (--exec).
+const OPERATIONS_FORBIDDEN_MODULES = ['fs', 'fs/promises', 'child_process', 'readline', 'tty'];
 const OPERATIONS_FORBIDDEN_PROCESS = ['env', 'argv', 'stdin', 'stdout', 'stderr', 'exit', 'exitCode'];
 
 /**
@@ -138,6 +141,8 @@ function checkTree(root: string): string[] {
         out.push(`store-imports-up: ${path} (line ${line}: '${spec}')`);
       } else if (layer === 'operations' && targetLayer === 'cli') {
         out.push(`operations-imports-cli: ${path} (line ${line}: '${spec}')`);
+      } else if (layer === 'operations' && OPERATIONS_FORBIDDEN_MODULES.includes(spec.replace(/^node:/, ''))) {
+        out.push(`operations-imports-io: ${path} (line ${line}: '${spec}')`);
       }
       if (path.startsWith('cli/commands/') && target?.startsWith('cli/commands/') && target.replace(/\.js$/, '') !== path.replace(/\.ts$/, '')) {
         out.push(`command-imports-command: ${path} (line ${line}: '${spec}')`);
@@ -199,6 +204,8 @@ describe('each rule fails on a throwaway tree', () => {
     ['operations/b.ts', 'export const dir = () => process.env.PKI_DIR;\n', 'operations-uses-global: operations/b.ts'],
     ['operations/c.ts', 'export const args = () => process.argv;\n', 'operations-uses-global: operations/c.ts'],
     ['operations/d.ts', "export const say = () => console.error('x');\n", 'operations-uses-global: operations/d.ts'],
+    ['operations/e.ts', "import { unlinkSync } from 'node:fs';\n", 'operations-imports-io: operations/e.ts'],
+    ['operations/f.ts', "import { spawnSync } from 'child_process';\n", 'operations-imports-io: operations/f.ts'],
     ['cli/commands/a.ts', "import { crl } from './crl.js';\n", 'command-imports-command: cli/commands/a.ts'],
     ['store/long.ts', `${'// line\n'.repeat(351)}`, 'file-too-long: store/long.ts'],
     ['store/fn.ts', `export function big() {\n${longBody(80)}\n}\n`, 'function-too-long: store/fn.ts:big'],
