@@ -24,7 +24,6 @@ export {
   keySpecOf,
   formatKeySpec,
   assertAcceptablePublicKey,
-  signatureAlgorithmFor,
   publicKeyFingerprint,
   keysMatch,
   exportPrivateKeyPem,
@@ -32,7 +31,9 @@ export {
   DEFAULT_KEY_SPEC,
   MIN_RSA_BITS,
 } from './keys/keys.js';
-export type { KeySpec, KeyType, Curve, KeyDescription, KeyPair, SignatureAlgorithm } from './keys/keys.js';
+export type { KeySpec, KeyType, Curve, KeyDescription, KeyPair } from './keys/keys.js';
+export { signatureAlgorithmFor } from './keys/signature.js';
+export type { SignatureAlgorithm } from './keys/signature.js';
 export { encryptPrivateKey, encryptPrivateKeyPem, DEFAULT_PBKDF2_ITERATIONS } from './keys/encryption.js';
 export type { KeyEncryptionOptions } from './keys/encryption.js';
 

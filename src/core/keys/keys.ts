@@ -1,6 +1,6 @@
 /**
  * Key pairs: the algorithm vocabulary (step CLI's kty/crv/size), generation in Node's native crypto,
- * description for reports, and the signature algorithm each key signs with.
+ * description for reports (the signature algorithm each key signs with is in signature.ts).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair as nodeGenerateKeyPair, type KeyObject } from 'node:crypto';
 import { childrenOf, DerTag, expectTag, readOid, readRootTlv } from '../der/reader.js';
@@ -196,37 +196,6 @@ export function assertNamedCurve(spki: Uint8Array): void {
       hint: 'export the key with a named curve (openssl: -pkeyopt ec_param_enc:named_curve, or pkey -ec_param_enc named_curve)',
     });
   }
-}
-
-/** How a key signs X.509 structures: the AlgorithmIdentifier and the hash Node's crypto.sign takes. */
-export interface SignatureAlgorithm {
-  readonly name: string;
-  readonly oid: string;
-  /** True for RSA PKCS#1 v1.5, whose AlgorithmIdentifier carries an explicit NULL (RFC 4055 §5). */
-  readonly nullParameters: boolean;
-  /** Hash for crypto.sign; null for Ed25519 (the algorithm fixes its own). */
-  readonly hash: 'sha256' | 'sha384' | 'sha512' | null;
-}
-
-const SIGNATURE_ALGORITHMS = {
-  ecdsaSha256: { name: 'ecdsa-with-SHA256', oid: '1.2.840.10045.4.3.2', nullParameters: false, hash: 'sha256' },
-  ecdsaSha384: { name: 'ecdsa-with-SHA384', oid: '1.2.840.10045.4.3.3', nullParameters: false, hash: 'sha384' },
-  ecdsaSha512: { name: 'ecdsa-with-SHA512', oid: '1.2.840.10045.4.3.4', nullParameters: false, hash: 'sha512' },
-  rsaSha256: { name: 'sha256WithRSAEncryption', oid: '1.2.840.113549.1.1.11', nullParameters: true, hash: 'sha256' },
-  ed25519: { name: 'Ed25519', oid: '1.3.101.112', nullParameters: false, hash: null },
-} as const satisfies Record<string, SignatureAlgorithm>;
-
-/** The signature algorithm a signing key uses: the hash matches the curve strength (RFC 5480 §4). */
-export function signatureAlgorithmFor(signingKey: KeyObject): SignatureAlgorithm {
-  const d = describeKey(signingKey);
-  if (d.type === 'EC') {
-    if (d.curve === 'P-384') return SIGNATURE_ALGORITHMS.ecdsaSha384;
-    if (d.curve === 'P-521') return SIGNATURE_ALGORITHMS.ecdsaSha512;
-    return SIGNATURE_ALGORITHMS.ecdsaSha256;
-  }
-  if (d.type === 'RSA') return SIGNATURE_ALGORITHMS.rsaSha256;
-  if (d.curve === 'Ed25519') return SIGNATURE_ALGORITHMS.ed25519;
-  throw new PkiError('ERR_UNSUPPORTED_KEY', `cannot sign with ${formatKeySpec(d)}`);
 }
 
 /** SubjectPublicKeyInfo DER of a key (private keys yield their public half). */

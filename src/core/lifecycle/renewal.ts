@@ -8,10 +8,10 @@ import type { CertificateFields } from '../x509/certificate-fields.js';
 import { childrenOf, contentOf, DerTag, expectTag, readRootTlv } from '../der/reader.js';
 import { PkiError } from '../errors.js';
 import { ExtensionOid } from '../x509/extensions.js';
-import { decodeBasicConstraints, decodeExtKeyUsage } from '../x509/extension-decoders.js';
+import { decodeBasicConstraints } from '../x509/extension-decoders.js';
 import { decodeName } from '../x509/name-decoder.js';
 import { formatIpBytes, type San, type SubjectName } from '../x509/names.js';
-import type { LeafProfileName } from '../x509/profiles.js';
+import { leafProfileOf, type LeafProfileName } from '../x509/profiles.js';
 import { DEFAULT_CLOCK_SKEW_MS, wholeSeconds, type Validity } from '../x509/validity.js';
 
 /**
@@ -51,8 +51,8 @@ export function isRenewalDue(validity: Validity, now: Date, policy: RenewalPolic
 
 /**
  * The leaf profile a certificate was issued under, from its extended key usages (cfssl's names, as in
- * profiles.ts): serverAuth+clientAuth → peer, serverAuth → server, clientAuth → client. CA certificates
- * and certificates with neither usage are refused: renew re-issues leaves only.
+ * profiles.ts leafProfileOf). CA certificates and certificates with neither usage are refused: renew
+ * re-issues leaves only.
  */
 export function profileFromExtKeyUsage(fields: Pick<CertificateFields, 'extensions'>): LeafProfileName {
   if (decodeBasicConstraints(fields).isCA) {
@@ -60,15 +60,7 @@ export function profileFromExtKeyUsage(fields: Pick<CertificateFields, 'extensio
       hint: 're-create the CA with "pki init --force" instead',
     });
   }
-  const eku = decodeExtKeyUsage(fields);
-  const server = eku.includes('serverAuth');
-  const client = eku.includes('clientAuth');
-  if (server && client) return 'peer';
-  if (server) return 'server';
-  if (client) return 'client';
-  throw new PkiError('ERR_POLICY', `the certificate allows neither serverAuth nor clientAuth (${eku.join(', ') || 'no extended key usage'}), so no pki profile matches it`, {
-    hint: 'issue a new certificate with "pki sign --profile server|client|peer"',
-  });
+  return leafProfileOf(fields);
 }
 
 /** The certificate's SANs in their order in the extension. Name forms pki cannot issue are refused. */

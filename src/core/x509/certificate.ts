@@ -3,8 +3,8 @@
  * writer and signed by Node's native crypto: every field comes from the spec (no library defaults such as
  * a one-year notAfter), and issuance costs one signature, not an object graph per extension.
  */
-import { createHash, sign, type KeyObject } from 'node:crypto';
-import { algorithmIdentifier, bitString, explicit, nullValue, sequence, time, unsignedInteger, integer } from '../der/writer.js';
+import { createHash, type KeyObject } from 'node:crypto';
+import { bitString, explicit, sequence, time, unsignedInteger, integer } from '../der/writer.js';
 import { childrenOf, DerTag, expectTag, readBitString, readRootTlv } from '../der/reader.js';
 import { PkiError } from '../errors.js';
 import {
@@ -17,7 +17,8 @@ import {
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
 } from './extensions.js';
-import { assertAcceptablePublicKey, assertNamedCurve, signatureAlgorithmFor, spkiDer, type SignatureAlgorithm } from '../keys/keys.js';
+import { assertAcceptablePublicKey, assertNamedCurve, spkiDer } from '../keys/keys.js';
+import { encodeSignatureAlgorithm, signatureAlgorithmFor, signWith, type SignatureAlgorithm } from '../keys/signature.js';
 import { encodeSubjectName, type San, type SubjectName } from './names.js';
 import { hasNameConstraints, nameConstraintsExtension, type NameConstraints } from './name-constraints.js';
 import { keyUsagesFor, type Profile } from './profiles.js';
@@ -76,15 +77,9 @@ export function keyIdentifierOf(spki: Uint8Array): Buffer {
   return createHash('sha256').update(readBitString(spki, parts[1]!).bytes).digest().subarray(0, 20);
 }
 
-/** AlgorithmIdentifier DER for a signature algorithm. */
-export function encodeSignatureAlgorithm(alg: SignatureAlgorithm): Buffer {
-  return alg.nullParameters ? algorithmIdentifier(alg.oid, nullValue()) : algorithmIdentifier(alg.oid);
-}
-
 /** Signs `tbs` and wraps it as SEQUENCE { tbs, algorithm, BIT STRING signature } (certificates, CSRs, CRLs). */
 export function signStructure(tbs: Uint8Array, algorithm: SignatureAlgorithm, key: KeyObject): Buffer {
-  const signature = sign(algorithm.hash, tbs, key);
-  return sequence(tbs, encodeSignatureAlgorithm(algorithm), bitString(signature));
+  return sequence(tbs, encodeSignatureAlgorithm(algorithm), bitString(signWith(algorithm, tbs, key)));
 }
 
 /** Builds and signs a certificate. Refuses specs that would be invalid or unsafe. */

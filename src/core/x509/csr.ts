@@ -9,9 +9,9 @@ import { childrenOf, DerTag, encodingOf, expectTag, readBitString, readIntegerHe
 import { integer, octetString, oid, sequence, set, tlv } from '../der/writer.js';
 import { PkiError } from '../errors.js';
 import { ExtensionOid } from './extensions.js';
-import { signatureAlgorithmFor, spkiDer } from '../keys/keys.js';
+import { spkiDer } from '../keys/keys.js';
 import { encodeGeneralName, encodeSubjectName, type San, type SubjectName } from './names.js';
-import { verifySignature } from '../keys/signature.js';
+import { signatureAlgorithmFor, verifySignature } from '../keys/signature.js';
 
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 

@@ -7,6 +7,9 @@
  * cluster links (and PostgreSQL streaming replicas) present the server certificate as a TLS client too.
  */
 import type { ExtKeyUsage, KeyUsage } from './usages.js';
+import type { CertificateFields } from './certificate-fields.js';
+import { decodeExtKeyUsage } from './extension-decoders.js';
+import { PkiError } from '../errors.js';
 
 export type ProfileName = 'root' | 'intermediate' | 'server' | 'client' | 'peer';
 export type LeafProfileName = 'server' | 'client' | 'peer';
@@ -45,4 +48,23 @@ export function keyUsagesFor(profile: Profile, keyType: 'EC' | 'RSA' | 'OKP'): K
   const usages = [...profile.keyUsage];
   if (profile.keyEnciphermentForRsa && keyType === 'RSA') usages.push('keyEncipherment');
   return usages;
+}
+
+/**
+ * The leaf profile a certificate's extended key usages name (cfssl's names): serverAuth+clientAuth → peer,
+ * serverAuth → server, clientAuth → client. A certificate with neither gets `fallback` when one is given
+ * (`pki db rebuild` records such a certificate as `server`) and is refused with ERR_POLICY otherwise
+ * (`pki renew` cannot tell what to re-issue). CA certificates are the caller's to tell apart first.
+ */
+export function leafProfileOf(fields: Pick<CertificateFields, 'extensions'>, fallback?: LeafProfileName): LeafProfileName {
+  const eku = decodeExtKeyUsage(fields);
+  const server = eku.includes('serverAuth');
+  const client = eku.includes('clientAuth');
+  if (server && client) return 'peer';
+  if (server) return 'server';
+  if (client) return 'client';
+  if (fallback !== undefined) return fallback;
+  throw new PkiError('ERR_POLICY', `the certificate allows neither serverAuth nor clientAuth (${eku.join(', ') || 'no extended key usage'}), so no pki profile matches it`, {
+    hint: 'issue a new certificate with "pki sign --profile server|client|peer"',
+  });
 }

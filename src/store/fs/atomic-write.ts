@@ -3,11 +3,12 @@
  * never world-readable for an instant), fsync, then rename (replace) or link (no-clobber), then fsync of
  * the folder so the new name survives a power loss.
  */
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { crashPoint } from './fault-injection.js';
+import { createExclusive, writeAll } from './exclusive-create.js';
 
 export interface AtomicWriteOptions {
   /** Final permission bits, e.g. 0o600 for private keys. Applied exactly, whatever the umask. */
@@ -62,14 +63,8 @@ function writeTemp(path: string, data: string | Uint8Array, options: AtomicWrite
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd: number | undefined;
   try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode & 0o600);
-    fchmodSync(fd, options.mode);
-    if (options.uid !== undefined) {
-      const st = fstatSync(fd);
-      if (st.uid !== options.uid || (options.gid !== undefined && st.gid !== options.gid)) fchownSync(fd, options.uid, options.gid ?? -1);
-    } else if (options.gid !== undefined) fchownSync(fd, -1, options.gid);
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    fd = createExclusive(temp, options.mode, options);
+    writeAll(fd, bytes);
     crashPoint(`write:${basename(path)}`);
     fsyncSync(fd);
     closeSync(fd);

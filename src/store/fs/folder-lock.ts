@@ -4,10 +4,11 @@
  * bundle folder with it; `pki init` and `pki ssh init` lock the CA home (CaHome#withLock) so that two runs
  * never mix one run's keys with the other's certificates.
  */
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { ioError } from './atomic-write.js';
+import { createExclusive } from './exclusive-create.js';
 
 /** The lock file's name inside the locked folder. */
 export const LOCK_NAME = '..lock';
@@ -36,7 +37,7 @@ function acquire(folder: string, timeoutMs: number): void {
   for (;;) {
     let fd: number | undefined;
     try {
-      fd = openSync(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      fd = createExclusive(lockPath, 0o600);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       return;

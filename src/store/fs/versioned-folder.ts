@@ -20,14 +20,9 @@
  */
 import {
   closeSync,
-  constants,
-  fchmodSync,
-  fchownSync,
-  fstatSync,
   linkSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readlinkSync,
   renameSync,
@@ -35,7 +30,6 @@ import {
   statSync,
   symlinkSync,
   unlinkSync,
-  writeSync,
   fsyncSync,
   chmodSync,
 } from 'node:fs';
@@ -44,6 +38,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { fsyncFolder, ioError, TEMP_PREFIX } from './atomic-write.js';
 import { crashPoint } from './fault-injection.js';
+import { createExclusive, writeAll } from './exclusive-create.js';
 import { staleLock, withFolderLock } from './folder-lock.js';
 
 /** The lock moved to its own module (the CA home uses it too); importers of this one keep working. */
@@ -221,17 +216,9 @@ function versionName(now: Date): string {
 
 function writeVersionFile(path: string, file: VersionFile): void {
   const bytes = typeof file.content === 'string' ? Buffer.from(file.content, 'utf8') : file.content;
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode & 0o600);
+  const fd = createExclusive(path, file.mode, file);
   try {
-    fchmodSync(fd, file.mode);
-    if (file.uid !== undefined || file.gid !== undefined) {
-      const st = fstatSync(fd);
-      const uid = file.uid ?? st.uid;
-      const gid = file.gid ?? st.gid;
-      if (uid !== st.uid || gid !== st.gid) fchownSync(fd, uid, gid);
-    }
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    writeAll(fd, bytes);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -87,11 +87,6 @@ export interface Inventory {
    */
   listSummaries(filter?: ListFilter): CertificateSummary[];
   /**
-   * Valid certificates that are due for renewal at `now`: two thirds of the lifetime passed by default
-   * (`threshold` = fraction of lifetime), or within `expiresWithinMs` of notAfter when that is given.
-   */
-  listDue(now: Date, policy: { threshold?: number; expiresWithinMs?: number }): CertificateRecord[];
-  /**
    * For `pki renew --all` without materialising the certificates that are not due: the valid X.509 leaf
    * (server, client, peer) summaries that may be due at `now` — decided in SQL on the indexed columns, a
    * superset by up to a second that the caller confirms with core/lifecycle/renewal.ts isRenewalDue — in

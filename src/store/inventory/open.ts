@@ -8,6 +8,7 @@ import { ioError } from '../fs/atomic-write.js';
 import { ensureHomeFolder, FileMode, type CaHome } from '../ca-home.js';
 import type { Inventory } from './index.js';
 import type { SqliteInventory } from './sqlite.js';
+import { compactTimestamp } from '../../core/time.js';
 
 export type InventoryMode =
   /** The inventory must exist (every command but init and db rebuild). */
@@ -26,11 +27,6 @@ function missing(home: CaHome): PkiError {
   return new PkiError('ERR_INVENTORY_MISSING', `the CA in ${home.dir} has no inventory database (${home.dbPath} is missing)`, {
     hint: `run "pki db rebuild --dir ${home.dir}" to recreate it from the certificates on disk`,
   });
-}
-
-/** Compact timestamp for file names: 20260101T120000Z. */
-function stamp(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
 /** Opens the CA's inventory. The result is the backend behind the `Inventory` interface. */
@@ -61,7 +57,7 @@ export async function openInventory(
  * folds in the WAL), then the old files are removed. A damaged database is renamed as it is instead.
  */
 function moveAside(home: CaHome, now: Date, Backend: typeof SqliteInventory): string {
-  const target = `${home.dbPath}.replaced-${stamp(now)}`;
+  const target = `${home.dbPath}.replaced-${compactTimestamp(now)}`;
   let copied = false;
   try {
     const old = new Backend(home.dbPath, { create: false });

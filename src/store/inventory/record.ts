@@ -4,7 +4,8 @@
  */
 import { parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
-import { decodeBasicConstraints, decodeExtKeyUsage, decodeSubjectAltName } from '../../core/x509/extension-decoders.js';
+import { decodeBasicConstraints, decodeSubjectAltName } from '../../core/x509/extension-decoders.js';
+import { leafProfileOf } from '../../core/x509/profiles.js';
 import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
 import { encodePem, findPemBlock, looksLikePem, PemLabel } from '../../core/der/pem.js';
 import { sha256Fingerprint } from '../../core/x509/fingerprint.js';
@@ -22,14 +23,10 @@ export function firstCertificateDer(data: string | Uint8Array): Uint8Array {
   return block.der;
 }
 
-/** What a certificate's own extensions say its profile is (for rebuilds, where nobody tells us). */
+/** What a certificate's own extensions say its profile is (for rebuilds, where nobody tells us): a leaf with no server or client usage is recorded as `server`. */
 export function inferProfile(fields: CertificateFields): InventoryProfile {
   if (decodeBasicConstraints(fields).isCA) return Buffer.from(fields.subjectDer).equals(Buffer.from(fields.issuerDer)) ? 'root' : 'intermediate';
-  const eku = decodeExtKeyUsage(fields);
-  const server = eku.includes('serverAuth');
-  const client = eku.includes('clientAuth');
-  if (server && client) return 'peer';
-  return client ? 'client' : 'server';
+  return leafProfileOf(fields, 'server');
 }
 
 /** The inventory record of an X.509 certificate (PEM text, first block, or DER). */
