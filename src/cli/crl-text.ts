@@ -15,8 +15,12 @@ export function describeRepublication(r: CrlRepublication): string {
 }
 
 /** The warning a cron run prints while the root's CRL needs the root key (it is never signed unattended). */
+export function rootCrlDueWarning(root: CrlDueness | null): string | null {
+  if (!root?.due) return null;
+  return `the root CRL ${root.path} is ${root.reason === 'expired' ? 'EXPIRED' : 'due'} (next update ${root.nextUpdate ?? 'unknown'}): bring the root key back, run "pki crl --root", then move the key offline again`;
+}
+
 export function warnRootCrlDue(root: CrlDueness | null): void {
-  if (root?.due) {
-    warn(`the root CRL ${root.path} is ${root.reason === 'expired' ? 'EXPIRED' : 'due'} (next update ${root.nextUpdate ?? 'unknown'}): bring the root key back, run "pki crl --root", then move the key offline again`);
-  }
+  const warning = rootCrlDueWarning(root);
+  if (warning !== null) warn(warning);
 }

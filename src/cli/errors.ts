@@ -22,11 +22,20 @@ export function formatErrorLine(error: Pick<PkiError, 'message' | 'hint'>): stri
   return `pki: error: ${oneLine(error.message)}${error.hint ? ` (${oneLine(error.hint)})` : ''}`;
 }
 
-/** Raised by the CLI layer to end with a code after it has already reported (e.g. renew --all summaries). */
+/**
+ * What a command reports on stderr after its own output, in order, before it ends with a code (renew --all:
+ * each failed certificate, the summary, a failed --exec, the root CRL warning, a CRL not re-published).
+ * cli/main.ts writes them: it is the one place `pki: error:` lines are written.
+ */
+export type ReportLine = { readonly error: Pick<PkiError, 'message' | 'hint'> } | { readonly warning: string };
+
+/** Raised by the CLI layer to end with a code once its output is written (the JSON document, if any, included). */
 export class ExitError extends Error {
   readonly exitCode: number;
-  constructor(exitCode: number) {
+  readonly lines: readonly ReportLine[];
+  constructor(exitCode: number, lines: readonly ReportLine[] = []) {
     super(`exit ${exitCode}`);
     this.exitCode = exitCode;
+    this.lines = lines;
   }
 }

@@ -7,6 +7,7 @@ import { PkiError } from '../core/errors.js';
 import { ExitCode, ExitError, exitCodeFor, formatErrorLine } from './errors.js';
 import { escapeControls, jsonText } from './terminal-text.js';
 import { buildProgram } from './program.js';
+import { warn } from './output.js';
 
 
 /**
@@ -51,7 +52,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage; // commander already printed "error: …"
     }
-    if (e instanceof ExitError) return e.exitCode;
+    if (e instanceof ExitError) {
+      for (const line of e.lines) 'error' in line ? process.stderr.write(`${formatErrorLine(line.error)}\n`) : warn(line.warning);
+      return e.exitCode;
+    }
     if (e instanceof PkiError) {
       if (json) process.stdout.write(`${jsonText({ error: { code: e.code, message: e.message, hint: e.hint ?? null } })}\n`);
       process.stderr.write(`${formatErrorLine(e)}\n`);

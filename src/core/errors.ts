@@ -65,6 +65,8 @@ export type PkiErrorCode =
   | 'ERR_ALREADY_REVOKED'
   | 'ERR_RENEW_FAILED'
   | 'ERR_EXEC_FAILED'
+  // a bug: an exception that is not a PkiError, as renew --all reports it for one certificate and goes on
+  | 'ERR_INTERNAL'
   // OpenSSH
   | 'ERR_SSH_CA_MISSING'
   | 'ERR_SSH_POLICY';

@@ -154,6 +154,6 @@ async function renewListed(session: RenewSession, record: CertificateSummary, pr
 function failure(path: string, serial: string | null, e: unknown): FailedOutcome {
   const error = isPkiError(e)
     ? { code: e.code, message: e.message, hint: e.hint ?? null }
-    : { code: 'ERR_INTERNAL', message: `internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (this is a bug)`, hint: null };
+    : { code: 'ERR_INTERNAL' as const, message: `internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (this is a bug)`, hint: null };
   return { path, status: 'failed', serial, error };
 }

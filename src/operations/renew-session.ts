@@ -3,6 +3,7 @@
  * one): the settings, the inventory, and the intermediate, loaded once and only when something is due (a
  * no-op run never asks for a passphrase). Also the outcome types both operations return.
  */
+import type { PkiErrorCode } from '../core/errors.js';
 import { parseCertificate, type CertificateFields } from '../core/x509/certificate-fields.js';
 import type { RenewalPolicy } from '../core/lifecycle/renewal.js';
 import { parseSans, type San } from '../core/x509/names.js';
@@ -64,7 +65,7 @@ export interface FailedOutcome {
   readonly path: string;
   readonly status: 'failed';
   readonly serial: string | null;
-  readonly error: { readonly code: string; readonly message: string; readonly hint: string | null };
+  readonly error: { readonly code: PkiErrorCode; readonly message: string; readonly hint: string | null };
 }
 
 export type RenewOutcome = RenewedOutcome | SkippedOutcome | MissingOutcome | FailedOutcome;

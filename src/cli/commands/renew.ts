@@ -13,12 +13,11 @@ import { renewAll } from '../../operations/renew-all.js';
 import { renewCertificate } from '../../operations/renew-certificate.js';
 import type { FailedOutcome, RenewContext, RenewOutcome, RenewSettings } from '../../operations/renew-session.js';
 import { childEnvironment } from '../child-environment.js';
-import { describeRepublication, warnRootCrlDue } from '../crl-text.js';
-import { ExitError, formatErrorLine } from '../errors.js';
+import { describeRepublication, rootCrlDueWarning } from '../crl-text.js';
+import { ExitError, type ReportLine } from '../errors.js';
 import { openHome } from '../home.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
-import { escapeControls } from '../terminal-text.js';
 
 export interface RenewOptions extends PassphraseOptions {
   readonly all?: boolean;
@@ -150,15 +149,18 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const quiet = globals.quiet && renewed === 0 && report.failed === 0 && report.missing === 0 && exec === null;
   emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
 
+  // After the report: what failed, in this order; cli/main.ts writes the lines when the run fails.
   const failedOnes = certificates.filter((o): o is FailedOutcome => o.status === 'failed');
-  for (const f of failedOnes) process.stderr.write(`${formatErrorLine({ message: `${f.path}: ${f.error.message}`, hint: f.error.hint ?? undefined })}\n`);
+  const lines: ReportLine[] = failedOnes.map((f) => ({ error: { message: `${f.path}: ${f.error.message}`, hint: f.error.hint ?? undefined } }));
   if (failedOnes.length) {
-    process.stderr.write(`pki: error: ${failedOnes.length} of ${considered} certificates failed to renew: ${escapeControls(failedOnes.map((f) => f.path).join(', '))}\n`);
+    lines.push({ error: new PkiError('ERR_RENEW_FAILED', `${failedOnes.length} of ${considered} certificates failed to renew: ${failedOnes.map((f) => f.path).join(', ')}`) });
   }
   if (exec && !exec.ok) {
-    process.stderr.write(`pki: error: --exec command failed (${exec.signal ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`}): ${exec.command}\n`);
+    lines.push({ error: new PkiError('ERR_EXEC_FAILED', `--exec command failed (${exec.signal ? `killed by ${exec.signal}` : `exit ${exec.exitCode}`}): ${exec.command}`) });
   }
-  warnRootCrlDue(crl?.root ?? null);
-  if (crl?.status === 'failed' && crl.error) process.stderr.write(`${formatErrorLine({ message: `the CRL is due but was not re-published: ${crl.error.message}`, hint: crl.error.hint ?? undefined })}\n`);
-  if (failedOnes.length || (exec && !exec.ok) || crl?.status === 'failed') throw new ExitError(1);
+  const rootWarning = rootCrlDueWarning(crl?.root ?? null);
+  if (rootWarning !== null) lines.push({ warning: rootWarning });
+  if (crl?.status === 'failed' && crl.error) lines.push({ error: { message: `the CRL is due but was not re-published: ${crl.error.message}`, hint: crl.error.hint ?? undefined } });
+  if (failedOnes.length || (exec && !exec.ok) || crl?.status === 'failed') throw new ExitError(1, lines);
+  if (rootWarning !== null) warn(rootWarning);
 }
