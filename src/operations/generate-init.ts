@@ -5,6 +5,7 @@
  * with an existing CA: --init never replaces anything (`pki init --force` does that).
  */
 import type { CaHome, PassphraseSource } from '../store/ca-home.js';
+import type { Inventory } from '../store/inventory/index.js';
 import { generateBundle, type GenerateContext, type GenerateRequest, type GenerateResult } from './generate.js';
 import { initCaIfMissing, type InitRequest, type InitResult } from './init.js';
 import type { NewKeyProtection } from './key-protection.js';
@@ -33,12 +34,15 @@ export async function generateWithCa(home: CaHome, request: GenerateWithCaReques
     if (chosen.encrypt) secret = Uint8Array.from(chosen.passphrase);
     return chosen;
   };
+  // The inventory init created is the one the bundle is recorded in: opened once per run.
+  let inventory: Inventory | undefined;
   try {
-    const ca = home.isInitialized() ? null : await initCaIfMissing(home, request.init, { now: context.now, protection, warn: context.warn });
+    const ca = home.isInitialized() ? null : await initCaIfMissing(home, request.init, { now: context.now, protection, warn: context.warn }, (open) => (inventory = open));
     const passphrase: PassphraseSource = secret ? async () => Uint8Array.from(secret!) : context.passphrase;
-    const bundle = await generateBundle(home, request.bundle, { ...context, passphrase });
+    const bundle = await generateBundle(home, request.bundle, { ...context, passphrase, ...(inventory ? { inventory } : {}) });
     return { ...bundle, ca };
   } finally {
     secret?.fill(0);
+    inventory?.close();
   }
 }

@@ -51,6 +51,19 @@ export interface GenerateContext {
   readonly passphrase: PassphraseSource;
   /** Told as things happen: a killed earlier run's journal settled (before any prompt, and before a later refusal). */
   readonly warn: (message: string) => void;
+  /** An inventory already open (`generate --init`'s, from init): used instead of opening one, and left open. */
+  readonly inventory?: Inventory;
+}
+
+/** Runs `use` with the context's inventory, else with one opened (refusing when missing) and closed after. */
+async function withInventory<T>(home: CaHome, context: GenerateContext, use: (inventory: Inventory) => T | Promise<T>): Promise<T> {
+  if (context.inventory) return use(context.inventory);
+  const inventory = await openInventory(home);
+  try {
+    return await use(inventory);
+  } finally {
+    inventory.close();
+  }
 }
 
 /** What `pki generate --json` prints. */
@@ -94,13 +107,10 @@ async function planGenerate(home: CaHome, input: GenerateRequest, context: Gener
   recoverBundle(folder); // a killed earlier run's leftovers must not count as bundle files
   if (hasBundleJournal(folder, { path: home.dbPath })) {
     // A run killed between switching this bundle and recording it: record what is live (one existsSync otherwise).
-    const inventory = await openInventory(home);
-    try {
+    await withInventory(home, context, (inventory) => {
       const settled = settleBundleJournal(folder, inventory);
       if (settled?.recorded.length) context.warn(describeSettled(settled));
-    } finally {
-      inventory.close();
-    }
+    });
   }
   const state = compareBundle(request, readExistingBundle(folder, request, rootPem), input.notAfter !== undefined ? validity : undefined);
   return { config, request, validity, folder, rootPem, state };
@@ -147,8 +157,8 @@ export async function generateBundle(home: CaHome, input: GenerateRequest, conte
 /** A whole new bundle (absent, or --force): every key new, every certificate issued, one version switch. */
 async function issueWholeBundle(home: CaHome, plan: GeneratePlan, input: GenerateRequest, context: GenerateContext): Promise<IssuedFile[]> {
   const { request, folder, validity, config } = plan;
-  const inventory = await openInventory(home); // refuses (before any write) when the database is missing
-  try {
+  // refuses (before any write) when the database is missing
+  return withInventory(home, context, async (inventory) => {
     const issuer = await home.loadIssuer(context.passphrase, context.now, inventory);
     const certificates = bundleFiles(request).filter((f) => f.role === 'service-certificate' || f.role === 'client-certificate');
     // All keys of the bundle at once: generateKeyPair runs on the libuv pool, one RSA prime search per core.
@@ -170,9 +180,7 @@ async function issueWholeBundle(home: CaHome, plan: GeneratePlan, input: Generat
     // (else `renew --all` would look for them forever).
     retireDropped(inventory, folder, new Set(records.map((r) => r.certificatePath!)));
     return issuedFiles(folder, files);
-  } finally {
-    inventory.close();
-  }
+  });
 }
 
 interface PairContext {

@@ -18,9 +18,10 @@ import { generateSerial } from '../core/x509/serial.js';
 import { parseDuration, resolveValidity, type Validity } from '../core/x509/validity.js';
 import { inspectCertificate } from '../core/inspect/certificate.js';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
+import { writeFilesAtomic } from '../store/fs/batch-write.js';
 import { ensureFolder, ensureHomeFolder, FileMode, type CaHome } from '../store/ca-home.js';
 import { defaultConfig, type PkiConfig } from '../store/config.js';
-import { openInventory } from '../store/inventory/index.js';
+import { openInventory, type Inventory } from '../store/inventory/index.js';
 import { certificateRecord } from '../store/inventory/record.js';
 import { publishInitialCrls } from './publish-crl.js';
 import { archiveCurrentCa } from '../store/previous-ca.js';
@@ -196,32 +197,47 @@ function configFor(plan: InitPlan, request: InitRequest, now: Date): PkiConfig {
   };
 }
 
-/** Writes keys, certificates, inventory, pki.json and the first CRLs, in the order that keeps a kill recoverable. */
+/**
+ * Writes keys, certificates, inventory, pki.json and the first CRLs, in the order that keeps a kill
+ * recoverable. Returns the inventory still open (one open per run): the caller closes it or hands it on.
+ */
 async function writeCa(home: CaHome, plan: InitPlan, request: InitRequest, ca: IssuedCa, keys: [string, string], now: Date) {
   ensureFolder(home.dir);
   ensureHomeFolder(home.caDir, FileMode.privateFolder);
   const overwrite = request.force === true;
   // The old intermediate stays as ca/previous/<fingerprint>/, so renew recognises what it signed.
   const previousCa = overwrite ? archiveCurrentCa(home) : null;
-  writeFileAtomic(home.rootKeyPath, keys[0], { mode: FileMode.privateKey, overwrite });
-  writeFileAtomic(home.intermediateKeyPath, keys[1], { mode: FileMode.privateKey, overwrite });
   const rootPem = encodePem(PemLabel.certificate, ca.rootDer);
   const intermediatePem = encodePem(PemLabel.certificate, ca.intermediateDer);
-  writeFileAtomic(home.rootCertPath, rootPem, { mode: FileMode.public, overwrite });
-  writeFileAtomic(home.intermediateCertPath, intermediatePem, { mode: FileMode.public, overwrite });
+  // The four files of ca/ as one batch: every one fsynced before any is placed (the fsyncs run together,
+  // one commit), placed keys first, ca/ fsynced once.
+  await writeFilesAtomic(
+    [
+      { path: home.rootKeyPath, data: keys[0], mode: FileMode.privateKey },
+      { path: home.intermediateKeyPath, data: keys[1], mode: FileMode.privateKey },
+      { path: home.rootCertPath, data: rootPem, mode: FileMode.public },
+      { path: home.intermediateCertPath, data: intermediatePem, mode: FileMode.public },
+    ],
+    { overwrite },
+  );
   // A new CA starts a fresh inventory (an old one is kept as db/pki.sqlite.replaced-<time>), recorded in one transaction.
   // Without an old X.509 CA, an inventory here holds only the SSH CAs' records (`pki ssh init` came first): keep it.
   const inventory = await openInventory(home, plan.hadLeftovers ? 'fresh' : 'create-if-missing', now, previousCa);
-  inventory.recordIssued([
-    certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
-    certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
-  ]);
-  inventory.close();
-  // pki.json last: its presence is what marks the CA as complete.
-  writeFileAtomic(home.configPath, `${JSON.stringify(configFor(plan, request, now), null, 2)}\n`, { mode: FileMode.public, overwrite });
-  // The root's and the intermediate's first CRLs and crl/chain.crl.pem, while the root key is at hand.
-  const crls = await publishInitialCrls(home, { rootDer: ca.rootDer, rootKey: ca.rootKey, intermediateDer: ca.intermediateDer, intermediateKey: ca.intermediateKey }, now);
-  return { previousCa, crls };
+  try {
+    inventory.recordIssued([
+      certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
+      certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
+    ]);
+    // pki.json last: its presence is what marks the CA as complete.
+    const config = configFor(plan, request, now);
+    writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });
+    // The root's and the intermediate's first CRLs and crl/chain.crl.pem, while the root key is at hand.
+    const crls = publishInitialCrls(home, inventory, { rootDer: ca.rootDer, rootKey: ca.rootKey, intermediateDer: ca.intermediateDer, intermediateKey: ca.intermediateKey }, config, now);
+    return { previousCa, crls, inventory };
+  } catch (e) {
+    inventory.close();
+    throw e;
+  }
 }
 
 function summary(der: Uint8Array, certificate: string, key: string): CertificateSummary {
@@ -229,8 +245,8 @@ function summary(der: Uint8Array, certificate: string, key: string): Certificate
   return { certificate, key, subject: r.subject, serial: r.serial, notAfter: r.notAfter, fingerprintSha256: r.fingerprintSha256 };
 }
 
-/** Runs under the home's lock; see initCa. */
-async function initLocked(home: CaHome, request: InitRequest, context: InitContext): Promise<InitResult> {
+/** Runs under the home's lock; see initCa. `keepInventory` takes the open inventory (it closes it), else it is closed here. */
+async function initLocked(home: CaHome, request: InitRequest, context: InitContext, keepInventory?: (inventory: Inventory) => void): Promise<InitResult> {
   const { now } = context;
   const plan = planInit(home, request, now);
   // init --force: name what will stop chaining before anything is replaced (issue 9).
@@ -239,7 +255,9 @@ async function initLocked(home: CaHome, request: InitRequest, context: InitConte
   const protection = await context.protection();
   const ca = await issueCa(plan);
   const keys = await keyPems(ca, protection);
-  const { previousCa, crls } = await writeCa(home, plan, request, ca, keys, now);
+  const { previousCa, crls, inventory } = await writeCa(home, plan, request, ca, keys, now);
+  if (keepInventory) keepInventory(inventory);
+  else inventory.close();
   const report: InitReport = {
     dir: home.dir,
     key: formatKeySpec(plan.keySpec),
@@ -262,10 +280,16 @@ export async function initCa(home: CaHome, request: InitRequest, context: InitCo
 
 /**
  * As initCa, but a CA that exists by the time the lock is held (another run made it meanwhile) is used as
- * it is: returns null then. For `pki generate --init`.
+ * it is: returns null then. For `pki generate --init`, which passes `keepInventory` to issue the bundle
+ * into the inventory init opened (each open and close costs a WAL checkpoint and its fsyncs).
  */
-export async function initCaIfMissing(home: CaHome, request: Omit<InitRequest, 'force'>, context: InitContext): Promise<InitResult | null> {
-  return home.withLock(async () => (home.isInitialized() ? null : initLocked(home, request, context)));
+export async function initCaIfMissing(
+  home: CaHome,
+  request: Omit<InitRequest, 'force'>,
+  context: InitContext,
+  keepInventory?: (inventory: Inventory) => void,
+): Promise<InitResult | null> {
+  return home.withLock(async () => (home.isInitialized() ? null : initLocked(home, request, context, keepInventory)));
 }
 
 /** init's defaults for what `pki generate --init` does not ask: the CA name and both lifetimes (as `pki init`'s flags). */

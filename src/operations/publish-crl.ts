@@ -136,24 +136,21 @@ export async function republishCrlForRenewal(
  * `pki init`'s last step: the root's CRL (no revoked intermediates yet), the intermediate's first CRL and
  * the chain file, so servers configured with crl/chain.crl.pem accept clients from the first minute. Both
  * keys are still in memory; the root key is not needed again for a year (pki.json crl.rootNextUpdate).
+ * In init's inventory, still open from recording the CA (one open and close per run).
  */
-export async function publishInitialCrls(
+export function publishInitialCrls(
   home: CaHome,
+  inventory: Inventory,
   keys: { rootDer: Uint8Array; rootKey: KeyObject; intermediateDer: Uint8Array; intermediateKey: KeyObject },
+  config: PkiConfig,
   now: Date,
-): Promise<{ root: PublishedCrl; intermediate: PublishedCrl }> {
-  const config = home.readConfig();
+): { root: PublishedCrl; intermediate: PublishedCrl } {
   const root = issuerFromCertificate(keys.rootDer, keys.rootKey, now);
   const intermediate = issuerFromCertificate(keys.intermediateDer, keys.intermediateKey, now);
-  const inventory = await openInventory(home);
-  try {
-    return inventory.exclusive(() => ({
-      root: publishRootCrl(home, inventory, root, { now, nextUpdateMs: rootCrlLifetimeMs(config) }),
-      intermediate: publishCrl(home, inventory, intermediate, { now, nextUpdateMs: crlLifetimeMs(config), der: false }),
-    }));
-  } finally {
-    inventory.close();
-  }
+  return inventory.exclusive(() => ({
+    root: publishRootCrl(home, inventory, root, { now, nextUpdateMs: rootCrlLifetimeMs(config) }),
+    intermediate: publishCrl(home, inventory, intermediate, { now, nextUpdateMs: crlLifetimeMs(config), der: false }),
+  }));
 }
 
 /** What `pki crl` is asked for: the intermediate's CRL (now, or `ifDue`), or the root's. */

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { fsyncFolder, ioError, TEMP_PREFIX } from './atomic-write.js';
+import { crashPoint } from './fault-injection.js';
 
 export interface BatchFile {
   readonly path: string;
@@ -47,19 +48,25 @@ export async function writeFilesAtomic(files: readonly BatchFile[], options: { o
       while (next < files.length) {
         const i = next++;
         const file = files[i]!;
-        current = file.path;
-        const fd = await call<number>((done) => open(temps[i]!, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode & 0o600, done));
-        created.add(temps[i]!);
         try {
-          await call<void>((done) => fchmod(fd, file.mode, done));
-          await writeAll(fd, typeof file.data === 'string' ? Buffer.from(file.data, 'utf8') : file.data);
-          await call<void>((done) => fsync(fd, done));
-        } finally {
-          await call<void>((done) => close(fd, done));
+          const fd = await call<number>((done) => open(temps[i]!, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.mode & 0o600, done));
+          created.add(temps[i]!);
+          try {
+            await call<void>((done) => fchmod(fd, file.mode, done));
+            await writeAll(fd, typeof file.data === 'string' ? Buffer.from(file.data, 'utf8') : file.data);
+            crashPoint(`write:${basename(file.path)}`); // the same step names as atomic-write.ts
+            await call<void>((done) => fsync(fd, done));
+          } finally {
+            await call<void>((done) => close(fd, done));
+          }
+        } catch (e) {
+          current ||= file.path; // the first failing file names the error (the others run concurrently)
+          throw e;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, files.length) }, worker));
+    current = '';
     files.forEach((file, i) => {
       current = file.path;
       if (options.overwrite) renameSync(temps[i]!, file.path);
