@@ -14,7 +14,7 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
 import { findPemBlock, PemLabel } from '../core/der/pem.js';
@@ -22,19 +22,14 @@ import { PkiError } from '../core/errors.js';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { normalizeSerial } from '../core/x509/serial.js';
 import type { Inventory } from './inventory/index.js';
-import { ioError } from './fs/atomic-write.js';
 import { parseConfig, type PkiConfig } from './config.js';
 import { readText } from './fs/read-file.js';
 import { checkHome, linkBelowHome, reportProblems, type HomeCheckOptions } from './home-check.js';
 import { withFolderLockAsync } from './fs/folder-lock.js';
 import { openCaKeyFile, type PassphraseSource } from './ca-key.js';
+import { ensureFolder } from './fs/home-folder.js';
 
-export const FileMode = {
-  privateKey: 0o600,
-  public: 0o644,
-  folder: 0o755,
-  privateFolder: 0o700,
-} as const;
+export { ensureFolder, ensureHomeFolder, FileMode } from './fs/home-folder.js';
 
 export { openCaKey, type PassphraseCheck, type PassphraseSource } from './ca-key.js';
 
@@ -201,33 +196,10 @@ export class CaHome {
 
 export { readText, readBytes, fileExists, isRegularFile } from './fs/read-file.js';
 
-/**
- * A folder of the home (`ca/`, `db/`, `ssh/`, `crl/`): mkdir -p, and when it already existed with more
- * permission bits than `mode` (an operator's `mkdir` under umask 000), narrowed to them. Never widened.
- */
-export function ensureHomeFolder(path: string, mode: number): void {
-  ensureFolder(path, mode);
-  try {
-    const st = lstatSync(path);
-    if (st.isDirectory() && (st.mode & 0o7777 & ~mode) !== 0) chmodSync(path, st.mode & 0o7777 & mode);
-  } catch (e) {
-    throw ioError(e, 'set the mode of', path);
-  }
-}
-
 function removeIfEmpty(dir: string): void {
   try {
     if (readdirSync(dir).length === 0) rmdirSync(dir);
   } catch {
     /* not ours to clean any more */
-  }
-}
-
-/** mkdir -p with a mode for the folders it creates. */
-export function ensureFolder(path: string, mode: number = FileMode.folder): void {
-  try {
-    mkdirSync(path, { recursive: true, mode });
-  } catch (e) {
-    throw ioError(e, 'create folder', path);
   }
 }

@@ -5,10 +5,21 @@
 import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { PkiError } from '../../core/errors.js';
 import { ioError } from '../fs/atomic-write.js';
-import { ensureHomeFolder, FileMode, type CaHome } from '../ca-home.js';
+import { ensureHomeFolder, FileMode } from '../fs/home-folder.js';
 import type { Inventory } from './index.js';
 import type { SqliteInventory } from './sqlite.js';
 import { compactTimestamp } from '../../core/time.js';
+
+/**
+ * What opening the inventory needs of the CA home (store/ca-home.ts CaHome is one): declared here, not
+ * imported, so ca-home → inventory/index → inventory/open does not lead back to ca-home.
+ */
+export interface InventoryHome {
+  readonly dir: string;
+  readonly dbDir: string;
+  readonly dbPath: string;
+  requireInitialized(): void;
+}
 
 export type InventoryMode =
   /** The inventory must exist (every command but init and db rebuild). */
@@ -18,12 +29,12 @@ export type InventoryMode =
   /** A fresh inventory; an existing one is kept aside as db/pki.sqlite.replaced-<time> (`pki init`); SSH records carry over. */
   | 'fresh';
 
-export function inventoryExists(home: CaHome): boolean {
+export function inventoryExists(home: InventoryHome): boolean {
   return existsSync(home.dbPath);
 }
 
 /** Throws ERR_INVENTORY_MISSING naming the fix, when a CA exists but its database does not. */
-function missing(home: CaHome): PkiError {
+function missing(home: InventoryHome): PkiError {
   return new PkiError('ERR_INVENTORY_MISSING', `the CA in ${home.dir} has no inventory database (${home.dbPath} is missing)`, {
     hint: `run "pki db rebuild --dir ${home.dir}" to recreate it from the certificates on disk`,
   });
@@ -31,7 +42,7 @@ function missing(home: CaHome): PkiError {
 
 /** Opens the CA's inventory. The result is the backend behind the `Inventory` interface. */
 export async function openInventory(
-  home: CaHome,
+  home: InventoryHome,
   mode: InventoryMode = 'existing',
   now: Date = new Date(),
   /** With 'fresh' (`init --force`): the archived intermediate's fingerprint the old CA's valid leaves are carried over under (store/previous-ca.ts). */
@@ -56,7 +67,7 @@ export async function openInventory(
  * Keeps the old inventory as db/pki.sqlite.replaced-<time>: a consistent single-file copy (VACUUM INTO
  * folds in the WAL), then the old files are removed. A damaged database is renamed as it is instead.
  */
-function moveAside(home: CaHome, now: Date, Backend: typeof SqliteInventory): string {
+function moveAside(home: InventoryHome, now: Date, Backend: typeof SqliteInventory): string {
   const target = `${home.dbPath}.replaced-${compactTimestamp(now)}`;
   let copied = false;
   try {
