@@ -21,6 +21,7 @@ import type { Inventory, NewCertificateRecord } from '../store/inventory/index.j
 import { decodeSshRecord, sshCertificateRecord } from '../store/inventory/ssh-record.js';
 import { openSshInventory, SshCaFiles } from '../store/ssh-ca.js';
 import { removeIfPresent } from '../store/fs/paths.js';
+import { compactTimestamp } from '../core/time.js';
 
 export interface SshSignRequest {
   /** The key being certified. */
@@ -72,17 +73,12 @@ function randomSshSerial(): bigint {
   }
 }
 
-/** 20260101T120000Z: sortable and free of characters sshd logs would escape. */
-function compactTime(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
 /** Signs and records the certificate; the file is written only once every refusal has passed. */
 export async function signSshCertificate(home: CaHome, request: SshSignRequest, context: SshSignContext): Promise<SshSignResult> {
   const { now } = context;
   const profile = SSH_CERTIFICATE_PROFILES[request.certType];
   const defaults = computeSshValidity(profile, now);
-  const keyId = request.keyId ?? `${request.principals[0] ?? 'any'}@${compactTime(now)}`;
+  const keyId = request.keyId ?? `${request.principals[0] ?? 'any'}@${compactTimestamp(now)}`;
   const caKey = await new SshCaFiles(home).loadCaKey(request.certType, context.passphrase);
   const issued = issueSshCertificate({
     publicKey: request.publicKey,

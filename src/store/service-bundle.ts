@@ -11,7 +11,7 @@ import { certificatePublicKey, parseCertificate } from '../core/x509/certificate
 import { decodeSubjectAltName } from '../core/x509/extension-decoders.js';
 import { keySpecOf } from '../core/keys/keys.js';
 import { parseSans } from '../core/x509/names.js';
-import { decodePem } from '../core/der/pem.js';
+import { findPemBlock, PemLabel } from '../core/der/pem.js';
 import { ensureFolder, readText } from './ca-home.js';
 import { TEMP_PREFIX } from './fs/atomic-write.js';
 import { recoverVersionedFolder, type VersionFile } from './fs/versioned-folder.js';
@@ -40,7 +40,7 @@ export function readExistingBundle(folder: string, request: BundleRequest, curre
   let serviceKeySpec: ExistingBundle['serviceKeySpec'] = null;
   if (files.includes(serviceCert)) {
     try {
-      const leaf = parseCertificate(decodePem(readText(join(folder, serviceCert)))[0]!.der);
+      const leaf = certificateIn(join(folder, serviceCert));
       const san = decodeSubjectAltName(leaf);
       serviceSans = parseSans([...san.dns, ...san.ip, ...san.email, ...san.uri]);
       serviceKeySpec = keySpecOf(certificatePublicKey(leaf));
@@ -51,7 +51,7 @@ export function readExistingBundle(folder: string, request: BundleRequest, curre
   const validities = new Map<string, { notBefore: Date; notAfter: Date }>();
   for (const name of files.filter((n) => n.endsWith('.crt') && n !== 'ca.crt')) {
     try {
-      const { notBefore, notAfter } = parseCertificate(decodePem(readText(join(folder, name)))[0]!.der);
+      const { notBefore, notAfter } = certificateIn(join(folder, name));
       validities.set(name, { notBefore, notAfter });
     } catch {
       /* unreadable: no validity to compare */
@@ -121,4 +121,11 @@ export function serviceCertificateFiles(root: string, folders: Set<string>): str
   };
   walk(root, 0);
   return out;
+}
+
+/** The certificate a bundle file holds (its first CERTIFICATE block); throws when there is none. */
+function certificateIn(path: string): ReturnType<typeof parseCertificate> {
+  const block = findPemBlock(readText(path), PemLabel.certificate);
+  if (!block) throw new Error(`${path} holds no certificate`);
+  return parseCertificate(block.der);
 }
