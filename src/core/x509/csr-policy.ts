@@ -58,6 +58,135 @@ function refuse(code: PkiErrorCode, reason: string, hint?: string): CsrRefusal {
   return hint === undefined ? { accepted: false, code, reason } : { accepted: false, code, reason, hint };
 }
 
+type RequestKey = { readonly publicKey: KeyObject; readonly spkiDer: Uint8Array; readonly key: KeyDescription };
+
+/**
+ * The request's public key, if pki would certify it. The key is judged before its signature: a key pki
+ * would never certify (e = 65538 has no private key at all) is refused as what it is, not as a signature
+ * that happens not to verify.
+ */
+function readRequestKey(csr: CsrFields): RequestKey | CsrRefusal {
+  let publicKey: KeyObject;
+  let spkiDer: Uint8Array;
+  try {
+    ({ key: publicKey, spkiDer } = importSpki(csr.spkiDer));
+  } catch {
+    return refuse('ERR_UNSUPPORTED_KEY', 'the request holds a public key pki cannot read', 'use an EC P-256/P-384, RSA (2048 bits or more) or Ed25519 key');
+  }
+  try {
+    assertNamedCurve(csr.spkiDer);
+    return { publicKey, spkiDer, key: assertAcceptablePublicKey(publicKey) };
+  } catch (e) {
+    if (isPkiError(e)) return refuse(e.code, `the request's key is not acceptable: ${e.message}`, e.hint);
+    throw e;
+  }
+}
+
+/** The refusal when the request's self-signature is weak, does not fit its key, or does not verify. */
+function checkSelfSignature(csr: CsrFields, { publicKey, key }: RequestKey): CsrRefusal | undefined {
+  try {
+    // Node's verify does not tie the algorithm to the key: an RSA signature would verify under an ECDSA OID.
+    acceptableAlgorithm(csr.signatureAlgorithmOid); // SHA-1, MD5… are refused as such
+    if (!signatureAlgorithmFitsKey(csr.signatureAlgorithmOid, publicKey)) {
+      return refuse('ERR_CSR_SIGNATURE', `the request is signed with ${signatureAlgorithmName(csr.signatureAlgorithmOid)}, which a ${formatKeySpec(key)} key does not sign with`, 'create the request again with its own key (ECDSA for EC keys, RSA PKCS#1 v1.5 for RSA, Ed25519 for Ed25519)');
+    }
+    if (!verifyCsrSignature(csr, publicKey)) {
+      return refuse('ERR_CSR_SIGNATURE', "the request's self-signature does not verify (tampered or corrupted request)", 'create the request again from its private key');
+    }
+    return undefined;
+  } catch (e) {
+    if (isPkiError(e)) return refuse(e.code, `the request's signature is not acceptable: ${e.message}`, e.hint);
+    throw e;
+  }
+}
+
+/**
+ * The refusal when the request's extensions ask for more than `profile` grants, else the SANs it asks for
+ * (as text). Extensions pki does not read are added to `ignored`.
+ */
+function readRequestedExtensions(csr: CsrFields, profile: Profile, ignored: string[]): string[] | CsrRefusal {
+  try {
+    for (const ext of csr.extensions) {
+      if (!UNDERSTOOD_EXTENSIONS.has(ext.oid)) {
+        if (ext.critical) return refuse('ERR_POLICY', `the request asks for extension ${ext.oid}, marked critical, which pki does not understand`, 'remove it from the request');
+        ignored.push(`extension ${ext.oid}`);
+      }
+    }
+    if (decodeBasicConstraints(csr).isCA) {
+      return refuse('ERR_POLICY', 'the request asks for a CA certificate (basicConstraints CA:TRUE); pki signs requests as leaf certificates only', 'remove basicConstraints CA:TRUE from the request');
+    }
+    return checkRequestedUsages(csr, profile) ?? readRequestedSans(csr);
+  } catch (e) {
+    if (isPkiError(e)) return refuse('ERR_MALFORMED_CSR', `the request's extensions cannot be read: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The refusal when the request's key usages or extended key usages go beyond `profile`. */
+function checkRequestedUsages(csr: CsrFields, profile: Profile): CsrRefusal | undefined {
+  const grantedUsages = new Set<KeyUsage>(profile.keyEnciphermentForRsa ? [...profile.keyUsage, 'keyEncipherment'] : profile.keyUsage);
+  const usages = decodeKeyUsage(csr);
+  const caUsages = usages.filter((u) => CA_USAGES.has(u));
+  if (caUsages.length > 0) return refuse('ERR_POLICY', `the request asks for CA key usage ${caUsages.join(', ')}`, 'remove keyCertSign and cRLSign from the request');
+  const extraUsages = usages.filter((u) => !grantedUsages.has(u));
+  if (extraUsages.length > 0) {
+    return refuse('ERR_POLICY', `the request asks for key usage ${extraUsages.join(', ')}, beyond the ${profile.name} profile (${[...grantedUsages].join(', ')})`, 'remove them from the request');
+  }
+  const extraEku = decodeExtKeyUsage(csr).filter((u) => !(profile.extKeyUsage as readonly string[]).includes(u));
+  if (extraEku.length > 0) {
+    return refuse('ERR_POLICY', `the request asks for extended key usage ${extraEku.join(', ')}, beyond the ${profile.name} profile (${profile.extKeyUsage.join(', ')})`, 'choose the matching --profile (server, client or peer) or remove them from the request');
+  }
+  return undefined;
+}
+
+/** The request's SANs as text, or the refusal when one is of a form pki does not issue or not the form it says. */
+function readRequestedSans(csr: CsrFields): string[] | CsrRefusal {
+  const san = decodeSubjectAltName(csr);
+  if (san.other.length > 0) return refuse('ERR_INVALID_SAN', `the request asks for SAN name forms pki does not issue (${san.other.join(', ')})`, 'use DNS names, IP addresses, email addresses or URIs');
+  // SANs are re-read from text later; a dNSName holding "10.0.0.1" or "a@b.example" must not change form.
+  const declared = [...san.dns.map((v) => ['dns', v] as const), ...san.email.map((v) => ['email', v] as const), ...san.uri.map((v) => ['uri', v] as const)];
+  for (const [type, value] of declared) {
+    // IA5String is ASCII (RFC 5280 §4.2.1.6): an IDN is requested as its A-label (xn--…), never as raw UTF-8.
+    if (/[^\x20-\x7e]/.test(value)) {
+      return refuse('ERR_INVALID_SAN', `the request's ${type === 'dns' ? 'DNS' : type} SAN "${value}" holds bytes that are not printable ASCII`, 'request internationalised names as A-labels (xn--…), e.g. with pki sign --san <U-label>');
+    }
+    let actual: string;
+    try {
+      actual = parseSan(value).type;
+    } catch (e) {
+      if (isPkiError(e)) return refuse(e.code, `the request's names are not acceptable: ${e.message}`, e.hint);
+      throw e;
+    }
+    if (actual !== type) return refuse('ERR_INVALID_SAN', `the request's ${type === 'dns' ? 'DNS' : type} SAN "${value}" is not a ${type === 'dns' ? 'DNS name' : type === 'email' ? 'email address' : 'URI'}`, 'put each name in the SAN form it is');
+  }
+  return [...san.dns, ...san.ip, ...san.email, ...san.uri];
+}
+
+/**
+ * The certificate's names: `requestSans` then `extraSans`, validated, and the subject's CN and O. Other
+ * subject attributes are added to `ignored`; throws PkiError for a name pki will not certify.
+ */
+function readNames(csr: CsrFields, requestSans: readonly string[], options: { extraSans?: readonly string[]; maxSans?: number }, ignored: string[]): { sans: San[]; subject: SubjectName } {
+  const sans = parseSans([...requestSans, ...(options.extraSans ?? [])]);
+  checkSanCount(sans, options.maxSans ?? DEFAULT_MAX_SANS);
+  let commonName: string | undefined;
+  let organization: string | undefined;
+  for (const attribute of decodeName(csr.subjectDer).flat()) {
+    if (attribute.type === 'CN') commonName = attribute.value; // the last CN, as RFC 6125 §2.3.1 reads it
+    else if (attribute.type === 'O' && organization === undefined) organization = attribute.value;
+    else ignored.push(`subject ${attribute.type}=${attribute.value}`);
+  }
+  if (commonName !== undefined) validateCommonName(commonName);
+  if (organization !== undefined && (organization.length === 0 || organization.length > ORGANIZATION_MAX || /[\x00-\x1f\x7f]/.test(organization))) {
+    throw new PkiError('ERR_INVALID_NAME', `organization "${organization}" must be 1 to ${ORGANIZATION_MAX} printable characters`);
+  }
+  return { sans, subject: { ...(organization !== undefined ? { organization } : {}), ...(commonName !== undefined ? { commonName } : {}) } };
+}
+
+function isRefusal(value: unknown): value is CsrRefusal {
+  return typeof value === 'object' && value !== null && 'accepted' in value && (value as CsrRefusal).accepted === false;
+}
+
 /**
  * Decides whether `csr` may be signed with `profile`, adding `extraSans` (`--san` strings, validated
  * here with the request's own) and allowing at most `maxSans` names (default DEFAULT_MAX_SANS). Never
@@ -69,111 +198,29 @@ export function evaluateCsr(csr: CsrFields, options: { profile: Profile; extraSa
   const { profile } = options;
   if (profile.isCA) return refuse('ERR_POLICY', `profile ${profile.name} is a CA profile; requests are signed as leaves only`);
 
-  let publicKey: KeyObject;
-  let spkiDer: Uint8Array;
-  try {
-    ({ key: publicKey, spkiDer } = importSpki(csr.spkiDer));
-  } catch {
-    return refuse('ERR_UNSUPPORTED_KEY', 'the request holds a public key pki cannot read', 'use an EC P-256/P-384, RSA (2048 bits or more) or Ed25519 key');
-  }
-  // The key is judged before its signature: a key pki would never certify (e = 65538 has no private key
-  // at all) is refused as what it is, not as a signature that happens not to verify.
-  let key: KeyDescription;
-  try {
-    assertNamedCurve(csr.spkiDer);
-    key = assertAcceptablePublicKey(publicKey);
-  } catch (e) {
-    if (isPkiError(e)) return refuse(e.code, `the request's key is not acceptable: ${e.message}`, e.hint);
-    throw e;
-  }
+  const requestKey = readRequestKey(csr);
+  if (isRefusal(requestKey)) return requestKey;
   if (options.keyCertified !== true) {
-    try {
-      // Node's verify does not tie the algorithm to the key: an RSA signature would verify under an ECDSA OID.
-      acceptableAlgorithm(csr.signatureAlgorithmOid); // SHA-1, MD5… are refused as such
-      if (!signatureAlgorithmFitsKey(csr.signatureAlgorithmOid, publicKey)) {
-        return refuse('ERR_CSR_SIGNATURE', `the request is signed with ${signatureAlgorithmName(csr.signatureAlgorithmOid)}, which a ${formatKeySpec(key)} key does not sign with`, 'create the request again with its own key (ECDSA for EC keys, RSA PKCS#1 v1.5 for RSA, Ed25519 for Ed25519)');
-      }
-      if (!verifyCsrSignature(csr, publicKey)) {
-        return refuse('ERR_CSR_SIGNATURE', "the request's self-signature does not verify (tampered or corrupted request)", 'create the request again from its private key');
-      }
-    } catch (e) {
-      if (isPkiError(e)) return refuse(e.code, `the request's signature is not acceptable: ${e.message}`, e.hint);
-      throw e;
-    }
+    const badSignature = checkSelfSignature(csr, requestKey);
+    if (badSignature !== undefined) return badSignature;
   }
 
   const ignored: string[] = [];
-  let requestSans: string[];
-  try {
-    for (const ext of csr.extensions) {
-      if (!UNDERSTOOD_EXTENSIONS.has(ext.oid)) {
-        if (ext.critical) return refuse('ERR_POLICY', `the request asks for extension ${ext.oid}, marked critical, which pki does not understand`, 'remove it from the request');
-        ignored.push(`extension ${ext.oid}`);
-      }
-    }
-    if (decodeBasicConstraints(csr).isCA) {
-      return refuse('ERR_POLICY', 'the request asks for a CA certificate (basicConstraints CA:TRUE); pki signs requests as leaf certificates only', 'remove basicConstraints CA:TRUE from the request');
-    }
-    const grantedUsages = new Set<KeyUsage>(profile.keyEnciphermentForRsa ? [...profile.keyUsage, 'keyEncipherment'] : profile.keyUsage);
-    const usages = decodeKeyUsage(csr);
-    const caUsages = usages.filter((u) => CA_USAGES.has(u));
-    if (caUsages.length > 0) return refuse('ERR_POLICY', `the request asks for CA key usage ${caUsages.join(', ')}`, 'remove keyCertSign and cRLSign from the request');
-    const extraUsages = usages.filter((u) => !grantedUsages.has(u));
-    if (extraUsages.length > 0) {
-      return refuse('ERR_POLICY', `the request asks for key usage ${extraUsages.join(', ')}, beyond the ${profile.name} profile (${[...grantedUsages].join(', ')})`, 'remove them from the request');
-    }
-    const extraEku = decodeExtKeyUsage(csr).filter((u) => !(profile.extKeyUsage as readonly string[]).includes(u));
-    if (extraEku.length > 0) {
-      return refuse('ERR_POLICY', `the request asks for extended key usage ${extraEku.join(', ')}, beyond the ${profile.name} profile (${profile.extKeyUsage.join(', ')})`, 'choose the matching --profile (server, client or peer) or remove them from the request');
-    }
-    const san = decodeSubjectAltName(csr);
-    if (san.other.length > 0) return refuse('ERR_INVALID_SAN', `the request asks for SAN name forms pki does not issue (${san.other.join(', ')})`, 'use DNS names, IP addresses, email addresses or URIs');
-    requestSans = [...san.dns, ...san.ip, ...san.email, ...san.uri];
-    // SANs are re-read from text below; a dNSName holding "10.0.0.1" or "a@b.example" must not change form.
-    const declared = [...san.dns.map((v) => ['dns', v] as const), ...san.email.map((v) => ['email', v] as const), ...san.uri.map((v) => ['uri', v] as const)];
-    for (const [type, value] of declared) {
-      // IA5String is ASCII (RFC 5280 §4.2.1.6): an IDN is requested as its A-label (xn--…), never as raw UTF-8.
-      if (/[^\x20-\x7e]/.test(value)) {
-        return refuse('ERR_INVALID_SAN', `the request's ${type === 'dns' ? 'DNS' : type} SAN "${value}" holds bytes that are not printable ASCII`, 'request internationalised names as A-labels (xn--…), e.g. with pki sign --san <U-label>');
-      }
-      let actual: string;
-      try {
-        actual = parseSan(value).type;
-      } catch (e) {
-        if (isPkiError(e)) return refuse(e.code, `the request's names are not acceptable: ${e.message}`, e.hint);
-        throw e;
-      }
-      if (actual !== type) return refuse('ERR_INVALID_SAN', `the request's ${type === 'dns' ? 'DNS' : type} SAN "${value}" is not a ${type === 'dns' ? 'DNS name' : type === 'email' ? 'email address' : 'URI'}`, 'put each name in the SAN form it is');
-    }
-  } catch (e) {
-    if (isPkiError(e)) return refuse('ERR_MALFORMED_CSR', `the request's extensions cannot be read: ${e.message}`);
-    throw e;
-  }
+  const requestSans = readRequestedExtensions(csr, profile, ignored);
+  if (isRefusal(requestSans)) return requestSans;
 
-  let sans: San[];
-  let subject: SubjectName;
+  let names: { sans: San[]; subject: SubjectName };
   try {
-    sans = parseSans([...requestSans, ...(options.extraSans ?? [])]);
-    checkSanCount(sans, options.maxSans ?? DEFAULT_MAX_SANS);
-    let commonName: string | undefined;
-    let organization: string | undefined;
-    for (const attribute of decodeName(csr.subjectDer).flat()) {
-      if (attribute.type === 'CN') commonName = attribute.value; // the last CN, as RFC 6125 §2.3.1 reads it
-      else if (attribute.type === 'O' && organization === undefined) organization = attribute.value;
-      else ignored.push(`subject ${attribute.type}=${attribute.value}`);
-    }
-    if (commonName !== undefined) validateCommonName(commonName);
-    if (organization !== undefined && (organization.length === 0 || organization.length > ORGANIZATION_MAX || /[\x00-\x1f\x7f]/.test(organization))) {
-      throw new PkiError('ERR_INVALID_NAME', `organization "${organization}" must be 1 to ${ORGANIZATION_MAX} printable characters`);
-    }
-    subject = { ...(organization !== undefined ? { organization } : {}), ...(commonName !== undefined ? { commonName } : {}) };
+    names = readNames(csr, requestSans, options, ignored);
   } catch (e) {
     if (isPkiError(e)) return refuse(e.code, `the request's names are not acceptable: ${e.message}`, e.hint);
     throw e;
   }
+  const { sans, subject } = names;
   if (subject.commonName === undefined && sans.length === 0) {
     return refuse('ERR_POLICY', 'the request has no subject common name and no subject alternative name', 'add a CN or a SAN to the request, or pass --san');
   }
+  const { publicKey, spkiDer, key } = requestKey;
   return { accepted: true, subject, sans, publicKey, spkiDer, key, ignored };
 }
 

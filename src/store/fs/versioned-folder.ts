@@ -225,6 +225,42 @@ function writeVersionFile(path: string, file: VersionFile): void {
   }
 }
 
+/** Links the new version's names, points `..data` at it (the one atomic step), then drops public links it lacks. */
+function switchToVersion(folder: string, version: string, versionPath: string): void {
+  const newNames = readdirSync(versionPath);
+  // Names that do not exist yet get their link now: dangling (ENOENT to a reader, as before) until the switch.
+  for (const name of newNames) {
+    if (!exists(join(folder, name))) symlinkSync(`${DATA_LINK}/${name}`, join(folder, name));
+  }
+  crashPoint('version:linked-new');
+  const tmp = join(folder, DATA_TMP);
+  try {
+    unlinkSync(tmp);
+  } catch {
+    /* none */
+  }
+  symlinkSync(version, tmp);
+  crashPoint('version:link-tmp');
+  renameSync(tmp, join(folder, DATA_LINK)); // the switch
+  fsyncFolder(folder);
+  crashPoint('version:swapped');
+  // Migration from the flat layout: plain files become links, one rename each.
+  for (const name of newNames) {
+    if (lstatSync(join(folder, name)).isFile()) replaceWithLink(folder, name);
+  }
+  for (const name of readdirSync(folder)) {
+    if (name.startsWith('..') || newNames.includes(name)) continue;
+    const path = join(folder, name);
+    try {
+      if (lstatSync(path).isSymbolicLink() && readlinkSync(path) === `${DATA_LINK}/${name}`) unlinkSync(path);
+    } catch {
+      /* gone */
+    }
+  }
+  fsyncFolder(folder);
+  crashPoint('version:unlinked-old');
+}
+
 /**
  * Publishes `files` as the folder's new live version in one rename. With `keepOthers`, the live version's
  * other files are carried over as hard links (same inode: same bytes, mode and owner). Public links for new
@@ -273,38 +309,7 @@ export function publishVersion(folder: string, files: readonly VersionFile[], op
       fsyncFolder(versionPath);
       crashPoint('version:complete');
       options.beforeSwitch?.(version); // a failure here leaves only the new version folder, removed below
-      const newNames = readdirSync(versionPath);
-      // Names that do not exist yet get their link now: dangling (ENOENT to a reader, as before) until the switch.
-      for (const name of newNames) {
-        if (!exists(join(folder, name))) symlinkSync(`${DATA_LINK}/${name}`, join(folder, name));
-      }
-      crashPoint('version:linked-new');
-      const tmp = join(folder, DATA_TMP);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* none */
-      }
-      symlinkSync(version, tmp);
-      crashPoint('version:link-tmp');
-      renameSync(tmp, join(folder, DATA_LINK)); // the switch
-      fsyncFolder(folder);
-      crashPoint('version:swapped');
-      // Migration from the flat layout: plain files become links, one rename each.
-      for (const name of newNames) {
-        if (lstatSync(join(folder, name)).isFile()) replaceWithLink(folder, name);
-      }
-      for (const name of readdirSync(folder)) {
-        if (name.startsWith('..') || newNames.includes(name)) continue;
-        const path = join(folder, name);
-        try {
-          if (lstatSync(path).isSymbolicLink() && readlinkSync(path) === `${DATA_LINK}/${name}`) unlinkSync(path);
-        } catch {
-          /* gone */
-        }
-      }
-      fsyncFolder(folder);
-      crashPoint('version:unlinked-old');
+      switchToVersion(folder, version, versionPath);
     } catch (e) {
       // Before the switch the new version is an orphan; after it, the old one is. Either way recovery removes it.
       if (liveVersion(folder) !== version) removeTree(versionPath);
