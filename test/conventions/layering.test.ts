@@ -29,13 +29,6 @@ const CORE_FORBIDDEN_MODULES = ['fs', 'fs/promises', 'child_process', 'process',
 const OPERATIONS_FORBIDDEN_MODULES = ['fs', 'fs/promises', 'child_process', 'readline', 'tty'];
 const OPERATIONS_FORBIDDEN_PROCESS = ['env', 'argv', 'stdin', 'stdout', 'stderr', 'exit', 'exitCode'];
 
-/**
- * TEMPORARY: offenders on main (0ea1419, less those fixed by 50d9e57), being fixed in
- * parallel under issue 10. Each entry is `rule: file[:function]`. Empty this list as they are fixed; an entry
- * that no longer offends fails the test too, so the list cannot go stale.
- */
-const ALLOWED_TODAY: readonly string[] = [];
-
 function sourceFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -152,21 +145,14 @@ function checkTree(root: string): string[] {
   return out;
 }
 
-/** `rule: file[:function]`, the part of a violation the allowlist names (no line numbers, which drift). */
+/** `rule: file[:function]`: a violation without its line numbers (the throwaway-tree checks compare these). */
 const key = (violation: string) => violation.replace(/ \(.*\)$/, '');
 
 describe('layering and size rules on src/', () => {
   const violations = checkTree(SRC);
 
-  it('no violation outside the temporary allowlist', () => {
-    const fresh = violations.filter((v) => !ALLOWED_TODAY.includes(key(v)));
-    expect(fresh, `layer or size rules broken (docs/architecture.md, docs/testing.md):\n${fresh.join('\n')}\ncurrent offenders, allowlisted or not:\n${violations.join('\n')}`).toEqual([]);
-  });
-
-  it('every allowlisted offender still offends (remove fixed ones from ALLOWED_TODAY)', () => {
-    const keys = new Set(violations.map(key));
-    const fixed = ALLOWED_TODAY.filter((k) => !keys.has(k));
-    expect(fixed, `fixed: delete these from ALLOWED_TODAY in test/conventions/layering.test.ts:\n${fixed.join('\n')}`).toEqual([]);
+  it('no violation', () => {
+    expect(violations, `layer or size rules broken (docs/architecture.md, docs/testing.md):\n${violations.join('\n')}`).toEqual([]);
   });
 });
 
