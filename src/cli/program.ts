@@ -5,8 +5,10 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import type { GlobalOptions } from './output.js';
 import { commandNow } from './clock.js';
+import { PkiError } from '../core/errors.js';
+import { addDiagnoseCommands } from './program-diagnose.js';
+import { collect, globals } from './program-options.js';
 
 function packageVersion(): string {
   try {
@@ -16,7 +18,6 @@ function packageVersion(): string {
   }
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Flags shared by every command that makes a key (step CLI's names). */
 function addKeyOptions(cmd: Command): Command {
@@ -31,10 +32,6 @@ function addPasswordOptions(cmd: Command): Command {
   return cmd.option('--password-file <file>', 'read the CA key passphrase from FILE (one trailing newline is ignored)');
 }
 
-function globals(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as { dir?: string; json?: boolean; debug?: boolean; quiet?: boolean; insecure?: boolean };
-  return { dir: o.dir ?? process.env.PKI_DIR ?? './pki', json: o.json === true, debug: o.debug === true, quiet: o.quiet === true, insecure: o.insecure === true };
-}
 
 /** `pki init --help`: what init writes and the pki.json fields set by hand afterwards (docs/configuration.md). */
 const INIT_HELP_AFTER = `
@@ -79,6 +76,7 @@ export function buildProgram(): Command {
   addSshCommands(program);
   addLifecycleCommands(program);
   addInventoryCommands(program);
+  addDiagnoseCommands(program);
   return program;
 }
 
@@ -134,10 +132,25 @@ function addSetupCommands(program: Command): void {
   program
     .command('inspect')
     .description('describe certificates, requests, CRLs, keys, OpenSSH keys/certificates and KRLs (PEM or DER); recognises PKCS#12')
-    .argument('<file>', 'file to inspect ("-" for standard input)')
-    .action(async (file: string, _opts, cmd: Command) => {
+    .argument('[file]', 'file to inspect ("-" for standard input)')
+    .option('--tls <target>', 'connect to HOST:PORT or https://host[:port] and describe what the server presents, with the verify verdict')
+    .option('--servername <name>', 'with --tls: the SNI name to send (default: the host)')
+    .option('--cert <file>', 'with --tls: present this client certificate')
+    .option('--key <file>', 'with --tls: the client certificate\'s key')
+    .option('--roots <file>', 'with --tls: trust anchors for the verdict (repeatable; default as pki verify)', collect, [])
+    .option('--timeout <duration>', 'with --tls: give up connecting and handshaking after this long', '5s')
+    .option('--starttls <protocol>', 'with --tls: upgrade a plain connection first: postgres or smtp')
+    .option('--no-verify', 'with --tls: show the chain without a verdict (exit 0 whenever the handshake completes)')
+    .action(async (file: string | undefined, opts, cmd: Command) => {
+      const g = globals(cmd);
+      if (opts.tls !== undefined) {
+        const { runInspectTls } = await import('./commands/inspect-tls.js');
+        await runInspectTls(opts.tls, file, opts, g, commandNow());
+        return;
+      }
+      if (file === undefined) throw new PkiError('ERR_USAGE', 'inspect needs a file, or --tls HOST:PORT', { hint: 'pki inspect FILE, or pki inspect --tls db.internal:5432' });
       const { runInspect } = await import('./commands/inspect.js');
-      await runInspect(file, globals(cmd), commandNow());
+      await runInspect(file, g, commandNow());
     });
 }
 
