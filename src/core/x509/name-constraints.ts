@@ -46,7 +46,7 @@ function domainConstraint(field: string, value: string): string {
   }
 }
 
-interface CidrBlock {
+export interface CidrBlock {
   readonly address: Buffer;
   readonly mask: Buffer;
 }
@@ -112,13 +112,13 @@ export function nameConstraintsExtension(input: NameConstraints): Buffer {
 }
 
 /** OpenSSL's nc_dns: `.d` matches names under d; `d` matches d and names under it. */
-function domainMatches(name: string, constraint: string): boolean {
+export function domainMatches(name: string, constraint: string): boolean {
   if (constraint.startsWith('.')) return name.endsWith(constraint);
   return name === constraint || name.endsWith(`.${constraint}`);
 }
 
 /** A wildcard `*.d` stands for every name one label under d: excluded if any of those could be. */
-function dnsExcludedBy(name: string, constraint: string): boolean {
+export function dnsExcludedBy(name: string, constraint: string): boolean {
   if (domainMatches(name, constraint)) return true;
   if (!name.startsWith('*.')) return false;
   const base = name.slice(2);
@@ -126,18 +126,18 @@ function dnsExcludedBy(name: string, constraint: string): boolean {
   return c.endsWith(`.${base}`);
 }
 
-function ipMatches(ip: string, block: CidrBlock): boolean {
+export function ipMatches(ip: string, block: CidrBlock): boolean {
   const bytes = ipToBytes(ip);
   return bytes.length === block.address.length && bytes.every((b, i) => (b & block.mask[i]!) === block.address[i]);
 }
 
-function emailMatches(email: string, constraint: string): boolean {
+export function emailMatches(email: string, constraint: string): boolean {
   if (constraint.includes('@')) return email === constraint;
   const host = email.slice(email.lastIndexOf('@') + 1);
   return constraint.startsWith('.') ? host.endsWith(constraint) : host === constraint;
 }
 
-function uriHost(uri: string): string {
+export function uriHost(uri: string): string {
   try {
     return new URL(uri).hostname.replace(/^\[|\]$/g, '').toLowerCase();
   } catch {
@@ -160,7 +160,7 @@ const DOTS = /[.\u3002\uff0e\uff61]/;
  * client takes for a host ("alice", "Jane Doe"), and 'invalid' for one that looks like a host name but is
  * not a valid one (`evil_host.bank.example`): that cannot be checked, so it is refused under DNS constraints.
  */
-function commonNameAsHost(cn: string | undefined): San | 'invalid' | null {
+export function commonNameAsHost(cn: string | undefined): San | 'invalid' | null {
   const text = cn?.trim();
   if (text === undefined || /\s/.test(text) || !DOTS.test(text)) return null;
   let san: San;
