@@ -1,12 +1,14 @@
 /**
  * The one signature-algorithm table of pki: what certificates, CSRs and CRLs are signed with (chosen from
  * the signing key) and which OIDs are verified. SHA-1 and MD5 signatures are named, so reports can show
- * them, but never verified as acceptable: collisions are practical (SHAttered, 2017).
+ * them, but never verified as acceptable: collisions are practical (SHAttered, 2017). RSASSA-PSS is
+ * verified (never made) when its AlgorithmIdentifier parameters are given (RFC 4055 §3.1, pss-parameters.ts).
  */
-import { sign, verify, type KeyObject } from 'node:crypto';
+import { constants, sign, verify, type KeyObject } from 'node:crypto';
 import { algorithmIdentifier, nullValue } from '../der/writer.js';
 import { PkiError } from '../errors.js';
 import { describeKey, formatKeySpec } from './keys.js';
+import { parsePssParameters, PSS_OID } from './pss-parameters.js';
 
 /** How a key signs X.509 structures: the AlgorithmIdentifier and the hash Node's crypto.sign takes. */
 export interface SignatureAlgorithm {
@@ -26,6 +28,8 @@ interface AlgorithmInfo extends SignatureAlgorithm {
   readonly keyType?: 'ec' | 'rsa' | 'ed25519';
   /** Broken or unsupported for verification. */
   readonly refused?: string;
+  /** Refused because broken (SHA-1, MD5), not merely unsupported: ERR_WEAK_ALGORITHM in `pki verify`. */
+  readonly weak?: true;
 }
 
 const info = (oid: string, name: string, rest: Omit<AlgorithmInfo, 'oid' | 'name' | 'nullParameters'> & { nullParameters?: boolean }): AlgorithmInfo => ({
@@ -45,11 +49,12 @@ const ALGORITHMS: Readonly<Record<string, AlgorithmInfo>> = Object.fromEntries(
     info('1.2.840.113549.1.1.13', 'sha512WithRSAEncryption', { keyType: 'rsa', hash: 'sha512', nullParameters: true }),
     info('1.3.101.112', 'Ed25519', { keyType: 'ed25519', hash: null }),
     info('1.3.101.113', 'Ed448', { hash: null, refused: 'Ed448 is not supported' }),
-    info('1.2.840.113549.1.1.10', 'RSASSA-PSS', { hash: null, refused: 'RSASSA-PSS signatures are not supported' }),
-    info('1.2.840.113549.1.1.5', 'sha1WithRSAEncryption', { hash: null, refused: 'SHA-1 signatures are refused (collisions are practical)' }),
-    info('1.2.840.10045.4.1', 'ecdsa-with-SHA1', { hash: null, refused: 'SHA-1 signatures are refused (collisions are practical)' }),
-    info('1.2.840.113549.1.1.4', 'md5WithRSAEncryption', { hash: null, refused: 'MD5 signatures are refused' }),
-    info('1.2.840.10040.4.3', 'dsa-with-SHA1', { hash: null, refused: 'DSA signatures are refused' }),
+    // Verified only with its parameters (verificationScheme); acceptableAlgorithm (CSRs) never reads them.
+    info(PSS_OID, 'RSASSA-PSS', { keyType: 'rsa', hash: null, refused: 'RSASSA-PSS signatures are not supported in certificate requests' }),
+    info('1.2.840.113549.1.1.5', 'sha1WithRSAEncryption', { hash: null, weak: true, refused: 'SHA-1 signatures are refused (collisions are practical)' }),
+    info('1.2.840.10045.4.1', 'ecdsa-with-SHA1', { hash: null, weak: true, refused: 'SHA-1 signatures are refused (collisions are practical)' }),
+    info('1.2.840.113549.1.1.4', 'md5WithRSAEncryption', { hash: null, weak: true, refused: 'MD5 signatures are refused' }),
+    info('1.2.840.10040.4.3', 'dsa-with-SHA1', { hash: null, weak: true, refused: 'DSA signatures are refused (SHA-1)' }),
   ].map((a) => [a.oid, a]),
 );
 
@@ -106,17 +111,58 @@ export function signatureAlgorithmFitsKey(algorithmOid: string, publicKey: KeyOb
   return keyType !== undefined && publicKey.asymmetricKeyType === keyType;
 }
 
+/** How a signature is verified: Node's hash, the key types that sign with it, and PSS's salt length. */
+export interface VerificationScheme {
+  /** e.g. `ecdsa-with-SHA256`, `RSASSA-PSS (SHA-256, salt 32)`. */
+  readonly name: string;
+  readonly hash: 'sha256' | 'sha384' | 'sha512' | null;
+  /** KeyObject#asymmetricKeyType values that may have made it (`rsa-pss` keys sign only with PSS, RFC 4055 §1.2). */
+  readonly keyTypes: readonly string[];
+  readonly pssSaltLength?: number;
+}
+
+/** A signature algorithm pki verifies, or why it does not: `weak` for broken hashes (SHA-1, MD5), else unsupported. */
+export type SignatureAlgorithmVerdict =
+  | { readonly ok: true; readonly scheme: VerificationScheme }
+  | { readonly ok: false; readonly weak: boolean; readonly name: string; readonly reason: string };
+
 /**
- * Verifies `signature` over `data`. Throws ERR_POLICY for refused algorithms (SHA-1, MD5, DSA, PSS);
- * returns false for a signature that does not verify, or whose algorithm does not fit the key.
+ * Judges a signature AlgorithmIdentifier: its OID and, for RSASSA-PSS, its parameters (the DER of the
+ * element after the OID, undefined when absent). Never throws.
  */
-export function verifySignature(algorithmOid: string, data: Uint8Array, signature: Uint8Array, publicKey: KeyObject): boolean {
-  const info = acceptableAlgorithm(algorithmOid);
-  if (!signatureAlgorithmFitsKey(algorithmOid, publicKey)) return false;
+export function verificationScheme(algorithmOid: string, parameters?: Uint8Array): SignatureAlgorithmVerdict {
+  const known = ALGORITHMS[algorithmOid];
+  const name = known?.name ?? algorithmOid;
+  if (algorithmOid === PSS_OID) {
+    const pss = parsePssParameters(parameters);
+    if (!pss.ok) return { ok: false, weak: pss.weak, name, reason: pss.reason };
+    return { ok: true, scheme: { name: pss.name, hash: pss.hash, keyTypes: ['rsa', 'rsa-pss'], pssSaltLength: pss.saltLength } };
+  }
+  if (!known) return { ok: false, weak: false, name, reason: `unknown signature algorithm ${algorithmOid}` };
+  if (known.refused) return { ok: false, weak: known.weak === true, name, reason: known.refused };
+  return { ok: true, scheme: { name, hash: known.hash, keyTypes: [known.keyType!] } };
+}
+
+/** Verifies with a scheme from verificationScheme; false for a signature that does not verify or a key of another type. */
+export function verifyWithScheme(scheme: VerificationScheme, data: Uint8Array, signature: Uint8Array, publicKey: KeyObject): boolean {
+  if (!scheme.keyTypes.includes(publicKey.asymmetricKeyType ?? '')) return false;
   try {
-    return verify(info.hash, data, publicKey, signature);
+    if (scheme.pssSaltLength !== undefined) {
+      return verify(scheme.hash, data, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.pssSaltLength }, signature);
+    }
+    return verify(scheme.hash, data, publicKey, signature);
   } catch {
     // Node throws for key/algorithm mismatches (an EC signature claimed for an RSA key): not valid.
     return false;
   }
+}
+
+/**
+ * Verifies `signature` over `data`. Throws ERR_POLICY for refused algorithms (SHA-1, MD5, DSA, PSS without
+ * `parameters`); returns false for a signature that does not verify, or whose algorithm does not fit the key.
+ */
+export function verifySignature(algorithmOid: string, data: Uint8Array, signature: Uint8Array, publicKey: KeyObject, parameters?: Uint8Array): boolean {
+  const verdict = verificationScheme(algorithmOid, parameters);
+  if (!verdict.ok) throw new PkiError('ERR_POLICY', verdict.reason, { hint: 're-create it with SHA-256 or better' });
+  return verifyWithScheme(verdict.scheme, data, signature, publicKey);
 }

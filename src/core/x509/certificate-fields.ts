@@ -36,6 +36,8 @@ export interface CertificateFields {
   /** Upper-case hex, as the INTEGER's content octets (a leading 00 sign octet dropped). */
   readonly serial: string;
   readonly signatureAlgorithmOid: string;
+  /** DER of the outer signatureAlgorithm's parameters element (RSASSA-PSS-params, NULL…); undefined when absent. */
+  readonly signatureAlgorithmParameters?: Uint8Array;
   readonly issuerDer: Uint8Array;
   readonly subjectDer: Uint8Array;
   readonly notBefore: Date;
@@ -105,6 +107,7 @@ export function parseCertificate(der: Uint8Array): CertificateFields {
     version,
     serial,
     signatureAlgorithmOid: readOid(der, expectTag(sigAlgChildren[0]!, DerTag.objectIdentifier, 'algorithm')),
+    ...(sigAlgChildren[1] ? { signatureAlgorithmParameters: encodingOf(der, sigAlgChildren[1]) } : {}),
     issuerDer: encodingOf(der, issuerEl),
     subjectDer: encodingOf(der, subjectEl),
     notBefore: readTime(der, validity[0]!),
