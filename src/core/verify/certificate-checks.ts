@@ -16,7 +16,6 @@
  * change the verdict. policyConstraints, policyMappings and inhibitAnyPolicy can, and pki does not
  * process them, so as critical extensions they are refused like any unknown one.
  */
-import type { KeyObject } from 'node:crypto';
 import { verificationScheme, verifyWithScheme } from '../keys/signature.js';
 import { ExtensionOid } from '../x509/extensions.js';
 import { rfc3339Seconds } from './chain-entry.js';
@@ -49,7 +48,6 @@ const KNOWN_EXTENSION_NAMES: Readonly<Record<string, string>> = {
 
 const ANY_EKU = '2.5.29.37.0';
 const PURPOSE_EKU: Readonly<Record<Exclude<VerifyPurpose, 'any'>, string>> = { server: 'serverAuth', client: 'clientAuth' };
-const CURVE_NAMES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
 const MIN_RSA_BITS = 2048;
 
 const ok = (name: VerifyCheckName, detail: string): CheckOutcome => ({ ok: true, name, detail });
@@ -75,26 +73,14 @@ function checkCriticalExtensions(c: PathCertificate): CheckOutcome {
   return fail('criticalExtensions', 'ERR_UNKNOWN_CRITICAL_EXTENSION', c, `unknown critical extension ${named}`, 'pki must refuse a certificate with a critical extension it does not process (RFC 5280 §4.2); re-issue it without it, or with it non-critical');
 }
 
-function describeKey(key: KeyObject): { text: string; rsaBits?: number } {
-  const details = key.asymmetricKeyDetails ?? {};
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-    case 'rsa-pss':
-      return { text: `RSA ${details.modulusLength ?? 0}`, rsaBits: details.modulusLength ?? 0 };
-    case 'ec':
-      return { text: `EC ${CURVE_NAMES[details.namedCurve ?? ''] ?? details.namedCurve ?? 'unknown curve'}` };
-    case 'ed25519':
-      return { text: 'Ed25519' };
-    default:
-      return { text: key.asymmetricKeyType ?? 'unknown' };
-  }
-}
-
 /** The certificate's own key: readable, and RSA at least 2048 bits (the anchor's too). */
 function checkKey(c: PathCertificate): CheckOutcome {
-  const key = c.publicKey();
-  if (key instanceof Error) return fail('algorithm', 'ERR_UNSUPPORTED_ALGORITHM', c, `the certificate holds a public key pki cannot read (${key.message})`);
-  const d = describeKey(key);
+  let d: { text: string; rsaBits?: number };
+  try {
+    d = c.keyDescription();
+  } catch (e) {
+    return fail('algorithm', 'ERR_MALFORMED_CERTIFICATE', c, `the certificate's public key cannot be read (${e instanceof Error ? e.message : String(e)})`, 'the certificate is corrupt; re-issue it');
+  }
   if (d.rsaBits !== undefined && d.rsaBits < MIN_RSA_BITS) {
     return fail('algorithm', 'ERR_WEAK_KEY', c, `the certificate's RSA key has ${d.rsaBits} bits, fewer than ${MIN_RSA_BITS}`, 're-issue it with an RSA key of 2048 bits or more, or an EC key');
   }
@@ -111,7 +97,11 @@ function* checkSignature(c: PathCertificate, issuer: PathCertificate): Generator
   }
   yield ok('algorithm', `${c.subject()}: signed with ${verdict.scheme.name}`);
   const key = issuer.publicKey();
-  if (key instanceof Error || !verifyWithScheme(verdict.scheme, c.fields.tbsDer, c.fields.signature, key)) {
+  if (key instanceof Error) {
+    yield fail('signature', 'ERR_UNSUPPORTED_ALGORITHM', c, `the key of its issuer ${issuer.subject()} cannot be read (${key.message})`);
+    return;
+  }
+  if (!verifyWithScheme(verdict.scheme, c.fields.tbsDer, c.fields.signature, key)) {
     yield fail('signature', 'ERR_BAD_SIGNATURE', c, `signature does not verify with the key of ${issuer.subject()}`, 'it was not issued by that CA certificate, or it was altered; give the CA that issued it');
     return;
   }

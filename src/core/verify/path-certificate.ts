@@ -7,7 +7,6 @@
 import type { KeyObject } from 'node:crypto';
 import {
   authorityKeyIdentifierOf,
-  certificatePublicKey,
   findExtension,
   parseCertificate,
   subjectKeyIdentifierOf,
@@ -17,6 +16,7 @@ import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage } from '../x5
 import { ExtensionOid } from '../x509/extensions.js';
 import { formatDistinguishedName } from '../x509/name-decoder.js';
 import type { KeyUsage } from '../x509/usages.js';
+import { describeSpki, publicKeyFromSpki } from './spki-key.js';
 
 /** Where a certificate came from: the one to validate, --untrusted (or the rest of the leaf's file), --roots. */
 export type CertificateSource = 'leaf' | 'untrusted' | 'root';
@@ -51,14 +51,16 @@ export class PathCertificate {
   readonly issuer = memo(() => formatDistinguishedName(this.fields.issuerDer));
   readonly subjectKeyId = memo(() => optionalHex(() => subjectKeyIdentifierOf(this.fields)));
   readonly authorityKeyId = memo(() => optionalHex(() => authorityKeyIdentifierOf(this.fields)));
-  /** The public key, or the reason pki cannot read it. */
+  /** The public key (imported only for certificates that sign something in a path), or why pki cannot read it. */
   readonly publicKey = memo((): KeyObject | Error => {
     try {
-      return certificatePublicKey(this.fields);
+      return publicKeyFromSpki(this.fields.spkiDer);
     } catch (e) {
       return e instanceof Error ? e : new Error(String(e));
     }
   });
+  /** `EC P-256`, `RSA 2048`… read from the DER, no KeyObject needed; throws on a malformed key. */
+  readonly keyDescription = memo(() => describeSpki(this.fields.spkiDer));
   readonly basicConstraints = memo(() => decodeBasicConstraints(this.fields));
   /** null when the certificate has no keyUsage extension (every usage allowed). */
   readonly keyUsage = memo((): KeyUsage[] | null => (findExtension(this.fields, ExtensionOid.keyUsage) ? decodeKeyUsage(this.fields) : null));

@@ -68,7 +68,7 @@ describe('valid chains per key type', () => {
     const leaf = o.certificate('pk-leaf', leafKey, 'leaf', { name: 'pk-root', key: rootKey }, PSS_SIGNING);
     const r = validate({ leaf, roots: [root], time: new Date() });
     expect(r.error).toBeNull();
-    expect(r.checks.find((c) => c.name === 'algorithm')?.detail).toBe('CN=pk-root: RSA 2048 key');
+    expect(r.checks.find((c) => c.name === 'algorithm')?.detail).toBe('CN=pk-root: RSA-PSS 2048 key');
   });
 });
 
