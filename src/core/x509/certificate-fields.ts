@@ -38,6 +38,9 @@ export interface CertificateFields {
   readonly signatureAlgorithmOid: string;
   /** DER of the outer signatureAlgorithm's parameters element (RSASSA-PSS-params, NULL…); undefined when absent. */
   readonly signatureAlgorithmParameters?: Uint8Array;
+  /** DER of the outer signatureAlgorithm and of the tbsCertificate's signature field, which RFC 5280 §4.1.1.2 requires equal. */
+  readonly signatureAlgorithmDer?: Uint8Array;
+  readonly tbsSignatureAlgorithmDer?: Uint8Array;
   readonly issuerDer: Uint8Array;
   readonly subjectDer: Uint8Array;
   readonly notBefore: Date;
@@ -108,6 +111,8 @@ export function parseCertificate(der: Uint8Array): CertificateFields {
     serial,
     signatureAlgorithmOid: readOid(der, expectTag(sigAlgChildren[0]!, DerTag.objectIdentifier, 'algorithm')),
     ...(sigAlgChildren[1] ? { signatureAlgorithmParameters: encodingOf(der, sigAlgChildren[1]) } : {}),
+    signatureAlgorithmDer: encodingOf(der, sigAlgEl),
+    tbsSignatureAlgorithmDer: encodingOf(der, tbs[i + 1]!),
     issuerDer: encodingOf(der, issuerEl),
     subjectDer: encodingOf(der, subjectEl),
     notBefore: readTime(der, validity[0]!),

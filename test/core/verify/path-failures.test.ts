@@ -3,6 +3,7 @@
  * certificate and that the message names the cause.
  */
 import { describe, expect, it } from 'vitest';
+import { encodeSubjectName } from '../../../src/core/x509/names.js';
 import { PROFILES, type Profile } from '../../../src/core/x509/profiles.js';
 import { AT, entity, issue, threeTier, validate, verdict } from './path-fixtures.js';
 
@@ -91,6 +92,28 @@ describe('path building', () => {
     leaf[leaf.length - 5]! ^= 0x01; // inside the signature value
     const r = validate({ leaf, untrusted: [t.intermediateDer], roots: [t.rootDer] });
     expect(r.error).toMatchObject({ code: 'ERR_BAD_SIGNATURE', certificate: 'CN=tamper.leaf.test', message: 'signature does not verify with the key of CN=Tamper Intermediate' });
+  });
+
+  it('issuer names that differ only in case and spacing match (RFC 5280 §7.1), when no name matches byte for byte', () => {
+    const root = entity('Case  Root');
+    const rootDer = issue(root, 'self');
+    const sloppy = { ...root, subjectDer: encodeSubjectName({ commonName: 'case root' }) };
+    const leaf = issue(entity('case.test'), sloppy);
+    const r = validate({ leaf, roots: [rootDer] });
+    expect(r.error).toBeNull();
+    expect(r.chain.map((e) => e.issuer)).toEqual(['CN=case root', 'CN=Case  Root']);
+  });
+
+  it('an outer signature algorithm that differs from the signed one: ERR_MALFORMED_CERTIFICATE (RFC 5280 §4.1.1.2)', () => {
+    const t = threeTier('P-256', 'Outer');
+    const leaf = Buffer.from(t.leafDer);
+    const sha256 = Buffer.from('06082a8648ce3d040302', 'hex'); // ecdsa-with-SHA256
+    const outer = leaf.lastIndexOf(sha256);
+    expect(outer).toBeGreaterThan(leaf.indexOf(sha256));
+    leaf[outer + sha256.length - 1] = 0x03; // outer now claims ecdsa-with-SHA384
+    const r = validate({ leaf, untrusted: [t.intermediateDer], roots: [t.rootDer] });
+    expect(r.error).toMatchObject({ code: 'ERR_MALFORMED_CERTIFICATE', certificate: 'CN=outer.leaf.test' });
+    expect(r.error!.message).toMatch(/signature algorithm outside the signed part differs/);
   });
 
   it('cross-signed intermediate with two roots: each root alone works, and both together', () => {
