@@ -5,7 +5,8 @@ import type { ChainEntry } from './types.js';
 
 /** RFC 3339 in UTC, whole seconds (`2026-10-01T00:00:00Z`): certificate times have no fractions. */
 export function rfc3339Seconds(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+  // `YYYY-MM-DDTHH:MM:SS.sssZ` for every year a certificate can hold (0000–9999): drop the fraction.
+  return `${date.toISOString().slice(0, 19)}Z`;
 }
 
 export function chainEntryOf(certificate: PathCertificate): ChainEntry {
