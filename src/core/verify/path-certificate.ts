@@ -47,8 +47,8 @@ export class PathCertificate {
   /** Position among the inputs (leaf 0, then roots, then untrusted): the tie-break that keeps results deterministic. */
   readonly order: number;
 
-  readonly subject = memo(() => formatDistinguishedName(this.fields.subjectDer));
-  readonly issuer = memo(() => formatDistinguishedName(this.fields.issuerDer));
+  readonly subject = memo(() => nameText(this.fields.subjectDer));
+  readonly issuer = memo(() => nameText(this.fields.issuerDer));
   readonly subjectKeyId = memo(() => optionalHex(() => subjectKeyIdentifierOf(this.fields)));
   readonly authorityKeyId = memo(() => optionalHex(() => authorityKeyIdentifierOf(this.fields)));
   /** The public key (imported only for certificates that sign something in a path), or why pki cannot read it. */
@@ -89,6 +89,15 @@ export class PathCertificate {
       const why = e instanceof Error ? e.message : String(e);
       return new Error(why.startsWith('not a valid X.509 certificate') ? why : `not a valid X.509 certificate: ${why}`);
     }
+  }
+}
+
+/** RFC 4514 text of a Name; one pki cannot decode prints as `#` and its DER in hex (RFC 4514 §2.4's form for values). */
+function nameText(der: Uint8Array): string {
+  try {
+    return formatDistinguishedName(der);
+  } catch {
+    return `#${Buffer.from(der).toString('hex')}`;
   }
 }
 
