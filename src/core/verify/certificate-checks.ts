@@ -90,7 +90,7 @@ function checkKey(c: PathCertificate): CheckOutcome {
 /** Below the anchor: the signature algorithm is acceptable and the signature verifies with the issuer's key. */
 function* checkSignature(c: PathCertificate, issuer: PathCertificate): Generator<CheckOutcome> {
   const { signatureAlgorithmDer: outer, tbsSignatureAlgorithmDer: inner } = c.fields;
-  if (outer && inner && !Buffer.from(outer).equals(Buffer.from(inner))) {
+  if (outer && inner && Buffer.compare(outer, inner) !== 0) {
     // RFC 5280 §4.1.1.2 (openssl -x509_strict and Go refuse it too): the signed copy must match the outer one.
     yield fail('algorithm', 'ERR_MALFORMED_CERTIFICATE', c, 'the signature algorithm outside the signed part differs from the one inside it (RFC 5280 §4.1.1.2)', 'the certificate is corrupt or forged; re-issue it');
     return;
