@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { rfc3339Seconds } from '../../../src/core/verify/chain-entry.js';
 import { PROFILES } from '../../../src/core/x509/profiles.js';
 import { entity, issue, OpensslFolder, PSS_SIGNING, RSA_2048, threeTier, validate, verdict, type KeyKind } from './path-fixtures.js';
 
@@ -117,5 +118,13 @@ describe('the result', () => {
     const r = validate({ leaf: t.leafDer, untrusted: [t.leafDer, t.intermediateDer, t.rootDer], roots: [t.rootDer] });
     expect(verdict(r)).toBe('valid');
     expect(r.chain).toHaveLength(3);
+  });
+});
+
+describe('rfc3339Seconds', () => {
+  it('is the ISO form without the fraction, for the years certificates hold', () => {
+    for (const iso of ['1950-01-01T00:00:00.000Z', '2026-10-01T09:05:03.999Z', '2049-12-31T23:59:59.000Z', '9999-12-31T23:59:59.000Z']) {
+      expect(rfc3339Seconds(new Date(iso))).toBe(`${iso.slice(0, 19)}Z`);
+    }
   });
 });
