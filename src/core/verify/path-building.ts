@@ -49,9 +49,16 @@ export class CertificatePool {
   private byCanonicalSubject: Map<string, PathCertificate[]> | undefined;
   private readonly certificates: readonly PathCertificate[];
 
-  /** `certificates` in preference order (anchors first, then input order). */
-  constructor(certificates: readonly PathCertificate[]) {
+  private readonly onUnreadable: (c: PathCertificate) => void;
+  private readonly reported = new Set<PathCertificate>();
+
+  /**
+   * `certificates` in preference order (anchors first, then input order). A candidate is parsed in full
+   * when it first matches a name; one that cannot be is dropped and reported once to `onUnreadable`.
+   */
+  constructor(certificates: readonly PathCertificate[], onUnreadable: (c: PathCertificate) => void = () => {}) {
     this.certificates = certificates;
+    this.onUnreadable = onUnreadable;
     for (const c of certificates) {
       const list = this.bySubject.get(c.subjectKey);
       if (list) list.push(c);
@@ -64,11 +71,16 @@ export class CertificatePool {
     let named = this.bySubject.get(child.issuerKey);
     if (!named) {
       this.byCanonicalSubject ??= this.canonicalIndex();
-      named = this.byCanonicalSubject.get(canonicalName(child.fields.issuerDer));
+      named = this.byCanonicalSubject.get(canonicalName(child.issuerDer));
     }
     if (!named) return [];
     const aki = child.authorityKeyId();
     return named.filter((candidate) => {
+      if (!candidate.readable()) {
+        if (!this.reported.has(candidate)) this.onUnreadable(candidate);
+        this.reported.add(candidate);
+        return false;
+      }
       const ski = aki === undefined ? undefined : candidate.subjectKeyId();
       return aki === undefined || ski === undefined || ski === aki;
     });
@@ -77,7 +89,7 @@ export class CertificatePool {
   private canonicalIndex(): Map<string, PathCertificate[]> {
     const index = new Map<string, PathCertificate[]>();
     for (const c of this.certificates) {
-      const key = canonicalName(c.fields.subjectDer);
+      const key = canonicalName(c.subjectDer);
       const list = index.get(key);
       if (list) list.push(c);
       else index.set(key, [c]);

@@ -1,8 +1,8 @@
 /**
- * One certificate as path validation sees it: parsed once, and everything derived from it (formatted
- * names, key identifiers, the public key, decoded extensions) computed at most once, on first use — a
- * system bundle of 140 roots costs one parse each, and only the certificates of a candidate path pay for
- * the rest.
+ * One certificate as path validation sees it. A candidate issuer is read in two steps: its issuer and
+ * subject names at once (enough to index it), the full parse when it first matches a name — so a system
+ * bundle of 140 roots costs 140 name reads, not 140 parses. Everything derived (formatted names, key
+ * identifiers, the public key, decoded extensions) is computed at most once, on first use.
  */
 import type { KeyObject } from 'node:crypto';
 import {
@@ -12,6 +12,7 @@ import {
   subjectKeyIdentifierOf,
   type CertificateFields,
 } from '../x509/certificate-fields.js';
+import { childrenOf, DerTag, encodingOf, expectTag, readRootTlv } from '../der/reader.js';
 import { decodeBasicConstraints, decodeExtKeyUsage, decodeKeyUsage } from '../x509/extension-decoders.js';
 import { ExtensionOid } from '../x509/extensions.js';
 import { formatDistinguishedName } from '../x509/name-decoder.js';
@@ -35,8 +36,27 @@ function memo<T>(compute: () => T): () => T {
   };
 }
 
+const notACertificate = (e: unknown): Error => {
+  const why = e instanceof Error ? e.message : String(e);
+  return new Error(why.startsWith('not a valid X.509 certificate') ? why : `not a valid X.509 certificate: ${why}`);
+};
+
+/** The issuer and subject Names of a certificate, read without parsing the rest (a bundle of roots costs ~0.5 µs each). */
+function namesOf(der: Uint8Array): { issuerDer: Uint8Array; subjectDer: Uint8Array } {
+  const [tbsEl] = childrenOf(der, expectTag(readRootTlv(der), DerTag.sequence, 'Certificate'));
+  if (!tbsEl) throw new Error('no tbsCertificate');
+  const tbs = childrenOf(der, expectTag(tbsEl, DerTag.sequence, 'tbsCertificate'));
+  const i = tbs[0]?.tag === 0xa0 ? 1 : 0;
+  const issuer = tbs[i + 2];
+  const subject = tbs[i + 4];
+  if (!issuer || !subject) throw new Error('tbsCertificate is missing fields');
+  return { issuerDer: encodingOf(der, expectTag(issuer, DerTag.sequence, 'issuer')), subjectDer: encodingOf(der, expectTag(subject, DerTag.sequence, 'subject')) };
+}
+
 export class PathCertificate {
-  readonly fields: CertificateFields;
+  readonly der: Uint8Array;
+  readonly issuerDer: Uint8Array;
+  readonly subjectDer: Uint8Array;
   /** The DER as a string: identity of a certificate (the same bytes given twice are one certificate). */
   readonly identity: string;
   /** Issuer and subject DER as strings, for byte-equal name matching. */
@@ -46,9 +66,12 @@ export class PathCertificate {
   isAnchor: boolean;
   /** Position among the inputs (leaf 0, then roots, then untrusted): the tie-break that keeps results deterministic. */
   readonly order: number;
+  /** Where it came from, for notes: `certificate 3 of the roots`. */
+  readonly label: string;
 
-  readonly subject = memo(() => nameText(this.fields.subjectDer));
-  readonly issuer = memo(() => nameText(this.fields.issuerDer));
+  private readonly parsed: () => CertificateFields | Error;
+  readonly subject = memo(() => nameText(this.subjectDer));
+  readonly issuer = memo(() => nameText(this.issuerDer));
   readonly subjectKeyId = memo(() => optionalHex(() => subjectKeyIdentifierOf(this.fields)));
   readonly authorityKeyId = memo(() => optionalHex(() => authorityKeyIdentifierOf(this.fields)));
   /** The public key (imported only for certificates that sign something in a path), or why pki cannot read it. */
@@ -67,13 +90,41 @@ export class PathCertificate {
   /** null when the certificate has no extKeyUsage extension (every purpose allowed, RFC 5280 §4.2.1.12). */
   readonly extKeyUsage = memo((): string[] | null => (findExtension(this.fields, ExtensionOid.extKeyUsage) ? decodeExtKeyUsage(this.fields) : null));
 
-  constructor(fields: CertificateFields, order: number, isAnchor: boolean) {
-    this.fields = fields;
-    this.identity = bytesKey(fields.der);
-    this.issuerKey = bytesKey(fields.issuerDer);
-    this.subjectKey = bytesKey(fields.subjectDer);
+  private constructor(der: Uint8Array, names: { issuerDer: Uint8Array; subjectDer: Uint8Array }, order: number, isAnchor: boolean, label: string, fields?: CertificateFields) {
+    this.der = der;
+    this.issuerDer = names.issuerDer;
+    this.subjectDer = names.subjectDer;
+    this.identity = bytesKey(der);
+    this.issuerKey = bytesKey(names.issuerDer);
+    this.subjectKey = bytesKey(names.subjectDer);
     this.order = order;
     this.isAnchor = isAnchor;
+    this.label = label;
+    this.parsed = memo(() => {
+      if (fields) return fields;
+      try {
+        return parseCertificate(der);
+      } catch (e) {
+        return notACertificate(e);
+      }
+    });
+  }
+
+  /** The parsed certificate; only for certificates that `readable()` (the leaf always is). */
+  get fields(): CertificateFields {
+    const f = this.parsed();
+    if (f instanceof Error) throw f;
+    return f;
+  }
+
+  /** Parses fully on first call: false (and `unreadableReason`) for a certificate parseCertificate refuses. */
+  readable(): boolean {
+    return !(this.parsed() instanceof Error);
+  }
+
+  unreadableReason(): string | undefined {
+    const f = this.parsed();
+    return f instanceof Error ? f.message : undefined;
   }
 
   /** Self-issued (RFC 5280 §6.1): issuer and subject are the same name. Says nothing about the key. */
@@ -81,13 +132,22 @@ export class PathCertificate {
     return this.issuerKey === this.subjectKey;
   }
 
-  /** Parses DER into a PathCertificate, or returns the reason it cannot be read. */
-  static read(der: Uint8Array, order: number, isAnchor: boolean): PathCertificate | Error {
+  /** The leaf: parsed at once, or the reason it cannot be read. */
+  static parse(der: Uint8Array, order: number, isAnchor: boolean, label: string): PathCertificate | Error {
     try {
-      return new PathCertificate(parseCertificate(der), order, isAnchor);
+      const fields = parseCertificate(der);
+      return new PathCertificate(der, fields, order, isAnchor, label, fields);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      return new Error(why.startsWith('not a valid X.509 certificate') ? why : `not a valid X.509 certificate: ${why}`);
+      return notACertificate(e);
+    }
+  }
+
+  /** A candidate issuer: only its names are read now, the rest when it becomes a candidate. */
+  static candidate(der: Uint8Array, order: number, isAnchor: boolean, label: string): PathCertificate | Error {
+    try {
+      return new PathCertificate(der, namesOf(der), order, isAnchor, label);
+    } catch (e) {
+      return notACertificate(e);
     }
   }
 }

@@ -39,17 +39,25 @@ function toCheck(outcome: CheckOutcome): VerifyCheck {
 
 const pathText = (path: readonly PathCertificate[]) => path.map((c) => c.subject()).join(' ← ');
 
-/** The leaf, and every other certificate once (by DER), anchors marked: roots first, then untrusted, in input order. */
+/**
+ * The leaf, and every other certificate once (by DER), anchors marked: roots first, then untrusted, in
+ * input order. Only names are read here; a certificate that cannot be parsed is noted (and skipped) when
+ * it first matters: as a candidate issuer, or right away when even its names cannot be read.
+ */
 function gather(input: PathValidationInput, leaf: PathCertificate, notes: VerifyCheck[]): CertificatePool {
   const byIdentity = new Map<string, PathCertificate>([[leaf.identity, leaf]]);
   const anchors: PathCertificate[] = [];
   const others: PathCertificate[] = [];
+  const skipped = (label: string, why: string): void => {
+    notes.push({ name: 'path', ok: true, detail: `skipped ${label}: ${why}` });
+  };
   let order = 1;
   const add = (ders: readonly Uint8Array[], isRoot: boolean, what: string) => {
     ders.forEach((der, i) => {
-      const c = PathCertificate.read(der, order++, isRoot);
+      const label = `certificate ${i + 1} of the ${what}`;
+      const c = PathCertificate.candidate(der, order++, isRoot, label);
       if (c instanceof Error) {
-        notes.push({ name: 'path', ok: true, detail: `skipped certificate ${i + 1} of the ${what}: ${c.message}` });
+        skipped(label, c.message);
         return;
       }
       const known = byIdentity.get(c.identity);
@@ -63,7 +71,7 @@ function gather(input: PathValidationInput, leaf: PathCertificate, notes: Verify
   };
   add(input.roots, true, 'roots');
   add(input.untrusted, false, 'untrusted certificates');
-  return new CertificatePool([...anchors, ...others]);
+  return new CertificatePool([...anchors, ...others], (c) => skipped(c.label, c.unreadableReason() ?? 'unreadable'));
 }
 
 /** A leaf given in --roots is its own path only when it is a self-signed CA certificate. */
@@ -161,7 +169,7 @@ const better = (a: readonly number[], b: readonly number[]): boolean => {
 };
 
 export function validateCertificatePath(input: PathValidationInput): PathValidationResult {
-  const leaf = PathCertificate.read(input.leaf, 0, false);
+  const leaf = PathCertificate.parse(input.leaf, 0, false, 'the leaf');
   if (leaf instanceof Error) {
     const failure: VerifyFailure = { code: 'ERR_MALFORMED_CERTIFICATE', message: leaf.message, certificate: UNREADABLE, hint: 'give a PEM or DER X.509 certificate' };
     return { valid: false, chain: [], error: failure, checks: [{ name: 'path', ok: false, detail: failure.message }] };

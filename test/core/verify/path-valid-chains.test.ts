@@ -113,6 +113,19 @@ describe('the result', () => {
     expect(r.checks[0]!.detail).toMatch(/^skipped certificate 1 of the untrusted certificates/);
   });
 
+  it('a candidate whose names read but whose body does not is skipped when it matters, noted once, and the next candidate used', () => {
+    const t = threeTier('P-256', 'Lazy');
+    const broken = Buffer.from(t.intermediateDer);
+    const utcTime = broken.indexOf(Buffer.from([0x17, 0x0d]));
+    broken[utcTime] = 0x04; // notBefore no longer a time: parseCertificate refuses, the names still read
+    const alone = validate({ leaf: t.leafDer, untrusted: [broken], roots: [t.rootDer] });
+    expect(alone.error).toMatchObject({ code: 'ERR_UNKNOWN_AUTHORITY', certificate: 'CN=lazy.leaf.test' });
+    expect(alone.checks[0]!.detail).toMatch(/^skipped certificate 1 of the untrusted certificates: not a valid X.509 certificate: /);
+    const withGood = validate({ leaf: t.leafDer, untrusted: [broken, t.intermediateDer], roots: [t.rootDer] });
+    expect(withGood.error).toBeNull();
+    expect(withGood.checks.filter((c) => c.detail.startsWith('skipped'))).toHaveLength(1);
+  });
+
   it('the leaf file may repeat the root and the intermediate among the untrusted certificates', () => {
     const t = threeTier('P-256', 'Bundle');
     const r = validate({ leaf: t.leafDer, untrusted: [t.leafDer, t.intermediateDer, t.rootDer], roots: [t.rootDer] });
