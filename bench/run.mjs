@@ -330,6 +330,40 @@ async function w5(ca) {
   bench(group);
 }
 
+/**
+ * Issue 11: `pki verify` of a 3-tier chain (the leaf alone, --untrusted intermediate, --roots root) against
+ * `openssl verify` of the same files, whole processes. `node -e ""` runs in the same loop: what pki costs
+ * above Node's own start-up.
+ */
+async function w6(ca) {
+  const leaf = join(WORK, 'verify-leaf.crt');
+  const pem = readFileSync(ca.leaf, 'utf8');
+  writeFileSync(leaf, pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 26));
+  const intermediate = join(ca.dir, 'ca/intermediate_ca.crt');
+  const root = join(ca.dir, 'ca/root_ca.crt');
+  const group = {
+    id: 'W6',
+    runs: QUICK ? 5 : 21,
+    warmup: 2,
+    commands: {
+      verify: {
+        label: 'pki verify leaf --untrusted inter --roots root',
+        pki: true,
+        needs: ['verify', '--untrusted'],
+        cmds: (_, bin) => [pkiCmd(bin, 'verify', leaf, '--untrusted', intermediate, '--roots', root)],
+      },
+      openssl: { label: 'openssl verify -CAfile root -untrusted inter leaf', cmds: () => [['openssl', 'verify', '-CAfile', root, '-untrusted', intermediate, leaf]] },
+      node: { label: 'node -e ""', cmds: () => [[NODE, '-e', '']] },
+    },
+    rows: [
+      { label: 'verify a 3-tier chain', a: 'verify', b: 'openssl', target: { ratioMax: 1.5, text: '≤ 1.5× openssl' } },
+      { label: 'verify a 3-tier chain', a: 'verify', b: 'node' },
+      { label: 'Node start-up alone', a: 'node', b: 'openssl' },
+    ],
+  };
+  bench(group);
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 if (!existsSync(join(ROOT, 'dist/core/index.js'))) {
@@ -340,7 +374,7 @@ const opensslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' }).s
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${opensslVersion}`;
 console.error(`bench: ${machine}${QUICK ? ', --quick' : ''}; fixtures in ${WORK}`);
 const ca = ensureCa(WORK);
-const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5 };
+const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6 };
 for (const [id, fn] of Object.entries(workloads)) {
   if (ONLY && !ONLY.includes(id)) continue;
   console.error(`bench: ${id}`);
