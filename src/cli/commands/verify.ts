@@ -3,7 +3,7 @@
  * command's answer, on stdout: `OK: …` and exit 0, or `invalid: <certificate>: <cause> (<fix>)` and exit 1
  * (an ExitError, so cli/main.ts ends with the code without an error line of its own). Flags that cannot be
  * understood are usage errors (exit 2); files that cannot be read are refusals (exit 1), both as the one
- * `pki: error:` line main.ts writes. docs/verify.md is this command's manual.
+ * error line main.ts writes. docs/verify.md is this command's manual.
  */
 import { PkiError } from '../../core/errors.js';
 import type { CrlCheckMode, PathValidationResult, VerifyPurpose } from '../../core/verify/types.js';
