@@ -67,7 +67,7 @@ export function parseMaxDepth(text: string | undefined): number | undefined {
 /** --host: a DNS name (no wildcard: a host is one name) or an IP literal, normalised (lower case, A-labels, canonical IP). */
 export function parseHost(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const hint = 'give the name clients connect to, e.g. --host db.internal, or an address such as --host 10.0.0.5';
+  const hint = 'give the host name alone, e.g. --host db.internal (no port, no scheme, no wildcard), or an address such as --host 10.0.0.5';
   let san;
   try {
     san = parseSan(text);
@@ -76,8 +76,9 @@ export function parseHost(text: string | undefined): string | undefined {
     throw e;
   }
   if (san.type === 'ip') return san.value;
-  if (san.type !== 'dns' || san.value.startsWith('*.')) throw usage(`--host "${text}" is not a DNS name or IP address`, hint);
-  return san.value;
+  if (san.type === 'dns' && !san.value.startsWith('*.')) return san.value;
+  const why = san.type === 'dns' ? 'a wildcard is a pattern, not a host' : `it reads as ${san.type === 'email' ? 'an email address' : 'a URI'}`;
+  throw usage(`--host "${text}" is not a DNS name or IP address: ${why}`, hint);
 }
 
 /** --ip: an IPv4 or IPv6 address, in canonical form. */
