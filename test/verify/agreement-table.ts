@@ -61,6 +61,9 @@ const pathBuilding: Row[] = [
   row({ name: 'cross-signed intermediate, second candidate leads to the trusted root', leaf: 'leaf.cross', untrusted: ['cross.by-r1', 'cross.by-root'], pki: 'ok', openssl: 'unknown-ca', certtool: 'unknown-ca', disagreement: { openssl: 'builds one path from the first issuer candidate (cross.by-r1) and does not try the second; RFC 5280 §6 and the issue: try every candidate issuer', certtool: 'GnuTLS likewise keeps the first candidate' } }),
   row({ name: 'cross-signed intermediate, both roots trusted', leaf: 'leaf.cross', untrusted: ['cross.by-r1', 'cross.by-root'], roots: ['cross.r1', 'p256.root'], pki: 'ok', openssl: 'ok', certtool: 'ok' }),
   row({ name: 'cross-signed intermediate, only the first root trusted', leaf: 'leaf.cross', untrusted: ['cross.by-root', 'cross.by-r1'], roots: ['cross.r1'], pki: 'ok', openssl: 'unknown-ca', certtool: 'unknown-ca', disagreement: { openssl: 'the same one-candidate path building, with the order of the untrusted certificates reversed', certtool: 'the same one-candidate path building' } }),
+  row({ name: 'trusted self-signed root given as the leaf', leaf: 'p256.root', untrusted: [], purpose: 'any', pki: 'ok', openssl: 'ok', certtool: 'ok' }),
+  row({ name: 'self-signed leaf not among the roots', leaf: 'cross.r1', untrusted: [], purpose: 'any', pki: { code: 'ERR_UNKNOWN_AUTHORITY', cause: /Cross Root 1/, certificate: 'CN=Cross Root 1' }, openssl: 'unknown-ca', certtool: 'unknown-ca' }),
+  row({ name: 'signature by another key than the issuer named', leaf: 'leaf.bad-signature', pki: { code: 'ERR_BAD_SIGNATURE', cause: /signature/i, certificate: LEAF }, openssl: 'signature', certtool: 'signature' }),
   row({ name: 'loop (A issued by B, B by A)', leaf: 'leaf.loop', untrusted: ['loop.a', 'loop.b'], pki: { code: 'ERR_CHAIN_LOOP', cause: /Loop [AB]/ }, openssl: 'unknown-ca', certtool: 'unknown-ca' }),
 ];
 

@@ -103,6 +103,8 @@ export function buildChains(dir: string, now: Date): Chains {
   f.revoke(inter, 'leaf.revoked');
   f.key('impostor-inter', 'p256');
   f.issue('inter.impostor', { subject: '/CN=P-256 Intermediate', key: 'impostor-inter', issuer: 'self', ext: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign', `subjectKeyIdentifier = ${f.subjectKeyId(inter)}`], from: -365, to: 1825 });
+  // Issuer name and key identifier of the real intermediate, signature by another key.
+  leaf('leaf.bad-signature', '/CN=www.example.com', SERVER_LEAF, 'inter.impostor');
   return {
     factory: f,
     crl: {
