@@ -4,7 +4,7 @@
  * message must name), and the verdicts openssl and certtool were seen to give. A row where pki departs
  * from a peer says why in `disagreement` (RFC 5280 / RFC 9525 / the issue), and docs/verify.md lists it.
  */
-import type { VerifyErrorCode, VerifyPurpose } from '../../src/core/verify/index.js';
+import type { CrlCheckMode, VerifyErrorCode, VerifyPurpose } from '../../src/core/verify/index.js';
 import { rfc3339, type ChainFactory } from './chain-factory.js';
 import { KEY_TYPES } from './chains.js';
 import type { Verdict } from './verdicts.js';
@@ -28,8 +28,9 @@ export interface Row {
   readonly host?: string;
   readonly ip?: string;
   readonly purpose: VerifyPurpose;
-  readonly crl?: 'fresh' | 'stale' | 'wrongKey';
-  readonly crlCheck: boolean;
+  readonly crl?: 'fresh' | 'stale' | 'wrongKey' | 'chain';
+  /** pki crlCheck; openssl -crl_check (leaf) or -crl_check_all (all). certtool has no such switch: it checks every certificate a loaded CRL covers. */
+  readonly crlCheck: CrlCheckMode;
   readonly pki: 'ok' | PkiFailure;
   /** What openssl verify -x509_strict answered (the vocabulary of verdicts.ts). */
   readonly openssl: Verdict;
@@ -42,7 +43,7 @@ export interface Row {
 type RowInput = Omit<Row, 'untrusted' | 'roots' | 'purpose' | 'crlCheck'> & Partial<Pick<Row, 'untrusted' | 'roots' | 'purpose' | 'crlCheck'>>;
 
 /** Defaults: the P-256 chain (root trusted, intermediate untrusted), purpose server. */
-const row = (r: RowInput): Row => ({ untrusted: ['p256.inter'], roots: ['p256.root'], purpose: 'server', crlCheck: false, ...r });
+const row = (r: RowInput): Row => ({ untrusted: ['p256.inter'], roots: ['p256.root'], purpose: 'server', crlCheck: 'none', ...r });
 
 const LEAF = 'CN=www.example.com';
 
@@ -110,11 +111,14 @@ const extensionsAndAlgorithms: Row[] = [
 ];
 
 const revocation: Row[] = [
-  row({ name: 'CRL current, leaf not revoked', leaf: 'leaf.good', crl: 'fresh', crlCheck: true, pki: 'ok', openssl: 'ok', certtool: 'ok' }),
-  row({ name: 'revoked by CRL', leaf: 'leaf.revoked', crl: 'fresh', crlCheck: true, pki: { code: 'ERR_REVOKED', cause: [/revoked/, /keyCompromise/], certificate: 'CN=revoked.example.com' }, openssl: 'revoked', certtool: 'revoked' }),
-  row({ name: 'stale CRL (past nextUpdate)', leaf: 'leaf.good', crl: 'stale', crlCheck: true, pki: { code: 'ERR_CRL_STALE', cause: (f) => rfc3339(f.crlFile('crl.stale').nextUpdate), certificate: 'CN=P-256 Intermediate' }, openssl: 'crl-stale', certtool: 'ok', disagreement: { certtool: 'GnuTLS uses a CRL past its nextUpdate without complaint; RFC 5280 §6.3.3 and the issue: the CRL must be current at the validation time' } }),
-  row({ name: 'CRL signed by the wrong key', leaf: 'leaf.good', crl: 'wrongKey', crlCheck: true, pki: { code: 'ERR_CRL_BAD_SIGNATURE', cause: /signature/i, certificate: 'CN=P-256 Intermediate' }, openssl: 'crl-signature', certtool: 'ok', disagreement: { certtool: 'GnuTLS silently drops a CRL whose signature does not verify and validates as if none was given; the issue: an unusable --crl makes the result invalid' } }),
-  row({ name: 'CRL check with no CRL for the leaf', leaf: 'leaf.good', crlCheck: true, pki: { code: 'ERR_CRL_MISSING', cause: [/CRL/, /P-256 Intermediate/] }, openssl: 'crl-missing', certtool: 'ok', disagreement: { certtool: 'certtool has no require-a-CRL mode (openssl -crl_check, pki --crl-check): no CRL means no revocation check' } }),
+  row({ name: 'CRL current, leaf not revoked', leaf: 'leaf.good', crl: 'fresh', crlCheck: 'leaf', pki: 'ok', openssl: 'ok', certtool: 'ok' }),
+  row({ name: 'revoked by CRL', leaf: 'leaf.revoked', crl: 'fresh', crlCheck: 'leaf', pki: { code: 'ERR_REVOKED', cause: [/revoked/, /keyCompromise/], certificate: 'CN=revoked.example.com' }, openssl: 'revoked', certtool: 'revoked' }),
+  row({ name: 'stale CRL (past nextUpdate)', leaf: 'leaf.good', crl: 'stale', crlCheck: 'leaf', pki: { code: 'ERR_CRL_STALE', cause: (f) => rfc3339(f.crlFile('crl.stale').nextUpdate), certificate: 'CN=P-256 Intermediate' }, openssl: 'crl-stale', certtool: 'ok', disagreement: { certtool: 'GnuTLS uses a CRL past its nextUpdate without complaint; RFC 5280 §6.3.3 and the issue: the CRL must be current at the validation time' } }),
+  row({ name: 'CRL signed by the wrong key', leaf: 'leaf.good', crl: 'wrongKey', crlCheck: 'leaf', pki: { code: 'ERR_CRL_BAD_SIGNATURE', cause: /signature/i, certificate: 'CN=P-256 Intermediate' }, openssl: 'crl-signature', certtool: 'ok', disagreement: { certtool: 'GnuTLS silently drops a CRL whose signature does not verify and validates as if none was given; the issue: an unusable --crl makes the result invalid' } }),
+  row({ name: 'stale CRL given without a check flag', leaf: 'leaf.good', crl: 'stale', pki: { code: 'ERR_CRL_STALE', cause: (f) => rfc3339(f.crlFile('crl.stale').nextUpdate), certificate: 'CN=P-256 Intermediate' }, openssl: 'ok', certtool: 'ok', disagreement: { openssl: 'without -crl_check openssl does not read the CRL at all; the issue: a --crl that is stale makes the result invalid whether or not a check flag is given', certtool: 'GnuTLS ignores the CRL’s nextUpdate (row above)' } }),
+  row({ name: 'revoked intermediate, CRL check of every certificate', leaf: 'leaf.under-revoked-inter', untrusted: ['inter.revoked'], crl: 'chain', crlCheck: 'all', pki: { code: 'ERR_REVOKED', cause: [/revoked/, /cACompromise/i], certificate: 'CN=Revoked Intermediate' }, openssl: 'revoked', certtool: 'revoked' }),
+  row({ name: 'revoked intermediate, CRL check of the leaf only', leaf: 'leaf.under-revoked-inter', untrusted: ['inter.revoked'], crl: 'chain', crlCheck: 'leaf', pki: 'ok', openssl: 'ok', certtool: 'revoked', disagreement: { certtool: 'certtool has no leaf-only mode: it checks every certificate a loaded CRL covers; pki --crl-check, as openssl -crl_check, checks the leaf (the issue)' } }),
+  row({ name: 'CRL check with no CRL for the leaf', leaf: 'leaf.good', crlCheck: 'leaf', pki: { code: 'ERR_CRL_MISSING', cause: [/CRL/, /P-256 Intermediate/] }, openssl: 'crl-missing', certtool: 'ok', disagreement: { certtool: 'certtool has no require-a-CRL mode (openssl -crl_check, pki --crl-check): no CRL means no revocation check' } }),
 ];
 
 export const TABLE: readonly Row[] = [...perKeyType, ...validity, ...pathBuilding, ...hosts, ...purposes, ...caConstraints, ...extensionsAndAlgorithms, ...revocation];

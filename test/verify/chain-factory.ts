@@ -153,9 +153,9 @@ export class ChainFactory {
   }
 
   /** Marks `certificate` revoked in its issuer's database (the next `crl` of that issuer lists it). */
-  revoke(issuer: string, certificate: string): void {
+  revoke(issuer: string, certificate: string, reason = 'keyCompromise'): void {
     const ca = this.cert(issuer);
-    this.ca(issuer, ['-cert', ca.path, '-keyfile', ca.key, '-revoke', this.cert(certificate).path, '-crl_reason', 'keyCompromise']);
+    this.ca(issuer, ['-cert', ca.path, '-keyfile', ca.key, '-revoke', this.cert(certificate).path, '-crl_reason', reason]);
   }
 
   /**

@@ -4,6 +4,8 @@
  * chains, `root`/`inter` (= the P-256 ones) under every other case, `leaf.<case>` and `inter.<case>` for
  * the crafted certificates, `crl.<case>` for CRL paths.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ChainFactory, EXT, type KeyAlgorithm } from './chain-factory.js';
 
 /** Key types with a full chain of their own; rsa-pss uses the RSA keys with PSS signatures. */
@@ -20,7 +22,7 @@ const leafExt = (...lines: string[]) => [...EXT.leaf, ...lines];
 
 export interface Chains {
   readonly factory: ChainFactory;
-  readonly crl: { readonly fresh: string; readonly stale: string; readonly wrongKey: string };
+  readonly crl: { readonly fresh: string; readonly stale: string; readonly wrongKey: string; readonly chain: string };
 }
 
 export function buildChains(dir: string, now: Date): Chains {
@@ -103,6 +105,12 @@ export function buildChains(dir: string, now: Date): Chains {
   f.revoke(inter, 'leaf.revoked');
   f.key('impostor-inter', 'p256');
   f.issue('inter.impostor', { subject: '/CN=P-256 Intermediate', key: 'impostor-inter', issuer: 'self', ext: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,keyCertSign,cRLSign', `subjectKeyIdentifier = ${f.subjectKeyId(inter)}`], from: -365, to: 1825 });
+  // The root revokes an intermediate: crl.chain holds the root's CRL and that intermediate's (as pki crl/chain.crl.pem).
+  ca('inter.revoked', '/CN=Revoked Intermediate', EXT.ca);
+  leaf('leaf.under-revoked-inter', '/CN=www.example.com', SERVER_LEAF, 'inter.revoked');
+  f.revoke(root, 'inter.revoked', 'CACompromise');
+  const chainCrl = join(dir, 'crl.chain.pem');
+  writeFileSync(chainCrl, [f.crl('crl.root', { issuer: root, from: -1, to: 7 }), f.crl('crl.revoked-inter', { issuer: 'inter.revoked', from: -1, to: 7 })].map((p) => readFileSync(p, 'utf8')).join(''));
   // Issuer name and key identifier of the real intermediate, signature by another key.
   leaf('leaf.bad-signature', '/CN=www.example.com', SERVER_LEAF, 'inter.impostor');
   return {
@@ -111,6 +119,7 @@ export function buildChains(dir: string, now: Date): Chains {
       fresh: f.crl('crl.fresh', { issuer: inter, from: -1, to: 7 }),
       stale: f.crl('crl.stale', { issuer: inter, from: -20, to: -1 }),
       wrongKey: f.crl('crl.wrong-key', { issuer: inter, from: -1, to: 7, signer: 'inter.impostor' }),
+      chain: chainCrl,
     },
   };
 }

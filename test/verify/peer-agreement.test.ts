@@ -72,7 +72,7 @@ function pkiOf(r: Row): PathValidationResult {
     purpose: r.purpose,
     time: f.now,
     crls: crl,
-    crlCheck: r.crlCheck ? 'leaf' : 'none',
+    crlCheck: r.crlCheck,
   });
 }
 

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VerifyErrorCode, VerifyPurpose } from '../../src/core/verify/index.js';
+import type { CrlCheckMode, VerifyErrorCode, VerifyPurpose } from '../../src/core/verify/index.js';
 import { PEER_RUN_MS, requirePeer } from '../helpers/peers.js';
 
 export type Verdict = string;
@@ -108,7 +108,7 @@ export interface VerifyRequest {
   readonly ip?: string;
   readonly purpose: VerifyPurpose;
   readonly crl?: string;
-  readonly crlCheck: boolean;
+  readonly crlCheck: CrlCheckMode;
   readonly time: Date;
 }
 
@@ -138,7 +138,7 @@ export function opensslVerdict(dir: string, tag: string, q: VerifyRequest, pem: 
   if (q.ip !== undefined) args.push('-verify_ip', q.ip);
   const purpose = OPENSSL_PURPOSE[q.purpose];
   if (purpose) args.push('-purpose', purpose);
-  if (q.crlCheck) args.push('-crl_check');
+  if (q.crlCheck !== 'none') args.push(q.crlCheck === 'all' ? '-crl_check_all' : '-crl_check');
   if (q.crl) args.push('-CRLfile', q.crl);
   args.push(q.leaf);
   const r = run('openssl', args);
