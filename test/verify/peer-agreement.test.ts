@@ -59,7 +59,13 @@ function certtoolOf(i: number): PeerOutcome {
   return certtool.get(i)!;
 }
 
+const pkiResults = new Map<Row, PathValidationResult>();
 function pkiOf(r: Row): PathValidationResult {
+  if (!pkiResults.has(r)) pkiResults.set(r, validate(r));
+  return pkiResults.get(r)!;
+}
+
+function validate(r: Row): PathValidationResult {
   const f = chains.factory;
   const certs = (names: readonly string[]) => names.flatMap((n) => certificatesInFile(readFileSync(f.cert(n).path), n));
   const crl = r.crl ? crlsInFile(readFileSync(chains.crl[r.crl]), r.crl) : [];
