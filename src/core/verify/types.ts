@@ -98,7 +98,7 @@ export interface VerifyFailure {
   readonly code: VerifyErrorCode;
   /** The cause, e.g. `certificate has expired on 2026-10-01T00:00:00Z`. */
   readonly message: string;
-  /** Subject of the failing certificate (or the CRL's issuer for ERR_CRL_*). */
+  /** Subject of the failing certificate: for ERR_CRL_MISSING the one whose revocation cannot be checked, for the other ERR_CRL_* the CRL's issuer. */
   readonly certificate: string;
   /** The fix, e.g. `renew it: pki renew …`; rendered in parentheses after the message. */
   readonly hint?: string;
