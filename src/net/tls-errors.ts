@@ -31,7 +31,7 @@ const ALERT_HINTS: Readonly<Record<string, string>> = {
   'unknown ca': 'the server does not trust the issuer of the client certificate given with --cert',
   'bad certificate': 'the server refused the client certificate given with --cert',
   'certificate expired': 'the client certificate given with --cert has expired: renew it (pki renew)',
-  'handshake failure': 'no protocol version, cipher or certificate both sides accept (a client certificate the server requires?)',
+  'handshake failure': 'no protocol version, cipher or certificate both sides accept; does the server require a client certificate (--cert/--key)?',
   'protocol version': 'the server speaks only TLS versions pki does not offer (pki offers TLS 1.2 and 1.3)',
   'unrecognized name': 'the server knows no site by that SNI name: give --servername',
 };
