@@ -63,7 +63,9 @@ function readClientCertificate(certFile: string, keyFile: string): { cert: Uint8
   const certificates = readCertificateFile(certFile, 'the client certificate');
   const keyBytes = readBytes(keyFile, { maxBytes: 1024 * 1024, what: 'the client key' });
   let key: ReturnType<typeof createPrivateKey>;
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyBytes.toString('latin1'));
   try {
+    if (encrypted) throw Object.assign(new Error('encrypted'), { code: 'ERR_MISSING_PASSPHRASE' });
     key = /-----BEGIN/.test(keyBytes.toString('latin1')) ? createPrivateKey(keyBytes) : createPrivateKey({ key: keyBytes, format: 'der', type: 'pkcs8' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
