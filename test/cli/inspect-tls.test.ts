@@ -131,6 +131,23 @@ describe('openssl s_server: the chain as given, the protocol, the verdict', () =
     expect(text.stdout.trim().split('\n').at(-1)).toMatch(/^invalid: CN=svc: .*db\.internal/);
   });
 
+  it('SNI: the host name of the target by default, none for an IP literal, --servername when given (s_server -servername picks -cert2)', async () => {
+    const other = bundle();
+    const sni = await serve(b, ['-servername', 'localhost', '-cert2', other.leaf, '-key2', join(other.certs, 'svc.key')]);
+    try {
+      const leafFor = (target: string, extra: string[] = []) => {
+        const { r, out } = inspectJson(['--tls', target, '--no-verify', ...extra], b);
+        expect(r.code, r.stderr).toBe(0);
+        return { servername: out.target.servername, leaf: out.certificates[0]!.fingerprintSha256 };
+      };
+      expect(leafFor(`localhost:${sni.port}`)).toEqual({ servername: 'localhost', leaf: fingerprint(other.leaf) });
+      expect(leafFor(`127.0.0.1:${sni.port}`)).toEqual({ servername: null, leaf: fingerprint(b.leaf) });
+      expect(leafFor(`127.0.0.1:${sni.port}`, ['--servername', 'localhost'])).toEqual({ servername: 'localhost', leaf: fingerprint(other.leaf) });
+    } finally {
+      await sni.stop();
+    }
+  });
+
   it('https:// offers ALPN h2 and http/1.1: the server picks one', async () => {
     const alpn = await serve(b, ['-alpn', 'http/1.1']);
     try {
