@@ -34,8 +34,10 @@ export interface TlsProbeResult {
   readonly alpn: string | null;
   /** DER, leaf first, exactly as the server sent them. */
   readonly certificates: readonly Uint8Array[];
-  /** null: the server asked for no client certificate; else the DER CA names it sent (empty: any). */
-  readonly certificateRequest: ServerFlight['certificateRequest'];
+  /** null: the server asked for no client certificate; else the DER CA names it sent (empty: any); 'unknown': see `unreadable`. */
+  readonly certificateRequest: ServerFlight['certificateRequest'] | 'unknown';
+  /** Why the handshake bytes could not be read (then `certificates` is Node's view of the chain), or null. */
+  readonly unreadable: string | null;
   /** The DER OCSP response the server stapled, if any. */
   readonly ocspResponse: Uint8Array | null;
 }
@@ -121,6 +123,33 @@ function startHandshake(stream: Duplex, request: TlsProbeRequest, where: string)
   return { socket, keylog, ocsp, secure, failed };
 }
 
+/**
+ * Node's view of the chain, for the rare handshake server-flight.ts cannot read (a TLS 1.3 suite it does
+ * not decrypt): leaf first, then issuers as Node links them (which may include a certificate from the
+ * local trust store the server did not send).
+ */
+function nodeChain(socket: TLSSocket): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let cert = socket.getPeerCertificate(true) as { raw?: Buffer; issuerCertificate?: unknown } | undefined;
+  while (cert?.raw && out.length < 16) {
+    out.push(new Uint8Array(cert.raw));
+    const next = cert.issuerCertificate as typeof cert;
+    if (!next || next === cert) break;
+    cert = next;
+  }
+  return out;
+}
+
+/** The server's flight from the captured bytes, or why it could not be read. */
+function readFlight(received: Buffer[], keylog: readonly string[]): { flight?: ServerFlight; unreadable: string | null } {
+  try {
+    const flight = readServerFlight(Buffer.concat(received), serverHandshakeSecret(keylog));
+    return flight.certificates.length ? { flight, unreadable: null } : { unreadable: 'no Certificate message found in the handshake' };
+  } catch (e) {
+    return { unreadable: (e as Error).message };
+  }
+}
+
 /** Waits (bounded) for a refusal of our client certificate that TLS 1.3 delivers after the handshake. */
 async function awaitLateAlert(h: Handshake, deadline: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -146,15 +175,17 @@ export async function probeTls(request: TlsProbeRequest, where: string): Promise
     const received: Buffer[] = [];
     handshake = startHandshake(recordingStream(raw, received), request, where);
     await beforeDeadline(handshake.secure, deadline, `no TLS handshake with ${where} within ${request.timeoutMs / 1000}s`);
-    const flight = readServerFlight(Buffer.concat(received), serverHandshakeSecret(handshake.keylog));
-    if (flight.certificateRequest && flight.version === 0x0304) await awaitLateAlert(handshake, deadline);
+    const { flight, unreadable } = readFlight(received, handshake.keylog);
+    const tls13 = handshake.socket.getProtocol() === 'TLSv1.3';
+    if (tls13 && (flight ? flight.certificateRequest !== null : request.clientCertificate !== undefined)) await awaitLateAlert(handshake, deadline);
     const cipher = handshake.socket.getCipher();
     return {
       protocol: handshake.socket.getProtocol() ?? 'unknown',
       cipher: { name: cipher.standardName, openssl: cipher.name },
       alpn: handshake.socket.alpnProtocol || null,
-      certificates: flight.certificates,
-      certificateRequest: flight.certificateRequest,
+      certificates: flight ? flight.certificates : nodeChain(handshake.socket),
+      certificateRequest: flight ? flight.certificateRequest : 'unknown',
+      unreadable,
       ocspResponse: handshake.ocsp.response,
     };
   } finally {

@@ -43,8 +43,10 @@ export interface InspectTlsResult {
   readonly alpn: string | null;
   /** As `pki inspect` describes them, leaf first, in the order the server sent them. */
   readonly certificates: CertificateReport[];
-  /** Whether the server asked for a client certificate, and the CA names it sent (empty: any CA). */
-  readonly clientCertificateRequest: { readonly requested: boolean; readonly authorities: string[] };
+  /** Whether the server asked for a client certificate, and the CA names it sent (empty: any CA); null: not readable (see `note`). */
+  readonly clientCertificateRequest: { readonly requested: boolean | null; readonly authorities: string[] };
+  /** Why the handshake could not be read byte by byte (the chain is then Node's view of it), or null. */
+  readonly note: string | null;
   /** Subject of the client certificate pki had to offer (--cert), or null. */
   readonly clientCertificate: string | null;
   readonly ocsp: OcspSummary | null;
@@ -149,7 +151,11 @@ export async function inspectTls(request: InspectTlsRequest, context: { now: Dat
     cipher: presented.cipher,
     alpn: presented.alpn,
     certificates,
-    clientCertificateRequest: { requested: presented.certificateRequest !== null, authorities: (presented.certificateRequest?.authorities ?? []).map(nameText) },
+    clientCertificateRequest:
+      presented.certificateRequest === 'unknown'
+        ? { requested: null, authorities: [] }
+        : { requested: presented.certificateRequest !== null, authorities: (presented.certificateRequest?.authorities ?? []).map(nameText) },
+    note: presented.unreadable,
     clientCertificate: client?.subject ?? null,
     ocsp: ocspOf(presented.ocspResponse, certificates[0]),
     verification,

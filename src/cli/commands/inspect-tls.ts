@@ -18,6 +18,7 @@ export interface InspectTlsOptions {
 
 function clientRequestText(r: InspectTlsResult): string {
   const request = r.clientCertificateRequest;
+  if (request.requested === null) return `unknown (${r.note ?? 'the handshake could not be read'})`;
   if (!request.requested) return 'not requested';
   const names = request.authorities.length ? `CA names: ${request.authorities.join('; ')}` : 'no CA names (any CA)';
   return `requested, ${names}${r.clientCertificate ? `; presented ${r.clientCertificate}` : '; none presented (give --cert and --key)'}`;
