@@ -108,6 +108,17 @@ function ocspOf(response: Uint8Array | null, leaf: CertificateReport | undefined
   }
 }
 
+/**
+ * `pki verify`'s hint for an unknown authority names its --untrusted flag; for a server the fix is on the
+ * server (send the intermediates) or in --roots. The cause and code stay verify's.
+ */
+const UNKNOWN_AUTHORITY_HINT = 'the server must send its intermediate CA certificates after its own (nginx ssl_certificate, PostgreSQL ssl_cert_file: leaf first, then intermediates), or give --roots with the CA that issued it';
+
+function forServer(result: PathValidationResult): PathValidationResult {
+  if (result.error?.code !== 'ERR_UNKNOWN_AUTHORITY') return result;
+  return { ...result, error: { ...result.error, hint: UNKNOWN_AUTHORITY_HINT } };
+}
+
 export async function inspectTls(request: InspectTlsRequest, context: { now: Date }): Promise<InspectTlsResult> {
   const target = parseTlsTarget(request.target);
   const timeoutMs = parseDuration(request.timeout);
@@ -133,7 +144,7 @@ export async function inspectTls(request: InspectTlsRequest, context: { now: Dat
     ? {
         name,
         roots: roots.sources,
-        result: validateCertificatePath({
+        result: forServer(validateCertificatePath({
           leaf: presented.certificates[0] ?? new Uint8Array(0),
           untrusted: presented.certificates.slice(1),
           roots: roots.certificates,
@@ -142,7 +153,7 @@ export async function inspectTls(request: InspectTlsRequest, context: { now: Dat
           time: context.now,
           crls: [],
           crlCheck: 'none',
-        }),
+        })),
       }
     : null;
   return {

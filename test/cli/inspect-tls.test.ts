@@ -184,6 +184,18 @@ describe('a server whose certificate comes from another CA', () => {
     expect(out.verification?.result).toMatchObject({ valid: false, error: { code: 'ERR_UNKNOWN_AUTHORITY' } });
   });
 
+  it('a server that sends no intermediate: unknown authority, and the hint says to fix the server or --roots', async () => {
+    const leafOnly = await sServer(['-cert', ours.leaf, '-key', join(ours.certs, 'svc.key')]);
+    try {
+      const r = pki(['inspect', '--tls', `127.0.0.1:${leafOnly.port}`, '--dir', ours.dir]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/Certificates {10}1 presented/);
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^invalid: CN=svc: .*unknown authority.* \(the server must send its intermediate CA certificates .* or give --roots/);
+    } finally {
+      await leafOnly.stop();
+    }
+  });
+
   it('--roots with their root makes it valid; --no-verify shows the chain and exits 0', () => {
     expect(pki(['inspect', '--tls', `127.0.0.1:${server.port}`, '--roots', theirs.root, '--dir', ours.dir]).code).toBe(0);
     const { r, out } = inspectJson(['--tls', `127.0.0.1:${server.port}`, '--no-verify'], ours);
