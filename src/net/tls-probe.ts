@@ -62,7 +62,7 @@ function connectTcp(request: TlsProbeRequest, where: string): { socket: Socket; 
   const socket = tcpConnect({ host: request.host, port: request.port });
   const connected = new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
-    socket.once('error', (e: NodeJS.ErrnoException) => reject(connectError(e, where)));
+    socket.on('error', (e: NodeJS.ErrnoException) => reject(connectError(e, where))); // stays: a later error must not go unhandled
   });
   return { socket, connected };
 }
@@ -94,6 +94,8 @@ interface Handshake {
   readonly secure: Promise<void>;
   /** Settles when the connection fails or closes (after the handshake too). */
   readonly failed: Promise<PkiError>;
+  /** Settles when the server sends a session ticket: in TLS 1.3, it accepted our client certificate. */
+  readonly ticket: Promise<undefined>;
 }
 
 function startHandshake(stream: Duplex, request: TlsProbeRequest, where: string): Handshake {
@@ -113,14 +115,15 @@ function startHandshake(stream: Duplex, request: TlsProbeRequest, where: string)
   socket.on('keylog', (line: Buffer) => keylog.push(line.toString('latin1')));
   socket.on('OCSPResponse', (response: Buffer | null) => (ocsp.response = response?.length ? new Uint8Array(response) : null)); // null: nothing stapled
   const failed = new Promise<PkiError>((resolve) => {
-    socket.once('error', (e: NodeJS.ErrnoException) => resolve(handshakeError(e, where)));
+    socket.on('error', (e: NodeJS.ErrnoException) => resolve(handshakeError(e, where))); // the first one counts
     socket.once('close', () => resolve(new PkiError('ERR_TLS_HANDSHAKE', `${where} closed the connection during the TLS handshake`, { hint: 'the server may require a client certificate (--cert/--key), SNI (--servername) or a protocol pki does not offer' })));
   });
   const secure = new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve);
     void failed.then(reject);
   });
-  return { socket, keylog, ocsp, secure, failed };
+  const ticket = new Promise<undefined>((resolve) => socket.once('session', () => resolve(undefined)));
+  return { socket, keylog, ocsp, secure, failed, ticket };
 }
 
 /**
@@ -155,7 +158,7 @@ async function awaitLateAlert(h: Handshake, deadline: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const settled = await Promise.race([
     h.failed,
-    new Promise<undefined>((resolve) => h.socket.once('session', () => resolve(undefined))),
+    h.ticket,
     new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), Math.max(0, Math.min(POST_HANDSHAKE_ALERT_MS, deadline - Date.now())));
     }),
