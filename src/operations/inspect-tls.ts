@@ -112,7 +112,8 @@ function ocspOf(response: Uint8Array | null, leaf: CertificateReport | undefined
  * `pki verify`'s hint for an unknown authority names its --untrusted flag; for a server the fix is on the
  * server (send the intermediates) or in --roots. The cause and code stay verify's.
  */
-const UNKNOWN_AUTHORITY_HINT = 'the server must send its intermediate CA certificates after its own (nginx ssl_certificate, PostgreSQL ssl_cert_file: leaf first, then intermediates), or give --roots with the CA that issued it';
+const UNKNOWN_AUTHORITY_HINT =
+  "the server's chain does not reach the trust anchors; if it lacks an intermediate, add that to the server's certificate file after the leaf; if the server is from another CA, give --roots with that CA's root";
 
 function forServer(result: PathValidationResult): PathValidationResult {
   if (result.error?.code !== 'ERR_UNKNOWN_AUTHORITY') return result;

@@ -190,7 +190,7 @@ describe('a server whose certificate comes from another CA', () => {
       const r = pki(['inspect', '--tls', `127.0.0.1:${leafOnly.port}`, '--dir', ours.dir]);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/Certificates {10}1 presented/);
-      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^invalid: CN=svc: .*unknown authority.* \(the server must send its intermediate CA certificates .* or give --roots/);
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^invalid: CN=svc: .*unknown authority.* \(the server's chain does not reach the trust anchors; if it lacks an intermediate, add that to the server's certificate file .*give --roots/);
     } finally {
       await leafOnly.stop();
     }
