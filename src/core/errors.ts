@@ -69,7 +69,12 @@ export type PkiErrorCode =
   | 'ERR_INTERNAL'
   // OpenSSH
   | 'ERR_SSH_CA_MISSING'
-  | 'ERR_SSH_POLICY';
+  | 'ERR_SSH_POLICY'
+  // network: pki inspect --tls (src/net/)
+  | 'ERR_CONNECT'
+  | 'ERR_TIMEOUT'
+  | 'ERR_STARTTLS'
+  | 'ERR_TLS_HANDSHAKE';
 
 /** Base class of every error pki raises on purpose. Anything else reaching the CLI is a bug. */
 export class PkiError extends Error {

@@ -8,6 +8,8 @@
  * - store/ never imports cli/ or operations/;
  * - operations/ never imports cli/, node:fs, node:child_process, readline or tty, and never touches
  *   process.env/argv/stdin/stdout/stderr/exit or console;
+ * - net/ (network transport, issue 11) imports only core/, net/ and `node:` built-ins other than fs,
+ *   child_process, process and console, and does not touch the `process` or `console` globals;
  * - a file in cli/commands/ never imports another file in cli/commands/;
  * - no file under src/ over 350 lines; no function over 80 lines unless the comment lines right above it
  *   include a `//` line containing "one piece" (the marker, docs/testing.md), saying why it must be one.
@@ -27,6 +29,8 @@ const ONE_PIECE_MARKER = 'one piece';
 const CORE_FORBIDDEN_MODULES = ['fs', 'fs/promises', 'child_process', 'process', 'console'];
 // The disk is store/'s (operations reach it through CaHome and store/fs/); children are the CLI's (--exec).
 const OPERATIONS_FORBIDDEN_MODULES = ['fs', 'fs/promises', 'child_process', 'readline', 'tty'];
+// Sockets are net/'s; the disk stays store/'s and children the CLI's, as for core/.
+const NET_FORBIDDEN_MODULES = CORE_FORBIDDEN_MODULES;
 const OPERATIONS_FORBIDDEN_PROCESS = ['env', 'argv', 'stdin', 'stdout', 'stderr', 'exit', 'exitCode'];
 
 function sourceFiles(root: string): string[] {
@@ -120,6 +124,11 @@ function checkTree(root: string): string[] {
         if (target !== null ? targetLayer !== 'core' : builtin === null || CORE_FORBIDDEN_MODULES.includes(builtin)) {
           out.push(`core-imports: ${path} (line ${line}: '${spec}')`);
         }
+      } else if (layer === 'net') {
+        const builtin = spec.startsWith('node:') ? spec.slice(5) : null;
+        if (target !== null ? targetLayer !== 'core' && targetLayer !== 'net' : builtin === null || NET_FORBIDDEN_MODULES.includes(builtin)) {
+          out.push(`net-imports: ${path} (line ${line}: '${spec}')`);
+        }
       } else if (layer === 'store' && (targetLayer === 'cli' || targetLayer === 'operations')) {
         out.push(`store-imports-up: ${path} (line ${line}: '${spec}')`);
       } else if (layer === 'operations' && targetLayer === 'cli') {
@@ -133,6 +142,7 @@ function checkTree(root: string): string[] {
     }
     for (const { name, member, line } of facts.globals) {
       if (layer === 'core') out.push(`core-uses-global: ${path} (line ${line}: ${name}.${member})`);
+      else if (layer === 'net') out.push(`net-uses-global: ${path} (line ${line}: ${name}.${member})`);
       else if (layer === 'operations' && (name === 'console' || OPERATIONS_FORBIDDEN_PROCESS.includes(member))) {
         out.push(`operations-uses-global: ${path} (line ${line}: ${name}.${member})`);
       }
@@ -183,6 +193,13 @@ describe('each rule fails on a throwaway tree', () => {
     ['operations/e.ts', "import { unlinkSync } from 'node:fs';\n", 'operations-imports-io: operations/e.ts'],
     ['operations/f.ts', "import { spawnSync } from 'child_process';\n", 'operations-imports-io: operations/f.ts'],
     ['cli/commands/a.ts', "import { crl } from './crl.js';\n", 'command-imports-command: cli/commands/a.ts'],
+    ['net/a.ts', "import { x } from '../store/trust-roots.js';\n", 'net-imports: net/a.ts'],
+    ['net/b.ts', "import { x } from '../operations/inspect-tls.js';\n", 'net-imports: net/b.ts'],
+    ['net/c.ts', "import { x } from '../cli/output.js';\n", 'net-imports: net/c.ts'],
+    ['net/d.ts', "import { readFileSync } from 'node:fs';\n", 'net-imports: net/d.ts'],
+    ['net/e.ts', "import { z } from 'zod';\n", 'net-imports: net/e.ts'],
+    ['net/f.ts', 'export const proxy = () => process.env.HTTPS_PROXY;\n', 'net-uses-global: net/f.ts'],
+    ['net/g.ts', "export const say = () => console.log('x');\n", 'net-uses-global: net/g.ts'],
     ['store/long.ts', `${'// line\n'.repeat(351)}`, 'file-too-long: store/long.ts'],
     ['store/fn.ts', `export function big() {\n${longBody(80)}\n}\n`, 'function-too-long: store/fn.ts:big'],
     ['store/arrow.ts', `export const big = () => {\n${longBody(80)}\n};\n`, 'function-too-long: store/arrow.ts:big'],
@@ -198,12 +215,13 @@ describe('each rule fails on a throwaway tree', () => {
   it('allowed: core using node:crypto and core/, a marked long function, a comment or string naming process', () => {
     write('core/ok.ts', "import { createHash } from 'node:crypto';\nimport { x } from './der/pem.js';\n// process.env in a comment\nexport const s = 'console.log';\n");
     write('store/ok.ts', `/** A table. */\n// one piece: a table read top to bottom\nexport function big() {\n${longBody(80)}\n}\n`);
+    write('net/ok.ts', "import { connect } from 'node:tls';\nimport { PkiError } from '../core/errors.js';\nimport { x } from './tls-records.js';\n");
     write('cli/commands/ok.ts', "import { y } from '../crl-text.js';\nimport { z } from '../../operations/issue-leaf.js';\n");
     write('store/exact.ts', `export function edge() {\n${longBody(78)}\n}\n${'// line\n'.repeat(350 - 80)}`);
     try {
       expect(checkTree(root)).toEqual([]);
     } finally {
-      for (const f of ['core/ok.ts', 'store/ok.ts', 'cli/commands/ok.ts', 'store/exact.ts']) rmSync(join(root, f));
+      for (const f of ['core/ok.ts', 'net/ok.ts', 'store/ok.ts', 'cli/commands/ok.ts', 'store/exact.ts']) rmSync(join(root, f));
     }
   });
 });
