@@ -1,23 +1,17 @@
 /**
  * The one-line verdict of path validation, as `pki verify` and `pki inspect --tls` print it:
- * `OK: <leaf> — chain <leaf> ← <intermediate> ← <root> (valid until …)` or
- * `invalid: <subject of the failing certificate>: <cause> (<hint>)`.
+ * `OK: <leaf subject> — chain <leaf> ← <intermediate> ← <root> (valid until <leaf notAfter>)` or
+ * `invalid: <subject of the failing certificate>: <cause> (<hint>)`. Times are RFC 3339, as in the causes.
  */
 import type { PathValidationResult } from '../core/verify/types.js';
-import { colors } from './output.js';
 
-/** `2026-10-01T00:00:00Z` → `2026-10-01 00:00:00 UTC`. */
-const utc = (time: string) => time.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
-
-export function verdictLine(result: PathValidationResult): string {
-  const c = colors();
-  if (result.valid) {
-    const leaf = result.chain[0];
-    // The path stops validating when its first certificate expires.
-    const until = result.chain.map((e) => e.notAfter).sort()[0];
-    return `${c.green('OK')}: ${leaf?.subject ?? ''} — chain ${result.chain.map((e) => e.subject).join(' ← ')}${until ? ` (valid until ${utc(until)})` : ''}`;
+/** `names`: a short name per chain entry (core/verify/chain-names.ts); the subjects when absent. */
+export function verdictLine(result: Pick<PathValidationResult, 'valid' | 'chain' | 'error'>, names?: readonly string[]): string {
+  if (result.valid && result.chain.length > 0) {
+    const leaf = result.chain[0]!;
+    return `OK: ${leaf.subject} — chain ${(names ?? result.chain.map((e) => e.subject)).join(' ← ')} (valid until ${leaf.notAfter})`;
   }
-  const e = result.error;
-  if (!e) return `${c.red('invalid')}: no verdict`;
-  return `${c.red('invalid')}: ${e.certificate}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`;
+  const error = result.error;
+  if (!error) return `invalid: ${result.chain[0]?.subject ?? 'the certificate'}: no valid path was found`;
+  return `invalid: ${error.certificate}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`;
 }

@@ -8,6 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { PkiError } from '../core/errors.js';
 import { encodePem } from '../core/der/pem.js';
 import { inspectCertificate, type CertificateReport } from '../core/inspect/certificate.js';
+import { chainCommonNames } from '../core/verify/chain-names.js';
 import { validateCertificatePath } from '../core/verify/path-validation.js';
 import type { PathValidationResult } from '../core/verify/types.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
@@ -51,7 +52,7 @@ export interface InspectTlsResult {
   readonly clientCertificate: string | null;
   readonly ocsp: OcspSummary | null;
   /** null with --no-verify. `name` is the host or IP the leaf was checked for. */
-  readonly verification: { readonly name: string; readonly roots: readonly string[]; readonly result: PathValidationResult } | null;
+  readonly verification: { readonly name: string; readonly roots: readonly string[]; readonly result: PathValidationResult; readonly names: readonly string[] } | null;
 }
 
 function parseStartTls(value: string | undefined): StartTlsProtocol | undefined {
@@ -141,11 +142,8 @@ export async function inspectTls(request: InspectTlsRequest, context: { now: Dat
   if (client) client.key.fill(0);
   const certificates = presented.certificates.map((der) => inspectCertificate(der));
   const name = servername ?? target.host;
-  const verification = roots
-    ? {
-        name,
-        roots: roots.sources,
-        result: forServer(validateCertificatePath({
+  const result = roots
+    ? forServer(validateCertificatePath({
           leaf: presented.certificates[0] ?? new Uint8Array(0),
           untrusted: presented.certificates.slice(1),
           roots: roots.certificates,
@@ -154,9 +152,10 @@ export async function inspectTls(request: InspectTlsRequest, context: { now: Dat
           time: context.now,
           crls: [],
           crlCheck: 'none',
-        })),
-      }
+        }))
     : null;
+  const verification =
+    roots && result ? { name, roots: roots.sources, result, names: chainCommonNames(result.chain, [...presented.certificates, ...roots.certificates]) } : null;
   return {
     target: { host: target.host, port: target.port, servername: servername ?? null, starttls: starttls ?? null },
     protocol: presented.protocol,

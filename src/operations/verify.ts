@@ -6,9 +6,7 @@
  */
 import { validateCertificatePath } from '../core/verify/path-validation.js';
 import type { CrlCheckMode, PathValidationResult, VerifyPurpose } from '../core/verify/types.js';
-import { parseCertificate } from '../core/x509/certificate-fields.js';
-import { sha256Fingerprint } from '../core/x509/fingerprint.js';
-import { commonNameOf } from '../core/x509/name-decoder.js';
+import { chainCommonNames } from '../core/verify/chain-names.js';
 import { caHomeCrlFiles, loadTrustRoots, readCertificateFile, readCrlFile } from '../store/trust-roots.js';
 
 export interface VerifyRequest {
@@ -69,13 +67,5 @@ export function verifyCertificateFile(request: VerifyRequest): VerifyReport {
     ...(request.maxDepth !== undefined ? { maxDepth: request.maxDepth } : {}),
   });
   const known = [leaf!, ...untrusted, ...roots.certificates];
-  return { result, chainNames: result.chain.map((entry) => displayName(entry, known)), roots: roots.sources, crls: crlFiles };
-}
-
-/** A chain entry's CN, found by fingerprint among the certificates read; its subject when it has no CN. */
-function displayName(entry: { subject: string; fingerprintSha256: string }, known: readonly Uint8Array[]): string {
-  const wanted = entry.fingerprintSha256.toUpperCase();
-  const der = known.find((d) => sha256Fingerprint(d) === wanted);
-  const cn = der ? commonNameOf(parseCertificate(der).subjectDer) : undefined;
-  return cn !== undefined && cn !== '' ? cn : entry.subject;
+  return { result, chainNames: chainCommonNames(result.chain, known), roots: roots.sources, crls: crlFiles };
 }

@@ -50,7 +50,7 @@ function renderTls(r: InspectTlsResult, now: Date): string {
     row('Certificates', `${r.certificates.length} presented`),
   ].join('\n');
   const certs = r.certificates.map((cert, i) => `${c.bold(`#${i + 1}`)} ${renderReport(cert, now)}`);
-  const verdict = r.verification ? `${verdictLine(r.verification.result)}` : 'not verified (--no-verify)';
+  const verdict = r.verification ? verdictLine(r.verification.result, r.verification.names) : 'not verified (--no-verify)';
   return [head, ...certs, verdict].join('\n\n');
 }
 

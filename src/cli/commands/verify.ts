@@ -6,12 +6,13 @@
  * error line main.ts writes. docs/verify.md is this command's manual.
  */
 import { PkiError } from '../../core/errors.js';
-import type { CrlCheckMode, PathValidationResult, VerifyPurpose } from '../../core/verify/types.js';
+import type { CrlCheckMode, VerifyPurpose } from '../../core/verify/types.js';
 import { parseSan } from '../../core/x509/names.js';
 import { parseTimeSpec } from '../../core/x509/validity.js';
 import { verifyCertificateFile, type VerifyReport } from '../../operations/verify.js';
 import { ExitCode, ExitError } from '../errors.js';
 import { emitData, type GlobalOptions } from '../output.js';
+import { verdictLine } from '../verify-text.js';
 
 export interface VerifyOptions {
   readonly untrusted: string[];
@@ -107,20 +108,6 @@ function jsonDocument(report: VerifyReport, time: Date) {
 
 type VerifyDocument = ReturnType<typeof jsonDocument> & { readonly chainNames: readonly string[] };
 
-/**
- * The one-line verdict. OK: `OK: CN=redis — chain redis ← pki Intermediate CA ← pki Root CA (valid until
- * 2027-03-01T00:00:00Z)`; invalid: `invalid: CN=redis: certificate has expired on … (renew it: …)`.
- */
-export function renderVerdict(doc: Pick<PathValidationResult, 'valid' | 'chain' | 'error'> & { readonly chainNames: readonly string[] }): string {
-  if (doc.valid && doc.chain.length > 0) {
-    const leaf = doc.chain[0]!;
-    return `OK: ${leaf.subject} — chain ${doc.chainNames.join(' ← ')} (valid until ${leaf.notAfter})`;
-  }
-  const error = doc.error;
-  if (!error) return `invalid: ${doc.chain[0]?.subject ?? 'the certificate'}: no valid path was found`;
-  return `invalid: ${error.certificate}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`;
-}
-
 export async function runVerify(file: string, options: VerifyOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   const purpose = parsePurpose(options.purpose);
   const time = parseVerifyTime(options.time, now);
@@ -142,6 +129,6 @@ export async function runVerify(file: string, options: VerifyOptions, globals: G
   });
   const doc = jsonDocument(report, time);
   if (globals.json) emitData(globals, doc, () => '');
-  else emitData<VerifyDocument>(globals, { ...doc, chainNames: report.chainNames }, renderVerdict);
+  else emitData<VerifyDocument>(globals, { ...doc, chainNames: report.chainNames }, (d) => verdictLine(d, d.chainNames));
   if (!report.result.valid) throw new ExitError(ExitCode.failure);
 }
