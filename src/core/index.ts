@@ -81,3 +81,7 @@ export {
   buildKrl,
 } from './ssh/index.js';
 export type { IssueSshCertificateOptions, SshCertificate, SshPublicKey } from './ssh/index.js';
+
+export { validateCertificatePath, checkHost } from './verify/index.js';
+export type { ChainEntry, CrlCheckMode, PathValidationInput, PathValidationResult, VerifyCheck, VerifyErrorCode, VerifyFailure, VerifyPurpose } from './verify/index.js';
+export { certificatesInFile, crlsInFile } from './x509/certificate-file.js';

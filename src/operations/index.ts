@@ -22,3 +22,5 @@ export { initSshCas, type SshInitRequest, type SshInitResult } from './ssh-init.
 export { signSshCertificate, type SshSignRequest, type SshSignResult } from './ssh-sign.js';
 export { revokeSshCertificates, type SshRevokeRequest, type SshRevokeResult } from './ssh-revoke.js';
 export { publishSshKrl } from './ssh-krl.js';
+export { verifyCertificateFile, type VerifyRequest, type VerifyReport } from './verify.js';
+export { inspectTls, type InspectTlsRequest, type InspectTlsResult } from './inspect-tls.js';

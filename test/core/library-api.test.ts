@@ -15,12 +15,13 @@ describe('the package entry point', () => {
     const script = join(root, `.library-api-test-${process.pid}.mjs`);
     writeFileSync(
       script,
-      `import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem, inspectCertificate } from 'pki-ca-manager';
+      `import { generateKeyPair, issueCertificate, PROFILES, generateSerial, parseSans, encodePem, inspectCertificate, validateCertificatePath } from 'pki-ca-manager';
 const keys = await generateKeyPair({ kty: 'EC', crv: 'P-256' });
 const der = issueCertificate({ serial: generateSerial(), subject: { commonName: 'library' }, sans: parseSans(['localhost']),
   profile: PROFILES.root, publicKey: keys.publicKey, notBefore: new Date(), notAfter: new Date(Date.now() + 864e5),
   issuer: 'self', selfSigningKey: keys.privateKey });
-process.stdout.write(JSON.stringify({ pem: encodePem('CERTIFICATE', der), report: inspectCertificate(der) }));
+const verdict = validateCertificatePath({ leaf: der, untrusted: [], roots: [der], purpose: 'any', time: new Date(), crls: [], crlCheck: 'none' });
+process.stdout.write(JSON.stringify({ pem: encodePem('CERTIFICATE', der), report: inspectCertificate(der), verdict }));
 `,
     );
     let out;
@@ -30,6 +31,7 @@ process.stdout.write(JSON.stringify({ pem: encodePem('CERTIFICATE', der), report
       rmSync(script, { force: true });
     }
     expect(out.report.subject).toBe('CN=library');
+    expect(out.verdict).toMatchObject({ valid: true, error: null, chain: [{ subject: 'CN=library' }] });
     const pem = join(work, 'c.pem');
     writeFileSync(pem, out.pem);
     expect(runPeer('openssl', ['verify', '-CAfile', pem, pem]).stdout).toMatch(/: OK/);
