@@ -5,7 +5,21 @@
 import type { PkiError, PkiErrorCode } from '../core/errors.js';
 import { escapeControls } from './terminal-text.js';
 
-export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
+export const ExitCode = { ok: 0, failure: 1, usage: 2, nagiosUnknown: 3 } as const;
+
+/**
+ * `pki check --nagios` follows the Nagios plugin contract even when it fails: every error (usage, an
+ * unreadable CA home, a bug) is UNKNOWN, exit 3, with a `PKI UNKNOWN - <cause>` status line on stdout, where
+ * Nagios reads the plugin's answer. Detected from argv before commander runs, as --json is, so a usage
+ * error commander raises itself is covered too.
+ */
+export function isNagiosMode(args: readonly string[]): boolean {
+  return args.includes('--nagios') && args.includes('check');
+}
+
+export function nagiosUnknownLine(message: string): string {
+  return `PKI UNKNOWN - ${escapeControls(message.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/'))}`;
+}
 
 const USAGE_CODES: ReadonlySet<PkiErrorCode> = new Set(['ERR_USAGE']);
 

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PkiError } from '../core/errors.js';
-import { ExitCode, ExitError, exitCodeFor, formatErrorLine } from './errors.js';
+import { ExitCode, ExitError, exitCodeFor, formatErrorLine, isNagiosMode, nagiosUnknownLine } from './errors.js';
 import { escapeControls, jsonText } from './terminal-text.js';
 import { buildProgram } from './program.js';
 import { warn } from './output.js';
@@ -44,10 +44,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const debug = argv.includes('--debug');
   const json = argv.includes('--json');
+  const nagios = isNagiosMode(argv.slice(2));
   try {
     await program.parseAsync(argv as string[]);
     return ExitCode.ok;
   } catch (e) {
+    if (nagios && !(e instanceof ExitError) && !(e instanceof CommanderError && /^commander\.(helpDisplayed|version|help)$/.test(e.code))) {
+      const message = e instanceof Error ? e.message.replace(/^error: /, '') : String(e);
+      process.stdout.write(`${nagiosUnknownLine(e instanceof PkiError ? `${message}${e.hint ? ` (${e.hint})` : ''}` : message)}\n`);
+      if (e instanceof PkiError) process.stderr.write(`${formatErrorLine(e)}\n`);
+      return ExitCode.nagiosUnknown;
+    }
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage; // commander already printed "error: …"

@@ -50,6 +50,9 @@ export interface CertificateRecord extends NewCertificateRecord {
 /** A record's identity, status, validity and paths. */
 export type CertificateSummary = Pick<CertificateRecord, 'kind' | 'serial' | 'profile' | 'status' | 'notBefore' | 'notAfter' | 'certificatePath' | 'keyPath' | 'previousCa'>;
 
+/** A valid record as `pki check` reads it: what the table, the textfile and the on-disk comparison need, no PEM. */
+export type CheckRecord = Pick<CertificateRecord, 'kind' | 'serial' | 'profile' | 'subject' | 'issuer' | 'notBefore' | 'notAfter' | 'fingerprintSha256' | 'certificatePath' | 'previousCa'>;
+
 /** One revoked certificate, as a CRL lists it. */
 export interface RevocationEntry {
   readonly serial: string;
@@ -99,6 +102,11 @@ export interface Inventory {
    * fingerprint: `pki renew --all` re-issues them whatever their dates (renewalCandidates includes them).
    */
   previousCaSerials(): Map<string, string>;
+  /**
+   * `pki check`: every valid X.509 record (expired ones included) and the valid SSH records not yet expired
+   * at `now`, in listSummaries order, in one query without the PEM and SANs (100,000 rows in ~0.2 s).
+   */
+  listForCheck(now: Date): CheckRecord[];
   /**
    * Marks valid records superseded without a successor: clients `generate --force` no longer writes, files
    * `renew --all --prune` found gone. Returns how many changed; other statuses are left as they are.

@@ -4,7 +4,7 @@
  * the inventory of a replaced CA.
  */
 import type { RevocationReason } from '../../core/x509/revocation-reason.js';
-import type { CertificateKind, CertificateStatus, CertificateSummary, InventoryProfile, RevocationEntry } from './index.js';
+import type { CertificateKind, CertificateStatus, CertificateSummary, CheckRecord, InventoryProfile, RevocationEntry } from './index.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { sqliteError } from './sqlite-errors.js';
 
@@ -69,6 +69,24 @@ export function previousCaSerials(c: SqliteConnection): Map<string, string> {
       .raw(true)
       .all() as [string, string][];
     return new Map(rows);
+  });
+}
+
+export function listForCheck(c: SqliteConnection, now: Date): CheckRecord[] {
+  return c.read(() => {
+    // A scan of the valid rows (the PEM column is never handed to JS), rows as arrays.
+    const rows = c.db
+      .prepare(
+        `SELECT kind, serial, profile, subject, issuer, not_before, not_after, fingerprint_sha256, certificate_path, previous_ca FROM certificates
+         WHERE status = 'valid' AND (kind = 'x509' OR not_after > ?) ORDER BY not_after, serial`,
+      )
+      .raw(true)
+      .iterate(now.toISOString()) as IterableIterator<[CertificateKind, string, InventoryProfile, string, string, string, string, string, string | null, string | null]>;
+    const out: CheckRecord[] = [];
+    for (const [kind, serial, profile, subject, issuer, notBefore, notAfter, fingerprintSha256, path, previousCa] of rows) {
+      out.push({ kind, serial, profile, subject, issuer, notBefore, notAfter, fingerprintSha256, certificatePath: c.paths.toAbsolute(path), previousCa });
+    }
+    return out;
   });
 }
 

@@ -14,6 +14,7 @@ import type {
   CertificateKind,
   CertificateRecord,
   CertificateSummary,
+  CheckRecord,
   Inventory,
   ListFilter,
   NewCertificateRecord,
@@ -97,6 +98,9 @@ export class SqliteInventory implements Inventory {
   }
   previousCaSerials(): Map<string, string> {
     return passes.previousCaSerials(this.#c);
+  }
+  listForCheck(now: Date): CheckRecord[] {
+    return passes.listForCheck(this.#c, now);
   }
   listRevocations(kind: CertificateKind, now: Date): RevocationEntry[] {
     return passes.listRevocations(this.#c, kind, now);
