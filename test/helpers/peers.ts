@@ -20,6 +20,8 @@ const PACKAGES: Record<string, string> = {
   initdb: 'postgresql',
   psql: 'postgresql-client',
   setpriv: 'util-linux',
+  promtool: 'prometheus',
+  'prometheus-node-exporter': 'prometheus-node-exporter',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -20,12 +20,12 @@ export interface CheckOptions {
   readonly failOnDue?: boolean;
 }
 
-/** `59d`, `20h`, `-1d`: whole days from two days on, hours below. */
+/** `59d`, `20h`, `-1d`: whole days from one day on, hours (then minutes) below. */
 export function formatTimeLeft(seconds: number | null): string {
   if (seconds === null) return '-';
   const abs = Math.abs(seconds);
   const sign = seconds < 0 ? '-' : '';
-  if (abs >= 2 * 86_400) return `${sign}${Math.floor(abs / 86_400)}d`;
+  if (abs >= 86_400) return `${sign}${Math.floor(abs / 86_400)}d`;
   if (abs >= 3_600) return `${sign}${Math.floor(abs / 3_600)}h`;
   return `${sign}${Math.floor(abs / 60)}m`;
 }
