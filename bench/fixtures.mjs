@@ -4,7 +4,7 @@
  * not by signing that many certificates) and the equivalent OpenSSL `index.txt` files.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -90,10 +90,12 @@ authorityKeyIdentifier = keyid
 /**
  * A copy of the CA home whose inventory holds `count` leaf records (plus the CA's own), all `revoked` or
  * all valid and far from due, and the equivalent index.txt for `openssl ca`. Records carry a real
- * certificate's PEM so rows have their real size.
+ * certificate's PEM so rows have their real size. With `files` (W7, `pki check`), every record's file is
+ * written too (the same leaf PEM, and its real fingerprint in the record), so the comparison of each
+ * recorded file with the inventory reads 100,000 real files that match.
  */
-export async function ensureInventory(work, ca, count, kind) {
-  const home = join(work, `inv-${kind}-${count}`);
+export async function ensureInventory(work, ca, count, kind, { files = false } = {}) {
+  const home = join(work, `inv-${kind}-${count}${files ? '-files' : ''}`);
   const index = join(home, 'openssl/index.txt');
   if (existsSync(join(home, 'ready'))) return { home, index, db: join(home, 'db/pki.sqlite') };
   rmSync(home, { recursive: true, force: true });
@@ -104,7 +106,10 @@ export async function ensureInventory(work, ca, count, kind) {
   const { formatOpensslIndexLine } = await opensslIndex();
   const { decodePem, parseCertificate } = await core();
   const pem = readFileSync(ca.leaf, 'utf8');
-  const subjectDer = parseCertificate(decodePem(pem)[0].der).subjectDer;
+  const leafDer = decodePem(pem)[0].der;
+  const subjectDer = parseCertificate(leafDer).subjectDer;
+  const leafFingerprint = createHash('sha256').update(leafDer).digest('hex').toUpperCase();
+  if (files) mkdirSync(join(home, 'issued'), { recursive: true });
   const now = Date.now();
   const day = 86_400_000;
   const records = [];
@@ -126,11 +131,12 @@ export async function ensureInventory(work, ca, count, kind) {
       issuer: 'CN=pki Intermediate CA',
       notBefore: notBefore.toISOString(),
       notAfter: notAfter.toISOString(),
-      fingerprintSha256: randomBytes(32).toString('hex').toUpperCase(),
+      fingerprintSha256: files ? leafFingerprint : randomBytes(32).toString('hex').toUpperCase(),
       certificatePath: join(home, `issued/host${i}.crt`),
       keyPath: null,
       pem,
     });
+    if (files) writeFileSync(join(home, `issued/host${i}.crt`), pem);
     const revokedAt = kind === 'revoked' ? new Date(now - (i % 1000) * 60_000) : null;
     lines.push(formatOpensslIndexLine({ serialHex: serial, notAfter, revokedAt, reason: revokedAt ? 'keyCompromise' : null, subjectDer }, new Date(now)));
   }

@@ -364,6 +364,36 @@ async function w6(ca) {
   bench(group);
 }
 
+/**
+ * W7 (issue 11): `pki check --prometheus` over W5's inventory of valid records, with every recorded file on
+ * disk (matching its record), so the run compares 100,000 files with the inventory and writes the textfile.
+ * The target is absolute (< 2 s); `openssl ca -updatedb` over the same index.txt is context only, as in W5.
+ */
+async function w7(ca) {
+  const count = QUICK ? 10_000 : 100_000;
+  const inv = await ensureInventory(WORK, ca, count, 'valid', { files: true });
+  const cnf = join(inv.home, 'openssl/openssl-ca.cnf');
+  const index = join(inv.home, 'openssl/index.txt');
+  const pristineIndex = `${index}.pristine`;
+  if (!existsSync(pristineIndex)) copyFileSync(index, pristineIndex);
+  const prom = join(scratch, 'w7-textfile', 'pki.prom');
+  mkdirSync(join(scratch, 'w7-textfile'), { recursive: true });
+  const group = {
+    id: 'W7',
+    runs: QUICK ? 2 : 5,
+    commands: {
+      prometheus: { label: 'pki check --prometheus FILE --quiet', pki: true, needs: ['check', '--prometheus'], cmds: (_, bin) => [pkiCmd(bin, 'check', '--dir', inv.home, '--quiet', '--prometheus', prom)] },
+      table: { label: 'pki check --prometheus FILE (table to /dev/null)', pki: true, needs: ['check', '--prometheus'], cmds: (_, bin) => [pkiCmd(bin, 'check', '--dir', inv.home, '--prometheus', prom)] },
+      openssl: { label: 'openssl ca -updatedb (index.txt)', prep: () => copyFileSync(pristineIndex, index), cmds: () => [['openssl', 'ca', '-updatedb', '-config', cnf]] },
+    },
+    rows: [
+      { label: `check --prometheus over ${count.toLocaleString('en')}`, a: 'prometheus', b: 'openssl', target: { msMax: 2000, text: '< 2 s' } },
+      { label: `check --prometheus + table over ${count.toLocaleString('en')}`, a: 'table', b: 'openssl', target: { msMax: 2000, text: '< 2 s' } },
+    ],
+  };
+  bench(group);
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 if (!existsSync(join(ROOT, 'dist/core/index.js'))) {
@@ -374,7 +404,7 @@ const opensslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' }).s
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${opensslVersion}`;
 console.error(`bench: ${machine}${QUICK ? ', --quick' : ''}; fixtures in ${WORK}`);
 const ca = ensureCa(WORK);
-const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6 };
+const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6, W7: w7 };
 for (const [id, fn] of Object.entries(workloads)) {
   if (ONLY && !ONLY.includes(id)) continue;
   console.error(`bench: ${id}`);

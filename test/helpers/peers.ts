@@ -22,6 +22,7 @@ const PACKAGES: Record<string, string> = {
   setpriv: 'util-linux',
   promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',
+  'systemd-analyze': 'systemd',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
