@@ -142,7 +142,10 @@ export async function ensureInventory(work, ca, count, kind, { files = false } =
   }
   const inventory = new SqliteInventory(join(home, 'db/pki.sqlite'), { create: false });
   try {
-    inventory.recordIssued(records);
+    // importMissing, not recordIssued: the same rows (every path is distinct, so nothing is superseded),
+    // without recordIssued's per-record supersede-by-path UPDATE, which made 100,000 records take most of
+    // an hour on the 2-core VM (10,000: 10 s against 1.2 s).
+    inventory.importMissing(records);
     if (kind === 'revoked') {
       inventory.exclusive(() => {
         records.forEach((r, i) => inventory.revoke('x509', r.serial, new Date(now - (i % 1000) * 60_000), 'keyCompromise'));

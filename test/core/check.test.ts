@@ -93,7 +93,7 @@ describe('Prometheus labels', () => {
   });
 
   it('groups each family together, HELP and TYPE first, even when empty', () => {
-    const text = prometheusTextfile([item('OK'), item('EXPIRED', { serial: '0B', path: '/srv/b.crt' })], [], new Date(NOW));
+    const text = Buffer.from(prometheusTextfile([item('OK'), item('EXPIRED', { serial: '0B', path: '/srv/b.crt' })], [], new Date(NOW))).toString('utf8');
     const names = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]);
     expect(names).toEqual([
       'x509_cert_not_before',

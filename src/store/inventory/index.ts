@@ -104,7 +104,7 @@ export interface Inventory {
   previousCaSerials(): Map<string, string>;
   /**
    * `pki check`: every valid X.509 record (expired ones included) and the valid SSH records not yet expired
-   * at `now`, in listSummaries order, in one query without the PEM and SANs (100,000 rows in ~0.2 s).
+   * at `now`, in no particular order, in one query without the PEM and SANs.
    */
   listForCheck(now: Date): CheckRecord[];
   /**

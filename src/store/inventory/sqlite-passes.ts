@@ -73,12 +73,15 @@ export function previousCaSerials(c: SqliteConnection): Map<string, string> {
 }
 
 export function listForCheck(c: SqliteConnection, now: Date): CheckRecord[] {
+  // Memory-mapped reads for this scan of the whole table: half its time at 100,000 rows (no read() per page).
+  c.db.pragma('mmap_size = 1073741824');
   return c.read(() => {
-    // A scan of the valid rows (the PEM column is never handed to JS), rows as arrays.
+    // A scan of the valid rows (the PEM column is never handed to JS), rows as arrays, in no particular
+    // order: check sorts by time left itself, and SQLite's sort of 100,000 rows cost a third of the query.
     const rows = c.db
       .prepare(
         `SELECT kind, serial, profile, subject, issuer, not_before, not_after, fingerprint_sha256, certificate_path, previous_ca FROM certificates
-         WHERE status = 'valid' AND (kind = 'x509' OR not_after > ?) ORDER BY not_after, serial`,
+         WHERE status = 'valid' AND (kind = 'x509' OR not_after > ?)`,
       )
       .raw(true)
       .iterate(now.toISOString()) as IterableIterator<[CertificateKind, string, InventoryProfile, string, string, string, string, string, string | null, string | null]>;
