@@ -259,3 +259,24 @@ describe('pki check: bad flags', () => {
     expectCliError(nowhere, 'ERR_IO');
   });
 });
+
+describe('pki check: the SSH CAs\' certificates', () => {
+  it('lists the valid, unexpired SSH certificates with decimal serials (as ssh-keygen -L), drops the expired ones, and writes pki_ssh_cert_not_after', () => {
+    const dir = join(tempDir('pki-check-ssh-'), 'ca');
+    ok(['init', '--no-password', '--insecure', '--dir', dir], T0 - DAY);
+    ok(['ssh', 'init', '--no-password', '--insecure', '--dir', dir], T0 - DAY);
+    const keys = tempDir('pki-check-ssh-keys-');
+    peer('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'host', '-f', join(keys, 'host')]);
+    peer('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'old', '-f', join(keys, 'old')]);
+    ok(['ssh', 'sign', join(keys, 'host.pub'), '--host', '--principal', 'db.internal', '--not-after', '20d', '--dir', dir], T0);
+    ok(['ssh', 'sign', join(keys, 'old.pub'), '--host', '--principal', 'old.internal', '--not-after', iso(T0 - 3_600_000), '--dir', dir], T0 - DAY / 2); // expired an hour before T0
+    const { doc } = json(dir);
+    const ssh = doc.items.filter((i) => i.type === 'ssh');
+    expect(ssh.map((i) => [i.subject, i.profile, i.state])).toEqual([['db.internal', 'ssh-host', 'WARN']]);
+    const serial = peer('ssh-keygen', ['-L', '-f', join(keys, 'host-cert.pub')]).match(/Serial: (\d+)/)![1];
+    expect(ssh[0]!.serial).toBe(serial);
+    const prom = join(tempDir(), 'ssh.prom');
+    run(['check', '--dir', dir, '--quiet', '--prometheus', prom]);
+    expect(readFileSync(prom, 'utf8')).toMatch(new RegExp(`^pki_ssh_cert_not_after\\{cert_type="host",filename="host-cert\\.pub",.*principals="db\\.internal",serial_number="${serial}"\\} ${(T0 + 20 * DAY) / 1000}$`, 'm'));
+  });
+});
