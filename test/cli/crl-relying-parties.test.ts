@@ -4,12 +4,13 @@
  * refuse a revoked one with the one file pki writes for them, crl/chain.crl.pem (root CRL + intermediate
  * CRL). With the intermediate's CRL alone (all pki published before) they refused every client.
  */
-import { chmodSync, chownSync, copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { peer, requirePeer, runPeer } from '../helpers/peers.js';
 import { startServer, type Server } from '../helpers/process.js';
+import { startTlsPostgres } from '../helpers/postgres.js';
 
 interface Ca {
   readonly dir: string;
@@ -207,58 +208,15 @@ describe('PostgreSQL with ssl_crl_file crl/chain.crl.pem and cert authentication
   let port = 0;
 
   beforeAll(async () => {
-    const setpriv = requirePeer('setpriv');
-    const initdb = requirePeer('initdb');
-    const postgres = requirePeer('postgres');
     requirePeer('psql');
     ca = caWithRevokedClient();
-    // PostgreSQL refuses to run as root: the server runs as the postgres user, on files it owns (the key 0600).
-    const uid = Number(peer('id', ['-u', 'postgres']).trim());
-    const gid = Number(peer('id', ['-g', 'postgres']).trim());
-    const work = tempDir('pki-postgres-');
-    chownSync(work, uid, gid);
-    const asPostgres = ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--'];
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' };
-    const data = join(work, 'data');
-    const init = runPeer('setpriv', [...asPostgres, initdb, '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions'], { env, cwd: work });
-    expect(init.status, init.stderr).toBe(0);
-    const files: Record<string, string> = {
-      'server.crt': join(ca.certs, 'svc.crt'),
-      'server.key': join(ca.certs, 'svc.key'),
-      'root.crt': join(ca.certs, 'ca.crt'),
-      'chain.crl.pem': ca.chainCrl,
-    };
-    for (const [name, source] of Object.entries(files)) {
-      const target = join(work, name);
-      copyFileSync(source, target);
-      chownSync(target, uid, gid);
-      chmodSync(target, name.endsWith('.key') ? 0o600 : 0o644);
-    }
-    // Local (socket) trust for setup; TCP only with a client certificate, any verified CN mapped to postgres.
-    writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 cert map=any\n');
-    writeFileSync(join(data, 'pg_ident.conf'), 'any /^(.*)$ postgres\n');
-    server = await startServer({
-      program: setpriv,
-      args: (p) => [
-        ...asPostgres,
-        postgres,
-        '-D', data,
-        '-k', work,
-        '-p', String(p),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'ssl=on',
-        '-c', `ssl_cert_file=${join(work, 'server.crt')}`,
-        '-c', `ssl_key_file=${join(work, 'server.key')}`,
-        '-c', `ssl_ca_file=${join(work, 'root.crt')}`,
-        '-c', `ssl_crl_file=${join(work, 'chain.crl.pem')}`,
-        '-c', 'fsync=off',
-        '-c', 'log_connections=on',
-      ],
-      ready: /database system is ready to accept connections/,
-      env,
-      cwd: work,
-      stopSignal: 'SIGINT', // fast shutdown: the postmaster ends its children and removes its socket
-    });
+    // TCP only with a client certificate, any verified CN mapped to postgres; local (socket) trust for setup.
+    ({ server } = await startTlsPostgres({
+      files: { 'server.crt': join(ca.certs, 'svc.crt'), 'server.key': join(ca.certs, 'svc.key'), 'root.crt': join(ca.certs, 'ca.crt'), 'chain.crl.pem': ca.chainCrl },
+      hba: 'local all all trust\nhostssl all all 127.0.0.1/32 cert map=any\n',
+      ident: 'any /^(.*)$ postgres\n',
+      settings: (work) => [`ssl_ca_file=${join(work, 'root.crt')}`, `ssl_crl_file=${join(work, 'chain.crl.pem')}`, 'log_connections=on'],
+    }));
     port = server.port;
   });
 

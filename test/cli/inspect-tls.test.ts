@@ -5,14 +5,15 @@
  * CA names (TLS 1.2 in the clear, TLS 1.3 decrypted), a stapled OCSP response, the verdict and its exit
  * codes, and one-line errors for refused ports, timeouts, alerts and bad input — never the client key.
  */
-import { chmodSync, chownSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa, pki, pkiAsync, tempDir, type CliResult } from '../helpers/cli.js';
 import { expectCliError } from '../helpers/errors.js';
 import { freePort } from '../helpers/net.js';
-import { peer, requirePeer, runPeer } from '../helpers/peers.js';
+import { peer, requirePeer } from '../helpers/peers.js';
 import { startServer, type Server } from '../helpers/process.js';
+import { startTlsPostgres } from '../helpers/postgres.js';
 
 interface Bundle {
   readonly dir: string;
@@ -332,33 +333,8 @@ describe('PostgreSQL: --starttls postgres (SSLRequest, then TLS)', () => {
   let server: Server | undefined;
 
   beforeAll(async () => {
-    const setpriv = requirePeer('setpriv');
-    const initdb = requirePeer('initdb');
-    const postgres = requirePeer('postgres');
     b = bundle();
-    // PostgreSQL refuses to run as root: the server runs as the postgres user, on files it owns (the key 0600).
-    const uid = Number(peer('id', ['-u', 'postgres']).trim());
-    const gid = Number(peer('id', ['-g', 'postgres']).trim());
-    const work = tempDir('pki-postgres-tls-');
-    chownSync(work, uid, gid);
-    const asPostgres = ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--'];
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' };
-    const data = join(work, 'data');
-    const init = runPeer('setpriv', [...asPostgres, initdb, '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions'], { env, cwd: work });
-    expect(init.status, init.stderr).toBe(0);
-    for (const [name, source] of Object.entries({ 'server.crt': join(b.certs, 'svc.crt'), 'server.key': join(b.certs, 'svc.key') })) {
-      copyFileSync(source, join(work, name));
-      chownSync(join(work, name), uid, gid);
-      chmodSync(join(work, name), name.endsWith('.key') ? 0o600 : 0o644);
-    }
-    server = await startServer({
-      program: setpriv,
-      args: (p) => [...asPostgres, postgres, '-D', data, '-k', work, '-p', String(p), '-c', 'listen_addresses=127.0.0.1', '-c', 'ssl=on', '-c', `ssl_cert_file=${join(work, 'server.crt')}`, '-c', `ssl_key_file=${join(work, 'server.key')}`, '-c', 'fsync=off'],
-      ready: /database system is ready to accept connections/,
-      env,
-      cwd: work,
-      stopSignal: 'SIGINT',
-    });
+    ({ server } = await startTlsPostgres({ prefix: 'pki-postgres-tls-', files: { 'server.crt': join(b.certs, 'svc.crt'), 'server.key': join(b.certs, 'svc.key') } }));
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,0 +1,61 @@
+/**
+ * A real PostgreSQL server on 127.0.0.1 with TLS, for the tests that prove pki's files against it (the
+ * CRL relying-party test, `inspect --tls --starttls postgres`). PostgreSQL refuses to run as root: the
+ * server runs as the postgres user (setpriv), on files it owns (the key 0600), in a fresh cluster.
+ */
+import { chmodSync, chownSync, copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { tempDir } from './cli.js';
+import { peer, requirePeer, runPeer } from './peers.js';
+import { startServer, type Server } from './process.js';
+
+export interface TlsPostgresOptions {
+  /** Files copied into the server's folder by name (server.crt and server.key at least), e.g. { 'root.crt': ca.crt }. */
+  readonly files: Readonly<Record<string, string>>;
+  /** Extra `-c name=value` settings after listen_addresses, ssl, ssl_cert_file and ssl_key_file (paths: use `work`). */
+  readonly settings?: (work: string) => readonly string[];
+  /** pg_hba.conf / pg_ident.conf contents; initdb's defaults when absent. */
+  readonly hba?: string;
+  readonly ident?: string;
+  readonly prefix?: string;
+}
+
+export interface TlsPostgres {
+  readonly server: Server;
+  /** The folder holding the copied files and the Unix socket. */
+  readonly work: string;
+}
+
+export async function startTlsPostgres(options: TlsPostgresOptions): Promise<TlsPostgres> {
+  const setpriv = requirePeer('setpriv');
+  const initdb = requirePeer('initdb');
+  const postgres = requirePeer('postgres');
+  const uid = Number(peer('id', ['-u', 'postgres']).trim());
+  const gid = Number(peer('id', ['-g', 'postgres']).trim());
+  const work = tempDir(options.prefix ?? 'pki-postgres-');
+  chownSync(work, uid, gid);
+  const asPostgres = ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', '--'];
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' };
+  const data = join(work, 'data');
+  const init = runPeer('setpriv', [...asPostgres, initdb, '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions'], { env, cwd: work });
+  expect(init.status, init.stderr).toBe(0);
+  for (const [name, source] of Object.entries(options.files)) {
+    const target = join(work, name);
+    copyFileSync(source, target);
+    chownSync(target, uid, gid);
+    chmodSync(target, name.endsWith('.key') ? 0o600 : 0o644);
+  }
+  if (options.hba !== undefined) writeFileSync(join(data, 'pg_hba.conf'), options.hba);
+  if (options.ident !== undefined) writeFileSync(join(data, 'pg_ident.conf'), options.ident);
+  const settings = ['listen_addresses=127.0.0.1', 'ssl=on', `ssl_cert_file=${join(work, 'server.crt')}`, `ssl_key_file=${join(work, 'server.key')}`, 'fsync=off', ...(options.settings?.(work) ?? [])];
+  const server = await startServer({
+    program: setpriv,
+    args: (p) => [...asPostgres, postgres, '-D', data, '-k', work, '-p', String(p), ...settings.flatMap((s) => ['-c', s])],
+    ready: /database system is ready to accept connections/,
+    env,
+    cwd: work,
+    stopSignal: 'SIGINT', // fast shutdown: the postmaster ends its children and removes its socket
+  });
+  return { server, work };
+}
