@@ -120,18 +120,15 @@ export function certificateLabels(
 }
 
 /**
- * The textfile as pieces of bytes, concatenated once at the end: 100,000 certificates make ~100 MB in four
- * families. Building it as strings, joining and encoding them cost three copies and most of a second of
- * garbage collection; here each certificate's labels and values are encoded once and only referenced by
- * every family, and Buffer.concat copies each piece once (measured: a third of the string version's time).
+ * The textfile as pieces of bytes: 100,000 certificates make ~100 MB in four families. Building it as
+ * strings, joining and encoding them cost three copies and most of a second of garbage collection; here
+ * each certificate's labels and values are encoded once and only referenced by every family, and the
+ * store writes the pieces as they are (writev), without concatenating them (docs/performance.md, W7).
  */
 class Pieces {
   readonly parts: Uint8Array[] = [];
   text(s: string): void {
     this.parts.push(Buffer.from(s, 'utf8'));
-  }
-  result(): Uint8Array {
-    return Buffer.concat(this.parts);
   }
 }
 
@@ -168,11 +165,16 @@ interface Encoded {
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-/**
- * The whole textfile, as bytes. Every family is written even when empty (HELP and TYPE only), so a
- * dashboard can tell "no certificates" from "no file". Values are whole Unix seconds.
- */
+/** The whole textfile, as bytes (prometheusTextfilePieces concatenated). */
 export function prometheusTextfile(items: readonly CheckItem[], notes: readonly CheckNote[], now: Date): Uint8Array {
+  return Buffer.concat(prometheusTextfilePieces(items, notes, now));
+}
+
+/**
+ * The whole textfile, as pieces of bytes in order. Every family is written even when empty (HELP and TYPE
+ * only), so a dashboard can tell "no certificates" from "no file". Values are whole Unix seconds.
+ */
+export function prometheusTextfilePieces(items: readonly CheckItem[], notes: readonly CheckNote[], now: Date): Uint8Array[] {
   const caches = { issuer: new Map<string, string>(), subject: new Map<string, string>() };
   const x509: Encoded[] = items
     .filter((i) => i.type === 'x509')
@@ -223,5 +225,5 @@ export function prometheusTextfile(items: readonly CheckItem[], notes: readonly 
       }),
   );
   otherFamily(out, 'pki_check_last_run_timestamp_seconds', 'When pki check wrote this file', [`pki_check_last_run_timestamp_seconds ${Math.floor(now.getTime() / 1000)}\n`]);
-  return out.result();
+  return out.parts;
 }
