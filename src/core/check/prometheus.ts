@@ -84,17 +84,33 @@ function fileLabels(path: string | null, into: Map<string, string>): void {
   into.set('filepath', path);
 }
 
+/** The DN label names in their sort order (labelText's order): C < CN < L < O < OU < ST. */
+const DN_FIELDS_SORTED = ['C', 'CN', 'L', 'O', 'OU', 'ST'] as const;
+
+/** A cache this large holds every issuer of a CA home; unique subjects are not worth keeping. */
+const DN_CACHE_LIMIT = 1024;
+
 /**
- * The `issuer_*` or `subject_*` labels of a DN, as one `name="value"` list in label-name order. Cached by
- * DN text: 100,000 certificates share one issuer, and a textfile line costs what its labels cost.
+ * The `issuer_*` or `subject_*` labels of a DN, as one `name="value"` list in label-name order (dnLabels
+ * and labelText, without their Map and sort: this runs for every certificate's subject). Cached by DN text,
+ * up to DN_CACHE_LIMIT: 100,000 certificates share one issuer, while their subjects are mostly unique.
  */
 function dnFragment(prefix: 'issuer' | 'subject', dn: string, cache: Map<string, string>): string {
   let fragment = cache.get(dn);
   if (fragment === undefined) {
-    const labels = new Map<string, string>();
-    dnLabels(prefix, dn, labels);
-    fragment = labelText(labels).slice(1, -1);
-    cache.set(dn, fragment);
+    const attributes = parseDistinguishedName(dn);
+    fragment = '';
+    for (const field of DN_FIELDS_SORTED) {
+      // The first value, and the last for CN (as dnLabels chooses them); an empty value gets no label.
+      let chosen = '';
+      for (const a of attributes) {
+        if (a.type !== field) continue;
+        chosen = a.value;
+        if (field !== 'CN') break;
+      }
+      if (chosen !== '') fragment += `${fragment ? ',' : ''}${prefix}_${field}="${escapeLabelValue(chosen)}"`;
+    }
+    if (cache.size < DN_CACHE_LIMIT) cache.set(dn, fragment);
   }
   return fragment;
 }
@@ -120,33 +136,56 @@ export function certificateLabels(
 }
 
 /**
- * The textfile as pieces of bytes: 100,000 certificates make ~100 MB in four families. Building it as
- * strings, joining and encoding them cost three copies and most of a second of garbage collection; here
- * each certificate's labels and values are encoded once and only referenced by every family, and the
- * store writes the pieces as they are (writev), without concatenating them (docs/performance.md, W7).
+ * The textfile as chunks of bytes: 100,000 certificates make ~100 MB in four families. Each line's strings
+ * (family name, the certificate's label text, its value) are encoded straight into the current 256 KiB
+ * chunk, so the text exists once as bytes, in ~400 chunks the store writes as they are (writev): no
+ * concatenation and no object per line (per-line Buffers cost most of a second of garbage collection at
+ * 100,000; docs/performance.md, W7).
  */
 class Pieces {
   readonly parts: Uint8Array[] = [];
+  private chunk = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
   text(s: string): void {
-    this.parts.push(Buffer.from(s, 'utf8'));
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8, so a string that fits is never cut.
+    if (s.length * 3 > this.chunk.length - this.used) {
+      this.seal();
+      if (s.length * 3 > CHUNK) {
+        this.parts.push(Buffer.from(s, 'utf8'));
+        return;
+      }
+      this.chunk = Buffer.allocUnsafe(CHUNK);
+      this.used = 0;
+    }
+    this.used += this.chunk.write(s, this.used, 'utf8');
+  }
+  /** The chunks written so far, the last one cut to its length. */
+  result(): Uint8Array[] {
+    this.seal();
+    return this.parts;
+  }
+  private seal(): void {
+    if (this.used > 0) this.parts.push(this.chunk.subarray(0, this.used));
+    this.chunk = this.chunk.subarray(this.used);
+    this.used = 0;
   }
 }
+
+const CHUNK = 256 * 1024;
 
 function header(out: Pieces, name: string, help: string): void {
   out.text(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`);
 }
 
-const ZERO = Buffer.from(' 0\n');
-const ONE = Buffer.from(' 1\n');
-
 /** One family over the X.509 certificates: `name{labels} value` per certificate whose value is not null. */
-function certificateFamily(out: Pieces, name: string, help: string, certificates: readonly Encoded[], value: (e: Encoded) => Uint8Array | null): void {
+function certificateFamily(out: Pieces, name: string, help: string, certificates: readonly Encoded[], value: (e: Encoded) => string | null): void {
   header(out, name, help);
-  const prefix = Buffer.from(name, 'latin1');
   for (const e of certificates) {
     const v = value(e);
     if (v === null) continue;
-    out.parts.push(prefix, e.labels, v);
+    out.text(name);
+    out.text(e.labels);
+    out.text(v);
   }
 }
 
@@ -157,10 +196,11 @@ function otherFamily(out: Pieces, name: string, help: string, lines: Iterable<st
 
 interface Encoded {
   readonly item: CheckItem;
-  readonly labels: Uint8Array;
-  /** ` <seconds>\n`, encoded. */
-  readonly notBefore: Uint8Array;
-  readonly notAfter: Uint8Array;
+  /** `{…}`, the certificate's label text. */
+  readonly labels: string;
+  /** ` <seconds>\n`. */
+  readonly notBefore: string;
+  readonly notAfter: string;
 }
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
@@ -180,21 +220,21 @@ export function prometheusTextfilePieces(items: readonly CheckItem[], notes: rea
     .filter((i) => i.type === 'x509')
     .map((item) => ({
       item,
-      labels: Buffer.from(certificateLabels(item, caches), 'utf8'),
-      notBefore: Buffer.from(` ${seconds(item.notBefore)}\n`, 'latin1'),
-      notAfter: Buffer.from(` ${seconds(item.notAfter!)}\n`, 'latin1'),
+      labels: certificateLabels(item, caches),
+      notBefore: ` ${seconds(item.notBefore)}\n`,
+      notAfter: ` ${seconds(item.notAfter!)}\n`,
     }));
   const out = new Pieces();
   certificateFamily(out, 'x509_cert_not_before', "Indicates the certificate's not before timestamp", x509, (e) => e.notBefore);
   certificateFamily(out, 'x509_cert_not_after', "Indicates the certificate's not after timestamp", x509, (e) => e.notAfter);
-  certificateFamily(out, 'x509_cert_expired', 'Indicates if the certificate is expired', x509, (e) => (e.item.state === 'EXPIRED' ? ONE : ZERO));
+  certificateFamily(out, 'x509_cert_expired', 'Indicates if the certificate is expired', x509, (e) => (e.item.state === 'EXPIRED' ? ' 1\n' : ' 0\n'));
   otherFamily(out, 'x509_read_errors', 'Indicates the number of read failure(s)', [`x509_read_errors ${notes.filter((n) => n.readError).length}\n`]);
   certificateFamily(
     out,
     'pki_certificate_renewal_due',
     'Whether the certificate is past the renewal threshold of pki renew --all (1) or not (0); inventory certificates only',
     x509,
-    (e) => (e.item.renewalDue === null ? null : e.item.renewalDue ? ONE : ZERO),
+    (e) => (e.item.renewalDue === null ? null : e.item.renewalDue ? ' 1\n' : ' 0\n'),
   );
   otherFamily(
     out,
@@ -225,5 +265,5 @@ export function prometheusTextfilePieces(items: readonly CheckItem[], notes: rea
       }),
   );
   otherFamily(out, 'pki_check_last_run_timestamp_seconds', 'When pki check wrote this file', [`pki_check_last_run_timestamp_seconds ${Math.floor(now.getTime() / 1000)}\n`]);
-  return out.parts;
+  return out.result();
 }
