@@ -253,5 +253,6 @@ export function verifyCrlSignature(crlDer: Uint8Array, issuerPublicKey: KeyObjec
   const { tbs, algorithm, signature } = splitCertificateList(crlDer);
   const { unusedBits, bytes } = readBitString(crlDer, signature);
   if (unusedBits !== 0) return false;
-  return verifySignature(readAlgorithmOid(crlDer, algorithm), encodingOf(crlDer, tbs), bytes, issuerPublicKey);
+  const parameters = childrenOf(crlDer, algorithm)[1];
+  return verifySignature(readAlgorithmOid(crlDer, algorithm), encodingOf(crlDer, tbs), bytes, issuerPublicKey, parameters ? encodingOf(crlDer, parameters) : undefined);
 }

@@ -22,6 +22,8 @@ export interface VerifiableCrl {
   readonly der: Uint8Array;
   readonly tbsDer: Uint8Array;
   readonly signatureAlgorithmOid: string;
+  /** The AlgorithmIdentifier's parameters (RSASSA-PSS: hash, MGF1, salt), when present. */
+  readonly signatureAlgorithmParameters?: Uint8Array;
   /** The signature bits; null when the BIT STRING has unused bits (then it cannot verify). */
   readonly signature: Uint8Array | null;
   readonly issuerDer: Uint8Array;
@@ -186,13 +188,14 @@ export function readVerifiableCrl(der: Uint8Array): VerifiableCrl {
     }
   }
   if (peek() !== undefined) throw malformed(`unexpected field with tag 0x${peek()!.tag.toString(16)} in TBSCertList`);
-  const [algorithmOid] = childrenOf(der, algorithm);
+  const [algorithmOid, algorithmParameters] = childrenOf(der, algorithm);
   if (algorithmOid === undefined) throw malformed('signature AlgorithmIdentifier is empty');
   const bits = readBitString(der, signatureEl);
   return {
     der,
     tbsDer: encodingOf(der, tbs),
     signatureAlgorithmOid: readOid(der, expectTag(algorithmOid, DerTag.objectIdentifier, 'algorithm')),
+    ...(algorithmParameters ? { signatureAlgorithmParameters: encodingOf(der, algorithmParameters) } : {}),
     signature: bits.unusedBits === 0 ? bits.bytes : null,
     issuerDer,
     thisUpdate: readTime(der, thisUpdateEl),

@@ -50,7 +50,7 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
 function signedBy(crl: VerifiableCrl, ca: CertificateFields): boolean | string {
   if (crl.signature === null) return false;
   try {
-    return verifySignature(crl.signatureAlgorithmOid, crl.tbsDer, crl.signature, certificatePublicKey(ca));
+    return verifySignature(crl.signatureAlgorithmOid, crl.tbsDer, crl.signature, certificatePublicKey(ca), crl.signatureAlgorithmParameters);
   } catch {
     return signatureAlgorithmName(crl.signatureAlgorithmOid);
   }

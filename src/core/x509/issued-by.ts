@@ -10,9 +10,9 @@ import { verifySignature } from '../keys/signature.js';
 export function isIssuedBy(certificate: CertificateFields, issuer: Pick<CertificateFields, 'subjectDer' | 'spkiDer'>): boolean {
   if (!Buffer.from(certificate.issuerDer).equals(Buffer.from(issuer.subjectDer))) return false;
   try {
-    return verifySignature(certificate.signatureAlgorithmOid, certificate.tbsDer, certificate.signature, certificatePublicKey(issuer));
+    return verifySignature(certificate.signatureAlgorithmOid, certificate.tbsDer, certificate.signature, certificatePublicKey(issuer), certificate.signatureAlgorithmParameters);
   } catch (e) {
-    if (isPkiError(e)) return false; // SHA-1, MD5, unknown algorithms: not a signature pki made
+    if (isPkiError(e)) return false; // SHA-1, MD5, unknown algorithms: not a signature pki accepts
     throw e;
   }
 }

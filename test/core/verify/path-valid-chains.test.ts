@@ -4,9 +4,17 @@
  * first, names, serial, RFC 3339 times, fingerprint) and the checks made, anchor first.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rfc3339Seconds } from '../../../src/core/verify/chain-entry.js';
+import { encodePem } from '../../../src/core/der/pem.js';
+import { verifyCrlSignature } from '../../../src/core/inspect/crl.js';
+import { crlsInFile } from '../../../src/core/x509/certificate-file.js';
+import { certificatePublicKey, parseCertificate } from '../../../src/core/x509/certificate-fields.js';
+import { isIssuedBy } from '../../../src/core/x509/issued-by.js';
 import { PROFILES } from '../../../src/core/x509/profiles.js';
+import { peer } from '../../helpers/peers.js';
 import { entity, issue, OpensslFolder, PSS_SIGNING, RSA_2048, threeTier, validate, verdict, type KeyKind } from './path-fixtures.js';
 
 const KINDS: KeyKind[] = ['P-256', 'P-384', 'P-521', 'RSA', 'Ed25519'];
@@ -59,6 +67,22 @@ describe('valid chains per key type', () => {
     const impostor = o.certificate('pss-root', otherKey, 'ca', 'self', PSS_SIGNING);
     const bad = validate({ leaf: leaf2, roots: [impostor], time: now });
     expect(['ERR_BAD_SIGNATURE', 'ERR_UNKNOWN_AUTHORITY']).toContain(verdict(bad));
+    // isIssuedBy (renew's and rebuild's "did this CA sign it") reads the PSS parameters the same way.
+    expect(isIssuedBy(parseCertificate(leaf2), parseCertificate(root))).toBe(true);
+    expect(isIssuedBy(parseCertificate(leaf2), parseCertificate(impostor))).toBe(false);
+    // A CRL signed with RSASSA-PSS by openssl ca -gencrl: inspect's and the validator's CRL readers pass its parameters.
+    writeFileSync(join(o.dir, 'index.txt'), '');
+    writeFileSync(join(o.dir, 'crlnumber'), '01\n');
+    writeFileSync(join(o.dir, 'ca.cnf'), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${o.dir}/index.txt\ncrlnumber = ${o.dir}/crlnumber\ndefault_md = sha256\ndefault_crl_days = 7\n`);
+    const crlPem = join(o.dir, 'pss.crl');
+    writeFileSync(join(o.dir, 'crl-signer.crt'), encodePem('CERTIFICATE', root)); // pss-root.crt is the impostor's now
+    peer('openssl', ['ca', '-gencrl', '-config', join(o.dir, 'ca.cnf'), '-cert', join(o.dir, 'crl-signer.crt'), '-keyfile', rootKey, '-sigopt', 'rsa_padding_mode:pss', '-out', crlPem]);
+    const crl = crlsInFile(readFileSync(crlPem), 'the CRL')[0]!;
+    expect(verifyCrlSignature(crl, certificatePublicKey(parseCertificate(root)))).toBe(true);
+    expect(verifyCrlSignature(crl, certificatePublicKey(parseCertificate(impostor)))).toBe(false);
+    const checked = validate({ leaf: leaf2, roots: [root], time: new Date(Date.now() + 2000), crls: [crl], crlCheck: 'leaf' }); // after the CRL's thisUpdate
+    expect(checked.error).toBeNull();
+    expect(checked.checks.filter((c) => c.name === 'crl').map((c) => c.ok)).toEqual([true]);
   });
 
   it('an RSA-PSS key (id-RSASSA-PSS SubjectPublicKeyInfo) signing with PSS is valid', () => {
