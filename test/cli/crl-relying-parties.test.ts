@@ -4,12 +4,13 @@
  * refuse a revoked one with the one file pki writes for them, crl/chain.crl.pem (root CRL + intermediate
  * CRL). With the intermediate's CRL alone (all pki published before) they refused every client.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { peer, requirePeer, runPeer } from '../helpers/peers.js';
-import { startServer, type Server } from '../helpers/process.js';
+import type { Server } from '../helpers/process.js';
+import { startNginx } from '../helpers/nginx.js';
 import { startTlsPostgres } from '../helpers/postgres.js';
 
 interface Ca {
@@ -113,55 +114,18 @@ describe('nginx with ssl_verify_client on and ssl_crl crl/chain.crl.pem', () => 
   let errorLog = '';
 
   beforeAll(async () => {
-    const nginx = requirePeer('nginx');
+    requirePeer('nginx');
     requirePeer('curl');
     ca = caWithRevokedClient();
-    const work = tempDir('pki-nginx-');
-    const conf = join(work, 'nginx.conf');
-    errorLog = join(work, 'error.log');
-    // One process (master_process off), in the foreground: the test's child is the server, stopped by its PID.
-    // The config names the port, so it is written again for each port startServer tries. nginx logs nothing
-    // on stdout/stderr once it listens (its log is error.log), so the port accepting is its readiness; a
-    // taken port it reports on stderr ("bind() … failed (98: Address already in use)"): startServer retries.
-    const writeConf = (listenPort: number) => {
-      writeFileSync(
-        conf,
-        `daemon off;
-master_process off;
-pid ${work}/nginx.pid;
-error_log ${work}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${work}/body;
-  proxy_temp_path ${work}/proxy;
-  fastcgi_temp_path ${work}/fastcgi;
-  uwsgi_temp_path ${work}/uwsgi;
-  scgi_temp_path ${work}/scgi;
-  server {
-    listen 127.0.0.1:${listenPort} ssl;
-    ssl_certificate ${join(ca.certs, 'svc.crt')};
+    ({ server, errorLog } = await startNginx({
+      server: `    ssl_certificate ${join(ca.certs, 'svc.crt')};
     ssl_certificate_key ${join(ca.certs, 'svc.key')};
     ssl_client_certificate ${join(ca.certs, 'ca.crt')};
     ssl_verify_client on;
     ssl_verify_depth 2;
     ssl_crl ${ca.chainCrl};
-    location / { return 200 "hello $ssl_client_s_dn\\n"; }
-  }
-}
-`,
-      );
-    };
-    server = await startServer({
-      program: nginx,
-      args: (p) => {
-        writeConf(p);
-        return ['-p', work, '-c', conf];
-      },
-      stopSignal: 'SIGQUIT', // graceful shutdown
-    }).catch((e: Error) => {
-      throw new Error(`${e.message}\nnginx error.log:\n${safeRead(errorLog)}`);
-    });
+    location / { return 200 "hello $ssl_client_s_dn\\n"; }`,
+    }));
     port = server.port;
   });
 
@@ -193,14 +157,6 @@ http {
     expect(readFileSync(errorLog, 'utf8')).toMatch(/client SSL certificate verify error: \(23:certificate revoked\)/);
   });
 });
-
-function safeRead(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 describe('PostgreSQL with ssl_crl_file crl/chain.crl.pem and cert authentication', () => {
   let ca: Ca;

@@ -13,6 +13,7 @@ import { expectCliError } from '../helpers/errors.js';
 import { freePort } from '../helpers/net.js';
 import { peer, requirePeer } from '../helpers/peers.js';
 import { startServer, type Server } from '../helpers/process.js';
+import { startNginx } from '../helpers/nginx.js';
 import { startTlsPostgres } from '../helpers/postgres.js';
 
 interface Bundle {
@@ -246,45 +247,17 @@ describe('client certificates: openssl s_server -Verify (required) and the CA na
 
 /** nginx with ssl_verify_client on and the bundle's ca.crt as ssl_client_certificate, speaking only `protocols`. */
 async function startMtlsNginx(b: Bundle, protocols: string): Promise<{ server: Server; accessLog: string }> {
-  const nginx = requirePeer('nginx');
-  const work = tempDir('pki-nginx-tls-');
-  const conf = join(work, 'nginx.conf');
-  const writeConf = (port: number) =>
-    writeFileSync(
-      conf,
-      `daemon off;
-master_process off;
-pid ${work}/nginx.pid;
-error_log ${work}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log ${work}/access.log;
-  client_body_temp_path ${work}/body;
-  proxy_temp_path ${work}/proxy;
-  fastcgi_temp_path ${work}/fastcgi;
-  uwsgi_temp_path ${work}/uwsgi;
-  scgi_temp_path ${work}/scgi;
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_protocols ${protocols};
+  const { server, accessLog } = await startNginx({
+    prefix: 'pki-nginx-tls-',
+    accessLog: true,
+    server: `    ssl_protocols ${protocols};
     ssl_certificate ${join(b.certs, 'svc.crt')};
     ssl_certificate_key ${join(b.certs, 'svc.key')};
     ssl_client_certificate ${join(b.certs, 'ca.crt')};
     ssl_verify_client on;
-    location / { return 200 "hello $ssl_client_s_dn\\n"; }
-  }
-}
-`,
-    );
-  const server = await startServer({
-    program: nginx,
-    args: (p) => {
-      writeConf(p);
-      return ['-p', work, '-c', conf];
-    },
-    stopSignal: 'SIGQUIT',
+    location / { return 200 "hello $ssl_client_s_dn\\n"; }`,
   });
-  return { server, accessLog: join(work, 'access.log') };
+  return { server, accessLog };
 }
 
 describe('nginx with mTLS (ssl_verify_client on)', () => {
