@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { commandNow } from './clock.js';
 import { PkiError } from '../core/errors.js';
 import { addDiagnoseCommands } from './program-diagnose.js';
+import { addUseCommands } from './program-use.js';
 import { collect, globals } from './program-options.js';
 
 function packageVersion(): string {
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
   addLifecycleCommands(program);
   addInventoryCommands(program);
   addDiagnoseCommands(program);
+  addUseCommands(program);
   return program;
 }
 
@@ -96,6 +98,9 @@ function addSetupCommands(program: Command): void {
         .option('--exclude-ip <cidr>', 'name constraint: never IP addresses in this block (repeatable)', collect, [])
         .option('--no-password', 'store the CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
         .option('--force', 'replace an existing CA (certificates issued so far stop chaining)')
+        .option('--import-ca <cert>', 'adopt an existing CA certificate (e.g. a flat openssl ca.crt) instead of creating one')
+        .option('--import-key <key>', 'the private key of --import-ca (may be encrypted: --password-file)')
+        .option('--import-index <file>', "with --import-ca: an openssl index.txt whose serials and revocations the inventory takes over")
         .addHelpText('after', INIT_HELP_AFTER),
     ),
   ).action(async (opts, cmd: Command) => {
@@ -112,6 +117,7 @@ function addSetupCommands(program: Command): void {
         .argument('<service>', 'service name, e.g. redis')
         .argument('<variant>', 'variant name, e.g. main')
         .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
+        .option('--profile <name>', 'named profile from pki.json "profiles" for the server certificate (default: server)')
         .option('--client <name>', 'client certificate to issue (repeatable; default: one named "client")', collect, [])
         .option('--no-client', 'issue no client certificates')
         .option('--not-after <time>', 'lifetime: duration (90d) or RFC 3339 time')
@@ -133,6 +139,7 @@ function addSetupCommands(program: Command): void {
     .command('inspect')
     .description('describe certificates, requests, CRLs, keys, OpenSSH keys/certificates and KRLs (PEM or DER); recognises PKCS#12')
     .argument('[file]', 'file to inspect ("-" for standard input)')
+    .option('--password-file <file>', 'a PKCS#12 file\'s password (else PKI_P12_PASSWORD, else a prompt on a TTY)')
     .option('--tls <target>', 'connect to HOST:PORT or https://host[:port] and describe what the server presents, with the verify verdict')
     .option('--servername <name>', 'with --tls: the SNI name to send (default: the host)')
     .option('--cert <file>', 'with --tls: present this client certificate')
@@ -228,6 +235,7 @@ function addLifecycleCommands(program: Command): void {
       .argument('[key-file]', 'its private key (default: the .key beside a bundle certificate)')
       .option('--all', 'renew every due certificate in the inventory, at the paths it records (for cron)')
       .option('--rekey', 'make a new key of the same type (bundle layout only: cert and key switch together)')
+      .option('--profile <name>', 'switch to this named profile (default: the one the certificate was issued with)')
       .option('--force', 'renew even when not due')
       .option('--threshold <fraction>', 'due once this fraction of the lifetime has passed (default: two thirds)')
       .option('--expires-in <duration>', 'due when the certificate expires within this duration, e.g. 30d')

@@ -23,6 +23,17 @@ const PACKAGES: Record<string, string> = {
   promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',
   'systemd-analyze': 'systemd',
+  haproxy: 'haproxy',
+  mariadbd: 'mariadb-server',
+  'mariadb-install-db': 'mariadb-server',
+  mariadb: 'mariadb-client',
+  keytool: 'openjdk-17-jdk-headless',
+  java: 'openjdk-17-jdk-headless',
+  javac: 'openjdk-17-jdk-headless',
+  'update-ca-certificates': 'ca-certificates',
+  zsh: 'zsh',
+  fish: 'fish',
+  script: 'bsdutils',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
