@@ -20,7 +20,7 @@ export interface PassphraseOptions {
 
 const MIN_PASSPHRASE = 8;
 
-function readPasswordFile(path: string): Uint8Array {
+export function readPasswordFile(path: string): Uint8Array {
   let data: Buffer;
   try {
     if (!path.startsWith('/dev/fd/') && !path.startsWith('/proc/self/fd/')) {
@@ -53,7 +53,7 @@ export const INTERRUPTED_EXIT_CODE = 130;
  * so a Ctrl-C typed at the question arrives as the byte 0x03 (not as a signal) and ends the run with 130
  * after the terminal is restored; a SIGINT from elsewhere (kill -INT) does the same.
  */
-async function promptHidden(question: string): Promise<Uint8Array> {
+export async function promptHidden(question: string): Promise<Uint8Array> {
   const stdin = process.stdin;
   stdin.setRawMode(true);
   const onSignal = () => {
