@@ -1,0 +1,91 @@
+/**
+ * docs/guides/ssh.md, run as written (issue 12, point 5): SSH CAs, a host certificate and the guide's
+ * sshd_config.d lines (written verbatim, included by a test-only sshd_config), a user certificate, a login
+ * trusting the host through @cert-authority alone, and the same login refused after `pki ssh revoke` +
+ * `pki ssh krl`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, writeGuideFile } from '../helpers/guides.js';
+import { requirePeer } from '../helpers/peers.js';
+import { sshdListening, startServer, type Server } from '../helpers/process.js';
+
+const guide = loadGuide('ssh.md');
+const work = guideWorkdir('ssh');
+/** Stands for the server's /etc/ssh. */
+const sshdDir = join(work, 'etc-ssh');
+const user = userInfo().username;
+let sshd: Server | undefined;
+
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+/**
+ * The lines only a test wants (its port, loopback, a pid file here, no PAM, no authorized_keys), then the
+ * guide's pki.conf through Include, as Debian's sshd_config includes sshd_config.d/*.conf.
+ */
+function writeSshdConfig(port: number): string {
+  const guideLines = writeGuideFile(guide, 'pki.conf', join(work, 'pki.conf'), { SSHD_DIR: sshdDir });
+  const config = join(work, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Include ${guideLines}`,
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${join(sshdDir, 'ssh_host_ed25519_key')}`,
+      `PidFile ${join(work, 'sshd.pid')}`,
+      'AuthorizedKeysFile none',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+describe('docs/guides/ssh.md', () => {
+  it('runs every block against a real sshd: login with the user certificate, refused once revoked', async () => {
+    const sshdPath = requirePeer('sshd');
+    requirePeer('ssh');
+    // What the server already has before the guide starts: its host key.
+    mkdirSync(sshdDir);
+    const hostKey = spawnSync(requirePeer('ssh-keygen'), ['-q', '-N', '', '-t', 'ed25519', '-f', join(sshdDir, 'ssh_host_ed25519_key')], { encoding: 'utf8', timeout: 120_000 });
+    expect(hostKey.status, hostKey.stderr).toBe(0);
+    // sshd's privilege separation folder; Debian creates it only when the service starts.
+    if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+
+    const vars = { SSHD_DIR: sshdDir, SERVER: 'localhost', USER: user };
+    runGuideBlock(guide, 'ca', { cwd: work, env: vars });
+    runGuideBlock(guide, 'server', { cwd: work, env: vars });
+    // The guide's "sshd -t && systemctl reload ssh".
+    const check = spawnSync(sshdPath, ['-t', '-f', writeSshdConfig(22)], { encoding: 'utf8', timeout: 120_000 });
+    expect(check.status, check.stderr).toBe(0);
+    sshd = await startServer({ program: sshdPath, args: (port) => ['-D', '-e', '-f', writeSshdConfig(port)], ready: sshdListening });
+    const env = { ...vars, PORT: String(sshd.port) };
+
+    const user_ = runGuideBlock(guide, 'user', { cwd: work, env });
+    expect(user_.stdout).toMatch(new RegExp(`Type: ssh-ed25519-cert-v01@openssh.com user certificate[\\s\\S]*Key ID: "${user}-laptop"[\\s\\S]*Principals: \\n\\s+${user}\\n`));
+    runGuideBlock(guide, 'known-hosts', { cwd: work, env });
+    const login = runGuideBlock(guide, 'login', { cwd: work, env });
+    expect(login.stdout).toBe(`logged in as ${user}\n`);
+    const accepted = new RegExp(`Accepted publickey for ${user} from 127\\.0\\.0\\.1 .*ED25519-CERT .*ID ${user}-laptop`);
+    expect(await sshd.log.waitFor(accepted)).toMatch(accepted);
+
+    runGuideBlock(guide, 'revoke', { cwd: work, env });
+    const refused = runGuideBlock(guide, 'login', { cwd: work, env, expectFailure: true });
+    expect(refused.code).toBe(255);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
+    expect(await sshd.log.waitFor(/Authentication key ED25519-CERT \S+ revoked by file/)).toMatch(/revoked by file .*revoked_keys/);
+    expectEveryBlockRun(guide);
+  });
+});
