@@ -52,8 +52,26 @@ function writeSshdConfig(port: number): string {
   return config;
 }
 
+/** The serial of an OpenSSH certificate file, as ssh-keygen -L prints it. */
+function fileSerial(file: string): string {
+  const r = spawnSync(requirePeer('ssh-keygen'), ['-L', '-f', file], { encoding: 'utf8', timeout: 120_000 });
+  const serial = /^\s*Serial: (\d+)$/m.exec(r.stdout);
+  if (!serial) throw new Error(`ssh-keygen -L ${file}: ${r.stderr}`);
+  return serial[1]!;
+}
+
+/** The serial of the host certificate sshd presents now (ssh-keyscan -c). */
+function hostCertSerial(port: number): string {
+  const scan = spawnSync(requirePeer('ssh-keyscan'), ['-c', '-t', 'ed25519', '-T', '60', '-p', String(port), '127.0.0.1'], { encoding: 'utf8', timeout: 120_000 });
+  const line = scan.stdout.split('\n').find((l) => l.includes('ssh-ed25519-cert-v01@openssh.com'));
+  if (!line) throw new Error(`ssh-keyscan -c found no host certificate on port ${port}: ${scan.stderr}`);
+  const file = join(work, 'scanned-cert.pub');
+  writeFileSync(file, `${line.slice(line.indexOf('ssh-ed25519-cert-v01@openssh.com'))}\n`); // after the host (and port) field
+  return fileSerial(file);
+}
+
 describe('docs/guides/ssh.md', () => {
-  it('runs every block against a real sshd: login with the user certificate, refused once revoked', async () => {
+  it('runs every block against a real sshd: login with the user certificate, refused once revoked, the renewed host certificate served after a reload', async () => {
     const sshdPath = requirePeer('sshd');
     requirePeer('ssh');
     // What the server already has before the guide starts: its host key.
@@ -86,6 +104,16 @@ describe('docs/guides/ssh.md', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
     expect(await sshd.log.waitFor(/Authentication key ED25519-CERT \S+ revoked by file/)).toMatch(/revoked by file .*revoked_keys/);
+
+    const firstHostCert = hostCertSerial(sshd.port);
+    expect(firstHostCert).toBe(fileSerial(join(sshdDir, 'ssh_host_ed25519_key-cert.pub')));
+    runGuideBlock(guide, 'renew-host', { cwd: work, env });
+    // The guide's "systemctl reload ssh": SIGHUP, on which sshd re-executes itself (same PID) and listens again.
+    sshd.child.kill('SIGHUP');
+    await sshd.log.waitFor(new RegExp(`Received SIGHUP; restarting\\.[\\s\\S]*Server listening on 127\\.0\\.0\\.1 port ${sshd.port}\\b`));
+    const renewed = fileSerial(join(sshdDir, 'ssh_host_ed25519_key-cert.pub'));
+    expect(renewed).not.toBe(firstHostCert);
+    expect(hostCertSerial(sshd.port)).toBe(renewed);
     expectEveryBlockRun(guide);
   });
 });

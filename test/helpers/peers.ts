@@ -12,6 +12,7 @@ const PACKAGES: Record<string, string> = {
   'redis-cli': 'redis-tools',
   'ssh-keygen': 'openssh-client',
   ssh: 'openssh-client',
+  'ssh-keyscan': 'openssh-client',
   sshd: 'openssh-server',
   nginx: 'nginx',
   curl: 'curl',
