@@ -115,6 +115,7 @@ export interface GuideServerOptions {
   /** Called with each port tried, before the server starts: write the config files that name the port. */
   readonly beforeStart?: (port: number) => void;
   readonly ready?: ServerOptions['ready'];
+  readonly readyTimeoutMs?: number;
   readonly stopSignal?: NodeJS.Signals;
 }
 
@@ -141,6 +142,7 @@ export function startGuideServer(guide: Guide, name: string, options: GuideServe
     },
     cwd: options.cwd,
     ready: options.ready,
+    readyTimeoutMs: options.readyTimeoutMs,
     stopSignal: options.stopSignal,
   });
 }
