@@ -5,7 +5,7 @@
  * re-signed CRL after `pki crl`.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, startGuideServer, writeGuideFile } from '../helpers/guides.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 import type { Server } from '../helpers/process.js';
@@ -27,7 +27,9 @@ const reloaded = (server: Server, reloads: number) => server.log.waitFor(new Reg
 const crlNumber = () => runPeer('openssl', ['crl', '-noout', '-crlnumber', '-in', join(work, 'pki/crl/intermediate_ca.crl')]).stdout.trim();
 
 describe('docs/guides/nginx.md', () => {
-  it('runs every block against a real nginx: 200 with a certificate, 400 without, 400 once revoked', async () => {
+  let env: NodeJS.ProcessEnv = {};
+
+  beforeAll(async () => {
     requirePeer('nginx');
     requirePeer('curl');
     runGuideBlock(guide, 'bundle', { cwd: work });
@@ -41,25 +43,31 @@ describe('docs/guides/nginx.md', () => {
       ready: /start worker process \d+/,
       stopSignal: 'SIGQUIT', // graceful: the master waits for its worker
     });
-    const env = { PORT: String(nginx.port) };
+    env = { PORT: String(nginx.port) };
+  });
 
+  it('answers 200 to a client certificate and 400 without one', async () => {
     expect(runGuideBlock(guide, 'with-cert', { cwd: work, env }).stdout).toBe('hello CN=alice\n200\n');
     const anonymous = runGuideBlock(guide, 'without-cert', { cwd: work, env }).stdout;
     expect(anonymous).toMatch(/No required SSL certificate was sent[\s\S]*\n400\n$/);
-    expect(await nginx.log.waitFor(/client sent no required SSL certificate/)).toMatch(/client sent no required SSL certificate/);
-    expect(runGuideBlock(guide, 'revoked', { cwd: work, env }).stdout).toBe('hello CN=bob\n200\n'); // before the revocation
+    expect(await nginx!.log.waitFor(/client sent no required SSL certificate/)).toMatch(/client sent no required SSL certificate/);
+  });
 
+  it('refuses bob (400, "certificate revoked") after pki revoke and the reload, alice still 200', async () => {
+    expect(runGuideBlock(guide, 'revoked', { cwd: work, env }).stdout).toBe('hello CN=bob\n200\n'); // before the revocation
     runGuideBlock(guide, 'revoke', { cwd: work, env });
-    await reloaded(nginx, 1);
+    await reloaded(nginx!, 1);
     const bob = runGuideBlock(guide, 'revoked', { cwd: work, env }).stdout;
     expect(bob).toMatch(/The SSL certificate error[\s\S]*\n400\n$/);
-    expect(await nginx.log.waitFor(/client SSL certificate verify error: \(23:certificate revoked\)/)).toMatch(/23:certificate revoked/);
+    expect(await nginx!.log.waitFor(/client SSL certificate verify error: \(23:certificate revoked\)/)).toMatch(/23:certificate revoked/);
     expect(runGuideBlock(guide, 'with-cert', { cwd: work, env }).stdout).toBe('hello CN=alice\n200\n');
+  });
 
+  it('pki crl --if-due is not due, pki crl re-signs, and after the reload the same clients get the same answers', async () => {
     const before = crlNumber();
     const crl = runGuideBlock(guide, 'crl', { cwd: work, env });
     expect(crl.stdout + crl.stderr).toMatch(/not due/i);
-    await reloaded(nginx, 2);
+    await reloaded(nginx!, 2);
     expect(crlNumber()).not.toBe(before);
     expect(runGuideBlock(guide, 'with-cert', { cwd: work, env }).stdout).toBe('hello CN=alice\n200\n');
     expect(runGuideBlock(guide, 'revoked', { cwd: work, env }).stdout).toMatch(/\n400\n$/);

@@ -4,7 +4,7 @@
  * and a renewal that Redis serves after the guide's CONFIG SET.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, startGuideServer, writeGuideFile } from '../helpers/guides.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 import { REDIS_READY, type Server } from '../helpers/process.js';
@@ -29,7 +29,9 @@ function servedSerial(port: number): string {
 const fileSerial = () => runPeer('openssl', ['x509', '-noout', '-serial', '-in', join(certs, 'redis.crt')]).stdout.trim();
 
 describe('docs/guides/redis.md', () => {
-  it('runs every block against a real redis-server: PONG with the client certificate, refused without', async () => {
+  let env: NodeJS.ProcessEnv = {};
+
+  beforeAll(async () => {
     requirePeer('redis-server');
     requirePeer('redis-cli');
     runGuideBlock(guide, 'bundle', { cwd: work });
@@ -39,18 +41,25 @@ describe('docs/guides/redis.md', () => {
       beforeStart: (port) => writeGuideFile(guide, 'redis.conf', join(work, 'redis.conf'), { PORT: String(port), CERTS: certs }),
       ready: REDIS_READY,
     });
-    const env = { PORT: String(redis.port) };
+    env = { PORT: String(redis.port) };
+  });
 
+  it('answers PONG to redis-cli with the client certificate', () => {
     expect(runGuideBlock(guide, 'ping', { cwd: work, env }).stdout).toBe('PONG\n');
+  });
+
+  it('refuses redis-cli without a client certificate, and logs why', async () => {
     const refused = runGuideBlock(guide, 'no-client-cert', { cwd: work, env, expectFailure: true });
     expect(refused.stdout).not.toMatch(/PONG/);
-    expect(await redis.log.waitFor(/peer did not return a certificate/)).toMatch(/peer did not return a certificate/);
+    expect(await redis!.log.waitFor(/peer did not return a certificate/)).toMatch(/peer did not return a certificate/);
+  });
 
+  it('serves the renewed certificate after the guide\'s CONFIG SET', () => {
     const before = fileSerial();
-    expect(servedSerial(redis.port)).toBe(before);
+    expect(servedSerial(redis!.port)).toBe(before);
     expect(runGuideBlock(guide, 'reload', { cwd: work, env }).stdout).toMatch(/^Renewed .*\nOK\n$/);
     expect(fileSerial()).not.toBe(before);
-    expect(servedSerial(redis.port)).toBe(fileSerial());
+    expect(servedSerial(redis!.port)).toBe(fileSerial());
     expectEveryBlockRun(guide);
   });
 });

@@ -56,14 +56,19 @@ function runCrontab(days: number): { command: string; code: number | null; stdou
 }
 
 describe('docs/guides/rotation.md', () => {
-  it('renews nothing today, renews the bundle and reloads once 61 days on, and check --nagios tells the difference', () => {
+  let web = '';
+
+  it('today: renew --all renews nothing and reloads nothing, crl --if-due is not due, check --nagios is OK', () => {
     runGuideBlock(guide, 'setup', { cwd: work });
-    const web = serial('web.crt');
+    web = serial('web.crt');
 
     expect(runGuideBlock(guide, 'renew', { cwd: work, env: env(0) }).stdout).toBe('0 renewed, 2 not due, 0 failed.\n');
     expect(reloads()).toBe('');
     expect(runGuideBlock(guide, 'crl', { cwd: work, env: env(0) }).stdout).toMatch(/^CRL not due: .*nothing changed\.\n$/);
     expect(runGuideBlock(guide, 'check', { cwd: work, env: env(0) }).stdout).toMatch(/^PKI OK - \d+ checked, none expiring within 30d \|/);
+  });
+
+  it('61 days on: check --nagios is CRITICAL, crl --if-due re-signs, renew --all renews the bundle and reloads once, check is OK', () => {
 
     const late = runGuideBlock(guide, 'check', { cwd: work, env: env(61), expectFailure: true });
     expect(late.code).toBe(2);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, writeGuideFile } from '../helpers/guides.js';
 import { requirePeer } from '../helpers/peers.js';
 import { sshdListening, startServer, type Server } from '../helpers/process.js';
@@ -71,7 +71,9 @@ function hostCertSerial(port: number): string {
 }
 
 describe('docs/guides/ssh.md', () => {
-  it('runs every block against a real sshd: login with the user certificate, refused once revoked, the renewed host certificate served after a reload', async () => {
+  let env: NodeJS.ProcessEnv = {};
+
+  beforeAll(async () => {
     const sshdPath = requirePeer('sshd');
     requirePeer('ssh');
     // What the server already has before the guide starts: its host key.
@@ -88,32 +90,39 @@ describe('docs/guides/ssh.md', () => {
     const check = spawnSync(sshdPath, ['-t', '-f', writeSshdConfig(22)], { encoding: 'utf8', timeout: 120_000 });
     expect(check.status, check.stderr).toBe(0);
     sshd = await startServer({ program: sshdPath, args: (port) => ['-D', '-e', '-f', writeSshdConfig(port)], ready: sshdListening });
-    const env = { ...vars, PORT: String(sshd.port) };
+    env = { ...vars, PORT: String(sshd.port) };
+  });
 
-    const user_ = runGuideBlock(guide, 'user', { cwd: work, env });
-    expect(user_.stdout).toMatch(new RegExp(`Type: ssh-ed25519-cert-v01@openssh.com user certificate[\\s\\S]*Key ID: "${user}-laptop"[\\s\\S]*Principals: \\n\\s+${user}\\n`));
+  it('logs in with the user certificate, trusting the host through @cert-authority alone', async () => {
+    const signed = runGuideBlock(guide, 'user', { cwd: work, env });
+    expect(signed.stdout).toMatch(new RegExp(`Type: ssh-ed25519-cert-v01@openssh.com user certificate[\\s\\S]*Key ID: "${user}-laptop"[\\s\\S]*Principals: \\n\\s+${user}\\n`));
     runGuideBlock(guide, 'known-hosts', { cwd: work, env });
     const login = runGuideBlock(guide, 'login', { cwd: work, env });
     expect(login.stdout).toBe(`logged in as ${user}\n`);
     const accepted = new RegExp(`Accepted publickey for ${user} from 127\\.0\\.0\\.1 .*ED25519-CERT .*ID ${user}-laptop`);
-    expect(await sshd.log.waitFor(accepted)).toMatch(accepted);
+    expect(await sshd!.log.waitFor(accepted)).toMatch(accepted);
+  });
 
+  it('refuses the same login after pki ssh revoke + pki ssh krl', async () => {
     runGuideBlock(guide, 'revoke', { cwd: work, env });
     const refused = runGuideBlock(guide, 'login', { cwd: work, env, expectFailure: true });
     expect(refused.code).toBe(255);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/Permission denied \(publickey\)/);
-    expect(await sshd.log.waitFor(/Authentication key ED25519-CERT \S+ revoked by file/)).toMatch(/revoked by file .*revoked_keys/);
+    expect(await sshd!.log.waitFor(/Authentication key ED25519-CERT \S+ revoked by file/)).toMatch(/revoked by file .*revoked_keys/);
+  });
 
-    const firstHostCert = hostCertSerial(sshd.port);
+  it('serves the renewed host certificate after a reload', async () => {
+    const server = sshd!;
+    const firstHostCert = hostCertSerial(server.port);
     expect(firstHostCert).toBe(fileSerial(join(sshdDir, 'ssh_host_ed25519_key-cert.pub')));
     runGuideBlock(guide, 'renew-host', { cwd: work, env });
     // The guide's "systemctl reload ssh": SIGHUP, on which sshd re-executes itself (same PID) and listens again.
-    sshd.child.kill('SIGHUP');
-    await sshd.log.waitFor(new RegExp(`Received SIGHUP; restarting\\.[\\s\\S]*Server listening on 127\\.0\\.0\\.1 port ${sshd.port}\\b`));
+    server.child.kill('SIGHUP');
+    await server.log.waitFor(new RegExp(`Received SIGHUP; restarting\\.[\\s\\S]*Server listening on 127\\.0\\.0\\.1 port ${server.port}\\b`));
     const renewed = fileSerial(join(sshdDir, 'ssh_host_ed25519_key-cert.pub'));
     expect(renewed).not.toBe(firstHostCert);
-    expect(hostCertSerial(sshd.port)).toBe(renewed);
+    expect(hostCertSerial(server.port)).toBe(renewed);
     expectEveryBlockRun(guide);
   });
 });
