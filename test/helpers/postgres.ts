@@ -3,7 +3,7 @@
  * CRL relying-party test, `inspect --tls --starttls postgres`). PostgreSQL refuses to run as root: the
  * server runs as the postgres user (setpriv), on files it owns (the key 0600), in a fresh cluster.
  */
-import { chmodSync, chownSync, copyFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { tempDir } from './cli.js';
@@ -11,8 +11,13 @@ import { peer, requirePeer, runPeer } from './peers.js';
 import { startServer, type Server } from './process.js';
 
 export interface TlsPostgresOptions {
-  /** Files copied into the server's folder by name (server.crt and server.key at least), e.g. { 'root.crt': ca.crt }. */
-  readonly files: Readonly<Record<string, string>>;
+  /** Files copied into the server's folder by name (server.crt and server.key at least, unless `conf`), e.g. { 'root.crt': ca.crt }. */
+  readonly files?: Readonly<Record<string, string>>;
+  /**
+   * Lines appended to the cluster's postgresql.conf, as an operator edits it (a guide's block): the TLS
+   * settings (ssl, ssl_cert_file, ssl_key_file…) then come from here, not from copied server.crt/server.key.
+   */
+  readonly conf?: string;
   /** Extra `-c name=value` settings after listen_addresses, ssl, ssl_cert_file and ssl_key_file (paths: use `work`). */
   readonly settings?: (work: string) => readonly string[];
   /** pg_hba.conf / pg_ident.conf contents; initdb's defaults when absent. */
@@ -40,7 +45,7 @@ export async function startTlsPostgres(options: TlsPostgresOptions): Promise<Tls
   const data = join(work, 'data');
   const init = runPeer('setpriv', [...asPostgres, initdb, '-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--no-instructions'], { env, cwd: work });
   expect(init.status, init.stderr).toBe(0);
-  for (const [name, source] of Object.entries(options.files)) {
+  for (const [name, source] of Object.entries(options.files ?? {})) {
     const target = join(work, name);
     copyFileSync(source, target);
     chownSync(target, uid, gid);
@@ -48,7 +53,10 @@ export async function startTlsPostgres(options: TlsPostgresOptions): Promise<Tls
   }
   if (options.hba !== undefined) writeFileSync(join(data, 'pg_hba.conf'), options.hba);
   if (options.ident !== undefined) writeFileSync(join(data, 'pg_ident.conf'), options.ident);
-  const settings = ['listen_addresses=127.0.0.1', 'ssl=on', `ssl_cert_file=${join(work, 'server.crt')}`, `ssl_key_file=${join(work, 'server.key')}`, 'fsync=off', ...(options.settings?.(work) ?? [])];
+  if (options.conf !== undefined) appendFileSync(join(data, 'postgresql.conf'), `\n${options.conf}\n`);
+  // -c wins over postgresql.conf: with `conf`, the TLS settings are left to it.
+  const tls = options.conf !== undefined ? [] : ['ssl=on', `ssl_cert_file=${join(work, 'server.crt')}`, `ssl_key_file=${join(work, 'server.key')}`];
+  const settings = ['listen_addresses=127.0.0.1', ...tls, 'fsync=off', ...(options.settings?.(work) ?? [])];
   const server = await startServer({
     program: setpriv,
     args: (p) => [...asPostgres, postgres, '-D', data, '-k', work, '-p', String(p), ...settings.flatMap((s) => ['-c', s])],
