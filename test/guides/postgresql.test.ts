@@ -5,35 +5,17 @@
  * with verify-full and alice's certificate gets `SELECT 1`; without a client certificate, with another
  * CA's, and with a host name not in the SANs it fails, each with its own message.
  */
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pki } from '../helpers/cli.js';
-import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, GUIDES_DIR, type BlockResult } from '../helpers/guides.js';
+import { guideFile } from '../helpers/guide-files.js';
+import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, type BlockResult } from '../helpers/guides.js';
 import { peer, requirePeer } from '../helpers/peers.js';
 import { startTlsPostgres, type TlsPostgres } from '../helpers/postgres.js';
 
-/** The guide's configuration files: fenced blocks whose info string is `LANG file=NAME` (prose, not run). */
-function guideFiles(name: string): Map<string, string> {
-  const lines = readFileSync(join(GUIDES_DIR, name), 'utf8').split('\n');
-  const files = new Map<string, string>();
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(`{3,})\s*\S+\s+file=(\S+)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const end = lines.findIndex((line, j) => j > i && line.trimEnd() === open[1]);
-    if (end < 0) throw new Error(`${name}:${i + 1}: block file=${open[2]} is never closed`);
-    files.set(open[2]!, lines.slice(i + 1, end).join('\n'));
-    i = end;
-  }
-  return files;
-}
-
-/** Where the guide's prose keeps the CA home. */
-const GUIDE_PKI_DIR = '/srv/pki';
-
 describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientcert=verify-full, sslmode=verify-full)', () => {
   const guide = loadGuide('postgresql.md');
-  const files = guideFiles('postgresql.md');
   let work = '';
   let env: NodeJS.ProcessEnv = {};
   let pg: TlsPostgres | undefined;
@@ -63,12 +45,12 @@ describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientc
   });
 
   it('PostgreSQL starts with the guide\'s configuration; the role is created; psql verify-full with alice\'s certificate runs SELECT 1', async () => {
-    const conf = files.get('postgresql.conf');
-    const hba = files.get('pg_hba.conf');
-    expect(conf, 'postgresql.conf block').toMatch(/ssl_crl_file/);
-    expect(hba, 'pg_hba.conf block').toMatch(/^hostssl\s+all\s+all\s+127\.0\.0\.1\/32\s+cert clientcert=verify-full$/m);
+    const conf = guideFile('postgresql.md', 'postgresql.conf', env.PKI_DIR!);
+    const hba = guideFile('postgresql.md', 'pg_hba.conf', env.PKI_DIR!);
+    expect(conf).toMatch(/^ssl_crl_file = '.*\/crl\/chain\.crl\.pem'$/m);
+    expect(hba).toMatch(/^hostssl\s+all\s+all\s+127\.0\.0\.1\/32\s+cert clientcert=verify-full$/m);
     // The guide keeps Debian's `local` lines for the superuser; here that is trust over the test's socket.
-    pg = await startTlsPostgres({ conf: conf!.replaceAll(GUIDE_PKI_DIR, env.PKI_DIR!), hba: `local all all trust\n${hba}\n`, settings: () => ['log_connections=on'], prefix: 'pki-guide-pg-' });
+    pg = await startTlsPostgres({ conf, hba: `local all all trust\n${hba}\n`, settings: () => ['log_connections=on'], prefix: 'pki-guide-pg-' });
     env.PGPORT = String(pg.server.port);
     run('role', { PGHOST: pg.work, PGUSER: 'postgres' });
     run('client-files');
@@ -100,8 +82,8 @@ describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientc
   it('as the guide warns, a bundle without --key-mode 0640 --group postgres leaves the server unable to read its key', async () => {
     const g = pki(['generate', 'postgres', 'nogroup', '--client', 'alice', '--dir', env.PKI_DIR!], { env: { PKI_PASSWORD: env.PKI_PASSWORD } });
     expect(g.code, g.stderr).toBe(0);
-    const conf = files.get('postgresql.conf')!.replaceAll(GUIDE_PKI_DIR, env.PKI_DIR!).replaceAll('/postgres/main/', '/postgres/nogroup/');
-    const start = startTlsPostgres({ conf, hba: `local all all trust\n${files.get('pg_hba.conf')}\n`, prefix: 'pki-guide-pg-nogroup-' });
+    const conf = guideFile('postgresql.md', 'postgresql.conf', env.PKI_DIR!).replaceAll('/postgres/main/', '/postgres/nogroup/');
+    const start = startTlsPostgres({ conf, hba: `local all all trust\n${guideFile('postgresql.md', 'pg_hba.conf', env.PKI_DIR!)}\n`, prefix: 'pki-guide-pg-nogroup-' });
     await expect(start).rejects.toThrow(/could not load private key file ".*\/postgres\/nogroup\/certs\/postgres\.key": Permission denied/);
   });
 
