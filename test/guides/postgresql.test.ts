@@ -79,6 +79,14 @@ describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientc
     expect(r.stdout).toBe('');
   });
 
+  it('refuses alice once revoked and reloaded: "certificate revoked" (ssl_crl_file crl/chain.crl.pem)', async () => {
+    run('revoke', { PGHOST: pg!.work, PGUSER: 'postgres' });
+    await pg!.server.log.waitFor(/received SIGHUP, reloading configuration files/);
+    const r = fail('fail-revoked');
+    expect(r.stderr).toMatch(/SSL error: sslv3 alert certificate revoked/);
+    expect(r.stdout).toBe('');
+  });
+
   it('as the guide warns, a bundle without --key-mode 0640 --group postgres leaves the server unable to read its key', async () => {
     const g = pki(['generate', 'postgres', 'nogroup', '--client', 'alice', '--dir', env.PKI_DIR!], { env: { PKI_PASSWORD: env.PKI_PASSWORD } });
     expect(g.code, g.stderr).toBe(0);
