@@ -23,6 +23,14 @@ describe('docs/guides/mariadb.md against MariaDB (REQUIRE X509, REQUIRE SUBJECT,
   const run = (name: string) => runGuideBlock(guide, name, { cwd: work, env });
   const fail = (name: string): BlockResult => runGuideBlock(guide, name, { cwd: work, env, expectFailure: true });
 
+  /** A failing block run again with the client pinned to TLS 1.2 (~/.my.cnf), where a refused client certificate is always an alert. */
+  const failPinnedToTls12 = (name: string): BlockResult => {
+    const home = join(work, 'tls12-home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, '.my.cnf'), '[client]\ntls-version=TLSv1.2\n');
+    return runGuideBlock(guide, name, { cwd: work, env: { ...env, HOME: home }, expectFailure: true });
+  };
+
   beforeAll(() => {
     work = guideWorkdir('mariadb');
     chmodSync(work, 0o755); // as /srv is: the mysql user must reach the bundle below it
@@ -82,11 +90,7 @@ describe('docs/guides/mariadb.md against MariaDB (REQUIRE X509, REQUIRE SUBJECT,
     expect(r.stderr).toMatch(/^ERROR (2026 \(HY000\): TLS\/SSL error: tlsv1 alert unknown ca|2013 \(HY000\): Lost connection to server at 'sending authentication information', system error: 104)$/m);
     expect(r.stdout).toBe('');
     // Pinned to TLS 1.2 (the client's option file), the verdict arrives inside the handshake: always the alert.
-    const tls12 = join(work, 'tls12-home');
-    mkdirSync(tls12);
-    writeFileSync(join(tls12, '.my.cnf'), '[client]\ntls-version=TLSv1.2\n');
-    const pinned = runGuideBlock(guide, 'fail-other-ca', { cwd: work, env: { ...env, HOME: tls12 }, expectFailure: true });
-    expect(pinned.stderr).toMatch(/^ERROR 2026 \(HY000\): TLS\/SSL error: tlsv1 alert unknown ca$/m);
+    expect(failPinnedToTls12('fail-other-ca').stderr).toMatch(/^ERROR 2026 \(HY000\): TLS\/SSL error: tlsv1 alert unknown ca$/m);
     expect(db!.server.child.exitCode, 'mariadbd is still running').toBeNull();
     await db!.server.log.waitFor(/Aborted connection \d+ to db: 'unconnected' user: 'unauthenticated' host: '127\.0\.0\.1'/);
   });
@@ -106,6 +110,13 @@ describe('docs/guides/mariadb.md against MariaDB (REQUIRE X509, REQUIRE SUBJECT,
     const tls = login(['--ssl', `--ssl-ca=${join(work, 'client/ca.crt')}`]);
     expect(tls.stderr).toBe('');
     expect(tls.stdout).toBe('CURRENT_USER()\nopen@%\n');
+  });
+
+  it('refuses app once revoked and FLUSH SSL: "certificate revoked" (ssl_crl crl/chain.crl.pem)', () => {
+    run('revoke');
+    const r = fail('fail-revoked');
+    expect(r.stderr).toMatch(/^ERROR (2026 \(HY000\): TLS\/SSL error: sslv3 alert certificate revoked|2013 \(HY000\): Lost connection to server at 'sending authentication information', system error: 104)$/m);
+    expect(failPinnedToTls12('fail-revoked').stderr).toMatch(/^ERROR 2026 \(HY000\): TLS\/SSL error: sslv3 alert certificate revoked$/m);
   });
 
   it('as the guide warns, a bundle without --key-mode 0640 --group mysql stops mariadbd at startup', async () => {
