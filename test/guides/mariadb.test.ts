@@ -1,7 +1,7 @@
 /**
  * docs/guides/mariadb.md, run as written (issue 12, point 5 and Done-means 3): the guide's blocks make the
  * CA and the bundle; MariaDB 10.11 is started with the guide's 60-tls.cnf block as its only option file
- * (the CA home `/srv/pki` replaced by the test's), on 127.0.0.1 and a free port passed as $PORT, as the
+ * (`${PKI_DIR}` filled with the test's CA home), on 127.0.0.1 and a free port passed as $PORT, as the
  * mysql user. A REQUIRE X509 and a REQUIRE SUBJECT account log in with --ssl-verify-server-cert; without a
  * client certificate, with another CA's, with a host name not in the SANs (and with the wrong subject, and
  * without TLS) the client fails, each with its own error.
@@ -10,8 +10,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pki } from '../helpers/cli.js';
-import { guideFile } from '../helpers/guide-files.js';
-import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, type BlockResult } from '../helpers/guides.js';
+import { expectEveryBlockRun, guideFile, guideWorkdir, loadGuide, runGuideBlock, type BlockResult } from '../helpers/guides.js';
 import { startMariaDb, type MariaDb } from '../helpers/mariadb.js';
 import { peer, runPeer } from '../helpers/peers.js';
 
@@ -34,7 +33,7 @@ describe('docs/guides/mariadb.md against MariaDB (REQUIRE X509, REQUIRE SUBJECT,
   beforeAll(() => {
     work = guideWorkdir('mariadb');
     chmodSync(work, 0o755); // as /srv is: the mysql user must reach the bundle below it
-    env = { PKI_DIR: join(work, 'pki'), PKI_PASSWORD: 'guide-passphrase-mariadb', PORT: undefined };
+    env = { PKI_DIR: join(work, 'pki'), PORT: undefined };
   });
 
   afterAll(async () => {
@@ -51,11 +50,11 @@ describe('docs/guides/mariadb.md against MariaDB (REQUIRE X509, REQUIRE SUBJECT,
   });
 
   it("MariaDB starts with the guide's 60-tls.cnf; the accounts are created; both log in with their certificates", async () => {
-    const cnf = guideFile('mariadb.md', '60-tls.cnf', env.PKI_DIR!);
+    const cnf = guideFile(guide, '60-tls.cnf', { PKI_DIR: env.PKI_DIR! });
     expect(cnf).toMatch(/^\[mariadbd\]$/m);
     expect(cnf).toMatch(/^require_secure_transport = ON$/m);
     const cnfFile = join(work, '60-tls.cnf');
-    writeFileSync(cnfFile, `${cnf}\n`);
+    writeFileSync(cnfFile, cnf);
     db = await startMariaDb({ defaultsFile: cnfFile, prefix: 'pki-guide-mariadb-' });
     const tls = db.sql("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('have_ssl', 'ssl_crl')");
     expect(tls.stdout).toMatch(/^have_ssl\tYES$/m);
@@ -120,10 +119,10 @@ describe('docs/guides/mariadb.md against MariaDB (REQUIRE X509, REQUIRE SUBJECT,
   });
 
   it('as the guide warns, a bundle without --key-mode 0640 --group mysql stops mariadbd at startup', async () => {
-    const g = pki(['generate', 'mariadb', 'nogroup', '--client', 'app', '--dir', env.PKI_DIR!], { env: { PKI_PASSWORD: env.PKI_PASSWORD } });
+    const g = pki(['generate', 'mariadb', 'nogroup', '--client', 'app', '--dir', env.PKI_DIR!, '--password-file', join(work, 'ca.pass')]);
     expect(g.code, g.stderr).toBe(0);
     const cnfFile = join(work, '60-tls-nogroup.cnf');
-    writeFileSync(cnfFile, `${guideFile('mariadb.md', '60-tls.cnf', env.PKI_DIR!).replaceAll('/mariadb/main/', '/mariadb/nogroup/')}\n`);
+    writeFileSync(cnfFile, guideFile(guide, '60-tls.cnf', { PKI_DIR: env.PKI_DIR! }).replaceAll('/mariadb/main/', '/mariadb/nogroup/'));
     await expect(startMariaDb({ defaultsFile: cnfFile, prefix: 'pki-guide-mariadb-nogroup-' })).rejects.toThrow(
       /SSL error: Unable to get private key from '.*\/mariadb\/nogroup\/certs\/mariadb\.key'/,
     );

@@ -1,7 +1,7 @@
 /**
  * docs/guides/postgresql.md, run as written (issue 12, point 5 and Done-means 3): the guide's blocks make
  * the CA and the bundle; PostgreSQL 15 is started with the guide's postgresql.conf and pg_hba.conf blocks
- * (the CA home `/srv/pki` replaced by the test's), on 127.0.0.1 and a free port passed as $PGPORT. psql
+ * (`${PKI_DIR}` filled with the test's CA home), on 127.0.0.1 and a free port passed as $PGPORT. psql
  * with verify-full and alice's certificate gets `SELECT 1`; without a client certificate, with another
  * CA's, and with a host name not in the SANs it fails, each with its own message.
  */
@@ -9,8 +9,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pki } from '../helpers/cli.js';
-import { guideFile } from '../helpers/guide-files.js';
-import { expectEveryBlockRun, guideWorkdir, loadGuide, runGuideBlock, type BlockResult } from '../helpers/guides.js';
+import { expectEveryBlockRun, guideFile, guideWorkdir, loadGuide, runGuideBlock, type BlockResult } from '../helpers/guides.js';
 import { peer, requirePeer } from '../helpers/peers.js';
 import { startTlsPostgres, type TlsPostgres } from '../helpers/postgres.js';
 
@@ -28,7 +27,7 @@ describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientc
     chmodSync(work, 0o755); // as /srv is: the postgres user must reach the bundle below it
     const home = join(work, 'home'); // no ~/.postgresql files: only what the guide names is used
     mkdirSync(home);
-    env = { PKI_DIR: join(work, 'pki'), PKI_PASSWORD: 'guide-passphrase-postgresql', HOME: home, PGPORT: undefined, PGHOST: undefined, PGUSER: undefined };
+    env = { PKI_DIR: join(work, 'pki'), HOME: home, PGPORT: undefined, PGHOST: undefined, PGUSER: undefined };
   });
 
   afterAll(async () => {
@@ -45,12 +44,12 @@ describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientc
   });
 
   it('PostgreSQL starts with the guide\'s configuration; the role is created; psql verify-full with alice\'s certificate runs SELECT 1', async () => {
-    const conf = guideFile('postgresql.md', 'postgresql.conf', env.PKI_DIR!);
-    const hba = guideFile('postgresql.md', 'pg_hba.conf', env.PKI_DIR!);
+    const conf = guideFile(guide, 'postgresql.conf', { PKI_DIR: env.PKI_DIR! });
+    const hba = guideFile(guide, 'pg_hba.conf');
     expect(conf).toMatch(/^ssl_crl_file = '.*\/crl\/chain\.crl\.pem'$/m);
     expect(hba).toMatch(/^hostssl\s+all\s+all\s+127\.0\.0\.1\/32\s+cert clientcert=verify-full$/m);
     // The guide keeps Debian's `local` lines for the superuser; here that is trust over the test's socket.
-    pg = await startTlsPostgres({ conf, hba: `local all all trust\n${hba}\n`, settings: () => ['log_connections=on'], prefix: 'pki-guide-pg-' });
+    pg = await startTlsPostgres({ conf, hba: `local all all trust\n${hba}`, settings: () => ['log_connections=on'], prefix: 'pki-guide-pg-' });
     env.PGPORT = String(pg.server.port);
     run('role', { PGHOST: pg.work, PGUSER: 'postgres' });
     run('client-files');
@@ -88,10 +87,10 @@ describe('docs/guides/postgresql.md against PostgreSQL (hostssl … cert clientc
   });
 
   it('as the guide warns, a bundle without --key-mode 0640 --group postgres leaves the server unable to read its key', async () => {
-    const g = pki(['generate', 'postgres', 'nogroup', '--client', 'alice', '--dir', env.PKI_DIR!], { env: { PKI_PASSWORD: env.PKI_PASSWORD } });
+    const g = pki(['generate', 'postgres', 'nogroup', '--client', 'alice', '--dir', env.PKI_DIR!, '--password-file', join(work, 'ca.pass')]);
     expect(g.code, g.stderr).toBe(0);
-    const conf = guideFile('postgresql.md', 'postgresql.conf', env.PKI_DIR!).replaceAll('/postgres/main/', '/postgres/nogroup/');
-    const start = startTlsPostgres({ conf, hba: `local all all trust\n${guideFile('postgresql.md', 'pg_hba.conf', env.PKI_DIR!)}\n`, prefix: 'pki-guide-pg-nogroup-' });
+    const conf = guideFile(guide, 'postgresql.conf', { PKI_DIR: env.PKI_DIR! }).replaceAll('/postgres/main/', '/postgres/nogroup/');
+    const start = startTlsPostgres({ conf, hba: `local all all trust\n${guideFile(guide, 'pg_hba.conf')}`, prefix: 'pki-guide-pg-nogroup-' });
     await expect(start).rejects.toThrow(/could not load private key file ".*\/postgres\/nogroup\/certs\/postgres\.key": Permission denied/);
   });
 
