@@ -24,6 +24,7 @@ export { revokeSshCertificates, type SshRevokeRequest, type SshRevokeResult } fr
 export { publishSshKrl } from './ssh-krl.js';
 export { verifyCertificateFile, type VerifyRequest, type VerifyReport } from './verify.js';
 export { inspectTls, type InspectTlsRequest, type InspectTlsResult } from './inspect-tls.js';
+export { exportCertificate, type ExportRequest, type ExportResult, type ExportFormat, type ExportSource } from './export.js';
 export { checkCertificates, type CheckRequest, type CheckReport } from './check.js';
 export { parseWindows, type CheckItem, type CheckNote, type CheckState, type CheckSummary, type CheckWindows } from '../core/check/states.js';
 export { nagiosStatusLine } from '../core/check/nagios.js';
