@@ -24,7 +24,7 @@ export function addUseCommands(program: Command): void {
     .option('--password-file <file>', 'with --p12: read the PKCS#12 password from FILE (else PKI_P12_PASSWORD, else a prompt)')
     .option('--legacy', 'with --p12: 3DES and SHA-1 (for old Java and Windows readers) instead of AES-256 and SHA-256')
     .option('--with-root', 'with --p12: add the root certificate too')
-    .option('--name <name>', 'with --k8s-secret: the Secret name (default <service>-<variant>-tls)')
+    .option('--name <name>', 'with --k8s-secret: the Secret name (default <service>-<variant>-tls, with --client <service>-<variant>-<client>-tls)')
     .option('--namespace <ns>', 'with --k8s-secret: the Secret namespace (default: none)')
     .option('--force', 'replace an existing output file')
     .action(async (service: string | undefined, variant: string | undefined, opts, cmd: Command) => {
