@@ -170,6 +170,7 @@ describe('pki export refusals: exit code, --json error.code, disk unchanged', ()
     ['a key that is not the certificate’s', (o) => ['export', '--cert', join(certs, 'web.crt'), '--key', join(certs, 'app.key'), '--haproxy', o('x.pem')], 'ERR_KEY_MISMATCH', 1],
     ['--name that is not DNS-1123', () => ['export', 'web', 'main', '--k8s-secret', '--name', 'Web_TLS'], 'ERR_INVALID_NAME', 1],
     ['an existing file without --force', (o) => ['export', 'web', 'main', '--der', o('existing.der')], 'ERR_FILE_EXISTS', 1],
+    ['an existing --p12 file: refused before the password is asked', (o) => ['export', 'web', 'main', '--p12', o('existing.der')], 'ERR_FILE_EXISTS', 1],
     ['--p12 with no password source', (o) => ['export', 'web', 'main', '--p12', o('web.p12')], 'ERR_PASSWORD_REQUIRED', 1],
   ];
 
