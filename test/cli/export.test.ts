@@ -154,6 +154,23 @@ describe('pki export --k8s-secret', () => {
   });
 });
 
+describe('pki export refusals of a --cert/--key pair', () => {
+  it('an encrypted key (ERR_PASSWORD_REQUIRED) and a file whose certificates are not a chain (ERR_UNTRUSTED_CERTIFICATE)', () => {
+    const dir = tempDir('pki-export-pair-');
+    const encrypted = join(dir, 'enc.key');
+    peer('openssl', ['pkey', '-in', join(certs, 'web.key'), '-aes256', '-passout', 'pass:secret-key-pass', '-out', encrypted]);
+    const other = initCa();
+    const mixed = join(dir, 'mixed.crt');
+    writeFileSync(mixed, blocks(readFileSync(join(certs, 'web.crt'), 'utf8'))[0]! + readFileSync(join(other, 'ca/intermediate_ca.crt'), 'utf8'));
+    const before = snapshotTree(dir);
+    const enc = pki(['export', '--cert', join(certs, 'web.crt'), '--key', encrypted, '--fullchain', join(dir, 'x.pem'), '--dir', ca, '--json']);
+    expect(expectCliError(enc, 'ERR_PASSWORD_REQUIRED')).toContain('openssl pkey');
+    const notChain = pki(['export', '--cert', mixed, '--key', join(certs, 'web.key'), '--fullchain', join(dir, 'x.pem'), '--dir', ca, '--json']);
+    expectCliError(notChain, 'ERR_UNTRUSTED_CERTIFICATE');
+    expect(snapshotTree(dir)).toBe(before);
+  });
+});
+
 describe('pki export refusals: exit code, --json error.code, disk unchanged', () => {
   const cases: [string, (o: (n: string) => string) => string[], string, number][] = [
     ['unknown bundle', (o) => ['export', 'nope', 'main', '--fullchain', o('x.pem')], 'ERR_FILE_NOT_FOUND', 1],
