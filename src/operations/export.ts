@@ -152,7 +152,7 @@ function checkFormat(material: ExportMaterial, format: ExportFormat, now: Date):
 
 export async function exportCertificate(home: CaHome, request: ExportRequest, context: ExportContext): Promise<ExportResult> {
   const { format } = request;
-  if (format.kind !== 'k8s-secret') refuseOutputPath(format.path, request.force);
+  if (format.kind !== 'k8s-secret') refuseOutputPath(format.path, request.force, home.servicesDir);
   const material = readExportMaterial(home, request.source);
   const warnings = checkFormat(material, format, context.now);
   const base = {

@@ -188,6 +188,7 @@ describe('pki export refusals: exit code, --json error.code, disk unchanged', ()
     ['--name that is not DNS-1123', () => ['export', 'web', 'main', '--k8s-secret', '--name', 'Web_TLS'], 'ERR_INVALID_NAME', 1],
     ['an existing file without --force', (o) => ['export', 'web', 'main', '--der', o('existing.der')], 'ERR_FILE_EXISTS', 1],
     ['an existing --p12 file: refused before the password is asked', (o) => ['export', 'web', 'main', '--p12', o('existing.der')], 'ERR_FILE_EXISTS', 1],
+    ['an output path inside the bundle folder', () => ['export', 'web', 'main', '--fullchain', join(certs, 'web.crt'), '--force'], 'ERR_POLICY', 1],
     ['--p12 with no password source', (o) => ['export', 'web', 'main', '--p12', o('web.p12')], 'ERR_PASSWORD_REQUIRED', 1],
   ];
 
