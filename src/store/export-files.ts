@@ -5,7 +5,7 @@
  * with an old key.
  */
 import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { PkiError } from '../core/errors.js';
 import { bundleFolder } from './service-bundle.js';
 import { readBytes } from './fs/read-file.js';
@@ -104,9 +104,33 @@ export function readKeyFile(path: string): Buffer {
  * `force` (ERR_FILE_EXISTS), a folder or device always. The atomic no-clobber write refuses a file created
  * meanwhile too; this check only makes the refusal come first.
  */
-export function refuseOutputPath(path: string, force: boolean): void {
+export function refuseOutputPath(path: string, force: boolean, servicesDir: string): void {
+  refuseBundleFolder(path, servicesDir);
   const kind = kindOf(path);
   if (kind === 'folder') throw new PkiError('ERR_IS_DIRECTORY', `${path} is a folder`, { hint: 'give the path of the file to write' });
   if (kind === 'other') throw new PkiError('ERR_POLICY', `${path} exists and is not a regular file`, { hint: 'give the path of a regular file to write' });
   if (kind === 'file' && !force) throw new PkiError('ERR_FILE_EXISTS', `${path} already exists`, { hint: 'pass --force to replace it' });
+}
+
+/**
+ * A bundle's `certs` folder is pki's (versioned links, docs/bundle-layout.md): an export written there with
+ * --force would replace a link by a plain file, and the next renewal would not see its own layout.
+ */
+function refuseBundleFolder(path: string, servicesDir: string): void {
+  let parent: string;
+  let services: string;
+  try {
+    parent = realpathSync(dirname(resolve(path)));
+    services = realpathSync(servicesDir);
+  } catch {
+    return; // no such folder: the write reports it; no services/ folder: nothing to protect
+  }
+  const inside = relative(services, parent);
+  if (inside === '' || inside.startsWith('..') || resolve(services, inside) !== parent) return;
+  // <service>/<variant>/certs[/..<version>]: the layout bundleFolder names
+  if (inside.split(sep)[2] === 'certs') {
+    throw new PkiError('ERR_POLICY', `${path} is inside a bundle folder, whose files pki generate and pki renew manage`, {
+      hint: 'export to a path outside <dir>/services/*/*/certs, e.g. /etc/nginx/tls/',
+    });
+  }
 }
