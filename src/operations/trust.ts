@@ -52,7 +52,7 @@ export interface TrustStoreReport {
   /** Before the plan runs; null when it cannot be known here. */
   readonly installed: boolean | null;
   readonly steps: readonly TrustStep[];
-  /** The steps as shell commands. */
+  /** The steps as shell command lines (a here-document spans several). */
   readonly commands: readonly string[];
 }
 
@@ -156,7 +156,7 @@ export function planTrust(request: TrustRequest): TrustPlan {
   const reports = stores(request, root, platform, !otherPlatform).map((store): TrustStoreReport => {
     const installed = store.installed() ?? null;
     const steps = request.action === 'install' ? (installed === true ? [] : store.installSteps()) : request.action === 'uninstall' ? store.uninstallSteps(installed ?? undefined) : [];
-    return { store: store.kind, location: store.location, installed, steps, commands: steps.map(stepCommand) };
+    return { store: store.kind, location: store.location, installed, steps, commands: steps.flatMap((s) => stepCommand(s).split('\n')) };
   });
   const rootReport = { file: root.file, subject: formatDistinguishedName(fields.subjectDer), sha256: sha256Fingerprint(root.der), label: root.label, notAfter: fields.notAfter.toISOString() };
   return { action: request.action, root: rootReport, platform, otherPlatform, stores: reports };
