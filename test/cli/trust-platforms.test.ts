@@ -63,6 +63,15 @@ describe('pki trust --platform: other platforms are printed, never run', () => {
     expect(syntax.status, syntax.stderr).toBe(0);
   });
 
+  it('an expired root is refused by install, but uninstall and status still take it (it must be able to come out)', () => {
+    const later = { PKI_TEST_NOW: '2040-01-01T00:00:00Z' };
+    expectCliError(pki(['trust', 'install', '--dir', ca, '--platform', 'rhel', '--dry-run', '--json'], { env: later }), 'ERR_ISSUER_EXPIRED');
+    const r = pki(['trust', 'uninstall', '--dir', ca, '--platform', 'rhel'], { env: later });
+    expect(r.code, r.stderr).toBe(0);
+    expect(commands(r.stdout)).toEqual([`rm -f /etc/pki/ca-trust/source/anchors/${label}.crt`, 'update-ca-trust extract']);
+    expect(pki(['trust', 'status', '--dir', ca, '--platform', 'rhel'], { env: later }).code).toBe(1);
+  });
+
   it.each([
     [['--platform', 'windows'], 'ERR_USAGE', 2],
     [['--java-keystore', '/nonexistent/cacerts'], 'ERR_USAGE', 2],
