@@ -45,7 +45,9 @@ export function addUseCommands(program: Command): void {
       )
       .option('--root <file>', 'the root certificate (default: the CA home root)')
       .option('--nss', 'also the NSS database $HOME/.pki/nssdb (created if absent) and Firefox profiles')
-      .option('--java', 'also the Java cacerts keystore')
+      .option('--java', 'also the Java cacerts keystore ($JAVA_HOME/lib/security/cacerts, else the JDK of keytool)')
+      .option('--java-keystore <file>', 'with --java: this keystore instead (a copy, an application truststore; password changeit)')
+      .option('--platform <name>', 'the system store of debian, rhel, alpine, arch or macos instead of the detected one (another platform: printed only)')
       .option('--dry-run', 'print the commands and files, change nothing')
       .action(async (opts, cmd: Command) => {
         const { runTrust } = await import('./commands/trust.js');

@@ -74,7 +74,10 @@ export type PkiErrorCode =
   | 'ERR_CONNECT'
   | 'ERR_TIMEOUT'
   | 'ERR_STARTTLS'
-  | 'ERR_TLS_HANDSHAKE';
+  | 'ERR_TLS_HANDSHAKE'
+  // trust stores: pki trust (src/store/trust-store/)
+  | 'ERR_NOT_A_ROOT'
+  | 'ERR_UNSUPPORTED_PLATFORM';
 
 /** Base class of every error pki raises on purpose. Anything else reaching the CLI is a bug. */
 export class PkiError extends Error {
