@@ -1,7 +1,7 @@
 /**
  * Human vs --json output. A command builds one result value; with --json it is printed as exactly one
- * JSON document on stdout, otherwise the command's human renderer formats it. Colour only on a TTY and
- * never with NO_COLOR (no-color.org).
+ * JSON document on stdout, otherwise the command's human renderer formats it. Colour as NO_COLOR and
+ * FORCE_COLOR say, else only on a TTY (colorEnabled).
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { escapeControls, jsonText } from './terminal-text.js';
@@ -19,12 +19,22 @@ export interface GlobalOptions {
 
 let cachedChalk: ChalkInstance | undefined;
 
-/** A chalk that colours only when stdout is a TTY and NO_COLOR is unset. */
+/**
+ * Whether stdout gets colour, from the environment (docs/completion.md): NO_COLOR set and not empty turns
+ * it off, even on a TTY and even with FORCE_COLOR (no-color.org: the user's "never"); else FORCE_COLOR set
+ * and not empty decides ("0" or "false" off, anything else on, even in a pipe); else colour only on a TTY
+ * whose TERM is not "dumb".
+ */
+export function colorEnabled(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false';
+  return stdoutIsTty && env.TERM !== 'dumb';
+}
+
+/** A chalk that colours as colorEnabled decides (basic 16 colours: all pki uses). */
 export function colors(): ChalkInstance {
-  if (!cachedChalk) {
-    const enabled = process.stdout.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
-    cachedChalk = new Chalk({ level: enabled ? 1 : 0 });
-  }
+  cachedChalk ??= new Chalk({ level: colorEnabled(process.env, process.stdout.isTTY === true) ? 1 : 0 });
   return cachedChalk;
 }
 
