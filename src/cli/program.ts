@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { commandNow } from './clock.js';
 import { PkiError } from '../core/errors.js';
 import { addDiagnoseCommands } from './program-diagnose.js';
+import { addHelpExamples } from './help-examples.js';
 import { addUseCommands } from './program-use.js';
 import { collect, globals } from './program-options.js';
 
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
   addInventoryCommands(program);
   addDiagnoseCommands(program);
   addUseCommands(program);
+  addHelpExamples(program);
   return program;
 }
 
