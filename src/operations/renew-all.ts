@@ -22,6 +22,8 @@ export interface RenewAllRequest extends RenewSettings {
    * are never turned into objects.
    */
   readonly listNotDue?: boolean;
+  /** Told after each certificate the run goes through (the CLI's progress line). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface RenewAllResult {
@@ -46,7 +48,8 @@ export async function renewAll(home: CaHome, request: RenewAllRequest, context: 
   const session = await openRenewSession(home, request, context);
   try {
     const fast = !request.listNotDue && !request.force && !request.prune;
-    const listed = (fast && (await renewCandidates(session))) || (await renewEvery(session, request.prune === true));
+    const progress = request.onProgress ?? (() => {});
+    const listed = (fast && (await renewCandidates(session, progress))) || (await renewEvery(session, request.prune === true, progress));
     // The cron entry point also keeps the intermediate's CRL from expiring (operations/publish-crl.ts).
     const crl = await republishCrlForRenewal(home, session.inventory, { now: session.now, config: session.config, loadIssuer: session.issuer });
     const outcomes = listed.outcomes;
@@ -73,12 +76,13 @@ interface Listed {
 }
 
 /** The SQL-answered candidates; null when two records share a path (renewEvery sorts those out). */
-async function renewCandidates(session: RenewSession): Promise<Listed | null> {
+async function renewCandidates(session: RenewSession, progress: (done: number, total: number) => void): Promise<Listed | null> {
   const { now, settings } = session;
   const candidates = session.inventory.renewalCandidates(now, settings.policy);
   if (candidates.sharedPaths) return null;
   const outcomes: RenewOutcome[] = [];
-  for (const record of candidates.candidates) {
+  for (const [i, record] of candidates.candidates.entries()) {
+    progress(i, candidates.candidates.length);
     if (!record.previousCa && !isRenewalDue({ notBefore: new Date(record.notBefore), notAfter: new Date(record.notAfter) }, now, settings.policy)) continue;
     outcomes.push(await renewListed(session, record, false));
   }
@@ -86,9 +90,11 @@ async function renewCandidates(session: RenewSession): Promise<Listed | null> {
 }
 
 /** Every valid leaf, one per file path, each renewed or reported as not due (or, with prune, missing). */
-async function renewEvery(session: RenewSession, prune: boolean): Promise<Listed> {
+async function renewEvery(session: RenewSession, prune: boolean, progress: (done: number, total: number) => void): Promise<Listed> {
   const outcomes: RenewOutcome[] = [];
-  for (const { record, due } of batch(session)) {
+  const all = batch(session);
+  for (const [i, { record, due }] of all.entries()) {
+    progress(i, all.length);
     if (due) {
       outcomes.push(await renewListed(session, record, prune));
       continue;

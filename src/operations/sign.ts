@@ -54,6 +54,8 @@ export interface SignContext {
   readonly now: Date;
   /** Asked only once every request has been accepted. */
   readonly passphrase: PassphraseSource;
+  /** Told after each certificate of the batch is issued (the CLI's progress line). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** What `pki sign --json` prints for one request. */
@@ -135,8 +137,9 @@ export async function signCsrs(home: CaHome, request: SignRequest, context: Sign
     const issuer = await home.loadIssuer(context.passphrase, now, inventory);
     // Issue everything first: a certificate that cannot be issued (e.g. it would outlive the CA) stops the batch unwritten.
     const issuerName = formatDistinguishedName(issuer.subjectDer);
-    const issued = approvals.map((a) => {
+    const issued = approvals.map((a, i) => {
       const leaf = issueLeafCertificate({ issuer, config, profile, subject: a.subject, sans: a.sans, publicKey: a.publicKey, spkiDer: a.spkiDer, validity });
+      context.onProgress?.(i + 1, approvals.length);
       return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der), subject: a.subject, sans: a.sans };
     });
     const chains = issued.map((leaf) => leaf.leafPem + issuer.certificatePem);

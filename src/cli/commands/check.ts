@@ -10,6 +10,7 @@ import { checkCertificates, type CheckReport } from '../../operations/check.js';
 import { ExitError } from '../errors.js';
 import { openHome } from '../home.js';
 import { colors, emitData, escapeControls, printJson, type GlobalOptions } from '../output.js';
+import { withProgress } from '../progress.js';
 
 export interface CheckOptions {
   readonly path: string[];
@@ -76,7 +77,9 @@ export async function runCheck(options: CheckOptions, globals: GlobalOptions, no
   if (options.nagios && globals.json) throw new PkiError('ERR_USAGE', '--nagios and --json are two different outputs', { hint: 'give one of them' });
   const windows = parseWindows(options.warn, options.critical);
   const home = openHome(globals);
-  const report = await checkCertificates(home, { paths: options.path, windows, prometheus: options.prometheus ?? null }, { now });
+  const request = { paths: options.path, windows, prometheus: options.prometheus ?? null };
+  // --nagios is read by a monitoring system, never a person: no progress line even on a terminal.
+  const report = await withProgress('checking', { json: globals.json || options.nagios === true, quiet: globals.quiet }, {}, (progress) => checkCertificates(home, request, { now, onProgress: progress.update }));
   const failOnDue = options.failOnDue === true;
   if (options.nagios) {
     const lines = [nagiosStatusLine(report.summary, windows, failOnDue), ...nagiosDetailLines(report.items, report.notes)];

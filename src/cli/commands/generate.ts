@@ -13,6 +13,8 @@ import { openHome } from '../home.js';
 import { createdCaText } from '../init-text.js';
 import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
 import { passphraseSource, resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
+import { slowKeyLabel, withProgress } from '../progress.js';
+import { keySpecFromConfig } from '../../store/config.js';
 
 export interface GenerateOptions extends KeyFlags, PassphraseOptions {
   readonly san: string[];
@@ -55,15 +57,20 @@ export async function runGenerate(service: string, variant: string, options: Gen
     gid: options.group ? resolveGroup(options.group) : undefined,
     force: options.force === true,
   };
+  // RSA-4096 keys take seconds of prime search: a spinner, paused while a passphrase is asked.
+  const slow = slowKeyLabel(bundle.keySpec ?? (home.isInitialized() ? keySpecFromConfig(home.readConfig()) : keySpecFromFlags(options)));
+  const label = slow && `generating ${slow} keys`;
   const context = { now, passphrase: passphraseSource(options), warn };
   if (!options.init) {
-    const result = await generateBundle(home, bundle, context);
+    const result = await withProgress(label, globals, { spinner: true }, (p) => generateBundle(home, bundle, { ...context, passphrase: p.pausing(context.passphrase) }));
     emit(globals, result.report, (r) => bundleText(result, r).join('\n'));
     return;
   }
   const init = { ...DEFAULT_CA, keySpec: keySpecFromFlags(options) };
   const protection = () => resolveNewKeyProtection({ ...options, insecure: globals.insecure });
-  const result = await generateWithCa(home, { init, bundle }, { ...context, protection }).catch((e: unknown) => {
+  const result = await withProgress(label, globals, { spinner: true }, (p) =>
+    generateWithCa(home, { init, bundle }, { ...context, passphrase: p.pausing(context.passphrase), protection: p.pausing(protection) }),
+  ).catch((e: unknown) => {
     // A half-made CA (files without pki.json): init's --force replaces it; generate's --force re-keys bundles only.
     if (e instanceof PkiError && e.code === 'ERR_CA_EXISTS') throw new PkiError(e.code, e.message, { hint: `run "pki init --force --dir ${home.dir}" to replace it, or choose another --dir` });
     throw e;

@@ -8,6 +8,7 @@ import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
+import { slowKeyLabel, withProgress } from '../progress.js';
 
 export interface InitOptions extends KeyFlags, PassphraseOptions {
   readonly name: string;
@@ -22,11 +23,13 @@ export interface InitOptions extends KeyFlags, PassphraseOptions {
 
 export async function runInit(options: InitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   const home = openHome(globals, ['ca', 'db']);
-  const result = await initCa(
+  const keySpec = keySpecFromFlags(options);
+  const slow = slowKeyLabel(keySpec); // RSA-4096: seconds of prime search, so a spinner (paused while the passphrase is asked)
+  const result = await withProgress(slow && `generating 2 ${slow} keys`, globals, { spinner: true }, (progress) => initCa(
     home,
     {
       name: options.name,
-      keySpec: keySpecFromFlags(options),
+      keySpec,
       rootNotAfter: options.rootNotAfter,
       intermediateNotAfter: options.intermediateNotAfter,
       force: options.force === true,
@@ -35,7 +38,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
       permittedIp: options.permitIp ?? [],
       excludedIp: options.excludeIp ?? [],
     },
-    { now, protection: () => resolveNewKeyProtection(options), warn },
-  );
+    { now, protection: progress.pausing(() => resolveNewKeyProtection(options)), warn },
+  ));
   emit(globals, result.report, (r) => createdCaText(result.name, r, globals.dir, { next: true }).join('\n'));
 }

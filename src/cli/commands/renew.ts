@@ -18,6 +18,7 @@ import { ExitError, type ReportLine } from '../errors.js';
 import { openHome } from '../home.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+import { withProgress } from '../progress.js';
 
 export interface RenewOptions extends PassphraseOptions {
   readonly all?: boolean;
@@ -125,13 +126,18 @@ async function run(certFile: string | undefined, keyFile: string | undefined, op
   const notAfter = options.notAfter !== undefined ? parseTimeSpec(options.notAfter, now) : undefined;
   const home = openHome(globals);
   const settings: RenewSettings = { policy, force: options.force === true, rekey: options.rekey === true, ...(notAfter ? { notAfter } : {}) };
-  const context: RenewContext = { now, passphrase: passphraseSource(options) };
   if (options.all) {
-    const r = await renewAll(home, { ...settings, prune: options.prune === true, listNotDue: globals.json }, context);
+    const r = await withProgress('renewing', globals, {}, (p) =>
+      renewAll(home, { ...settings, prune: options.prune === true, listNotDue: globals.json, onProgress: p.update }, { now, passphrase: p.pausing(passphraseSource(options)) }),
+    );
     for (const w of r.warnings) warn(w);
     return { certificates: r.certificates, skipped: r.skipped, considered: r.considered, crl: r.crl };
   }
-  const r = await renewCertificate(home, { ...settings, certificatePath: certFile!, ...(keyFile !== undefined ? { keyPath: keyFile } : {}), san: options.san ?? [] }, context);
+  // --rekey makes a key of the old one's type: an RSA-4096 one takes seconds, so a spinner (wiped at once when fast).
+  const request = { ...settings, certificatePath: certFile!, ...(keyFile !== undefined ? { keyPath: keyFile } : {}), san: options.san ?? [] };
+  const r = await withProgress(options.rekey === true ? 'generating a new key' : null, globals, { spinner: true }, (p) =>
+    renewCertificate(home, request, { now, passphrase: p.pausing(passphraseSource(options)) } satisfies RenewContext),
+  );
   for (const w of r.warnings) warn(w);
   if (r.status === 'refused') throw r.error;
   return { certificates: [r.outcome], skipped: r.outcome.status === 'skipped' ? 1 : 0, considered: 1, crl: null };

@@ -10,6 +10,7 @@ import { signCsrs } from '../../operations/sign.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
+import { withProgress } from '../progress.js';
 
 export interface SignOptions extends PassphraseOptions {
   readonly profile: string;
@@ -45,10 +46,12 @@ export async function runSign(csrFiles: string[], options: SignOptions, globals:
     data: { path: file },
     target: outDir !== undefined ? resolve(join(outDir, certificateName(file))) : options.out !== undefined ? resolve(options.out) : null,
   }));
-  const result = await signCsrs(
-    home,
-    { csrs, profile, notAfter: options.notAfter, notBefore: options.notBefore, extraSans: options.san, outDir, force: options.force === true },
-    { now, passphrase: passphraseSource(options) },
+  const result = await withProgress('signing', globals, {}, (progress) =>
+    signCsrs(
+      home,
+      { csrs, profile, notAfter: options.notAfter, notBefore: options.notBefore, extraSans: options.san, outDir, force: options.force === true },
+      { now, passphrase: progress.pausing(passphraseSource(options)), onProgress: progress.update },
+    ),
   );
   const results = result.certificates;
   if (csrs[0]!.target === null) {
