@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pki, tempDir } from '../helpers/cli.js';
+import { pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { expectCliError } from '../helpers/errors.js';
 import { buildFlatCa, type FlatCa } from '../helpers/flat-openssl-ca.js';
 import { peer, runPeer } from '../helpers/peers.js';
@@ -138,6 +138,30 @@ describe('pki init --import-ca: other key forms and an index without newcerts/',
   });
 });
 
+describe('pki init --import-ca: the intermediate, the name, an existing CA', () => {
+  it('cuts the intermediate to the root\'s end with a warning, and takes --name for its subject', () => {
+    const root = selfSigned('Short Lived Root', ['-addext', 'basicConstraints=critical,CA:TRUE']);
+    const dir = join(tempDir(), 'home');
+    const r = pki(['init', '--dir', dir, '--import-ca', root.cert, '--import-key', root.key, '--name', 'Acme', '--no-password', '--insecure', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the intermediate CA ends with the imported root on .*--intermediate-not-after 5y would outlive it/);
+    const report = JSON.parse(r.stdout) as { root: { notAfter: string }; intermediate: { subject: string; notAfter: string } };
+    expect(report.intermediate.subject).toBe('CN=Acme Intermediate CA');
+    expect(report.intermediate.notAfter).toBe(report.root.notAfter);
+    expect(JSON.parse(readFileSync(join(dir, 'pki.json'), 'utf8'))).toMatchObject({ name: 'Acme', validity: { root: '30d' } });
+  });
+
+  it('refuses a home that already has a CA (ERR_CA_EXISTS), changing nothing in it', () => {
+    const root = selfSigned('Another Root', ['-addext', 'basicConstraints=critical,CA:TRUE']);
+    const dir = join(tempDir(), 'home');
+    expect(pki(['init', '--dir', dir, '--no-password', '--insecure']).code).toBe(0);
+    const before = snapshotTree(dir);
+    const r = pki(['init', '--dir', dir, '--import-ca', root.cert, '--import-key', root.key, '--no-password', '--insecure', '--json']);
+    expectCliError(r, 'ERR_CA_EXISTS');
+    expect(snapshotTree(dir)).toBe(before);
+  });
+});
+
 /** A self-signed certificate made by openssl req -x509 with extra arguments, and its key. */
 function selfSigned(name: string, args: string[], keyArgs = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']): { cert: string; key: string } {
   const folder = tempDir();
@@ -161,7 +185,7 @@ describe('pki init --import-ca refusals: --json code, exit code, nothing on disk
     ['an expired CA', () => { const c = selfSigned('expired', []); return { args: ['--import-ca', c.cert, '--import-key', c.key], env: { PKI_TEST_NOW: new Date(Date.now() + 40 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z') } }; }, 'ERR_ISSUER_EXPIRED', /expired on/],
     ['an RSA-1024 CA', () => { const c = selfSigned('rsa1024', [], ['-newkey', 'rsa:1024']); return { args: ['--import-ca', c.cert, '--import-key', c.key] }; }, 'ERR_WEAK_KEY', /1024 bits is too weak/],
     ['a CA signed with SHA-1', () => { const c = selfSigned('sha1', ['-sha1'], ['-newkey', 'rsa:2048']); return { args: ['--import-ca', c.cert, '--import-key', c.key] }; }, 'ERR_POLICY', /SHA-1/],
-    ['a CA that is not self-signed (the new intermediate of another pki)', () => ({ args: ['--import-ca', join(otherPki(), 'ca/intermediate_ca.crt'), '--import-key', join(otherPki(), 'ca/intermediate_ca.key')] }), 'ERR_POLICY', /not self-signed/],
+    ['a CA that is not self-signed (a sub-CA of another CA)', () => { const c = subCa(); return { args: ['--import-ca', c.cert, '--import-key', c.key] }; }, 'ERR_POLICY', /not self-signed/],
     ['a missing certificate file', () => ({ args: ['--import-ca', join(tempDir(), 'none.crt'), '--import-key', ca.key] }), 'ERR_FILE_NOT_FOUND', /none\.crt/],
     ['a missing key file', () => ({ args: ['--import-ca', ca.cert, '--import-key', join(tempDir(), 'none.key')] }), 'ERR_FILE_NOT_FOUND', /none\.key/],
     ['a missing index file', () => ({ args: ['--import-ca', ca.cert, '--import-key', ca.key, '--import-index', join(tempDir(), 'index.txt')] }), 'ERR_FILE_NOT_FOUND', /index\.txt/],
@@ -173,13 +197,18 @@ describe('pki init --import-ca refusals: --json code, exit code, nothing on disk
     ['--root-not-after with --import-ca', () => ({ args: ['--import-ca', ca.cert, '--import-key', ca.key, '--root-not-after', '20y'] }), 'ERR_USAGE', /imported root keeps its own dates/, 2],
   ];
 
-  let other: string | undefined;
-  function otherPki(): string {
-    if (!other) {
-      other = join(tempDir(), 'other');
-      expect(pki(['init', '--dir', other, '--no-password', '--insecure']).code).toBe(0);
-    }
-    return other;
+  /** A CA certificate (CA:TRUE, no pathlen) signed by another CA, with its key. */
+  function subCa(): { cert: string; key: string } {
+    const folder = tempDir();
+    const parent = selfSignedCa();
+    const key = join(folder, 'sub.key');
+    const csr = join(folder, 'sub.csr');
+    const cert = join(folder, 'sub.crt');
+    const ext = join(folder, 'ext.cnf');
+    writeFileSync(ext, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+    peer('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=Sub CA', '-out', csr]);
+    peer('openssl', ['x509', '-req', '-in', csr, '-CA', parent.cert, '-CAkey', parent.key, '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', cert]);
+    return { cert, key };
   }
   let anotherCa: { cert: string; key: string } | undefined;
   function selfSignedCa() {
