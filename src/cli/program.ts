@@ -100,15 +100,16 @@ function addSetupCommands(program: Command): void {
         .option('--exclude-ip <cidr>', 'name constraint: never IP addresses in this block (repeatable)', collect, [])
         .option('--no-password', 'store the CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
         .option('--force', 'replace an existing CA (certificates issued so far stop chaining)')
-        .option('--import-ca <cert>', 'adopt an existing CA certificate (e.g. a flat openssl ca.crt) instead of creating one')
-        .option('--import-key <key>', 'the private key of --import-ca (may be encrypted: --password-file)')
-        .option('--import-index <file>', "with --import-ca: an openssl index.txt whose serials and revocations the inventory takes over")
+        .option('--import-ca <cert>', 'adopt an existing self-signed CA (e.g. a flat openssl ca.crt) as the root; a new intermediate is made under it (docs/import.md)')
+        .option('--import-key <key>', 'the private key of --import-ca (may be encrypted: opened with --password-file / PKI_PASSWORD / a prompt)')
+        .option('--import-index <file>', "with --import-ca: an openssl index.txt (and newcerts/ beside it) whose serials and revocations the inventory takes over")
         .addHelpText('after', INIT_HELP_AFTER),
     ),
   ).action(async (opts, cmd: Command) => {
     const { runInit } = await import('./commands/init.js');
     const g = globals(cmd);
-    await runInit({ ...opts, insecure: g.insecure }, g, commandNow());
+    const given = { name: cmd.getOptionValueSource('name') === 'cli', rootNotAfter: cmd.getOptionValueSource('rootNotAfter') === 'cli' };
+    await runInit({ ...opts, insecure: g.insecure, given }, g, commandNow());
   });
 
   addPasswordOptions(

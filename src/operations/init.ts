@@ -10,7 +10,7 @@ import { parseCertificate, subjectKeyIdentifierOf } from '../core/x509/certifica
 import { PkiError } from '../core/errors.js';
 import { encryptPrivateKeyPem } from '../core/keys/encryption.js';
 import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeySpec } from '../core/keys/keys.js';
-import { encodeSubjectName, validateCommonName } from '../core/x509/names.js';
+import { validateCommonName } from '../core/x509/names.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { hasNameConstraints, NO_NAME_CONSTRAINTS, normalizeNameConstraints, type NameConstraints } from '../core/x509/name-constraints.js';
 import { PROFILES } from '../core/x509/profiles.js';
@@ -55,7 +55,7 @@ export interface InitContext {
   readonly warn: (message: string) => void;
 }
 
-interface CertificateSummary {
+export interface CertificateSummary {
   readonly certificate: string;
   readonly key: string;
   readonly subject: string;
@@ -86,7 +86,7 @@ export interface InitResult {
 }
 
 /** Everything decided before anything is written. */
-interface InitPlan {
+export interface InitPlan {
   readonly name: string;
   readonly keySpec: KeySpec;
   readonly rootValidity: Validity;
@@ -109,14 +109,18 @@ function lifetimeText(given: string, validity: Validity, now: Date): string {
   }
 }
 
+/** How many CA files the home holds already; ERR_CA_EXISTS when there are some and `force` is not given. */
+export function refuseExistingCa(home: CaHome, force: boolean, hint = 'pass --force to replace it (certificates issued by the old CA will no longer chain), or choose another --dir'): number {
+  const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => fileExists(p));
+  if (leftovers.length > 0 && !force) {
+    throw new PkiError('ERR_CA_EXISTS', home.isInitialized() ? `a CA already exists in ${home.dir}` : `${home.dir} holds CA files from an unfinished init (${leftovers.length} files)`, { hint });
+  }
+  return leftovers.length;
+}
+
 /** The refusals, in the order the CLI has always reported them. */
 function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
-  const leftovers = [home.configPath, home.rootCertPath, home.rootKeyPath, home.intermediateCertPath, home.intermediateKeyPath].filter((p) => fileExists(p));
-  if (leftovers.length > 0 && !request.force) {
-    throw new PkiError('ERR_CA_EXISTS', home.isInitialized() ? `a CA already exists in ${home.dir}` : `${home.dir} holds CA files from an unfinished init (${leftovers.length} files)`, {
-      hint: 'pass --force to replace it (certificates issued by the old CA will no longer chain), or choose another --dir',
-    });
-  }
+  const leftovers = refuseExistingCa(home, request.force === true);
   const name = validateCommonName(request.name.trim());
   if (name.length > 40) throw new PkiError('ERR_INVALID_NAME', `CA name "${name}" is longer than 40 characters`);
   const rootValidity = resolveValidity({ now, notAfter: request.rootNotAfter });
@@ -126,6 +130,11 @@ function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
       hint: 'choose a shorter --intermediate-not-after or a longer --root-not-after',
     });
   }
+  return { name, keySpec: request.keySpec, rootValidity, intermediateValidity, nameConstraints: requestedNameConstraints(request), hadLeftovers: leftovers > 0 };
+}
+
+/** The name constraints the flags ask to stamp into the intermediate, or null for none. */
+export function requestedNameConstraints(request: Pick<InitRequest, 'permittedDns' | 'excludedDns' | 'permittedIp' | 'excludedIp'>): NameConstraints | null {
   const nameConstraints = normalizeNameConstraints({
     ...NO_NAME_CONSTRAINTS,
     permittedDns: [...(request.permittedDns ?? [])],
@@ -133,10 +142,11 @@ function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
     permittedIp: [...(request.permittedIp ?? [])],
     excludedIp: [...(request.excludedIp ?? [])],
   });
-  return { name, keySpec: request.keySpec, rootValidity, intermediateValidity, nameConstraints: hasNameConstraints(nameConstraints) ? nameConstraints : null, hadLeftovers: leftovers.length > 0 };
+  return hasNameConstraints(nameConstraints) ? nameConstraints : null;
 }
 
-interface IssuedCa {
+/** The CA in memory: both keys and both certificates (made by issueCa, or adopted by import-ca.ts). */
+export interface IssuedCa {
   readonly rootKey: KeyObject;
   readonly intermediateKey: KeyObject;
   readonly rootDer: Buffer;
@@ -146,10 +156,9 @@ interface IssuedCa {
 /** Both key pairs and both certificates, in memory. */
 async function issueCa(plan: InitPlan): Promise<IssuedCa> {
   const [root, intermediate] = await Promise.all([generateKeyPair(plan.keySpec), generateKeyPair(plan.keySpec)]);
-  const rootSubject = { commonName: `${plan.name} Root CA` };
   const rootDer = issueCertificate({
     serial: generateSerial(),
-    subject: rootSubject,
+    subject: { commonName: `${plan.name} Root CA` },
     sans: [],
     profile: PROFILES.root,
     publicKey: root.publicKey,
@@ -157,26 +166,36 @@ async function issueCa(plan: InitPlan): Promise<IssuedCa> {
     issuer: 'self',
     selfSigningKey: root.privateKey,
   });
-  const intermediateDer = issueCertificate({
+  const intermediateDer = issueIntermediateCa(plan, { der: rootDer, key: root.privateKey, notAfter: plan.rootValidity.notAfter }, intermediate.publicKey);
+  return { rootKey: root.privateKey, intermediateKey: intermediate.privateKey, rootDer, intermediateDer };
+}
+
+/** `<name> Intermediate CA` signed by the root (pki's own, or the one `init --import-ca` adopted). */
+export function issueIntermediateCa(
+  plan: Pick<InitPlan, 'name' | 'intermediateValidity' | 'nameConstraints'>,
+  root: { readonly der: Uint8Array; readonly key: KeyObject; readonly notAfter: Date },
+  publicKey: KeyObject,
+): Buffer {
+  const rootFields = parseCertificate(root.der);
+  return issueCertificate({
     serial: generateSerial(),
     subject: { commonName: `${plan.name} Intermediate CA` },
     sans: [],
     profile: PROFILES.intermediate,
-    publicKey: intermediate.publicKey,
+    publicKey,
     ...plan.intermediateValidity,
     ...(plan.nameConstraints ? { nameConstraints: plan.nameConstraints } : {}),
     issuer: {
-      subjectDer: encodeSubjectName(rootSubject),
-      keyIdentifier: subjectKeyIdentifierOf(parseCertificate(rootDer)) ?? null, // the root's SKI, copied
-      privateKey: root.privateKey,
-      notAfter: plan.rootValidity.notAfter,
+      subjectDer: rootFields.subjectDer,
+      keyIdentifier: subjectKeyIdentifierOf(rootFields) ?? null, // the root's SKI, copied
+      privateKey: root.key,
+      notAfter: root.notAfter,
     },
   });
-  return { rootKey: root.privateKey, intermediateKey: intermediate.privateKey, rootDer, intermediateDer };
 }
 
 /** Both keys as PEM, encrypted when asked; the passphrase is wiped once used. */
-async function keyPems(ca: IssuedCa, protection: NewKeyProtection): Promise<[string, string]> {
+export async function keyPems(ca: IssuedCa, protection: NewKeyProtection): Promise<[string, string]> {
   if (!protection.encrypt) return [exportPrivateKeyPem(ca.rootKey), exportPrivateKeyPem(ca.intermediateKey)];
   try {
     const [root, intermediate] = await Promise.all([
@@ -189,7 +208,8 @@ async function keyPems(ca: IssuedCa, protection: NewKeyProtection): Promise<[str
   }
 }
 
-function configFor(plan: InitPlan, request: InitRequest, now: Date): PkiConfig {
+/** pki.json of a new CA (lifetimes as durations, the name constraints stamped). */
+export function configFor(plan: InitPlan, request: InitRequest, now: Date): PkiConfig {
   const nc = plan.nameConstraints;
   return {
     ...defaultConfig(plan.name, plan.keySpec, { root: lifetimeText(request.rootNotAfter, plan.rootValidity, now), intermediate: lifetimeText(request.intermediateNotAfter, plan.intermediateValidity, now) }),
@@ -197,14 +217,23 @@ function configFor(plan: InitPlan, request: InitRequest, now: Date): PkiConfig {
   };
 }
 
+/** How writeCa writes a CA: over leftovers or an existing CA, the pki.json to write, and the history an import brings. */
+export interface CaWrite {
+  readonly force: boolean;
+  readonly hadLeftovers: boolean;
+  readonly config: PkiConfig;
+  /** `pki init --import-index`: records the adopted CA's earlier certificates, after the CA's own and before pki.json. */
+  readonly history?: (inventory: Inventory) => void;
+}
+
 /**
  * Writes keys, certificates, inventory, pki.json and the first CRLs, in the order that keeps a kill
  * recoverable. Returns the inventory still open (one open per run): the caller closes it or hands it on.
  */
-async function writeCa(home: CaHome, plan: InitPlan, request: InitRequest, ca: IssuedCa, keys: [string, string], now: Date) {
+export async function writeCa(home: CaHome, write: CaWrite, ca: IssuedCa, keys: [string, string], now: Date) {
   ensureFolder(home.dir);
   ensureHomeFolder(home.caDir, FileMode.privateFolder);
-  const overwrite = request.force === true;
+  const overwrite = write.force;
   // The old intermediate stays as ca/previous/<fingerprint>/, so renew recognises what it signed.
   const previousCa = overwrite ? archiveCurrentCa(home) : null;
   const rootPem = encodePem(PemLabel.certificate, ca.rootDer);
@@ -222,14 +251,15 @@ async function writeCa(home: CaHome, plan: InitPlan, request: InitRequest, ca: I
   );
   // A new CA starts a fresh inventory (an old one is kept as db/pki.sqlite.replaced-<time>), recorded in one transaction.
   // Without an old X.509 CA, an inventory here holds only the SSH CAs' records (`pki ssh init` came first): keep it.
-  const inventory = await openInventory(home, plan.hadLeftovers ? 'fresh' : 'create-if-missing', now, previousCa);
+  const inventory = await openInventory(home, write.hadLeftovers ? 'fresh' : 'create-if-missing', now, previousCa);
   try {
     inventory.recordIssued([
       certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
       certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
     ]);
+    write.history?.(inventory);
     // pki.json last: its presence is what marks the CA as complete.
-    const config = configFor(plan, request, now);
+    const { config } = write;
     writeFileAtomic(home.configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: FileMode.public, overwrite });
     // The root's and the intermediate's first CRLs and crl/chain.crl.pem, while the root key is at hand.
     const crls = publishInitialCrls(home, inventory, { rootDer: ca.rootDer, rootKey: ca.rootKey, intermediateDer: ca.intermediateDer, intermediateKey: ca.intermediateKey }, config, now);
@@ -240,7 +270,7 @@ async function writeCa(home: CaHome, plan: InitPlan, request: InitRequest, ca: I
   }
 }
 
-function summary(der: Uint8Array, certificate: string, key: string): CertificateSummary {
+export function summary(der: Uint8Array, certificate: string, key: string): CertificateSummary {
   const r = inspectCertificate(der);
   return { certificate, key, subject: r.subject, serial: r.serial, notAfter: r.notAfter, fingerprintSha256: r.fingerprintSha256 };
 }
@@ -255,7 +285,8 @@ async function initLocked(home: CaHome, request: InitRequest, context: InitConte
   const protection = await context.protection();
   const ca = await issueCa(plan);
   const keys = await keyPems(ca, protection);
-  const { previousCa, crls, inventory } = await writeCa(home, plan, request, ca, keys, now);
+  const write: CaWrite = { force: request.force === true, hadLeftovers: plan.hadLeftovers, config: configFor(plan, request, now) };
+  const { previousCa, crls, inventory } = await writeCa(home, write, ca, keys, now);
   if (keepInventory) keepInventory(inventory);
   else inventory.close();
   const report: InitReport = {

@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
 import { buildCrl, type CrlEntry } from '../core/x509/crl.js';
+import { formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { PkiError } from '../core/errors.js';
 import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
 import { fileExists, openCaKey, type CaHome, type PassphraseSource } from '../store/ca-home.js';
@@ -69,16 +70,18 @@ export async function loadRootIssuer(home: CaHome, passphrase: PassphraseSource,
 
 /**
  * Builds, signs and writes the root's CRL: the intermediates the inventory records as revoked (and not
- * yet expired), the next root CRL Number, and chain.crl.pem when the intermediate's CRL exists. Call
+ * yet expired) and the revoked leaves the root issued directly (an imported CA's, docs/import.md), the next root CRL Number, and chain.crl.pem when the intermediate's CRL exists. Call
  * inside `inventory.exclusive`.
  */
 export function publishRootCrl(home: CaHome, inventory: Inventory, root: LoadedIssuer, options: { now: Date; nextUpdateMs: number }): PublishedCrl {
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
   const crlNumber = inventory.nextSequenceNumber('root-crl', publishedNumber(home, 'root-crl', inventory) + 1n);
+  // The intermediates, and the leaves the root signed itself (an adopted openssl CA's, pki init --import-ca).
+  const rootName = formatDistinguishedName(root.certificate.subjectDer);
   const entries: CrlEntry[] = inventory
     .listRevocations('x509', thisUpdate)
-    .filter((r) => r.profile === 'intermediate')
+    .filter((r) => r.profile === 'intermediate' || (r.profile !== 'root' && r.issuer === rootName))
     .map((r) => ({ serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined }));
   const der = buildCrl({ issuerCertificateDer: root.certificate.der, issuerPrivateKey: root.privateKey, entries, crlNumber, thisUpdate, nextUpdate });
   const written = writeCrlFiles(home, inventory, 'root-crl', der, { der: false });

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { sha256Fingerprint } from '../core/x509/fingerprint.js';
+import { formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { PkiError } from '../core/errors.js';
 import { parseRevocationReason, type RevocationReason } from '../core/x509/revocation-reason.js';
 import { normalizeSerial } from '../core/x509/serial.js';
@@ -40,6 +41,17 @@ export interface RevokeContext {
 
 export type RevokeResult =
   | { readonly kind: 'leaf'; readonly serial: string; readonly subject: string; readonly revokedAt: string | null; readonly reason: RevocationReason; readonly crl: PublishedCrl }
+  | {
+      /** A leaf the root signed itself (an imported openssl CA's, docs/import.md): the root's CRL lists it. */
+      readonly kind: 'root-issued';
+      readonly serial: string;
+      readonly subject: string;
+      readonly revokedAt: string | null;
+      readonly reason: RevocationReason;
+      /** The root's CRL re-published with it, or null when the root key is offline (`pki crl --root` later). */
+      readonly crl: PublishedCrl | null;
+      readonly rootKeyPath: string;
+    }
   | {
       readonly kind: 'intermediate';
       readonly serial: string;
@@ -98,6 +110,23 @@ function revocableRecord(inventory: Inventory, target: string, found: { serial: 
   return record;
 }
 
+/** True for a record the root CA signed directly (its issuer is the root's name): leaves of an imported CA. */
+function issuedByRoot(home: CaHome, record: CertificateRecord): boolean {
+  if (record.profile === 'root') return false;
+  return record.issuer === formatDistinguishedName(parseCertificate(firstCertificateDer(home.readRootCertificatePem())).subjectDer);
+}
+
+/** Revokes a leaf the root signed: recorded, and the root's CRL re-signed with it when the root key is at hand. */
+async function revokeRootIssued(home: CaHome, inventory: Inventory, record: CertificateRecord, reason: RevocationReason, context: RevokeContext, nextUpdateMs: number): Promise<RevokeResult> {
+  const { now } = context;
+  const root = fileExists(home.rootKeyPath) ? await loadRootIssuer(home, context.rootPassphrase, now) : null;
+  const { revoked, crl } = inventory.exclusive(() => {
+    const revoked = inventory.revoke('x509', record.serial, now, reason);
+    return { revoked, crl: root ? publishRootCrl(home, inventory, root, { now, nextUpdateMs }) : null };
+  });
+  return { kind: 'root-issued', serial: record.serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyPath };
+}
+
 export async function revokeCertificate(home: CaHome, request: RevokeRequest, context: RevokeContext): Promise<RevokeResult> {
   const { now } = context;
   const config = home.readConfig();
@@ -108,6 +137,7 @@ export async function revokeCertificate(home: CaHome, request: RevokeRequest, co
   const inventory = await openInventory(home);
   try {
     const record = revocableRecord(inventory, request.target, target, context.onWarning);
+    if (record.profile !== 'intermediate' && issuedByRoot(home, record)) return await revokeRootIssued(home, inventory, record, reason, context, rootCrlLifetimeMs(config));
     if (record.profile === 'intermediate') {
       // From now on every command that would sign with it refuses (CaHome#loadIssuer). Its own CRL cannot
       // revoke it; the root's CRL does. With the root key in the CA home it is re-signed in the same

@@ -31,5 +31,15 @@ export async function runRevoke(target: string, options: RevokeOptions, globals:
     );
     return;
   }
+  if (revoked.kind === 'root-issued') {
+    // A leaf of an imported CA: the root signed it, so the root's CRL is the one clients check for it.
+    emit(globals, { serial, subject, revokedAt, reason, crl: revoked.crl }, (r) =>
+      [
+        `Revoked ${r.serial} (${r.subject}), reason ${r.reason}; the root CA issued it, so the root's CRL lists it.`,
+        r.crl ? describeCrl(r.crl) : `The root CRL still lists it as valid: bring the root key back to ${revoked.rootKeyPath}, run "pki crl --root", then move the key offline again.`,
+      ].join('\n'),
+    );
+    return;
+  }
   emit(globals, { serial, subject, revokedAt, reason, crl: revoked.crl }, (r) => `Revoked ${r.serial} (${r.subject}), reason ${r.reason}.\n${describeCrl(r.crl)}`);
 }

@@ -56,8 +56,11 @@ export async function encryptPrivateKeyPem(privateKey: KeyObject, options: KeyEn
   return encodePem(PemLabel.encryptedPrivateKey, await encryptPrivateKey(privateKey, options));
 }
 
+/** A traditional OpenSSL PEM key with RFC 1421 encryption headers. */
+const LEGACY_ENCRYPTED_KEY = /-----BEGIN (RSA|EC|DSA) PRIVATE KEY-----\r?\nProc-Type: 4,ENCRYPTED\r?\n/;
+
 /**
- * True when a private key file is encrypted PKCS#8, decided from its structure: a PEM block labelled
+ * True when a private key file is encrypted (PKCS#8, or OpenSSL's traditional Proc-Type form), decided from its structure: a PEM block labelled
  * `ENCRYPTED PRIVATE KEY`, or DER whose outer SEQUENCE opens with an AlgorithmIdentifier (a SEQUENCE:
  * EncryptedPrivateKeyInfo) where a plain PrivateKeyInfo, PKCS#1 or SEC1 key opens with its INTEGER
  * version. Text that is not well-formed PEM or DER is "not encrypted": importing it then says what is wrong.
@@ -66,6 +69,8 @@ export function isEncryptedPrivateKey(data: string | Uint8Array): boolean {
   try {
     if (typeof data === 'string' || looksLikePem(data)) {
       const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+      // OpenSSL's traditional encryption (`genrsa -traditional -aes256`, what OpenSSL 1.x genrsa wrote): Node decrypts it.
+      if (LEGACY_ENCRYPTED_KEY.test(text)) return true;
       return decodePem(text).some((b) => b.label === PemLabel.encryptedPrivateKey);
     }
     const root = readRootTlv(data);

@@ -57,6 +57,8 @@ export type CheckRecord = Pick<CertificateRecord, 'kind' | 'serial' | 'profile' 
 export interface RevocationEntry {
   readonly serial: string;
   readonly profile: InventoryProfile;
+  /** The issuer's name as the record has it: the root's CRL also lists leaves the root signed itself (an imported CA's). */
+  readonly issuer: string;
   readonly revokedAt: string;
   readonly revocationReason: RevocationReason | null;
 }
@@ -126,7 +128,7 @@ export interface Inventory {
    * order, read as they are consumed (a CRL of 100,000 entries is encoded straight from the index rows).
    * Make no other inventory call before the iteration ends: the connection is busy until then.
    */
-  iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile'>>;
+  iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>>;
   /**
    * Allocates the next CRL Number (intermediate's 'crl', root's 'root-crl') or KRL version: strictly increasing across processes, and at least
    * `atLeast` when given (the number of the CRL already published, after a rebuild).

@@ -95,21 +95,22 @@ export function listForCheck(c: SqliteConnection, now: Date): CheckRecord[] {
 
 export function listRevocations(c: SqliteConnection, kind: CertificateKind, now: Date): RevocationEntry[] {
   return c.read(() => {
-    // Answered from the certificates_revocations index alone (schema v2), already in this order.
+    // In the certificates_revocations index's order (schema v2); the issuer comes from the row (only the
+    // root's CRL asks, rarely, and the intermediate's 100,000-entry CRL uses iterateLeafRevocations).
     const rows = c.db
       .prepare(
-        `SELECT serial, profile, revoked_at, revocation_reason FROM certificates
+        `SELECT serial, profile, revoked_at, revocation_reason, issuer FROM certificates
          WHERE kind = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, serial`,
       )
       .raw(true)
-      .iterate(kind, now.toISOString()) as IterableIterator<[string, InventoryProfile, string, RevocationReason | null]>;
+      .iterate(kind, now.toISOString()) as IterableIterator<[string, InventoryProfile, string, RevocationReason | null, string]>;
     const entries: RevocationEntry[] = [];
-    for (const [serial, profile, revokedAt, revocationReason] of rows) entries.push({ serial, profile, revokedAt, revocationReason });
+    for (const [serial, profile, revokedAt, revocationReason, issuer] of rows) entries.push({ serial, profile, revokedAt, revocationReason, issuer });
     return entries;
   });
 }
 
-export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile'>> {
+export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
   // listRevocations' index-only query, leaves only and without the profile column (half the cost of
   // handing 100,000 rows to JS), rows as arrays, handed on one at a time.
   let rows: IterableIterator<[string, string, RevocationReason | null]>;

@@ -105,7 +105,7 @@ export class SqliteInventory implements Inventory {
   listRevocations(kind: CertificateKind, now: Date): RevocationEntry[] {
     return passes.listRevocations(this.#c, kind, now);
   }
-  iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile'>> {
+  iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
     return passes.iterateLeafRevocations(this.#c, kind, now);
   }
   lastPublished(name: 'crl' | 'root-crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined {
