@@ -9,7 +9,6 @@ import { certificatePublicKey, parseCertificate } from '../core/x509/certificate
 import { normalizeSerial } from '../core/x509/serial.js';
 import { exportPrivateKeyPem, generateKeyPair } from '../core/keys/keys.js';
 import { encodePem, findPemBlock, PemLabel } from '../core/der/pem.js';
-import { PROFILES } from '../core/x509/profiles.js';
 import type { Validity } from '../core/x509/validity.js';
 import { FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import type { PkiConfig } from '../store/config.js';
@@ -19,10 +18,12 @@ import { fileOwnership, liveFilePath, type VersionFile } from '../store/fs/versi
 import { describeSettled, publishVersionRecorded } from '../store/inventory/journal.js';
 import { issueLeafCertificate } from './issue-leaf.js';
 import { bundlePath, issuedFiles, type BundleFileOut, type IssuedFile } from './generate-files.js';
+import type { BundleProfiles } from './generate.js';
 
 export interface UpdateInput {
   readonly home: CaHome;
   readonly config: PkiConfig;
+  readonly profiles: BundleProfiles;
   readonly request: BundleRequest;
   readonly folder: string;
   readonly validity: Validity;
@@ -45,7 +46,8 @@ export async function updateBundle(u: UpdateInput): Promise<IssuedFile[]> {
     const issue = (name: string, role: string, leaf: { der: Buffer; serial: string }, keyName: string, supersedes: string | null, owner: Partial<Pick<VersionFile, 'mode' | 'uid' | 'gid'>>) => {
       const content = encodePem(PemLabel.certificate, leaf.der) + issuer.certificatePem;
       files.push({ name, content, mode: FileMode.public, ...owner, role, serial: leaf.serial });
-      records.push(certificateRecord(content, { profile: role === 'service-certificate' ? 'peer' : 'client', certificatePath: bundlePath(folder, name), keyPath: bundlePath(folder, keyName), supersedes }));
+      const profile = role === 'service-certificate' ? u.profiles.service : u.profiles.client;
+      records.push(certificateRecord(content, { profile: profile.role, profileName: profile.name, certificatePath: bundlePath(folder, name), keyPath: bundlePath(folder, keyName), supersedes }));
     };
     for (const name of u.state.reissue) {
       const live = liveFilePath(folder, name);
@@ -54,7 +56,7 @@ export async function updateBundle(u: UpdateInput): Promise<IssuedFile[]> {
       const leaf = issueLeafCertificate({
         issuer,
         config: u.config,
-        profile: isService ? PROFILES.peer : PROFILES.client,
+        profile: isService ? u.profiles.service : u.profiles.client,
         subject: { commonName: isService ? request.service : name.slice(0, -'.crt'.length) },
         sans: isService ? request.sans : [],
         publicKey: certificatePublicKey(old),
@@ -65,7 +67,7 @@ export async function updateBundle(u: UpdateInput): Promise<IssuedFile[]> {
     }
     const keys = await Promise.all(u.state.addClients.map(() => generateKeyPair(request.keySpec)));
     u.state.addClients.forEach((client, i) => {
-      const leaf = issueLeafCertificate({ issuer, config: u.config, profile: PROFILES.client, subject: { commonName: client }, sans: [], publicKey: keys[i]!.publicKey, validity });
+      const leaf = issueLeafCertificate({ issuer, config: u.config, profile: u.profiles.client, subject: { commonName: client }, sans: [], publicKey: keys[i]!.publicKey, validity });
       files.push({ name: `${client}.key`, content: exportPrivateKeyPem(keys[i]!.privateKey), mode: u.keyMode, ...(u.gid !== undefined ? { gid: u.gid } : {}), role: 'client-key' });
       issue(`${client}.crt`, 'client-certificate', leaf, `${client}.key`, null, {});
     });

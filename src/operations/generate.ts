@@ -11,7 +11,7 @@ import { PkiError } from '../core/errors.js';
 import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeySpec } from '../core/keys/keys.js';
 import { groupSans, type SanSet } from '../core/x509/names.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
-import { PROFILES } from '../core/x509/profiles.js';
+import type { LeafProfile } from '../core/x509/profile-config.js';
 import { resolveValidity, type Validity } from '../core/x509/validity.js';
 import { FileMode, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { clockSkewMs, keySpecFromConfig, type PkiConfig } from '../store/config.js';
@@ -19,7 +19,7 @@ import { bundleFolder, readExistingBundle, recoverBundle, writeBundle } from '..
 import { openInventory, type Inventory } from '../store/inventory/index.js';
 import { certificateRecord } from '../store/inventory/record.js';
 import { describeSettled, hasBundleJournal, settleBundleJournal } from '../store/inventory/journal.js';
-import { issueLeafCertificate } from './issue-leaf.js';
+import { issueLeafCertificate, leafNames, leafProfile } from './issue-leaf.js';
 import { updateBundle } from './generate-update.js';
 import { bundlePath, issuedFiles, type BundleFileOut, type IssuedFile } from './generate-files.js';
 
@@ -43,6 +43,14 @@ export interface GenerateRequest {
   readonly gid?: number | undefined;
   /** Re-issue the whole bundle with new keys (clients not listed are dropped). */
   readonly force?: boolean;
+  /** The pki.json profile of the service certificate (default `peer`); clients always get `client`. */
+  readonly profile?: string | undefined;
+}
+
+/** The profiles of a bundle's certificates: the service's (`--profile`, default peer) and the clients' (`client`). */
+export interface BundleProfiles {
+  readonly service: LeafProfile;
+  readonly client: LeafProfile;
 }
 
 export interface GenerateContext {
@@ -94,13 +102,19 @@ interface GeneratePlan {
   readonly folder: string;
   readonly rootPem: string;
   readonly state: BundleState;
+  readonly profiles: BundleProfiles;
 }
 
 async function planGenerate(home: CaHome, input: GenerateRequest, context: GenerateContext): Promise<GeneratePlan> {
   const { now } = context;
   const config = home.readConfig();
-  const request = buildBundleRequest({ service: input.service, variant: input.variant, extraSans: input.extraSans, clients: input.clients, keySpec: input.keySpec ?? keySpecFromConfig(config) });
-  const validity = resolveValidity({ now, notAfter: input.notAfter ?? config.validity.leaf, notBefore: input.notBefore, skewMs: clockSkewMs(config) });
+  const profiles = { service: leafProfile(config, input.profile ?? 'peer'), client: leafProfile(config, 'client') };
+  // The service profile's extra SANs are part of the request, so a second run compares them too.
+  const extraSans = [...input.extraSans, ...profiles.service.sans.map((s) => s.value)];
+  const keySpec = input.keySpec ?? profiles.service.keySpec ?? keySpecFromConfig(config);
+  const request = buildBundleRequest({ service: input.service, variant: input.variant, extraSans, clients: input.clients, keySpec });
+  leafNames(config, profiles.service, { commonName: request.service }, request.sans); // required SAN patterns etc., before any prompt
+  const validity = resolveValidity({ now, notAfter: input.notAfter ?? profiles.service.notAfter ?? config.validity.leaf, notBefore: input.notBefore, skewMs: clockSkewMs(config) });
   const folder = bundleFolder(input.out ?? home.servicesDir, request);
   home.checkFolderInside(folder); // services/… reached through a link would write outside the home
   const rootPem = home.readRootCertificatePem();
@@ -113,7 +127,7 @@ async function planGenerate(home: CaHome, input: GenerateRequest, context: Gener
     });
   }
   const state = compareBundle(request, readExistingBundle(folder, request, rootPem), input.notAfter !== undefined ? validity : undefined);
-  return { config, request, validity, folder, rootPem, state };
+  return { config, request, validity, folder, rootPem, state, profiles };
 }
 
 /** The refusals of a bundle that is there but is not what was asked for (without force). */
@@ -140,7 +154,7 @@ export async function generateBundle(home: CaHome, input: GenerateRequest, conte
   const plan = await planGenerate(home, input, context);
   const { request, folder, state } = plan;
   if (!input.force && state.state === 'update') {
-    const files = await updateBundle({ home, config: plan.config, request, folder, validity: plan.validity, keyMode: input.keyMode, gid: input.gid, state, ...context });
+    const files = await updateBundle({ home, config: plan.config, profiles: plan.profiles, request, folder, validity: plan.validity, keyMode: input.keyMode, gid: input.gid, state, ...context });
     return { request, report: { folder, status: 'updated', changes: state.changes, files } };
   }
   if (!input.force) {
@@ -165,13 +179,14 @@ async function issueWholeBundle(home: CaHome, plan: GeneratePlan, input: Generat
     const keys = await Promise.all(certificates.map(() => generateKeyPair(request.keySpec)));
     const keyOwner = input.gid !== undefined ? { gid: input.gid } : {};
     const files: BundleFileOut[] = [{ name: 'ca.crt', content: plan.rootPem, mode: FileMode.public, role: 'trust-anchor' }];
-    certificates.forEach((f, i) => files.push(...issuedPair(f, keys[i]!, { request, config, issuer, validity, keyMode: input.keyMode, keyOwner })));
+    certificates.forEach((f, i) => files.push(...issuedPair(f, keys[i]!, { request, config, profiles: plan.profiles, issuer, validity, keyMode: input.keyMode, keyOwner })));
     // One inventory transaction for the bundle, once its files are in place.
     const records = files
       .filter((f) => f.serial !== undefined)
-      .map((f) =>
-        certificateRecord(f.content, { profile: f.role === 'service-certificate' ? 'peer' : 'client', certificatePath: bundlePath(folder, f.name), keyPath: bundlePath(folder, f.name.replace(/\.crt$/, '.key')) }),
-      );
+      .map((f) => {
+        const profile = f.role === 'service-certificate' ? plan.profiles.service : plan.profiles.client;
+        return certificateRecord(f.content, { profile: profile.role, profileName: profile.name, certificatePath: bundlePath(folder, f.name), keyPath: bundlePath(folder, f.name.replace(/\.crt$/, '.key')) });
+      });
     // One version of the whole bundle, switched in one rename: --force never shows a new cert beside an old key.
     // The folder's inventory journal makes the switch and the inventory record one step even across a kill.
     const settled = writeBundle(folder, files.map(({ role: _role, serial: _serial, ...f }) => f), input.force === true, records, inventory, context.now);
@@ -186,6 +201,7 @@ async function issueWholeBundle(home: CaHome, plan: GeneratePlan, input: Generat
 interface PairContext {
   readonly request: BundleRequest;
   readonly config: PkiConfig;
+  readonly profiles: BundleProfiles;
   readonly issuer: Awaited<ReturnType<CaHome['loadIssuer']>>;
   readonly validity: Validity;
   readonly keyMode: number;
@@ -198,7 +214,7 @@ function issuedPair(file: BundleFile, keys: KeyPair, c: PairContext): BundleFile
   const leaf = issueLeafCertificate({
     issuer: c.issuer,
     config: c.config,
-    profile: isService ? PROFILES.peer : PROFILES.client,
+    profile: isService ? c.profiles.service : c.profiles.client,
     subject: { commonName: isService ? c.request.service : file.client! },
     sans: isService ? c.request.sans : [],
     publicKey: keys.publicKey,

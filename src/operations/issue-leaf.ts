@@ -1,12 +1,14 @@
 /**
- * Leaf issuance from the intermediate, shared by generate, sign and renew: the one place where pki.json's
- * crlDistributionPoints and OCSP URLs are stamped into every new leaf, and its maxSans and nameConstraints enforced.
+ * Leaf issuance from the intermediate, shared by generate, sign and renew: the one place where a profile
+ * (core/x509/profile-config.ts) meets pki.json — its subject attributes, extra SANs and required SAN
+ * patterns applied, its (else pki.json's) CRL distribution points, OCSP and caIssuers URLs stamped, and
+ * pki.json's maxSans and nameConstraints enforced.
  */
 import type { KeyObject } from 'node:crypto';
 import { issueCertificate, type Issuer } from '../core/x509/certificate.js';
 import { checkNameConstraints } from '../core/x509/name-constraints.js';
 import { checkSanCount, type San, type SubjectName } from '../core/x509/names.js';
-import type { Profile } from '../core/x509/profiles.js';
+import { applyProfileSubject, checkRequiredSanPatterns, resolveLeafProfile, withProfileSans, type LeafProfile } from '../core/x509/profile-config.js';
 import { generateSerial } from '../core/x509/serial.js';
 import type { Validity } from '../core/x509/validity.js';
 import { maxSans, type PkiConfig } from '../store/config.js';
@@ -14,7 +16,7 @@ import { maxSans, type PkiConfig } from '../store/config.js';
 export interface LeafRequest {
   readonly issuer: Issuer;
   readonly config: PkiConfig;
-  readonly profile: Profile;
+  readonly profile: LeafProfile;
   readonly subject: SubjectName;
   readonly sans: readonly San[];
   readonly publicKey: KeyObject;
@@ -23,22 +25,42 @@ export interface LeafRequest {
   readonly validity: Validity;
 }
 
-/** Signs a leaf with a fresh random serial; more SANs than pki.json's maxSans, or a name outside its nameConstraints, is refused first. */
-export function issueLeafCertificate(request: LeafRequest): { der: Buffer; serial: string } {
-  checkSanCount(request.sans, maxSans(request.config));
-  if (request.config.nameConstraints) checkNameConstraints(request.sans, request.subject, request.config.nameConstraints);
+/** The profile `name` from pki.json's profiles (a built-in one unless overridden); an unknown name lists the known ones. */
+export function leafProfile(config: PkiConfig, name: string): LeafProfile {
+  return resolveLeafProfile(config.profiles, name);
+}
+
+/** What a leaf of `profile` will say for `subject` and `sans`, refused (before any key or passphrase is touched) when it breaks a rule. */
+export function leafNames(config: PkiConfig, profile: LeafProfile, subject: SubjectName, sans: readonly San[]): { subject: SubjectName; sans: San[] } {
+  const all = withProfileSans(sans, profile);
+  checkSanCount(all, maxSans(config));
+  checkRequiredSanPatterns(all, profile);
+  const named = applyProfileSubject(subject, profile);
+  if (config.nameConstraints) checkNameConstraints(all, named, config.nameConstraints);
+  return { subject: named, sans: all };
+}
+
+/** Signs a leaf with a fresh random serial, after leafNames' checks; returns the subject and SANs it carries. */
+export function issueLeafCertificate(request: LeafRequest): { der: Buffer; serial: string; subject: SubjectName; sans: San[] } {
+  const { config, profile } = request;
+  const { subject, sans } = leafNames(config, profile, request.subject, request.sans);
   const serial = generateSerial();
+  // A profile's own list wins over pki.json's top-level one, even when empty (a profile without CRLs).
+  const crl = profile.crlDistributionPoints ?? config.crl?.distributionPoints ?? [];
+  const ocsp = profile.ocspUrls ?? config.ocsp?.urls ?? [];
+  const caIssuers = profile.caIssuersUrls ?? config.aia?.caIssuers ?? [];
   const der = issueCertificate({
     serial,
-    subject: request.subject,
-    sans: request.sans,
-    profile: request.profile,
+    subject,
+    sans,
+    profile: profile.x509,
     publicKey: request.publicKey,
     ...(request.spkiDer ? { spkiDer: request.spkiDer } : {}),
     ...request.validity,
     issuer: request.issuer,
-    ...(request.config.crl?.distributionPoints.length ? { crlDistributionPoints: request.config.crl.distributionPoints } : {}),
-    ...(request.config.ocsp?.urls.length ? { ocspUrls: request.config.ocsp.urls } : {}),
+    ...(crl.length ? { crlDistributionPoints: crl } : {}),
+    ...(ocsp.length ? { ocspUrls: ocsp } : {}),
+    ...(caIssuers.length ? { caIssuersUrls: caIssuers } : {}),
   });
-  return { der, serial };
+  return { der, serial, subject, sans };
 }

@@ -14,7 +14,9 @@ import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keyS
 import { isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, type RenewalPlan } from '../core/lifecycle/renewal.js';
 import { certificatePublicKey, type CertificateFields } from '../core/x509/certificate-fields.js';
 import type { San } from '../core/x509/names.js';
-import { isLeafProfileName, PROFILES, type LeafProfileName } from '../core/x509/profiles.js';
+import { isLeafProfileName } from '../core/x509/profiles.js';
+import { applyProfileSubject, checkRequiredSanPatterns, withProfileSans, type LeafProfile } from '../core/x509/profile-config.js';
+import { resolveValidity } from '../core/x509/validity.js';
 import { normalizeSerial } from '../core/x509/serial.js';
 import { fileExists, readBytes, type CaHome } from '../store/ca-home.js';
 import { clockSkewMs } from '../store/config.js';
@@ -23,7 +25,7 @@ import { liveFilePath, recoverVersionedFolder, versionedEntry } from '../store/f
 import type { CertificateRecord } from '../store/inventory/index.js';
 import { describeSettled, settleBundleJournal, settleFileJournal, type FileIdentity } from '../store/inventory/journal.js';
 import { findPreviousIssuer, type PreviousCa } from '../store/previous-ca.js';
-import { issueLeafCertificate } from './issue-leaf.js';
+import { issueLeafCertificate, leafProfile } from './issue-leaf.js';
 import { writeRenewedBundle, writeRenewedFile } from './renew-write.js';
 import { openRenewSession, type RenewContext, type RenewedOutcome, type RenewSession, type RenewSettings, type SkippedOutcome } from './renew-session.js';
 import { approveForRenewal, readCertificateFile, trustedRecord } from './renew-trust.js';
@@ -149,7 +151,9 @@ function locateKey(session: RenewSession, target: RenewTarget, keyArg: string | 
 /** A certificate that passed every check and is due: what its successor adds and where it came from. */
 interface Approved {
   readonly record: CertificateRecord;
-  readonly profile: LeafProfileName | undefined;
+  /** The profile it is re-issued with: --profile's (a switch), else the one recorded, else its usages'. */
+  readonly profile: LeafProfile;
+  readonly switched: boolean;
   readonly addedSans: readonly San[];
   readonly previousCa: PreviousCa | null;
 }
@@ -161,8 +165,9 @@ interface Approved {
 function judge(session: RenewSession, target: RenewTarget, record: CertificateRecord | undefined): Approved | SkippedOutcome {
   const { fields, publicPath } = target;
   const serial = normalizeSerial(fields.serial);
-  const profile = record && isLeafProfileName(record.profile) ? record.profile : undefined;
-  const names = planRenewal(fields, { now: session.now, ...(profile ? { profile } : {}) }); // refuses CA certificates and odd SANs even when not due
+  const role = record && isLeafProfileName(record.profile) ? record.profile : undefined;
+  const names = planRenewal(fields, { now: session.now, ...(role ? { profile: role } : {}) }); // refuses CA certificates and odd SANs even when not due
+  const { profile, switched } = renewalProfile(session, publicPath, record?.profileName ?? names.profile);
   // A certificate of a CA `init --force` replaced (its signature verified against the archived
   // intermediate): due whatever its dates, re-issued under the current CA.
   const previousCa = findPreviousIssuer(session.home, fields, session.intermediate());
@@ -170,11 +175,26 @@ function judge(session: RenewSession, target: RenewTarget, record: CertificateRe
   const have = new Set(subjectAltNamesInOrder(fields).map((s) => `${s.type}:${s.value}`));
   const addedSans = session.extraSans.filter((s) => !have.has(`${s.type}:${s.value}`));
   approveForRenewal(session.config, publicPath, fields, names, addedSans);
+  checkRequiredSanPatterns(withProfileSans([...names.sans, ...addedSans], profile), profile); // before any passphrase
   const { policy, force } = session.settings;
-  if (!force && !previousCa && addedSans.length === 0 && !isRenewalDue(fields, session.now, policy)) {
+  if (!force && !previousCa && !switched && addedSans.length === 0 && !isRenewalDue(fields, session.now, policy)) {
     return { path: publicPath, status: 'skipped', serial, reason: 'not due', dueAt: renewalDueAt(fields, policy).toISOString() };
   }
-  return { record: trusted, profile, addedSans, previousCa };
+  return { record: trusted, profile, switched, addedSans, previousCa };
+}
+
+/** --profile (a switch when it differs from the recorded one), else the recorded profile, which pki.json must still define. */
+function renewalProfile(session: RenewSession, path: string, recorded: string): { profile: LeafProfile; switched: boolean } {
+  const wanted = session.settings.profile;
+  if (wanted !== undefined) return { profile: leafProfile(session.config, wanted), switched: wanted !== recorded };
+  try {
+    return { profile: leafProfile(session.config, recorded), switched: false };
+  } catch (e) {
+    if (!(e instanceof PkiError)) throw e;
+    throw new PkiError('ERR_POLICY', `${path} was issued with profile "${recorded}", which pki.json no longer defines (${e.message.replace(/^.*; /, '')})`, {
+      hint: `define "${recorded}" under "profiles" in pki.json again, or switch with: pki renew ${path} --profile NAME`,
+    });
+  }
 }
 
 /**
@@ -201,18 +221,22 @@ async function issueRenewal(session: RenewSession, target: RenewTarget, key: Key
   const { fields, entry, publicPath } = target;
   const { settings, now } = session;
   const issuer = await session.issuer();
-  const plan: RenewalPlan = planRenewal(fields, {
-    now,
-    skewMs: clockSkewMs(session.config),
-    ...(settings.notAfter ? { notAfter: settings.notAfter } : {}),
-    ...(approved.profile ? { profile: approved.profile } : {}),
-  });
+  const { profile, switched } = approved;
+  const skewMs = clockSkewMs(session.config);
+  // A switch takes the new profile's lifetime (when it has one); otherwise the old lifetime, starting now.
+  const profileEnd = switched && profile.notAfter !== undefined ? resolveValidity({ now, notAfter: profile.notAfter, skewMs }).notAfter : undefined;
+  const notAfter = settings.notAfter ?? profileEnd;
+  const plan: RenewalPlan = planRenewal(fields, { now, skewMs, ...(notAfter ? { notAfter } : {}), profile: profile.role });
+  // The subject stays byte for byte, unless the profile sets attributes (or is new): then CN (and, unswitched, O) plus the profile's.
+  const hasAttributes = Object.keys(profile.subject).length > 0;
+  const kept = { ...(plan.subject.commonName !== undefined ? { commonName: plan.subject.commonName } : {}), ...(!switched && plan.subject.organization !== undefined ? { organization: plan.subject.organization } : {}) };
+  const subject = switched || hasAttributes ? applyProfileSubject(kept, profile) : plan.subject;
   const newKeys = settings.rekey ? await generateKeyPair(keySpecOf(certificatePublicKey(fields))) : null;
   const leaf = issueLeafCertificate({
     issuer,
     config: session.config,
-    profile: PROFILES[plan.profile],
-    subject: plan.subject,
+    profile,
+    subject,
     sans: [...plan.sans, ...approved.addedSans],
     publicKey: newKeys?.publicKey ?? certificatePublicKey(fields),
     validity: plan.validity,
@@ -220,7 +244,7 @@ async function issueRenewal(session: RenewSession, target: RenewTarget, key: Key
   // Chain = the new leaf + the current intermediate, as generate and sign write it.
   const content = target.pem ? encodePem(PemLabel.certificate, leaf.der) + issuer.certificatePem : leaf.der;
   const serial = normalizeSerial(fields.serial);
-  const written = { der: leaf.der, profile: plan.profile, certificatePath: publicPath, keyPath: key.keyPath, supersedes: serial, content };
+  const written = { der: leaf.der, profile: profile.role, profileName: profile.name, certificatePath: publicPath, keyPath: key.keyPath, supersedes: serial, content };
   let trustAnchorReplaced = false;
   if (entry) {
     const newKey = newKeys && key.keyName !== null ? { name: key.keyName, pem: exportPrivateKeyPem(newKeys.privateKey) } : null;

@@ -21,6 +21,8 @@ export interface RenewSettings {
   readonly rekey?: boolean;
   /** The new certificate's end (--not-after); otherwise the old lifetime, starting now. */
   readonly notAfter?: Date;
+  /** A pki.json profile to switch to (--profile; one certificate); otherwise the one recorded for it. */
+  readonly profile?: string;
 }
 
 /** The caller's side of a run: the clock and where the intermediate's passphrase comes from, if it is asked. */

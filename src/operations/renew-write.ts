@@ -14,6 +14,8 @@ export interface RenewedCertificate {
   readonly der: Uint8Array;
   readonly content: string | Uint8Array;
   readonly profile: InventoryProfile;
+  /** The pki.json profile it was issued with (recorded so the next renewal keeps it). */
+  readonly profileName: string;
   readonly certificatePath: string;
   readonly keyPath: string | null;
   /** The serial it replaces (marked superseded). */
@@ -30,7 +32,7 @@ const certificateMode = (mode: number) => mode & 0o666;
 const keyMode = (mode: number) => ((mode & 0o007) === 0 ? FileMode.privateKey | (mode & 0o040) : FileMode.privateKey);
 
 const recordOf = (renewed: RenewedCertificate) =>
-  certificateRecord(renewed.der, { profile: renewed.profile, certificatePath: renewed.certificatePath, keyPath: renewed.keyPath, supersedes: renewed.supersedes });
+  certificateRecord(renewed.der, { profile: renewed.profile, profileName: renewed.profileName, certificatePath: renewed.certificatePath, keyPath: renewed.keyPath, supersedes: renewed.supersedes });
 
 /**
  * A bundle's new version: the certificate, the new key under --rekey, and the current root as ca.crt when

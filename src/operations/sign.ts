@@ -9,17 +9,16 @@ import { parseCsr, type CsrFields } from '../core/x509/csr.js';
 import { csrRefusalError, evaluateCsr, type CsrApproval } from '../core/x509/csr-policy.js';
 import { isPkiError, PkiError } from '../core/errors.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
-import { checkNameConstraints } from '../core/x509/name-constraints.js';
 import { parseSans, type SanSet } from '../core/x509/names.js';
 import { encodePem, findPemBlock, looksLikePem, PemLabel } from '../core/der/pem.js';
-import { PROFILES, type LeafProfileName } from '../core/x509/profiles.js';
+import { checkProfileKey } from '../core/x509/profile-config.js';
 import { resolveValidity } from '../core/x509/validity.js';
 import { writeFilesAtomic } from '../store/fs/batch-write.js';
 import { ensureFolder, fileExists, FileMode, readBytes, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { clockSkewMs, maxSans } from '../store/config.js';
 import { openInventory } from '../store/inventory/index.js';
 import { issuedCertificateRecord } from '../store/inventory/record.js';
-import { issueLeafCertificate } from './issue-leaf.js';
+import { issueLeafCertificate, leafNames, leafProfile } from './issue-leaf.js';
 
 /** certtool and older openssl write `NEW CERTIFICATE REQUEST` (RFC 7468 §7 notes the legacy label). */
 const CSR_LABELS: ReadonlySet<string> = new Set([PemLabel.csr, 'NEW CERTIFICATE REQUEST']);
@@ -38,7 +37,8 @@ export interface CsrInput {
 
 export interface SignRequest {
   readonly csrs: readonly CsrInput[];
-  readonly profile: LeafProfileName;
+  /** A pki.json profile name, or a built-in one (server, client, peer). */
+  readonly profile: string;
   /** Lifetime (duration or RFC 3339 time); undefined: pki.json's validity.leaf. */
   readonly notAfter?: string | undefined;
   readonly notBefore?: string | undefined;
@@ -74,7 +74,7 @@ export interface SignResult {
   readonly certificates: readonly SignedCertificate[];
   /** Leaf + intermediate, PEM, one per request (what was written to each target). */
   readonly chains: readonly string[];
-  readonly profile: LeafProfileName;
+  readonly profile: string;
   /** The batch's notAfter, ISO 8601. */
   readonly notAfter: string;
 }
@@ -114,20 +114,20 @@ function checkTargets(csrs: readonly CsrInput[], force: boolean): void {
 export async function signCsrs(home: CaHome, request: SignRequest, context: SignContext): Promise<SignResult> {
   const { now } = context;
   const config = home.readConfig();
-  const profile = PROFILES[request.profile];
-  const validity = resolveValidity({ now, notAfter: request.notAfter ?? config.validity.leaf, notBefore: request.notBefore, skewMs: clockSkewMs(config) });
+  const profile = leafProfile(config, request.profile);
+  const validity = resolveValidity({ now, notAfter: request.notAfter ?? profile.notAfter ?? config.validity.leaf, notBefore: request.notBefore, skewMs: clockSkewMs(config) });
   parseSans(request.extraSans); // a bad extra SAN is a problem of the whole batch, reported once
   checkTargets(request.csrs, request.force === true);
   const approvals: CsrApproval[] = request.csrs.map((csr) => {
-    const decision = evaluateCsr(readCsr(csr), { profile, extraSans: request.extraSans, maxSans: maxSans(config) });
+    const extraSans = [...request.extraSans, ...profile.sans.map((s) => s.value)];
+    const decision = evaluateCsr(readCsr(csr), { profile: profile.x509, extraSans, maxSans: maxSans(config) });
     if (!decision.accepted) throw csrRefusalError(decision, csr.label);
-    // Before the passphrase is asked: a name outside the intermediate's constraints is the request's fault.
-    if (config.nameConstraints) {
-      try {
-        checkNameConstraints(decision.sans, decision.subject, config.nameConstraints);
-      } catch (e) {
-        throw labelled(csr.label, e);
-      }
+    // Before the passphrase is asked: a key or name the profile or the intermediate's constraints refuse is the request's fault.
+    try {
+      checkProfileKey(decision.key, profile);
+      leafNames(config, profile, decision.subject, decision.sans);
+    } catch (e) {
+      throw labelled(csr.label, e);
     }
     return decision;
   });
@@ -140,7 +140,7 @@ export async function signCsrs(home: CaHome, request: SignRequest, context: Sign
     const issued = approvals.map((a, i) => {
       const leaf = issueLeafCertificate({ issuer, config, profile, subject: a.subject, sans: a.sans, publicKey: a.publicKey, spkiDer: a.spkiDer, validity });
       context.onProgress?.(i + 1, approvals.length);
-      return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der), subject: a.subject, sans: a.sans };
+      return { ...leaf, leafPem: encodePem(PemLabel.certificate, leaf.der) };
     });
     const chains = issued.map((leaf) => leaf.leafPem + issuer.certificatePem);
     if (request.outDir !== undefined) ensureFolder(request.outDir);
@@ -152,7 +152,7 @@ export async function signCsrs(home: CaHome, request: SignRequest, context: Sign
     const records = issued.map((leaf, i) =>
       issuedCertificateRecord(
         { der: leaf.der, pem: leaf.leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: issuerName, validity },
-        { profile: request.profile, certificatePath: request.csrs[i]!.target, keyPath: null },
+        { profile: profile.role, profileName: profile.name, certificatePath: request.csrs[i]!.target, keyPath: null },
       ),
     );
     inventory.recordIssued(records);

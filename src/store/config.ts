@@ -6,7 +6,9 @@ import * as z from 'zod/mini';
 import { PkiError } from '../core/errors.js';
 import { DEFAULT_CLOCK_SKEW_MS, parseDuration } from '../core/x509/validity.js';
 import { resolveKeySpec, type KeySpec } from '../core/keys/keys.js';
-import { DEFAULT_MAX_SANS } from '../core/x509/names.js';
+import { DEFAULT_MAX_SANS, parseSan } from '../core/x509/names.js';
+import { CA_ONLY_KEY_USAGES, roleOfExtKeyUsage, type ProfileConfig } from '../core/x509/profile-config.js';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from '../core/x509/usages.js';
 
 export interface PkiConfig {
   readonly version: 1;
@@ -26,6 +28,8 @@ export interface PkiConfig {
     readonly rootNextUpdate?: string;
   };
   readonly ocsp?: { readonly urls: string[] };
+  /** Stamped as Authority Information Access / caIssuers into every leaf issued afterwards. */
+  readonly aia?: { readonly caIssuers: string[] };
   readonly nameConstraints?: {
     readonly permittedDns: string[];
     readonly excludedDns: string[];
@@ -34,6 +38,8 @@ export interface PkiConfig {
     readonly permittedEmail: string[];
     readonly permittedUri: string[];
   };
+  /** Named certificate profiles (`--profile NAME`); core/x509/profile-config.ts resolves them. */
+  readonly profiles?: Readonly<Record<string, ProfileConfig>>;
 }
 
 const durationText = (message = 'must be a duration such as 90d or 1y') =>
@@ -52,6 +58,88 @@ const httpUrl = z.string({ error: 'must be a string' }).check(z.regex(/^https?:\
 const urlList = z.array(httpUrl, { error: 'must be an array' }).check(z.maxLength(4, 'must have at most 4 entries'));
 const stringList = z._default(z.array(z.string({ error: 'must be a string' }), { error: 'must be an array' }), []);
 const strict = { error: (i: { code?: string; keys?: string[] }) => (i.code === 'unrecognized_keys' ? `unknown field "${i.keys?.[0]}"` : 'must be an object') };
+
+const KEY_USAGES = Object.keys(KEY_USAGE_BITS) as KeyUsage[];
+const EXT_KEY_USAGES = Object.keys(EXT_KEY_USAGE_OIDS) as ExtKeyUsage[];
+const LEAF_KEY_USAGES = KEY_USAGES.filter((u) => !CA_ONLY_KEY_USAGES.includes(u));
+const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+const keyUsageName = z.enum(LEAF_KEY_USAGES as [KeyUsage, ...KeyUsage[]], {
+  error: (i: { input?: unknown }) =>
+    CA_ONLY_KEY_USAGES.includes(i.input as KeyUsage) ? `${String(i.input)} is a CA-only key usage, not for a leaf profile (CAs are made by pki init)` : `must be one of ${quoted(LEAF_KEY_USAGES)}`,
+});
+const extKeyUsageName = z.enum(EXT_KEY_USAGES as [ExtKeyUsage, ...ExtKeyUsage[]], { error: `must be one of ${quoted(EXT_KEY_USAGES)}` });
+/** A subject attribute value: RFC 5280's ub-organization-name etc. are 64 characters. */
+const attributeText = z.string({ error: 'must be a string' }).check(z.regex(/^[^\x00-\x1f\x7f]{1,64}$/, 'must be 1 to 64 printable characters'));
+const sanText = z.string({ error: 'must be a string' }).check(
+  z.superRefine((value, ctx) => {
+    try {
+      parseSan(value);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `is not a name pki issues: ${(e as Error).message}`, input: value });
+    }
+  }),
+);
+/** Profile fields a leaf never has: named so the refusal says why rather than "unknown field". */
+const profileStrict = {
+  error: (i: { code?: string; keys?: string[] }) =>
+    i.code === 'unrecognized_keys' && i.keys?.[0] === 'basicConstraints'
+      ? 'basicConstraints is not allowed: profiles issue leaf certificates (CA:FALSE); CAs are made by pki init'
+      : strict.error(i),
+};
+
+/** One named profile (docs/configuration.md "Profiles"); fields left out come from the built-in it starts from. */
+const ProfileSchema = z
+  .strictObject(
+    {
+      keyUsage: z.optional(z.array(keyUsageName, { error: 'must be an array' }).check(z.minLength(1, 'must list at least one key usage'))),
+      extKeyUsage: z.optional(
+        z.array(extKeyUsageName, { error: 'must be an array' }).check(z.refine((l) => roleOfExtKeyUsage(l) !== null, 'must include serverAuth or clientAuth (pki issues TLS certificates)')),
+      ),
+      notAfter: z.optional(durationText()),
+      kty: z.optional(z.enum(['EC', 'RSA', 'OKP'], { error: 'must be one of "EC", "RSA", "OKP"' })),
+      crv: z.optional(z.enum(['P-256', 'P-384', 'Ed25519'], { error: 'must be one of "P-256", "P-384", "Ed25519"' })),
+      size: z.optional(z.int({ error: 'must be an integer' }).check(z.gte(2048, 'must be at least 2048 (smaller RSA keys are too weak)'), z.lte(8192, 'must be at most 8192'))),
+      subject: z.optional(
+        z.strictObject(
+          {
+            O: z.optional(attributeText),
+            OU: z.optional(attributeText),
+            C: z.optional(z.string({ error: 'must be a string' }).check(z.regex(/^[A-Z]{2}$/, 'must be a two-letter country code such as "DE"'))),
+            ST: z.optional(attributeText),
+            L: z.optional(attributeText),
+          },
+          strict,
+        ),
+      ),
+      sans: z.optional(z.array(sanText, { error: 'must be an array' })),
+      requiredSanPatterns: z.optional(
+        z.array(z.string({ error: 'must be a string' }).check(z.regex(/^[\x21-\x7e]{1,253}$/, 'must be a name pattern such as "*.internal" (printable, no spaces)')), { error: 'must be an array' }),
+      ),
+      crlDistributionPoints: z.optional(urlList),
+      ocspUrls: z.optional(urlList),
+      caIssuersUrls: z.optional(urlList),
+    },
+    profileStrict,
+  )
+  .check(
+    z.superRefine((p, ctx) => {
+      // The combinations resolveKeySpec refuses for the flags, named by field.
+      const kty = p.kty ?? (p.crv === 'Ed25519' ? 'OKP' : p.crv ? 'EC' : p.size !== undefined ? 'RSA' : undefined);
+      const problem = (field: string, message: string) => ctx.addIssue({ code: 'custom', message, path: [field], input: p });
+      if (kty === 'RSA' && p.crv !== undefined) problem('crv', 'does not apply to kty "RSA" (use size)');
+      if (kty !== 'RSA' && p.size !== undefined) problem('size', `applies to kty "RSA" only, not "${kty}"`);
+      if (kty === 'EC' && p.crv !== undefined && p.crv !== 'P-256' && p.crv !== 'P-384') problem('crv', 'must be "P-256" or "P-384" with kty "EC"');
+      if (kty === 'OKP' && p.crv !== undefined && p.crv !== 'Ed25519') problem('crv', 'must be "Ed25519" with kty "OKP"');
+      if (p.size !== undefined && p.size % 8 !== 0) problem('size', 'must be a multiple of 8');
+    }),
+  );
+
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
+const ProfilesSchema = z.record(
+  z.string().check(z.regex(PROFILE_NAME, 'a profile name must be 1 to 40 letters, digits, ".", "_" or "-", starting with a letter or digit')),
+  ProfileSchema,
+  { error: 'must be an object of named profiles' },
+);
 
 /**
  * The schema of pki.json (zod/mini: the tree-shakable build, which adds ~35 KB to the bundle and no
@@ -84,6 +172,7 @@ const ConfigSchema = z.strictObject(
       ),
     ),
     ocsp: z.optional(z.strictObject({ urls: urlList }, strict)),
+    aia: z.optional(z.strictObject({ caIssuers: urlList }, strict)),
     nameConstraints: z.optional(
       z.strictObject(
         {
@@ -97,25 +186,38 @@ const ConfigSchema = z.strictObject(
         strict,
       ),
     ),
+    profiles: z.optional(ProfilesSchema),
   },
   strict,
 );
 
-/** Parses and validates pki.json text; the error names the first bad field. */
-export function parseConfig(text: string, path: string): PkiConfig {
+/** A zod issue as `field.path: message`; a bad record key (a profile name) names the key. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.map((p) => (typeof p === 'string' && !/^[\w-]+$/.test(p) ? JSON.stringify(p) : String(p))).join('.') || '(top level)';
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return `${field}: ${message}`;
+}
+
+/** pki.json text checked: the config when it is valid, else every problem found (`path: field: message`). */
+export function checkConfig(text: string, path: string): { readonly config: PkiConfig | null; readonly problems: readonly string[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new PkiError('ERR_INVALID_CONFIG', `${path} is not valid JSON: ${(e as Error).message}`, { hint: 'fix the file or re-create it with pki init --force' });
+    return { config: null, problems: [`${path} is not valid JSON: ${(e as Error).message}`] };
   }
   const result = ConfigSchema.safeParse(json);
-  if (!result.success) {
-    const first = result.error.issues[0]!;
-    const field = first.path.map(String).join('.') || '(top level)';
-    throw new PkiError('ERR_INVALID_CONFIG', `${path}: ${field}: ${first.message}`, { hint: 'fix the field in pki.json (see docs/configuration.md)' });
+  if (!result.success) return { config: null, problems: result.error.issues.map((i) => `${path}: ${describeIssue(i)}`) };
+  return { config: result.data as PkiConfig, problems: [] };
+}
+
+/** Parses and validates pki.json text; the error names the first bad field. */
+export function parseConfig(text: string, path: string): PkiConfig {
+  const { config, problems } = checkConfig(text, path);
+  if (config === null) {
+    if (problems[0]!.startsWith(`${path} is not valid JSON`)) throw new PkiError('ERR_INVALID_CONFIG', problems[0]!, { hint: 'fix the file or re-create it with pki init --force' });
+    throw new PkiError('ERR_INVALID_CONFIG', problems[0]!, { hint: 'fix the field in pki.json (see docs/configuration.md)' });
   }
-  const config: PkiConfig = result.data;
   // The key spec must also pass the same checks as the flags (e.g. RSA ≥ 2048).
   resolveKeySpec(config.key);
   return config;

@@ -25,6 +25,8 @@ export interface GenerateOptions extends KeyFlags, PassphraseOptions {
   readonly keyMode: string;
   readonly group?: string;
   readonly force?: boolean;
+  /** The pki.json profile of the service certificate (default peer). */
+  readonly profile?: string;
   /** Create the CA first when the home has none (key and passphrase flags as for init). */
   readonly init?: boolean;
 }
@@ -56,6 +58,7 @@ export async function runGenerate(service: string, variant: string, options: Gen
     keyMode: parseKeyMode(options.keyMode),
     gid: options.group ? resolveGroup(options.group) : undefined,
     force: options.force === true,
+    profile: options.profile,
   };
   // RSA-4096 keys take seconds of prime search: a spinner, paused while a passphrase is asked.
   const slow = slowKeyLabel(bundle.keySpec ?? (home.isInitialized() ? keySpecFromConfig(home.readConfig()) : keySpecFromFlags(options)));

@@ -32,6 +32,8 @@ export interface RenewOptions extends PassphraseOptions {
   readonly prune?: boolean;
   /** Names to add to the certificate (repeatable); a name it lacks makes it due. */
   readonly san?: string[];
+  /** Switch the certificate to this pki.json profile (renews even when not due). */
+  readonly profile?: string;
 }
 
 /** The report `--json` prints (key order is the contract) and the human text is rendered from. */
@@ -80,6 +82,9 @@ function checkFlagCombinations(certFile: string | undefined, options: RenewOptio
   if (options.all && options.san?.length) {
     throw new PkiError('ERR_USAGE', '--san adds names to one certificate; it does not go with --all', { hint: 'pki renew certs/redis.crt --san cache.internal' });
   }
+  if (options.all && options.profile !== undefined) {
+    throw new PkiError('ERR_USAGE', '--profile switches one certificate; it does not go with --all', { hint: 'pki renew certs/web.crt --profile NAME' });
+  }
   if (options.prune && !options.all) {
     throw new PkiError('ERR_USAGE', '--prune goes with --all: it stops tracking recorded files that are gone', { hint: 'pki renew --all --prune' });
   }
@@ -125,7 +130,7 @@ async function run(certFile: string | undefined, keyFile: string | undefined, op
   const policy = renewalPolicy(options);
   const notAfter = options.notAfter !== undefined ? parseTimeSpec(options.notAfter, now) : undefined;
   const home = openHome(globals);
-  const settings: RenewSettings = { policy, force: options.force === true, rekey: options.rekey === true, ...(notAfter ? { notAfter } : {}) };
+  const settings: RenewSettings = { policy, force: options.force === true, rekey: options.rekey === true, ...(notAfter ? { notAfter } : {}), ...(options.profile !== undefined ? { profile: options.profile } : {}) };
   if (options.all) {
     const r = await withProgress('renewing', globals, {}, (p) =>
       renewAll(home, { ...settings, prune: options.prune === true, listNotDue: globals.json, onProgress: p.update }, { now, passphrase: p.pausing(passphraseSource(options)) }),

@@ -57,6 +57,8 @@ export interface CertificateSpec {
   readonly selfSigningKey?: KeyObject;
   readonly crlDistributionPoints?: readonly string[];
   readonly ocspUrls?: readonly string[];
+  /** Authority Information Access caIssuers URLs (where the issuer's certificate can be fetched). */
+  readonly caIssuersUrls?: readonly string[];
   /** CA certificates only: the names the CA may certify (an intermediate made by `pki init --permit-dns …`). */
   readonly nameConstraints?: NameConstraints;
 }
@@ -130,7 +132,9 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
     if (!spec.profile.isCA) throw new PkiError('ERR_USAGE', 'name constraints belong in CA certificates only');
     extensions.push(nameConstraintsExtension(spec.nameConstraints));
   }
-  if (!selfSigned && spec.ocspUrls?.length) extensions.push(authorityInfoAccessExtension({ ocsp: spec.ocspUrls }));
+  if (!selfSigned && (spec.ocspUrls?.length || spec.caIssuersUrls?.length)) {
+    extensions.push(authorityInfoAccessExtension({ ocsp: spec.ocspUrls ?? [], caIssuers: spec.caIssuersUrls ?? [] }));
+  }
 
   const tbs = sequence(
     explicit(0, integer(2)), // v3

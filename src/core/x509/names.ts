@@ -257,6 +257,11 @@ export function encodeGeneralName(san: San): Buffer {
 export interface SubjectName {
   readonly commonName?: string;
   readonly organization?: string;
+  /** OU, C (two letters, PrintableString), ST and L: set by a pki.json profile's `subject` (core/x509/profile-config.ts). */
+  readonly organizationalUnit?: string;
+  readonly country?: string;
+  readonly state?: string;
+  readonly locality?: string;
   /**
    * An already-encoded Name used byte for byte instead of the attributes above (renewal keeps the old
    * certificate's subject exactly, whatever attributes and string types it has). commonName/organization
@@ -267,13 +272,25 @@ export interface SubjectName {
 
 const OID_CN = '2.5.4.3';
 const OID_O = '2.5.4.10';
+const OID_OU = '2.5.4.11';
+const OID_C = '2.5.4.6';
+const OID_ST = '2.5.4.8';
+const OID_L = '2.5.4.7';
 
-/** Name DER (RFC 5280 §4.1.2.4): one attribute per RDN, UTF8String values as RFC 5280 requires for new certs. */
+/**
+ * Name DER (RFC 5280 §4.1.2.4): one attribute per RDN, in the customary C, ST, L, O, OU, CN order;
+ * UTF8String values as RFC 5280 requires for new certs, except countryName, which X.520 fixes as a
+ * two-letter PrintableString.
+ */
 export function encodeSubjectName(name: SubjectName): Buffer {
   if (name.encoded) return Buffer.from(name.encoded);
   const rdns: Buffer[] = [];
   const attr = (type: string, value: string) => set(sequence(oid(type), tlv(0x0c, Buffer.from(value, 'utf8'))));
+  if (name.country) rdns.push(set(sequence(oid(OID_C), tlv(0x13, Buffer.from(name.country, 'ascii')))));
+  if (name.state) rdns.push(attr(OID_ST, name.state));
+  if (name.locality) rdns.push(attr(OID_L, name.locality));
   if (name.organization) rdns.push(attr(OID_O, name.organization));
+  if (name.organizationalUnit) rdns.push(attr(OID_OU, name.organizationalUnit));
   if (name.commonName) rdns.push(attr(OID_CN, name.commonName));
   return sequence(...rdns);
 }

@@ -15,7 +15,8 @@ export type ProfileName = 'root' | 'intermediate' | 'server' | 'client' | 'peer'
 export type LeafProfileName = 'server' | 'client' | 'peer';
 
 export interface Profile {
-  readonly name: ProfileName;
+  /** A built-in ProfileName, or a pki.json profile's name (core/x509/profile-config.ts). */
+  readonly name: string;
   readonly isCA: boolean;
   /** BasicConstraints pathLenConstraint; null means absent. */
   readonly pathLen: number | null;

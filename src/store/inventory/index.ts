@@ -18,6 +18,11 @@ export interface NewCertificateRecord {
   readonly subject: string;
   readonly sans: SanSet;
   readonly profile: InventoryProfile;
+  /**
+   * The pki.json profile (`--profile NAME`) a leaf was issued with, which `pki renew` keeps; null or absent
+   * when none was recorded (init's CAs, SSH, records from before schema v6): `profile` then names it.
+   */
+  readonly profileName?: string | null;
   readonly issuer: string;
   readonly notBefore: string;
   readonly notAfter: string;

@@ -32,7 +32,7 @@ export function inferProfile(fields: CertificateFields): InventoryProfile {
 /** The inventory record of an X.509 certificate (PEM text, first block, or DER). */
 export function certificateRecord(
   certificate: string | Uint8Array,
-  where: { profile?: InventoryProfile; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
+  where: { profile?: InventoryProfile; profileName?: string | null; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
 ): NewCertificateRecord {
   const der = firstCertificateDer(certificate);
   const fields = parseCertificate(der);
@@ -43,6 +43,7 @@ export function certificateRecord(
     subject: formatDistinguishedName(fields.subjectDer),
     sans: { dns: san.dns, ip: san.ip, email: san.email, uri: san.uri },
     profile: where.profile ?? inferProfile(fields),
+    ...(where.profileName ? { profileName: where.profileName } : {}),
     issuer: formatDistinguishedName(fields.issuerDer),
     notBefore: fields.notBefore.toISOString(),
     notAfter: fields.notAfter.toISOString(),
@@ -75,7 +76,7 @@ export interface IssuedCertificate {
  */
 export function issuedCertificateRecord(
   issued: IssuedCertificate,
-  where: { profile: InventoryProfile; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
+  where: { profile: InventoryProfile; profileName?: string | null; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
 ): NewCertificateRecord {
   const der = Buffer.from(issued.der.buffer, issued.der.byteOffset, issued.der.byteLength);
   return {
@@ -84,6 +85,7 @@ export function issuedCertificateRecord(
     subject: formatDistinguishedName(encodeSubjectName(issued.subject)),
     sans: groupSans(issued.sans),
     profile: where.profile,
+    ...(where.profileName ? { profileName: where.profileName } : {}),
     issuer: issued.issuer,
     notBefore: wholeSeconds(issued.validity.notBefore).toISOString(),
     notAfter: wholeSeconds(issued.validity.notAfter).toISOString(),

@@ -203,9 +203,11 @@ export function carryOverPreviousCa(c: SqliteConnection, fromPath: string, previ
   c.db.prepare('ATTACH DATABASE ? AS previous').run(fromPath);
   try {
     return c.write(() => {
-      const columns = (c.db.prepare('PRAGMA main.table_info(certificates)').all() as { name: string }[])
-        .map((c) => c.name)
-        .filter((n) => n !== 'id' && n !== 'previous_ca')
+      // The columns both have: a replaced inventory older than this schema lacks the newer ones (profile_name, v6).
+      const names = (schema: string) => (c.db.prepare(`PRAGMA ${schema}.table_info(certificates)`).all() as { name: string }[]).map((col) => col.name);
+      const old = new Set(names('previous'));
+      const columns = names('main')
+        .filter((n) => n !== 'id' && n !== 'previous_ca' && old.has(n))
         .join(', ');
       return c.db
         .prepare(

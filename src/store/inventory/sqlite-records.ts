@@ -29,6 +29,7 @@ export interface Row {
   key_id: string | null;
   pem: string;
   previous_ca: string | null;
+  profile_name: string | null;
 }
 
 export function toRecord(r: Row, paths: InventoryPaths): CertificateRecord {
@@ -53,14 +54,15 @@ export function toRecord(r: Row, paths: InventoryPaths): CertificateRecord {
     revocationReason: r.revocation_reason,
     supersededBy: r.superseded_by,
     previousCa: r.previous_ca,
+    profileName: r.profile_name,
   };
 }
 
 function insert(c: SqliteConnection, r: NewCertificateRecord, issuedAt: string): void {
   c.insertStatement ??= c.db.prepare(
     `INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256,
-       status, issued_at, supersedes, certificate_path, key_path, key_id, pem)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?)`,
+       status, issued_at, supersedes, certificate_path, key_path, key_id, pem, profile_name)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?, ?)`,
   );
   c.insertStatement.run(
     r.kind,
@@ -78,6 +80,7 @@ function insert(c: SqliteConnection, r: NewCertificateRecord, issuedAt: string):
     c.paths.toStored(r.keyPath),
     r.keyId ?? null,
     r.pem,
+    r.profileName ?? null,
   );
 }
 

@@ -8,7 +8,7 @@ import { storedRelativeTo } from './paths.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 /** PRAGMA user_version of the schema below; bump with a migration step in `migrate`. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const SCHEMA_V1 = `
 CREATE TABLE certificates (
@@ -83,6 +83,14 @@ ALTER TABLE certificates ADD COLUMN previous_ca TEXT;
 CREATE INDEX certificates_previous_ca ON certificates (previous_ca) WHERE previous_ca IS NOT NULL AND status = 'valid';
 `;
 
+/**
+ * v6 (issue 12): `profile_name`, the pki.json profile a leaf was issued with (`--profile NAME`), so `pki
+ * renew` keeps a custom profile; `profile` stays the role (server, client, peer) every pass filters on.
+ */
+const SCHEMA_V6 = `
+ALTER TABLE certificates ADD COLUMN profile_name TEXT;
+`;
+
 /** Brings the schema to SCHEMA_VERSION, in one write transaction; refuses a newer schema. */
 export function migrate(c: SqliteConnection): void {
   const version = c.db.pragma('user_version', { simple: true }) as number;
@@ -103,6 +111,7 @@ export function migrate(c: SqliteConnection): void {
       c.db.exec(SCHEMA_V5);
       relativizePaths(c);
     }
+    if (current < 6) c.db.exec(SCHEMA_V6);
     c.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
 }
