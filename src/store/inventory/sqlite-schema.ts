@@ -111,9 +111,14 @@ export function migrate(c: SqliteConnection): void {
       c.db.exec(SCHEMA_V5);
       relativizePaths(c);
     }
-    if (current < 6) c.db.exec(SCHEMA_V6);
+    // Only when missing: a database whose user_version was set back by hand (or restored) may already have it.
+    if (current < 6 && !hasColumn(c, 'profile_name')) c.db.exec(SCHEMA_V6);
     c.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
+}
+
+function hasColumn(c: SqliteConnection, name: string): boolean {
+  return (c.db.prepare('PRAGMA table_info(certificates)').all() as { name: string }[]).some((col) => col.name === name);
 }
 
 /**
