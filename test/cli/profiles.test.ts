@@ -193,6 +193,25 @@ describe('a custom profile', () => {
   });
 });
 
+describe('records from before schema v6', () => {
+  it('a certificate recorded without a profile name renews with its role, and the migration adds the column', () => {
+    const dir = initCa();
+    expect(pki(['generate', 'redis', 'main', '--no-client', '--dir', dir]).code).toBe(0);
+    // What pki wrote at schema v5: no profile_name column.
+    const db = new Database(join(dir, 'db', 'pki.sqlite'));
+    db.exec('ALTER TABLE certificates DROP COLUMN profile_name; PRAGMA user_version = 5;');
+    db.close();
+    const cert = join(dir, 'services', 'redis', 'main', 'certs', 'redis.crt');
+    expect(pki(['renew', cert, '--force', '--dir', dir]).code).toBe(0);
+    expect(pyca(cert).eku).toEqual(['serverAuth', 'clientAuth']);
+    expect(inventory(dir, 'PRAGMA user_version')).toEqual([{ user_version: 6 }]);
+    expect(inventory(dir, `SELECT profile, profile_name, status FROM certificates WHERE profile = 'peer' ORDER BY status DESC`)).toEqual([
+      { profile: 'peer', profile_name: 'peer', status: 'valid' },
+      { profile: 'peer', profile_name: null, status: 'superseded' },
+    ]);
+  });
+});
+
 describe('refusals', () => {
   it('an unknown profile name is refused by generate, sign and renew, listing the known ones (exit 2), nothing changed', () => {
     const before = snapshotTree(ca);
