@@ -224,6 +224,8 @@ describe('refusals', () => {
       const line = expectCliError(pki([...args, '--dir', ca, '--json']), 'ERR_USAGE', 2);
       expect(line).toContain('unknown profile "wbe"; known profiles: api, client, peer, server, web');
     }
+    // --profile switches one certificate: with --all it is a usage error.
+    expect(expectCliError(pki(['renew', '--all', '--profile', 'web', '--dir', ca, '--json']), 'ERR_USAGE', 2)).toContain('--profile switches one certificate');
     expect(snapshotTree(ca)).toBe(before);
   });
 
