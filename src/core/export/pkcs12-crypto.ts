@@ -2,7 +2,7 @@
  * The ciphers and the MAC of PKCS#12 files, both ways: PBES2 (RFC 8018) and the PKCS#12 PBE schemes of
  * RFC 7292 appendix C for bags, and the password MAC of RFC 7292 §5. Writing uses PBES2 (modern) or
  * pbeWithSHAAnd3-KeyTripleDES-CBC (legacy); reading takes whatever OpenSSL, Java and GnuTLS write except
- * RC2 and RC4, which OpenSSL 3 only offers in its legacy provider (Node does not load it).
+ * RC4 and 2-key 3DES (nobody writes those), RC2 with the decryption of pkcs12-rc2.ts.
  */
 import { createDecipheriv, createCipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { childrenOf, DerTag, readIntegerBigInt, readOctetString, readOid, type DerElement } from '../der/reader.js';
@@ -10,6 +10,7 @@ import { algorithmIdentifier, integer, octetString, sequence } from '../der/writ
 import { PkiError } from '../errors.js';
 import { pbes2Encrypt } from '../keys/encryption.js';
 import { bmpPassword, KdfPurpose, pkcs12Kdf, type Pkcs12Hash } from './pkcs12-kdf.js';
+import { rc2CbcDecrypt } from './pkcs12-rc2.js';
 
 export const OID_PBES2 = '1.2.840.113549.1.5.13';
 const OID_PBKDF2 = '1.2.840.113549.1.5.12';
@@ -37,14 +38,14 @@ const PBES2_CIPHER: Readonly<Record<string, { name: string; node: string; keyByt
   '2.16.840.1.101.3.4.1.42': { name: 'AES-256-CBC', node: 'aes-256-cbc', keyBytes: 32 },
   '1.2.840.113549.3.7': { name: 'DES-EDE3-CBC', node: 'des-ede3-cbc', keyBytes: 24 },
 };
-/** RFC 7292 appendix C; only 3DES is in OpenSSL 3's default provider. */
+/** RFC 7292 appendix C; of Node's ciphers only 3DES; RC2 by pkcs12-rc2.ts (`openssl -legacy` files). */
 const PKCS12_PBE: Readonly<Record<string, { name: string; node: string | null; keyBytes: number; ivBytes: number }>> = {
   '1.2.840.113549.1.12.1.1': { name: 'pbeWithSHA1And128BitRC4', node: null, keyBytes: 16, ivBytes: 0 },
   '1.2.840.113549.1.12.1.2': { name: 'pbeWithSHA1And40BitRC4', node: null, keyBytes: 5, ivBytes: 0 },
   [OID_PBE_SHA1_3DES]: { name: 'pbeWithSHA1And3-KeyTripleDES-CBC', node: 'des-ede3-cbc', keyBytes: 24, ivBytes: 8 },
   '1.2.840.113549.1.12.1.4': { name: 'pbeWithSHA1And2-KeyTripleDES-CBC', node: null, keyBytes: 16, ivBytes: 8 },
-  '1.2.840.113549.1.12.1.5': { name: 'pbeWithSHA1And128BitRC2-CBC', node: null, keyBytes: 16, ivBytes: 8 },
-  '1.2.840.113549.1.12.1.6': { name: 'pbeWithSHA1And40BitRC2-CBC', node: null, keyBytes: 5, ivBytes: 8 },
+  '1.2.840.113549.1.12.1.5': { name: 'pbeWithSHA1And128BitRC2-CBC', node: 'rc2', keyBytes: 16, ivBytes: 8 },
+  '1.2.840.113549.1.12.1.6': { name: 'pbeWithSHA1And40BitRC2-CBC', node: 'rc2', keyBytes: 5, ivBytes: 8 },
 };
 
 export interface BagCipherOptions {
@@ -142,6 +143,11 @@ export function decryptForPkcs12(der: Uint8Array, alg: DerElement, ciphertext: U
     throw unsupported(oid);
   }
   try {
+    if (node === 'rc2') {
+      const plain = rc2CbcDecrypt(key, key.length * 8, iv, ciphertext);
+      if (!plain) throw badPassword('a bag does not decrypt');
+      return plain;
+    }
     const decipher = createDecipheriv(node, key, iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
