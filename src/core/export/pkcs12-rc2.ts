@@ -42,6 +42,10 @@ function expandKey(key: Uint8Array, effectiveBits: number): Uint16Array {
 const rotateRight = (x: number, s: number) => ((x >>> s) | (x << (16 - s))) & 0xffff;
 
 /** RFC 2268 §4: one 8-byte block, in place: five reverse-mixing rounds, r-mash, six, r-mash, five. */
+export function rc2DecryptBlockForTest(key: Uint8Array, effectiveBits: number, block: Uint8Array): void {
+  decryptBlock(expandKey(key, effectiveBits), block);
+}
+
 function decryptBlock(k: Uint16Array, block: Uint8Array): void {
   const r = [0, 1, 2, 3].map((i) => block[2 * i]! | (block[2 * i + 1]! << 8));
   const shifts = [1, 2, 3, 5];
