@@ -9,6 +9,9 @@ import { encodePkcs12, PKCS12_ITERATIONS } from '../../src/core/export/pkcs12.js
 import { bmpPassword, pkcs12Kdf } from '../../src/core/export/pkcs12-kdf.js';
 import { rc2DecryptBlockForTest } from '../../src/core/export/pkcs12-rc2.js';
 import { inspectPkcs12, looksLikePkcs12 } from '../../src/core/inspect/pkcs12.js';
+import { MAC_OID, pkcs12Mac } from '../../src/core/export/pkcs12-crypto.js';
+import { childrenOf, readRootTlv } from '../../src/core/der/reader.js';
+import { PkiError } from '../../src/core/errors.js';
 import { generateKeyPair, resolveKeySpec } from '../../src/core/keys/keys.js';
 import { issueCertificate } from '../../src/core/x509/certificate.js';
 import { parseSans } from '../../src/core/x509/names.js';
@@ -99,5 +102,59 @@ describe('inspectPkcs12 refuses', () => {
     altered[120]! ^= 0x80;
     expectPkiError(() => inspectPkcs12(altered, password), 'ERR_BAD_PASSWORD');
     expectPkiError(() => inspectPkcs12(der.subarray(0, der.length - 10), password), 'ERR_MALFORMED_DER');
+  });
+});
+
+/**
+ * Hostile files: bytes of the MAC-protected AuthenticatedSafe changed and the MAC recomputed over them, so
+ * the parser behind the MAC check sees the damage (a plain mutation stops at the MAC). Every outcome is a
+ * report or a PkiError — never a TypeError, a RangeError or a hang.
+ */
+describe('inspectPkcs12 on damaged contents behind a valid MAC', () => {
+  it('returns a report or throws a PkiError for 400 mutations', async () => {
+    const { pkcs8, cert } = await pair({ kty: 'OKP', crv: 'Ed25519' });
+    const der = Buffer.from(await encodePkcs12({ privateKeyPkcs8: pkcs8, certificates: [cert], friendlyName: 'leaf', password, legacy: false, iterations: 1 }));
+    const [, authInfo, macData] = childrenOf(der, readRootTlv(der));
+    const octets = childrenOf(der, childrenOf(der, authInfo!)[1]!)[0]!; // ContentInfo [0] → the OCTET STRING
+    const [contentStart, contentEnd] = [octets.start + octets.headerLength, octets.end];
+    const [digestInfo, saltEl] = childrenOf(der, macData!);
+    const digestEl = childrenOf(der, digestInfo!)[1]!;
+    const salt = der.subarray(saltEl!.start + saltEl!.headerLength, saltEl!.end);
+    let seed = 12345;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const copy = Buffer.from(der);
+      for (let k = 0, n = 1 + random(3); k < n; k++) copy[contentStart + random(contentEnd - contentStart)] = random(256);
+      const mac = pkcs12Mac('sha256', password, salt, 1, copy.subarray(contentStart, contentEnd));
+      mac.copy(copy, digestEl.start + digestEl.headerLength);
+      let outcome: string;
+      try {
+        inspectPkcs12(copy, password);
+        outcome = 'report';
+      } catch (e) {
+        if (!(e instanceof PkiError)) throw new Error(`mutation ${i}: ${String(e)}`);
+        outcome = e.code;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    expect(MAC_OID.sha256).toBe('2.16.840.1.101.3.4.2.1');
+    expect(outcomes.get('ERR_BAD_PASSWORD') ?? 0).toBeGreaterThan(0); // damaged ciphertext: padding
+    expect(outcomes.get('ERR_MALFORMED_DER') ?? 0).toBeGreaterThan(0); // damaged structure
+  });
+
+  it('refuses an iteration count above 5,000,000 before deriving anything', async () => {
+    const { pkcs8, cert } = await pair({ kty: 'OKP', crv: 'Ed25519' });
+    const der = Buffer.from(await encodePkcs12({ privateKeyPkcs8: pkcs8, certificates: [cert], friendlyName: 'leaf', password, legacy: false, iterations: 1 }));
+    // The MAC's iterations INTEGER is the PFX's last element: 02 01 01 → 02 04 7F FF FF FF (2^31-1).
+    expect(der.subarray(der.length - 3).toString('hex')).toBe('020101');
+    const patched = Buffer.concat([der.subarray(0, der.length - 3), Buffer.from('02047fffffff', 'hex')]);
+    patched.writeUInt16BE(patched.readUInt16BE(2) + 3, 2); // the PFX SEQUENCE's two-byte length
+    const macData = childrenOf(der, readRootTlv(der))[2]!;
+    patched.writeUInt8(patched[macData.start + 1]! + 3, macData.start + 1);
+    const started = Date.now();
+    const e = expectPkiError(() => inspectPkcs12(patched, password), 'ERR_MALFORMED_DER');
+    expect(e.message).toContain('2147483647 is outside 1..5000000');
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -73,11 +73,20 @@ const need = (el: DerElement | undefined, tag: number, what: string): DerElement
   if (el?.tag !== tag) throw malformed(`${what} is missing`);
   return el;
 };
-const smallInt = (der: Uint8Array, el: DerElement, what: string): number => {
+/**
+ * Java's PKCS12KeyStore limit: a hostile file naming a billion iterations would otherwise keep `pki inspect`
+ * busy for hours (the MAC loop runs in JavaScript).
+ */
+export const MAX_PKCS12_ITERATIONS = 5_000_000;
+
+export function iterationCount(der: Uint8Array, el: DerElement, what: string): number {
   const n = readIntegerBigInt(der, el);
-  if (n < 1n || n > 100_000_000n) throw malformed(`${what} ${n} is out of range`);
+  if (n < 1n || n > BigInt(MAX_PKCS12_ITERATIONS)) {
+    throw new PkiError('ERR_MALFORMED_DER', `PKCS#12: ${what} ${n} is outside 1..${MAX_PKCS12_ITERATIONS}`, { hint: 'pki, like Java, reads files of at most 5,000,000 iterations' });
+  }
   return Number(n);
-};
+}
+const smallInt = iterationCount;
 
 /** The encryption an AlgorithmIdentifier names, without decrypting (the report shows it either way). */
 export function describeEncryption(der: Uint8Array, alg: DerElement): Pkcs12Encryption {

@@ -6,7 +6,7 @@
  */
 import { childrenOf, contentOf, DerTag, readIntegerBigInt, readOctetString, readOid, readRootTlv, type DerElement } from '../der/reader.js';
 import { PkiError } from '../errors.js';
-import { badPassword, decryptForPkcs12, describeEncryption, macHashOf, macMatches, pkcs12Mac, type Pkcs12Encryption } from '../export/pkcs12-crypto.js';
+import { badPassword, decryptForPkcs12, describeEncryption, iterationCount, macHashOf, macMatches, pkcs12Mac, type Pkcs12Encryption } from '../export/pkcs12-crypto.js';
 import type { KeyDescription } from '../keys/keys.js';
 import { inspectCertificate } from './certificate.js';
 import { inspectKey } from './key.js';
@@ -103,8 +103,7 @@ function readMac(der: Uint8Array, macData: DerElement, authSafe: Uint8Array, pas
   const algOid = readOid(der, need(childrenOf(der, need(alg, DerTag.sequence, 'MAC algorithm'))[0], DerTag.objectIdentifier, 'MAC algorithm'));
   const digest = readOctetString(der, need(digestEl, DerTag.octetString, 'MAC value'));
   const salt = readOctetString(der, need(saltEl, DerTag.octetString, 'MAC salt'));
-  const iterations = iterEl ? Number(readIntegerBigInt(der, need(iterEl, DerTag.integer, 'MAC iterations'))) : 1;
-  if (iterations < 1 || iterations > 100_000_000) throw malformed(`MAC iteration count ${iterations} is out of range`);
+  const iterations = iterEl ? iterationCount(der, need(iterEl, DerTag.integer, 'MAC iterations'), 'MAC iteration count') : 1;
   const hash = macHashOf(algOid);
   if (!hash) {
     throw new PkiError('ERR_UNSUPPORTED_KEY', `PKCS#12: MAC algorithm ${algOid} is not supported`, { hint: 'pki checks SHA-1 and SHA-2 PKCS#12 MACs; openssl pkcs12 -info may read this file' });
