@@ -140,7 +140,7 @@ function addSetupCommands(program: Command): void {
 
   program
     .command('inspect')
-    .description('describe certificates, requests, CRLs, keys, OpenSSH keys/certificates and KRLs (PEM or DER); recognises PKCS#12')
+    .description('describe certificates, requests, CRLs, keys, OpenSSH keys/certificates and KRLs (PEM or DER), and PKCS#12 files (with their password)')
     .argument('[file]', 'file to inspect ("-" for standard input)')
     .option('--password-file <file>', 'a PKCS#12 file\'s password (else PKI_P12_PASSWORD, else a prompt on a TTY)')
     .option('--tls <target>', 'connect to HOST:PORT or https://host[:port] and describe what the server presents, with the verify verdict')
@@ -161,7 +161,7 @@ function addSetupCommands(program: Command): void {
       }
       if (file === undefined) throw new PkiError('ERR_USAGE', 'inspect needs a file, or --tls HOST:PORT', { hint: 'pki inspect FILE, or pki inspect --tls db.internal:5432' });
       const { runInspect } = await import('./commands/inspect.js');
-      await runInspect(file, g, commandNow());
+      await runInspect(file, g, commandNow(), { passwordFile: opts.passwordFile });
     });
 }
 

@@ -221,18 +221,19 @@ describe('pki inspect in a pipeline and on files it does not fully read (issue 9
     expect(report.revokedKeys).toEqual([{ keyType: 'ecdsa-sha2-nistp256', fingerprint: peer('ssh-keygen', ['-l', '-f', join(dir, 'user.pub')]).split(' ')[1] }]);
   });
 
-  it('says what a PKCS#12 file is (exit 0) instead of "not a certificate"', () => {
+  it('says what a PKCS#12 file is instead of "not a certificate", and reads it with its password', () => {
     const dir = initCa();
     expect(pki(['generate', 'web', 'main', '--no-client', '--dir', dir]).code).toBe(0);
     const certs = join(dir, 'services/web/main/certs');
     const p12 = join(tempDir(), 'web.p12');
     peer('openssl', ['pkcs12', '-export', '-in', join(certs, 'web.crt'), '-inkey', join(certs, 'web.key'), '-passout', 'pass:p12-secret', '-out', p12]);
-    const r = pki(['inspect', '--json', p12]);
+    const line = expectCliError(pki(['inspect', '--json', p12]), 'ERR_PASSWORD_REQUIRED');
+    expect(line).toContain('PKCS#12');
+    const r = pki(['inspect', '--json', p12], { env: { PKI_P12_PASSWORD: 'p12-secret' } });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ type: 'pkcs12', bytes: readFileSync(p12).length, passwordMac: true, supported: false });
-    const human = pki(['inspect', p12]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'pkcs12', bytes: readFileSync(p12).length, mac: { algorithm: 'sha256', iterations: 2048 } });
+    const human = pki(['inspect', p12], { env: { PKI_P12_PASSWORD: 'p12-secret' } });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`PKCS#12 file (${readFileSync(p12).length} bytes)`);
-    expect(human.stdout).toContain('full PKCS#12 support comes later');
   });
 });

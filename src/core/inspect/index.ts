@@ -52,14 +52,24 @@ const DER_ATTEMPTS: readonly ((der: Uint8Array) => InspectReport)[] = [
   (der) => inspectKey('PUBLIC KEY', der),
 ];
 
-function inspectDer(der: Uint8Array): InspectReport {
+/** What some files need to be read: the password of a PKCS#12 file. */
+export interface InspectOptions {
+  readonly pkcs12Password?: Uint8Array | undefined;
+}
+
+function inspectDer(der: Uint8Array, options: InspectOptions): InspectReport {
   if (der.length === 0) throw new PkiError('ERR_EMPTY_INPUT', 'the file is empty');
   if (der[0] !== 0x30) {
     throw new PkiError('ERR_UNKNOWN_OBJECT', 'not PEM and not DER: the file holds no certificate, request, CRL or key', {
       hint: 'check that you passed the right file',
     });
   }
-  if (looksLikePkcs12(der)) return inspectPkcs12(der);
+  if (looksLikePkcs12(der)) {
+    if (!options.pkcs12Password) {
+      throw new PkiError('ERR_PASSWORD_REQUIRED', 'this is a PKCS#12 file; its password is needed to read it', { hint: 'pass --password-file FILE or set PKI_P12_PASSWORD' });
+    }
+    return inspectPkcs12(der, options.pkcs12Password);
+  }
   let firstError: unknown;
   for (const attempt of DER_ATTEMPTS) {
     try {
@@ -78,7 +88,7 @@ function inspectDer(der: Uint8Array): InspectReport {
 }
 
 /** Every object in the file, in order. Throws a PkiError for empty, malformed or unsupported input. */
-export function inspectBytes(data: Uint8Array): InspectReport[] {
+export function inspectBytes(data: Uint8Array, options: InspectOptions = {}): InspectReport[] {
   if (data.length === 0) throw new PkiError('ERR_EMPTY_INPUT', 'the file is empty', { hint: 'check that you passed the right file' });
   // A KRL is binary with its own magic (`SSHKRL\n\0`), as `pki ssh krl` and `ssh-keygen -k` write it.
   if (looksLikeKrl(data)) return [inspectKrl(data)];
@@ -89,7 +99,8 @@ export function inspectBytes(data: Uint8Array): InspectReport[] {
     const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
     return decodePem(text).map((b) => inspectPemBlock(b.label, b.der));
   }
-  return [inspectDer(data)];
+  return [inspectDer(data, options)];
 }
 
+export { looksLikePkcs12 };
 export type { CertificateReport, CsrReport, CrlReport, KeyReport, Pkcs12Report, SshCertificateReport, SshKrlReport, SshPublicKeyReport };

@@ -32,23 +32,32 @@ function deriveKey(passphrase: Uint8Array, salt: Uint8Array, iterations: number)
   );
 }
 
-/** EncryptedPrivateKeyInfo DER for a private key. */
-export async function encryptPrivateKey(privateKey: KeyObject, options: KeyEncryptionOptions): Promise<Buffer> {
+/**
+ * PBES2 encryption of any bytes: the AlgorithmIdentifier DER (PBES2 with PBKDF2-HMAC-SHA256 and
+ * AES-256-CBC) and the ciphertext. Encrypted PKCS#8 and the PKCS#12 bags (core/export/pkcs12.ts) share it.
+ */
+export async function pbes2Encrypt(plain: Uint8Array, options: KeyEncryptionOptions): Promise<{ algorithm: Buffer; ciphertext: Buffer }> {
   const iterations = options.iterations ?? DEFAULT_PBKDF2_ITERATIONS;
   const salt = options.salt ?? randomBytes(16);
   const iv = options.iv ?? randomBytes(16);
-  const plain = privateKey.export({ type: 'pkcs8', format: 'der' });
   const aesKey = await deriveKey(options.passphrase, salt, iterations);
   const cipher = createCipheriv('aes-256-cbc', aesKey, iv);
-  const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
   aesKey.fill(0);
-  plain.fill(0);
   const kdf = algorithmIdentifier(
     OID_PBKDF2,
     sequence(octetString(salt), integer(iterations), algorithmIdentifier(OID_HMAC_SHA256, nullValue())),
   );
   const scheme = algorithmIdentifier(OID_AES256_CBC, octetString(iv));
-  return sequence(algorithmIdentifier(OID_PBES2, sequence(kdf, scheme)), octetString(encrypted));
+  return { algorithm: algorithmIdentifier(OID_PBES2, sequence(kdf, scheme)), ciphertext };
+}
+
+/** EncryptedPrivateKeyInfo DER for a private key. */
+export async function encryptPrivateKey(privateKey: KeyObject, options: KeyEncryptionOptions): Promise<Buffer> {
+  const plain = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const { algorithm, ciphertext } = await pbes2Encrypt(plain, options);
+  plain.fill(0);
+  return sequence(algorithm, octetString(ciphertext));
 }
 
 /** `-----BEGIN ENCRYPTED PRIVATE KEY-----` PEM for a private key. */
