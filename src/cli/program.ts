@@ -151,7 +151,7 @@ function addSetupCommands(program: Command): void {
     .option('--timeout <duration>', 'with --tls: give up connecting and handshaking after this long', '5s')
     .option('--starttls <protocol>', 'with --tls: upgrade a plain connection first: postgres or smtp')
     .option('--no-verify', 'with --tls: show the chain without a verdict (exit 0 whenever the handshake completes)')
-    .addHelpText('after', '\nExamples (docs/inspect-tls.md):\n  pki inspect --tls db.internal:5432 --starttls postgres\n  pki inspect --tls https://10.0.0.5:8443 --servername api.internal --cert client.crt --key client.key\nExit 0: handshake done and the verdict valid (or --no-verify); 1: invalid, or the connection or handshake failed.')
+    .addHelpText('after', '\nWith --tls (docs/inspect-tls.md):\n  pki inspect --tls db.internal:5432 --starttls postgres\n  pki inspect --tls https://10.0.0.5:8443 --servername api.internal --cert client.crt --key client.key\nExit 0: handshake done and the verdict valid (or --no-verify); 1: invalid, or the connection or handshake failed.')
     .action(async (file: string | undefined, opts, cmd: Command) => {
       const g = globals(cmd);
       if (opts.tls !== undefined) {
