@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { algorithmIdentifier, explicit, integer, nullValue, octetString, oid, sequence, set, tlv } from '../der/writer.js';
 import { encryptForPkcs12, MAC_OID, pkcs12Mac } from './pkcs12-crypto.js';
+import { OID_DATA, OID_ENCRYPTED_DATA, OID_SHROUDED_KEY_BAG, OID_CERT_BAG, OID_X509_CERTIFICATE, OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID } from './pkcs12-oids.js';
 
 export interface Pkcs12Contents {
   /** The private key as PKCS#8 DER (unencrypted; it is encrypted into the file). */
@@ -33,13 +34,6 @@ export const PKCS12_ITERATIONS = 600_000;
 /** `openssl pkcs12 -export -legacy`'s count: the legacy form is for readers from before PBES2. */
 export const PKCS12_LEGACY_ITERATIONS = 2048;
 
-const OID_DATA = '1.2.840.113549.1.7.1';
-const OID_ENCRYPTED_DATA = '1.2.840.113549.1.7.6';
-const OID_SHROUDED_KEY_BAG = '1.2.840.113549.1.12.10.1.2';
-const OID_CERT_BAG = '1.2.840.113549.1.12.10.1.3';
-const OID_X509_CERTIFICATE = '1.2.840.113549.1.9.22.1';
-const OID_FRIENDLY_NAME = '1.2.840.113549.1.9.20';
-const OID_LOCAL_KEY_ID = '1.2.840.113549.1.9.21';
 
 /** BMPString (UTF-16BE), friendlyName's type. */
 function bmpString(text: string): Buffer {

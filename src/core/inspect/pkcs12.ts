@@ -10,6 +10,7 @@ import { badPassword, decryptForPkcs12, describeEncryption, iterationCount, macH
 import type { KeyDescription } from '../keys/keys.js';
 import { inspectCertificate } from './certificate.js';
 import { inspectKey } from './key.js';
+import { OID_DATA, OID_SIGNED_DATA, OID_ENCRYPTED_DATA, OID_X509_CERTIFICATE, OID_FRIENDLY_NAME, OID_LOCAL_KEY_ID, OID_SAFE_CONTENTS_BAG } from '../export/pkcs12-oids.js';
 
 export type { Pkcs12Encryption };
 
@@ -50,12 +51,6 @@ export interface Pkcs12Report {
   readonly safeContents: Pkcs12SafeContents[];
 }
 
-const OID_DATA = '1.2.840.113549.1.7.1';
-const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
-const OID_ENCRYPTED_DATA = '1.2.840.113549.1.7.6';
-const OID_X509_CERTIFICATE = '1.2.840.113549.1.9.22.1';
-const OID_FRIENDLY_NAME = '1.2.840.113549.1.9.20';
-const OID_LOCAL_KEY_ID = '1.2.840.113549.1.9.21';
 const BAG_TYPES: Readonly<Record<string, Pkcs12Bag['type']>> = {
   '1.2.840.113549.1.12.10.1.1': 'key',
   '1.2.840.113549.1.12.10.1.2': 'shroudedKey',
@@ -63,7 +58,6 @@ const BAG_TYPES: Readonly<Record<string, Pkcs12Bag['type']>> = {
   '1.2.840.113549.1.12.10.1.4': 'crl',
   '1.2.840.113549.1.12.10.1.5': 'secret',
 };
-const OID_SAFE_CONTENTS_BAG = '1.2.840.113549.1.12.10.1.6';
 
 /**
  * RFC 7292 §4: PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL },
