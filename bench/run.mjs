@@ -15,7 +15,8 @@
  * $TMPDIR/pki-bench) and reused; delete that folder after changing the inventory schema.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureCa, ensureCsrs, ensureInventory, PKI, ROOT, writeOpensslCaConfig } from './fixtures.mjs';
@@ -394,6 +395,68 @@ async function w7(ca) {
   bench(group);
 }
 
+/**
+ * W8 (issue 12): `pki export <bundle> --p12` against `openssl pkcs12 -export` with the same algorithms and the
+ * same 600,000 iterations (OpenSSL 3.0's `-iter` sets the PBKDF2 and the MAC count alike; its `-maciter` is a
+ * no-op kept for old scripts), and `pki export --fullchain` against what nginx guides do by hand (`cat leaf
+ * intermediate > F`) and its openssl spelling (`openssl x509` twice). The iteration counts each side really
+ * wrote are read back once from its file (`openssl pkcs12 -info`) and shown in the row's label.
+ */
+async function w8(ca) {
+  const pem = readFileSync(ca.leaf, 'utf8');
+  const leaf = join(WORK, 'export-leaf.crt');
+  writeFileSync(leaf, pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 26));
+  const intermediate = join(ca.dir, 'ca/intermediate_ca.crt');
+  const key = join(ca.dir, 'services/redis/main/certs/redis.key');
+  const cn = new X509Certificate(pem).subject.match(/^CN=(.*)$/m)?.[1] ?? 'redis';
+  const password = join(WORK, 'export-p12.pass');
+  writeFileSync(password, 'bench-password\n', { mode: 0o600 });
+  chmodSync(password, 0o600);
+  const out = join(scratch, 'w8');
+  mkdirSync(out, { recursive: true });
+  const iterations = 600_000;
+  const p12 = {
+    pki: { label: 'pki export redis main --p12 F --password-file P --force', pki: true, needs: ['export', '--p12'], cmds: (_, bin) => [pkiCmd(bin, 'export', 'redis', 'main', '--dir', ca.dir, '--p12', join(out, 'pki.p12'), '--password-file', password, '--force')] },
+    openssl: {
+      label: `openssl pkcs12 -export -iter ${iterations.toLocaleString('en')} -macalg sha256 -keypbe/-certpbe AES-256-CBC`,
+      cmds: () => [['openssl', 'pkcs12', '-export', '-inkey', key, '-in', leaf, '-certfile', intermediate, '-name', cn, '-passout', `file:${password}`, '-iter', String(iterations), '-macalg', 'sha256', '-keypbe', 'AES-256-CBC', '-certpbe', 'AES-256-CBC', '-out', join(out, 'openssl.p12')]],
+    },
+  };
+  // One untimed run of each, to read back the counts they wrote (a build without export: no label).
+  const counts = (file) => {
+    const info = spawnSync('openssl', ['pkcs12', '-info', '-noout', '-in', file, '-passin', `file:${password}`], { encoding: 'utf8' }).stderr ?? '';
+    const mac = info.match(/^MAC: (\S+), Iteration (\d+)/m);
+    const bags = [...info.matchAll(/PBKDF2, ([^,]+), Iteration (\d+), PRF (\S+)/g)].map((m) => `${m[1]} ×${Number(m[2]).toLocaleString('en')} ${m[3]}`);
+    return mac ? `MAC ${mac[1]} ×${Number(mac[2]).toLocaleString('en')}; bags ${[...new Set(bags)].join(', ')}` : 'not read';
+  };
+  let label = `PKCS#12 of key + leaf + intermediate`;
+  if (knows(PKI, 'export', '--p12')) {
+    measure(p12.pki.cmds(0, PKI));
+    measure(p12.openssl.cmds(0));
+    label += ` (pki: ${counts(join(out, 'pki.p12'))} — openssl: ${counts(join(out, 'openssl.p12'))})`;
+  }
+  bench({ id: 'W8', runs: QUICK ? 3 : 9, commands: p12, rows: [{ label, a: 'pki', b: 'openssl' }] });
+
+  const full = join(out, 'fullchain.pem');
+  const q = (f) => `'${f.replaceAll("'", "'\\''")}'`;
+  bench({
+    id: 'W8',
+    runs: QUICK ? 5 : 21,
+    warmup: 2,
+    commands: {
+      pki: { label: 'pki export redis main --fullchain F --force', pki: true, needs: ['export', '--fullchain'], cmds: (_, bin) => [pkiCmd(bin, 'export', 'redis', 'main', '--dir', ca.dir, '--fullchain', full, '--force')] },
+      cat: { label: 'sh -c "cat leaf inter > F"', cmds: () => [['/bin/sh', '-c', `cat ${q(leaf)} ${q(intermediate)} > ${q(full)}`]] },
+      x509: { label: 'sh -c "openssl x509 -in leaf > F; openssl x509 -in inter >> F"', cmds: () => [['/bin/sh', '-c', `openssl x509 -in ${q(leaf)} > ${q(full)} && openssl x509 -in ${q(intermediate)} >> ${q(full)}`]] },
+      node: { label: 'node -e ""', cmds: () => [[NODE, '-e', '']] },
+    },
+    rows: [
+      { label: 'full chain PEM', a: 'pki', b: 'cat' },
+      { label: 'full chain PEM', a: 'pki', b: 'x509' },
+      { label: 'full chain PEM', a: 'pki', b: 'node' },
+    ],
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 if (!existsSync(join(ROOT, 'dist/core/index.js'))) {
@@ -404,7 +467,7 @@ const opensslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' }).s
 const machine = `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${opensslVersion}`;
 console.error(`bench: ${machine}${QUICK ? ', --quick' : ''}; fixtures in ${WORK}`);
 const ca = ensureCa(WORK);
-const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6, W7: w7 };
+const workloads = { W1: w1, W2: w2, W3: w3, W4: w4, W5: w5, W6: w6, W7: w7, W8: w8 };
 for (const [id, fn] of Object.entries(workloads)) {
   if (ONLY && !ONLY.includes(id)) continue;
   console.error(`bench: ${id}`);
