@@ -185,14 +185,24 @@ export function macHashOf(oid: string): Pkcs12Hash | undefined {
   return MAC_HASH[oid];
 }
 
-/** RFC 7292 §5: HMAC over the AuthenticatedSafe with a key from the PKCS#12 KDF (purpose 3). */
-export function pkcs12Mac(hash: Pkcs12Hash, password: Uint8Array, salt: Uint8Array, iterations: number, data: Uint8Array): Buffer {
+/** RFC 7292 §5: the MAC key, from the PKCS#12 KDF (purpose 3); it depends on the password, salt and count only. */
+export function pkcs12MacKey(hash: Pkcs12Hash, password: Uint8Array, salt: Uint8Array, iterations: number): Buffer {
   const bmp = bmpPassword(password);
   const key = pkcs12Kdf(hash, KdfPurpose.mac, bmp, salt, iterations, MAC_BYTES[hash]);
   bmp.fill(0);
+  return key;
+}
+
+/** RFC 7292 §5: HMAC over the AuthenticatedSafe with the key from pkcs12MacKey (the key is wiped). */
+export function pkcs12MacWithKey(hash: Pkcs12Hash, key: Buffer, data: Uint8Array): Buffer {
   const mac = createHmac(hash, key).update(data).digest();
   key.fill(0);
   return mac;
+}
+
+/** RFC 7292 §5: HMAC over the AuthenticatedSafe with a key from the PKCS#12 KDF (purpose 3). */
+export function pkcs12Mac(hash: Pkcs12Hash, password: Uint8Array, salt: Uint8Array, iterations: number, data: Uint8Array): Buffer {
+  return pkcs12MacWithKey(hash, pkcs12MacKey(hash, password, salt, iterations), data);
 }
 
 export function macMatches(expected: Uint8Array, actual: Uint8Array): boolean {
