@@ -10,6 +10,7 @@ import { PkiError } from '../core/errors.js';
 import { addDiagnoseCommands } from './program-diagnose.js';
 import { addHelpExamples } from './help-examples.js';
 import { addUseCommands } from './program-use.js';
+import { addServeCommands } from './program-serve.js';
 import { collect, globals } from './program-options.js';
 
 function packageVersion(): string {
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
   addInventoryCommands(program);
   addDiagnoseCommands(program);
   addUseCommands(program);
+  addServeCommands(program);
   addHelpExamples(program);
   return program;
 }
@@ -246,7 +248,10 @@ function addLifecycleCommands(program: Command): void {
       .option('--exec <command>', 'run this command through sh -c once after at least one renewal or a re-published CRL, e.g. "systemctl reload redis"')
 
       .option('--san <name>', 'add this subject alternative name to the renewed certificate (repeatable; renews even when not due)', collect, [])
-      .option('--prune', 'with --all: stop tracking certificates whose recorded file is gone (marked superseded; reported as missing otherwise)'),
+      .option('--prune', 'with --all: stop tracking certificates whose recorded file is gone (marked superseded; reported as missing otherwise)')
+      .option('--daemon', 'keep running: renew each watched certificate at its threshold (with jitter), retry with backoff, stop on SIGTERM')
+      .option('--ca-url <url>', 'with --daemon: renew against pki serve over mutual TLS (POST /1.0/renew) instead of with the local CA key')
+      .option('--roots <file>', 'with --ca-url: the root certificate(s) the server is verified against'),
   ).action(async (certFile: string | undefined, keyFile: string | undefined, opts, cmd: Command) => {
     const { runRenew } = await import('./commands/renew.js');
     await runRenew(certFile, keyFile, opts, globals(cmd), commandNow());

@@ -67,6 +67,7 @@ export function effectiveConfig(path: string, config: PkiConfig): EffectiveConfi
       crl: { distributionPoints: config.crl?.distributionPoints ?? [], nextUpdate: config.crl?.nextUpdate ?? '7d', rootNextUpdate: config.crl?.rootNextUpdate ?? '1y' },
       ocsp: { urls: config.ocsp?.urls ?? [] },
       aia: { caIssuers: config.aia?.caIssuers ?? [] },
+      serve: config.serve ?? {},
       nameConstraints: {
         permittedDns: nc?.permittedDns ?? [],
         excludedDns: nc?.excludedDns ?? [],

@@ -9,6 +9,7 @@ import { resolveKeySpec, type KeySpec } from '../core/keys/keys.js';
 import { DEFAULT_MAX_SANS, parseSan } from '../core/x509/names.js';
 import { CA_ONLY_KEY_USAGES, roleOfExtKeyUsage, type ProfileConfig } from '../core/x509/profile-config.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from '../core/x509/usages.js';
+import { ServeConfigSchema, type ServeConfig } from './serve-config.js';
 
 export interface PkiConfig {
   readonly version: 1;
@@ -40,6 +41,8 @@ export interface PkiConfig {
   };
   /** Named certificate profiles (`--profile NAME`); core/x509/profile-config.ts resolves them. */
   readonly profiles?: Readonly<Record<string, ProfileConfig>>;
+  /** `pki serve`: listeners, ACME provisioners, limits, OCSP (store/serve-config.ts, docs/serve.md). */
+  readonly serve?: ServeConfig;
 }
 
 const durationText = (message = 'must be a duration such as 90d or 1y') =>
@@ -187,6 +190,7 @@ const ConfigSchema = z.strictObject(
       ),
     ),
     profiles: z.optional(ProfilesSchema),
+    serve: z.optional(ServeConfigSchema),
   },
   strict,
 );

@@ -10,6 +10,8 @@
  *   process.env/argv/stdin/stdout/stderr/exit or console;
  * - net/ (network transport, issue 11) imports only core/, net/ and `node:` built-ins other than fs,
  *   child_process, process and console, and does not touch the `process` or `console` globals;
+ * - serve/ (the online CA, issue 13) never imports cli/, node:fs or node:child_process, and never touches
+ *   process.env/argv/stdin/stdout/stderr/exit or console (the command owns the process);
  * - a file in cli/commands/ never imports another file in cli/commands/;
  * - no file under src/ over 350 lines; no function over 80 lines unless the comment lines right above it
  *   include a `//` line containing "one piece" (the marker, docs/testing.md), saying why it must be one.
@@ -135,6 +137,8 @@ function checkTree(root: string): string[] {
         out.push(`operations-imports-cli: ${path} (line ${line}: '${spec}')`);
       } else if (layer === 'operations' && OPERATIONS_FORBIDDEN_MODULES.includes(spec.replace(/^node:/, ''))) {
         out.push(`operations-imports-io: ${path} (line ${line}: '${spec}')`);
+      } else if (layer === 'serve' && (targetLayer === 'cli' || OPERATIONS_FORBIDDEN_MODULES.includes(spec.replace(/^node:/, '')))) {
+        out.push(`serve-imports: ${path} (line ${line}: '${spec}')`);
       }
       if (path.startsWith('cli/commands/') && target?.startsWith('cli/commands/') && target.replace(/\.js$/, '') !== path.replace(/\.ts$/, '')) {
         out.push(`command-imports-command: ${path} (line ${line}: '${spec}')`);
@@ -145,6 +149,8 @@ function checkTree(root: string): string[] {
       else if (layer === 'net') out.push(`net-uses-global: ${path} (line ${line}: ${name}.${member})`);
       else if (layer === 'operations' && (name === 'console' || OPERATIONS_FORBIDDEN_PROCESS.includes(member))) {
         out.push(`operations-uses-global: ${path} (line ${line}: ${name}.${member})`);
+      } else if (layer === 'serve' && (name === 'console' || OPERATIONS_FORBIDDEN_PROCESS.includes(member))) {
+        out.push(`serve-uses-global: ${path} (line ${line}: ${name}.${member})`);
       }
     }
     if (facts.lineCount > MAX_FILE_LINES) out.push(`file-too-long: ${path} (${facts.lineCount} lines)`);
@@ -193,6 +199,10 @@ describe('each rule fails on a throwaway tree', () => {
     ['operations/e.ts', "import { unlinkSync } from 'node:fs';\n", 'operations-imports-io: operations/e.ts'],
     ['operations/f.ts', "import { spawnSync } from 'child_process';\n", 'operations-imports-io: operations/f.ts'],
     ['cli/commands/a.ts', "import { crl } from './crl.js';\n", 'command-imports-command: cli/commands/a.ts'],
+    ['serve/a.ts', "import { x } from '../cli/output.js';\n", 'serve-imports: serve/a.ts'],
+    ['serve/b.ts', "import { readFileSync } from 'node:fs';\n", 'serve-imports: serve/b.ts'],
+    ['serve/c.ts', 'export const dir = () => process.env.PKI_DIR;\n', 'serve-uses-global: serve/c.ts'],
+    ['serve/d.ts', "export const say = () => console.log('x');\n", 'serve-uses-global: serve/d.ts'],
     ['net/a.ts', "import { x } from '../store/trust-roots.js';\n", 'net-imports: net/a.ts'],
     ['net/b.ts', "import { x } from '../operations/inspect-tls.js';\n", 'net-imports: net/b.ts'],
     ['net/c.ts', "import { x } from '../cli/output.js';\n", 'net-imports: net/c.ts'],

@@ -35,6 +35,12 @@ const PACKAGES: Record<string, string> = {
   zsh: 'zsh',
   fish: 'fish',
   script: 'bsdutils',
+  certbot: 'certbot',
+  lego: 'lego',
+  dehydrated: 'dehydrated',
+  caddy: 'caddy',
+  pebble: 'pebble',
+  'pebble-challtestsrv': 'pebble',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
