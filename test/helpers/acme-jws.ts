@@ -80,3 +80,53 @@ export function httpsCall(url: string, ca: string, options: { method?: string; b
 export function postJws(url: string, ca: string, jws: unknown, contentType = 'application/jose+json'): Promise<HttpsAnswer> {
   return httpsCall(url, ca, { method: 'POST', body: JSON.stringify(jws), headers: { 'Content-Type': contentType } });
 }
+
+/** A bare ACME client over httpsCall: fetches nonces, signs with `signAcme`, keeps the last Replay-Nonce. */
+export class AcmeTestClient {
+  readonly directoryUrl: string;
+  readonly ca: string;
+  #nonce: string | undefined;
+
+  constructor(directoryUrl: string, ca: string) {
+    this.directoryUrl = directoryUrl;
+    this.ca = ca;
+  }
+
+  /** `https://…/acme/<provisioner>/<resource>` */
+  url(resource: string): string {
+    return this.directoryUrl.replace(/directory$/, resource);
+  }
+
+  /** A fresh nonce from HEAD new-nonce. */
+  async freshNonce(): Promise<string> {
+    const a = await httpsCall(this.url('new-nonce'), this.ca, { method: 'HEAD' });
+    const n = a.headers['replay-nonce'];
+    if (typeof n !== 'string') throw new Error(`new-nonce answered ${a.status} without a Replay-Nonce`);
+    return n;
+  }
+
+  /** The last answer's nonce when there is one, else a fresh one. */
+  async nonce(): Promise<string> {
+    const n = this.#nonce;
+    this.#nonce = undefined;
+    return n ?? this.freshNonce();
+  }
+
+  /** POSTs `jws` and keeps the answer's Replay-Nonce. */
+  async send(url: string, jws: unknown, contentType?: string): Promise<HttpsAnswer> {
+    const a = await postJws(url, this.ca, jws, contentType);
+    const n = a.headers['replay-nonce'];
+    if (typeof n === 'string') this.#nonce = n;
+    return a;
+  }
+
+  async post(url: string, key: TestAccountKey, options: Omit<SignOptions, 'url'> = {}): Promise<HttpsAnswer> {
+    return this.send(url, await signAcme(key, { url, nonce: 'nonce' in options ? options.nonce : await this.nonce(), ...options }));
+  }
+
+  /** newAccount with `key`; returns the answer and the account URL (Location). */
+  async newAccount(key: TestAccountKey, payload: Record<string, unknown> = { termsOfServiceAgreed: true }): Promise<{ answer: HttpsAnswer; accountUrl: string }> {
+    const answer = await this.post(this.url('new-account'), key, { payload });
+    return { answer, accountUrl: String(answer.headers['location'] ?? '') };
+  }
+}
