@@ -66,6 +66,9 @@ export type PkiErrorCode =
   | 'ERR_ALREADY_REVOKED'
   | 'ERR_RENEW_FAILED'
   | 'ERR_EXEC_FAILED'
+  // ACME state of pki serve (store/inventory/acme.ts)
+  | 'ERR_ACME_NOT_FOUND'
+  | 'ERR_ACME_KEY_IN_USE'
   // a bug: an exception that is not a PkiError, as renew --all reports it for one certificate and goes on
   | 'ERR_INTERNAL'
   // OpenSSH

@@ -1,9 +1,24 @@
-/** The directory (RFC 8555 §7.1.1) and newNonce (§7.2). Placeholder until the ACME front end lands. */
-import type { AcmeHandler } from './context.js';
-import { AcmeProblemError } from './problem.js';
+/** The directory (RFC 8555 §7.1.1) and newNonce (§7.2). */
+import { NONCE_LIFETIME_MS } from './routes.js';
+import { acmeJson, type AcmeHandler } from './context.js';
 
-const notYet: AcmeHandler = async () => {
-  throw new AcmeProblemError('serverInternal', 'not implemented yet', { status: 503 });
+export const directory: AcmeHandler = async (context) =>
+  acmeJson(200, {
+    newNonce: context.url('new-nonce'),
+    newAccount: context.url('new-account'),
+    newOrder: context.url('new-order'),
+    revokeCert: context.url('revoke-cert'),
+    keyChange: context.url('key-change'),
+    renewalInfo: context.url('renewal-info'),
+    meta: { externalAccountRequired: context.provisioner.externalAccountRequired },
+  });
+
+/**
+ * HEAD → 200, GET → 204 (§7.2), both with a fresh Replay-Nonce and Cache-Control: no-store. The dispatcher
+ * adds nonces to non-GET answers only, so this makes its own for both.
+ */
+export const newNonce: AcmeHandler = async (context, request) => {
+  const now = context.serve.now();
+  const nonce = context.store.createNonce(now, new Date(now.getTime() + NONCE_LIFETIME_MS));
+  return { status: request.method === 'HEAD' ? 200 : 204, headers: { 'Replay-Nonce': nonce, 'Cache-Control': 'no-store' } };
 };
-export const directory: AcmeHandler = notYet;
-export const newNonce: AcmeHandler = notYet;

@@ -5,6 +5,7 @@
  * are compare-and-set guards (an order is finalised once even when two requests race: the second sees
  * `undefined`). Times are ISO 8601 strings, ids are random base64url strings the store makes.
  */
+import { PkiError } from '../../core/errors.js';
 import type { Inventory } from './index.js';
 
 export interface AcmeProblem {
@@ -128,7 +129,14 @@ export interface AcmeStore {
   listProcessingChallenges(): AcmeChallenge[];
 }
 
-/** The ACME store of an open inventory (same connection, same transactions). */
+/** A backend that carries the ACME tables (SqliteInventory): one store per inventory, on its connection. */
+export interface AcmeStoreProvider {
+  acmeStore(): AcmeStore;
+}
+
+/** The ACME store of an open inventory (same connection, same transactions; the same object on every call). */
 export function acmeStore(inventory: Inventory): AcmeStore {
-  throw new Error(`the ACME store of ${inventory.path} is not implemented yet`);
+  const provider = inventory as Inventory & Partial<AcmeStoreProvider>;
+  if (typeof provider.acmeStore !== 'function') throw new PkiError('ERR_INTERNAL', `the inventory ${inventory.path} has no ACME store`);
+  return provider.acmeStore();
 }

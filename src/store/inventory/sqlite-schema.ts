@@ -8,7 +8,7 @@ import { storedRelativeTo } from './paths.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 /** PRAGMA user_version of the schema below; bump with a migration step in `migrate`. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const SCHEMA_V1 = `
 CREATE TABLE certificates (
@@ -91,6 +91,73 @@ const SCHEMA_V6 = `
 ALTER TABLE certificates ADD COLUMN profile_name TEXT;
 `;
 
+/**
+ * v7 (issue 13): the ACME state of `pki serve` (store/inventory/sqlite-acme.ts): accounts, orders, their
+ * authorizations and challenges, and the outstanding nonces. Ids, tokens and nonces are random base64url
+ * text; objects (JWK, contact, identifiers, problems) are JSON; times ISO 8601 UTC like the certificates'.
+ * IF NOT EXISTS: a database whose user_version was set back by hand re-runs this step harmlessly.
+ */
+const SCHEMA_V7 = `
+CREATE TABLE IF NOT EXISTS acme_accounts (
+  id           TEXT PRIMARY KEY,
+  provisioner  TEXT NOT NULL,
+  status       TEXT NOT NULL CHECK (status IN ('valid', 'deactivated', 'revoked')),
+  jwk          TEXT NOT NULL,                 -- JSON public JWK
+  thumbprint   TEXT NOT NULL,                 -- RFC 7638 SHA-256, base64url
+  contact      TEXT NOT NULL,                 -- JSON array of URIs
+  created_at   TEXT NOT NULL,
+  created_from TEXT NOT NULL,
+  eab_kid      TEXT,
+  UNIQUE (provisioner, thumbprint)
+);
+CREATE INDEX IF NOT EXISTS acme_accounts_created_from ON acme_accounts (created_from, created_at);
+CREATE TABLE IF NOT EXISTS acme_orders (
+  id                 TEXT PRIMARY KEY,
+  account_id         TEXT NOT NULL REFERENCES acme_accounts (id),
+  provisioner        TEXT NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'processing', 'valid', 'invalid')),
+  expires            TEXT NOT NULL,
+  identifiers        TEXT NOT NULL,           -- JSON [{type, value}]
+  not_before         TEXT,
+  not_after          TEXT,
+  error              TEXT,                    -- JSON problem
+  certificate_serial TEXT,
+  replaces           TEXT,
+  created_at         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS acme_orders_account ON acme_orders (account_id, created_at);
+CREATE INDEX IF NOT EXISTS acme_orders_certificate ON acme_orders (certificate_serial) WHERE certificate_serial IS NOT NULL;
+CREATE TABLE IF NOT EXISTS acme_authorizations (
+  id               TEXT PRIMARY KEY,
+  order_id         TEXT NOT NULL REFERENCES acme_orders (id),
+  position         INTEGER NOT NULL,
+  account_id       TEXT NOT NULL REFERENCES acme_accounts (id),
+  identifier_type  TEXT NOT NULL CHECK (identifier_type IN ('dns', 'ip')),
+  identifier_value TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'valid', 'invalid', 'deactivated', 'expired', 'revoked')),
+  expires          TEXT NOT NULL,
+  wildcard         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS acme_authorizations_order ON acme_authorizations (order_id, position);
+CREATE TABLE IF NOT EXISTS acme_challenges (
+  id               TEXT PRIMARY KEY,
+  authorization_id TEXT NOT NULL REFERENCES acme_authorizations (id),
+  position         INTEGER NOT NULL,
+  type             TEXT NOT NULL CHECK (type IN ('http-01', 'dns-01', 'tls-alpn-01')),
+  token            TEXT NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),
+  validated        TEXT,
+  error            TEXT                       -- JSON problem
+);
+CREATE INDEX IF NOT EXISTS acme_challenges_authorization ON acme_challenges (authorization_id, position);
+CREATE INDEX IF NOT EXISTS acme_challenges_processing ON acme_challenges (status) WHERE status = 'processing';
+CREATE TABLE IF NOT EXISTS acme_nonces (
+  nonce      TEXT PRIMARY KEY,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS acme_nonces_expires ON acme_nonces (expires_at);
+`;
+
 /** Brings the schema to SCHEMA_VERSION, in one write transaction; refuses a newer schema. */
 export function migrate(c: SqliteConnection): void {
   const version = c.db.pragma('user_version', { simple: true }) as number;
@@ -113,6 +180,7 @@ export function migrate(c: SqliteConnection): void {
     }
     // Only when missing: a database whose user_version was set back by hand (or restored) may already have it.
     if (current < 6 && !hasColumn(c, 'profile_name')) c.db.exec(SCHEMA_V6);
+    if (current < 7) c.db.exec(SCHEMA_V7);
     c.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
 }

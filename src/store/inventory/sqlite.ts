@@ -25,6 +25,8 @@ import { createExclusive } from '../fs/exclusive-create.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { BUSY_TIMEOUT_MS, sqliteError } from './sqlite-errors.js';
 import { migrate } from './sqlite-schema.js';
+import type { AcmeStoreProvider } from './acme.js';
+import { SqliteAcmeStore } from './sqlite-acme.js';
 import * as records from './sqlite-records.js';
 import * as passes from './sqlite-passes.js';
 
@@ -36,10 +38,11 @@ function createEmptyFile(path: string): void {
 }
 
 /** The Inventory on SQLite: opening and closing here, the statements in sqlite-records.ts and sqlite-passes.ts. */
-export class SqliteInventory implements Inventory {
+export class SqliteInventory implements Inventory, AcmeStoreProvider {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #c: SqliteConnection;
+  #acme: SqliteAcmeStore | undefined;
 
   /**
    * Opens (or with `create`, creates) the database and brings its schema up to date. The folder must exist.
@@ -122,6 +125,12 @@ export class SqliteInventory implements Inventory {
   }
   carryOverPreviousCa(fromPath: string, previousCa: string): number {
     return passes.carryOverPreviousCa(this.#c, fromPath, previousCa);
+  }
+
+  /** The ACME tables (schema v7) on this connection: one store per inventory (acme.ts acmeStore). */
+  acmeStore(): SqliteAcmeStore {
+    this.#acme ??= new SqliteAcmeStore(this.#c);
+    return this.#acme;
   }
 
   exclusive<T>(fn: () => T): T {
