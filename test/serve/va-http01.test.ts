@@ -5,10 +5,15 @@
  * each fail with their problem type, in bounded time and without reading more than the cap. Names resolve
  * through the static map (`*.test` does not exist in DNS) and IP identifiers are used as is.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateChallenge, type ValidationRequest } from '../../src/serve/va/index.js';
+import { peer, requirePeer } from '../helpers/peers.js';
 import { closeServer, listenLoopback, vaSettings } from '../helpers/va.js';
 
 const TOKEN = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
@@ -130,6 +135,32 @@ describe('http-01', () => {
     seen.length = 0;
     const ftp = await validateChallenge(settings, provisioner, { ...http01('www.test'), token: 'x' });
     expect(ftp).toMatchObject({ valid: false, problem: { type: 'urn:ietf:params:acme:error:connection', detail: expect.stringMatching(/ftp:\/\/b\.test\/x refused: only http and https/) } });
+  });
+
+  it('follows a redirect to https on a validation port without verifying its certificate (SNI the name)', async () => {
+    requirePeer('openssl');
+    const dir = mkdtempSync(join(tmpdir(), 'pki-va-https-'));
+    try {
+      peer('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=self-signed', '-addext', 'subjectAltName=DNS:other.name']);
+      const sni: string[] = [];
+      const tls = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => (sni.push(`${(req.socket as { servername?: string }).servername} ${req.headers.host} ${req.url}`), res.end(KEY_AUTH)));
+      servers.push(tls);
+      const tlsPort = await listenLoopback(tls);
+      const { port } = await serve((_req, res) => res.writeHead(308, { Location: `https://secure.test:${tlsPort}/moved` }).end());
+      const { settings, provisioner } = setup(port, { tlsPort });
+      expect(await validateChallenge(settings, provisioner, http01('www.test'))).toEqual({ valid: true });
+      expect(sni).toEqual([`secure.test secure.test:${tlsPort} /moved`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a redirect to an IP address when the provisioner allows no IP identifiers', async () => {
+    const { port, seen } = await serve((req, res) => (req.url === PATH ? res.writeHead(302, { Location: `http://127.0.0.1:${port}/ip` }).end() : res.end(KEY_AUTH)));
+    const { settings, provisioner } = setup(port, { allow: ['*.test'] });
+    const r = await validateChallenge(settings, provisioner, http01('www.test'));
+    expect(r).toMatchObject({ valid: false, problem: { type: 'urn:ietf:params:acme:error:unauthorized', detail: expect.stringContaining('127.0.0.1 is outside provisioner "acme"\'s allowlist') } });
+    expect(seen).toHaveLength(1);
   });
 
   it('reads at most the cap of an endless body, then hangs up (incorrectResponse, not a timeout)', async () => {

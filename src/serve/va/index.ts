@@ -9,7 +9,9 @@ import type { AcmeChallengeType, AcmeIdentifier, AcmeProblem } from '../../store
 import { AcmeProblemError } from '../acme/problem.js';
 import type { ProvisionerSettings, ServeSettings } from '../settings.js';
 import { DEFAULT_VA_LIMITS, validateHttp01, type VaContext, type VaLimits } from './http-01.js';
+import { validateDns01 } from './dns-01.js';
 import { provisionerAdmits } from './resolve.js';
+import { validateTlsAlpn01 } from './tls-alpn-01.js';
 
 export { DEFAULT_VA_LIMITS, type VaLimits } from './http-01.js';
 
@@ -29,6 +31,10 @@ async function dispatch(ctx: VaContext, request: ValidationRequest): Promise<voi
   switch (request.type) {
     case 'http-01':
       return validateHttp01(ctx, request.identifier, request.token, request.keyAuthorization);
+    case 'dns-01':
+      return validateDns01(ctx, request.identifier, request.keyAuthorization);
+    case 'tls-alpn-01':
+      return validateTlsAlpn01(ctx, request.identifier, request.keyAuthorization);
     default:
       throw new AcmeProblemError('malformed', `challenge type ${String(request.type)} is not supported`);
   }
