@@ -143,8 +143,14 @@ async function attempt(options: DaemonOptions, slots: Map<string, Slot>, target:
     options.log({ event: 'failed', path: target.label, message: `renewing ${target.label} failed: ${messageOf(e)}; retry in ${formatDelay(delay)} (attempt ${failures})` });
     return;
   }
+  if (result === 'not-due') {
+    // The renewal itself judged it not due (the file was replaced meanwhile, or the clock moved back): look again
+    // later rather than at once, so a disagreement can never spin. A replaced file is rescheduled at the next turn.
+    slots.set(target.label, { serial: slot.serial, at: now + BACKOFF_FIRST_MS, failures: 0 });
+    options.log({ event: 'watching', path: target.label, message: `${target.label} is not due yet after all; looking again in ${formatDelay(BACKOFF_FIRST_MS)}` });
+    return;
+  }
   slots.delete(target.label); // read again at the next turn: the new certificate is scheduled from its file
-  if (result === 'not-due') return;
   options.log({
     event: 'renewed',
     path: target.label,
