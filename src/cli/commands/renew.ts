@@ -34,6 +34,11 @@ export interface RenewOptions extends PassphraseOptions {
   readonly san?: string[];
   /** Switch the certificate to this pki.json profile (renews even when not due). */
   readonly profile?: string;
+  /** Keep running and renew each watched certificate when due (cli/renew-daemon.ts). */
+  readonly daemon?: boolean;
+  /** With --daemon: renew against pki serve over mutual TLS; --roots: what its certificate must chain to. */
+  readonly caUrl?: string;
+  readonly roots?: string;
 }
 
 /** The report `--json` prints (key order is the contract) and the human text is rendered from. */
@@ -149,6 +154,13 @@ async function run(certFile: string | undefined, keyFile: string | undefined, op
 }
 
 export async function runRenew(certFile: string | undefined, keyFile: string | undefined, options: RenewOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  if (options.daemon) {
+    const { runRenewDaemonCommand } = await import('../renew-daemon.js');
+    return runRenewDaemonCommand(certFile, keyFile, options, globals, renewalPolicy(options));
+  }
+  if (options.caUrl !== undefined || options.roots !== undefined) {
+    throw new PkiError('ERR_USAGE', `${options.caUrl !== undefined ? '--ca-url' : '--roots'} goes with --daemon (renewal over mutual TLS against pki serve)`, { hint: 'pki renew --daemon <cert-file> --ca-url URL --roots FILE' });
+  }
   checkFlagCombinations(certFile, options);
   const { certificates, skipped, considered, crl } = await run(certFile, keyFile, options, globals, now);
   const count = (s: RenewOutcome['status']) => certificates.filter((o) => o.status === s).length;
