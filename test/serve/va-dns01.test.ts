@@ -71,14 +71,35 @@ describe('dns-01 against pebble-challtestsrv', () => {
   });
 });
 
-describe('dns-01 with a resolver that never answers', () => {
+describe('a resolver that never answers', () => {
   let silent: Socket;
+  let queries = 0;
   beforeAll(async () => {
     silent = createSocket('udp4');
+    silent.on('message', () => queries++);
     silent.bind(0, '127.0.0.1');
     await once(silent, 'listening');
   });
   afterAll(() => silent?.close());
+
+  it('is never asked about a name the static map covers (http-01), and asked about one it does not', async () => {
+    const web: Server = createServer((_req, res) => res.end(KEY_AUTH));
+    const port = await listenLoopback(web);
+    try {
+      const { settings, provisioner } = vaSettings({ acmeAllow: ['.test'], acmeResolve: ['*.mapped.test=127.0.0.1', 'bad.test=localhost'], acmeHttpPort: port }, { acme: { resolver: `127.0.0.1:${silent.address().port}` } });
+      const before = queries;
+      expect(await validateChallenge(settings, provisioner, { ...dns01('a.mapped.test'), type: 'http-01' })).toEqual({ valid: true });
+      expect(queries).toBe(before);
+      const bad = await validateChallenge(settings, provisioner, { ...dns01('bad.test'), type: 'http-01' });
+      expect(bad).toMatchObject({ valid: false, problem: { type: 'urn:ietf:params:acme:error:dns', detail: expect.stringContaining('not an IP address') } });
+      expect(queries).toBe(before);
+      const r = await validateChallenge(settings, provisioner, { ...dns01('a.unmapped.test'), type: 'http-01' }, { timeoutMs: 1_000 });
+      expect(r).toMatchObject({ valid: false, problem: { type: 'urn:ietf:params:acme:error:dns' } });
+      expect(queries).toBeGreaterThan(before);
+    } finally {
+      await closeServer(web);
+    }
+  });
 
   it('is a dns problem within the validation deadline', async () => {
     const { settings, provisioner } = vaSettings({ acmeAllow: ['.test'] }, { acme: { resolver: `127.0.0.1:${silent.address().port}` } });

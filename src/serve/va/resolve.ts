@@ -74,7 +74,11 @@ export async function resolveHost(settings: ServeSettings, host: string, signal:
   const id = identifierOfHost(host);
   if (id.type === 'ip') return { addresses: [id.value], via: 'the identifier' };
   const entry = settings.resolve.find((e) => matchesIdentifierPattern(id, e.pattern));
-  if (entry) return { addresses: [entry.address], via: `--acme-resolve ${entry.pattern}` };
+  if (entry) {
+    // The map must give an address: a name here would be looked up by the system, outside this order.
+    if (!isIP(entry.address)) throw new AcmeProblemError('dns', `--acme-resolve ${entry.pattern}=${entry.address} maps ${id.value} to something that is not an IP address`);
+    return { addresses: [entry.address], via: `--acme-resolve ${entry.pattern}` };
+  }
   if (settings.resolver) return { addresses: await resolveWithServer(id.value, settings.resolver, signal), via: `${settings.resolver.host}:${settings.resolver.port}` };
   try {
     const found = await untilAborted(lookup(id.value, { all: true, verbatim: false }), signal, () => undefined, `resolving ${id.value}`);
