@@ -9,6 +9,7 @@ import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { sha256Fingerprint } from '../core/x509/fingerprint.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { PkiError } from '../core/errors.js';
+import type { LoadedIssuer } from '../core/x509/issuer.js';
 import { parseRevocationReason, type RevocationReason } from '../core/x509/revocation-reason.js';
 import { normalizeSerial } from '../core/x509/serial.js';
 import { fileExists, isRegularFile, readBytes, type CaHome, type PassphraseSource } from '../store/ca-home.js';
@@ -127,6 +128,32 @@ async function revokeRootIssued(home: CaHome, inventory: Inventory, record: Cert
   return { kind: 'root-issued', serial: record.serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyPath };
 }
 
+/**
+ * A leaf of the intermediate revoked with an inventory already open and the issuer already loaded (`pki
+ * revoke` after its checks, and `pki serve`'s ACME revokeCert): recorded and the intermediate's CRL
+ * re-published in one inventory transaction. Steps a kill may interrupt (test/store/revoke-crash.test.ts):
+ * a kill before the commit leaves neither recorded; one after the CRL file is replaced but before the
+ * commit leaves a CRL that lists the certificate while the inventory does not: the next `pki crl` (or
+ * revoke) publishes from the inventory again, and they agree.
+ */
+export function revokeLeafWithIssuer(
+  home: CaHome,
+  inventory: Inventory,
+  issuer: LoadedIssuer,
+  request: { serial: string; reason: RevocationReason; now: Date; nextUpdateMs: number },
+): { revoked: CertificateRecord; crl: PublishedCrl } {
+  const { serial, reason, now, nextUpdateMs } = request;
+  const result = inventory.exclusive(() => {
+    const revoked = inventory.revoke('x509', serial, now, reason);
+    crashPoint('revoke:recorded');
+    const crl = publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false });
+    crashPoint('revoke:crl-published');
+    return { revoked, crl };
+  });
+  crashPoint('revoke:committed');
+  return result;
+}
+
 export async function revokeCertificate(home: CaHome, request: RevokeRequest, context: RevokeContext): Promise<RevokeResult> {
   const { now } = context;
   const config = home.readConfig();
@@ -152,18 +179,7 @@ export async function revokeCertificate(home: CaHome, request: RevokeRequest, co
       return { kind: 'intermediate', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyPath };
     }
     const issuer = await home.loadIssuer(context.passphrase, now, inventory);
-    // Steps a kill may interrupt (test/store/revoke-crash.test.ts): the revocation is one transaction with the
-    // CRL write, so a kill before the commit leaves neither recorded; one after the CRL file is replaced but
-    // before the commit leaves a CRL that lists the certificate while the inventory does not: the next
-    // `pki crl` (or revoke) publishes from the inventory again, and they agree.
-    const { revoked, crl } = inventory.exclusive(() => {
-      const revoked = inventory.revoke('x509', serial, now, reason);
-      crashPoint('revoke:recorded');
-      const crl = publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false });
-      crashPoint('revoke:crl-published');
-      return { revoked, crl };
-    });
-    crashPoint('revoke:committed');
+    const { revoked, crl } = revokeLeafWithIssuer(home, inventory, issuer, { serial, reason, now, nextUpdateMs });
     return { kind: 'leaf', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl };
   } finally {
     inventory.close();

@@ -7,7 +7,7 @@
 import { acmeStore } from '../../store/inventory/acme.js';
 import type { Route, ServeContext, ServeRequest, ServeResponse } from '../types.js';
 import { account, accountOrders, keyChange, newAccount } from './accounts.js';
-import { authorization, challenge } from './authorizations.js';
+import { authorization, challenge, resumeProcessingChallenges } from './authorizations.js';
 import { certificate, renewalInfo, revokeCert } from './certificates.js';
 import type { AcmeContext, AcmeHandler, AcmeResource } from './context.js';
 import { directory, newNonce } from './directory.js';
@@ -88,6 +88,11 @@ function withAcmeHeaders(serve: ServeContext, request: ServeRequest, response: S
 }
 
 export function acmeRoutes(serve: ServeContext): Route[] {
+  try {
+    resumeProcessingChallenges(serve, acmeStore(serve.inventory)); // challenges a killed server left processing
+  } catch (e) {
+    serve.log.event('could not resume ACME challenges left processing', { error: e instanceof Error ? e.message : String(e) });
+  }
   return [
     {
       path: '/acme/',
