@@ -129,3 +129,29 @@ export function opensslCsr(names: string[], options: { key?: string[]; cn?: stri
   const der = execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   return { der, keyFile };
 }
+
+/** Polls `fetch` until `done` says so, or throws after `deadlineMs` naming the last value seen. */
+export async function pollUntil<T>(fetch: () => Promise<T>, done: (value: T) => boolean, deadlineMs = 30_000, what = 'the resource'): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  let last: T;
+  for (;;) {
+    last = await fetch();
+    if (done(last)) return last;
+    if (Date.now() > until) throw new Error(`${what} did not settle within ${deadlineMs} ms: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Answers every http-01 challenge of the order with `answer(token)` (default: the right key authorization), then waits for each authorization to settle. */
+export async function answerHttp01(client: RawAcme, order: { authorizations: string[] }, answers: Map<string, string>, answer: (token: string) => string = (t) => client.keyAuthorization(t)): Promise<any[]> {
+  const settled: any[] = [];
+  for (const authzUrl of order.authorizations) {
+    const authz = (await client.post(authzUrl, undefined)).json();
+    const challenge = authz.challenges.find((c: any) => c.type === 'http-01');
+    answers.set(challenge.token, answer(challenge.token));
+    const started = await client.post(challenge.url, {});
+    if (started.status !== 200) throw new Error(`challenge POST: ${started.status} ${started.body}`);
+    settled.push((await pollUntil(() => client.post(authzUrl, undefined).then((r) => r.json()), (a) => a.status !== 'pending', 30_000, `authorization ${authzUrl}`)));
+  }
+  return settled;
+}
