@@ -8,7 +8,7 @@ import { openInventory } from '../store/inventory/index.js';
 import { acmeRoutes } from './acme/routes.js';
 import { healthRoutes } from './health.js';
 import { createMetrics } from './metrics.js';
-import { ocspRoutes } from './ocsp/routes.js';
+import { startOcsp } from './ocsp/routes.js';
 import { publicationRoutes } from './publication.js';
 import { renewRoutes } from './renew-api.js';
 import { startListeners } from './server.js';
@@ -69,7 +69,8 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
       revocations: { notify: (serial) => subscribers.forEach((fn) => fn(serial)), subscribe: (fn) => void subscribers.push(fn) },
     };
     const identity = await createTlsIdentity(context);
-    const routes = [...healthRoutes(context), ...publicationRoutes(context), ...ocspRoutes(context), ...acmeRoutes(context), ...renewRoutes(context)];
+    const ocsp = await startOcsp(context);
+    const routes = [...healthRoutes(context), ...publicationRoutes(context), ...ocsp.routes, ...acmeRoutes(context), ...renewRoutes(context)];
     const listeners = await startListeners(context, routes, identity.material);
     identity.scheduleRenewal((m) => listeners.setTlsMaterial(m));
     const base = settings.baseUrl ?? listeners.httpsUrl;
@@ -89,6 +90,7 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
       },
       async close() {
         identity.stop();
+        ocsp.stop();
         await listeners.close();
         inventory.close();
       },

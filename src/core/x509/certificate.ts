@@ -14,6 +14,7 @@ import {
   crlDistributionPointsExtension,
   extKeyUsageExtension,
   keyUsageExtension,
+  ocspNoCheckExtension,
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
 } from './extensions.js';
@@ -61,6 +62,8 @@ export interface CertificateSpec {
   readonly caIssuersUrls?: readonly string[];
   /** CA certificates only: the names the CA may certify (an intermediate made by `pki init --permit-dns …`). */
   readonly nameConstraints?: NameConstraints;
+  /** A delegated OCSP responder's certificate (profile OCSP_SIGNING_PROFILE): id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1). */
+  readonly ocspNoCheck?: boolean;
 }
 
 /**
@@ -132,6 +135,7 @@ export function issueCertificate(spec: CertificateSpec): Buffer {
     if (!spec.profile.isCA) throw new PkiError('ERR_USAGE', 'name constraints belong in CA certificates only');
     extensions.push(nameConstraintsExtension(spec.nameConstraints));
   }
+  if (spec.ocspNoCheck) extensions.push(ocspNoCheckExtension());
   if (!selfSigned && (spec.ocspUrls?.length || spec.caIssuersUrls?.length)) {
     extensions.push(authorityInfoAccessExtension({ ocsp: spec.ocspUrls ?? [], caIssuers: spec.caIssuersUrls ?? [] }));
   }

@@ -2,7 +2,7 @@
  * DER encoders for the certificate extensions pki writes (RFC 5280 §4.2). Each returns one complete
  * `Extension` (extnID, critical, extnValue).
  */
-import { bitString, octetString, oid, sequence, tlv } from '../der/writer.js';
+import { bitString, nullValue, octetString, oid, sequence, tlv } from '../der/writer.js';
 import { encodeGeneralName, type San } from './names.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from './usages.js';
 
@@ -17,6 +17,7 @@ export const ExtensionOid = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
 } as const;
 
 const TRUE = Buffer.from([0x01, 0x01, 0xff]);
@@ -81,4 +82,9 @@ export function authorityInfoAccessExtension(access: { ocsp?: readonly string[];
     ...(access.caIssuers ?? []).map((u) => sequence(oid(OID_CA_ISSUERS), encodeGeneralName({ type: 'uri', value: u }))),
   ];
   return extension(ExtensionOid.authorityInfoAccess, false, sequence(...items));
+}
+
+/** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): clients need not check a delegated OCSP signer's revocation. Value NULL. */
+export function ocspNoCheckExtension(): Buffer {
+  return extension(ExtensionOid.ocspNoCheck, false, nullValue());
 }

@@ -38,6 +38,20 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   peer: { name: 'peer', isCA: false, pathLen: null, keyUsage: ['digitalSignature'], keyEnciphermentForRsa: true, extKeyUsage: ['serverAuth', 'clientAuth'], defaultNotAfter: '90d' },
 };
 
+/**
+ * A delegated OCSP responder (RFC 6960 §4.2.2.2), issued by `pki serve` only (operations/ocsp-signer.ts):
+ * id-kp-OCSPSigning, digitalSignature, short-lived. Not a pki.json profile and not in PROFILES.
+ */
+export const OCSP_SIGNING_PROFILE: Profile = {
+  name: 'ocsp',
+  isCA: false,
+  pathLen: null,
+  keyUsage: ['digitalSignature'],
+  keyEnciphermentForRsa: false,
+  extKeyUsage: ['OCSPSigning'],
+  defaultNotAfter: '3d',
+};
+
 export const LEAF_PROFILE_NAMES: readonly LeafProfileName[] = ['server', 'client', 'peer'];
 
 export function isLeafProfileName(name: string): name is LeafProfileName {

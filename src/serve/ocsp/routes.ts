@@ -1,20 +1,53 @@
-/** OCSP (RFC 6960) at /ocsp, POST and GET (Appendix A). Placeholder until the responder lands (issue 13). */
-import type { Route, ServeContext } from '../types.js';
+/**
+ * OCSP (RFC 6960) at /ocsp: POST with the DER request as the body, and GET /ocsp/<url-encoded base64>
+ * (Appendix A.1). Every answer is an OCSPResponse with status 200 and `application/ocsp-response` —
+ * garbage included (`malformedRequest`), as OCSP clients expect. Nonce-less answers carry Cache-Control
+ * up to their nextUpdate (RFC 5019 §6), so an HTTP cache in front may keep them.
+ */
+import { decodeGetRequest, ocspErrorResponse } from '../../core/ocsp/index.js';
+import type { Route, ServeContext, ServeRequest, ServeResponse } from '../types.js';
+import { OcspResponder, type OcspAnswer } from './responder.js';
+import { createOcspSigner } from './signer.js';
 
-export function ocspRoutes(_context: ServeContext): Route[] {
-  return [
-    {
-      path: '/ocsp',
-      methods: ['GET', 'POST'],
-      endpoint: 'ocsp',
-      // OCSPResponse { responseStatus internalError(2) }: the shape every OCSP client understands.
-      handler: async () => ({ status: 200, headers: { 'Content-Type': 'application/ocsp-response' }, body: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x02]) }),
-    },
-    {
-      path: '/ocsp/',
-      methods: ['GET'],
-      endpoint: 'ocsp',
-      handler: async () => ({ status: 200, headers: { 'Content-Type': 'application/ocsp-response' }, body: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x02]) }),
-    },
-  ];
+const CONTENT_TYPE = 'application/ocsp-response';
+
+function reply(answer: OcspAnswer): ServeResponse {
+  const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPE };
+  if (answer.maxAgeSeconds !== undefined) headers['Cache-Control'] = `max-age=${answer.maxAgeSeconds}, public, no-transform, must-revalidate`;
+  return { status: 200, headers, body: answer.der };
+}
+
+export interface RunningOcsp {
+  readonly routes: Route[];
+  readonly responder: OcspResponder;
+  stop(): void;
+}
+
+/** The signer issued, the responder and its timers started, the routes to mount. */
+export async function startOcsp(context: ServeContext): Promise<RunningOcsp> {
+  const signer = await createOcspSigner(context);
+  const responder = new OcspResponder(context, signer);
+  responder.start();
+  const malformed = { status: 200, headers: { 'Content-Type': CONTENT_TYPE }, body: ocspErrorResponse('malformedRequest') };
+  const handle = async (request: ServeRequest): Promise<ServeResponse> => {
+    if (request.method === 'POST') return reply(responder.answer(request.body));
+    const rest = request.path.slice('/ocsp/'.length);
+    if (rest.length === 0) return malformed;
+    let der: Uint8Array;
+    try {
+      der = decodeGetRequest(rest);
+    } catch {
+      return malformed;
+    }
+    return reply(responder.answer(der));
+  };
+  return {
+    routes: [
+      { path: '/ocsp', methods: ['GET', 'POST'], endpoint: 'ocsp', handler: handle },
+      // GET's request in the path; POST too, for AIA URLs that end in '/'.
+      { path: '/ocsp/', methods: ['GET', 'POST'], endpoint: 'ocsp', handler: handle },
+    ],
+    responder,
+    stop: () => responder.stop(),
+  };
 }

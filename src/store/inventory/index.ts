@@ -129,6 +129,12 @@ export interface Inventory {
    */
   listRevocations(kind: CertificateKind, now: Date): RevocationEntry[];
   /**
+   * A cheap change indicator for long-running readers (pki serve's OCSP cache polls it every 200 ms):
+   * differs from the value before whenever a certificate of `kind` was revoked since, by this process or
+   * another (`pki revoke` in a shell). Compare, never interpret.
+   */
+  revocationMark(kind: CertificateKind): string;
+  /**
    * What a CRL lists: the entries of listRevocations without the root and intermediate records, same
    * order, read as they are consumed (a CRL of 100,000 entries is encoded straight from the index rows).
    * Make no other inventory call before the iteration ends: the connection is busy until then.

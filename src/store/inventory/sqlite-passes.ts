@@ -110,6 +110,14 @@ export function listRevocations(c: SqliteConnection, kind: CertificateKind, now:
   });
 }
 
+/** How many records of `kind` are revoked and the latest revocation time: read from certificates_revocations. */
+export function revocationMark(c: SqliteConnection, kind: CertificateKind): string {
+  return c.read(() => {
+    const r = c.db.prepare(`SELECT count(*) AS n, max(revoked_at) AS latest FROM certificates WHERE kind = ? AND status = 'revoked'`).get(kind) as { n: number; latest: string | null };
+    return `${r.n}/${r.latest ?? ''}`;
+  });
+}
+
 export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
   // listRevocations' index-only query, leaves only and without the profile column (half the cost of
   // handing 100,000 rows to JS), rows as arrays, handed on one at a time.

@@ -43,6 +43,9 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
   readonly #db: Database.Database;
   readonly #c: SqliteConnection;
   #acme: SqliteAcmeStore | undefined;
+  /** revocationMark's last answers and the PRAGMA data_version they were read at (it changes when another connection commits). */
+  readonly #marks = new Map<CertificateKind, { version: number; mark: string }>();
+  #dataVersion: Database.Statement | undefined;
 
   /**
    * Opens (or with `create`, creates) the database and brings its schema up to date. The folder must exist.
@@ -91,6 +94,7 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
     return records.retire(this.#c, kind, serials);
   }
   revoke(kind: CertificateKind, serial: string, at: Date, reason: RevocationReason): CertificateRecord {
+    this.#marks.clear(); // data_version does not change for this connection's own commits
     return records.revoke(this.#c, kind, serial, at, reason);
   }
   listRevokedUnexpired(kind: CertificateKind, now: Date): CertificateRecord[] {
@@ -107,6 +111,15 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
   }
   listRevocations(kind: CertificateKind, now: Date): RevocationEntry[] {
     return passes.listRevocations(this.#c, kind, now);
+  }
+  /** The count query runs only when PRAGMA data_version says another connection committed (or this one revoked). */
+  revocationMark(kind: CertificateKind): string {
+    const version = this.#c.read(() => (this.#dataVersion ??= this.#db.prepare('PRAGMA data_version').pluck()).get() as number);
+    const known = this.#marks.get(kind);
+    if (known && known.version === version) return known.mark;
+    const mark = passes.revocationMark(this.#c, kind);
+    this.#marks.set(kind, { version, mark });
+    return mark;
   }
   iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
     return passes.iterateLeafRevocations(this.#c, kind, now);

@@ -1,0 +1,195 @@
+/**
+ * The OCSP responder of `pki serve` (RFC 6960): answers for the certificates the intermediate issued,
+ * from the inventory — good, revoked (time, reason) or unknown.
+ *
+ * - A request without a nonce for one certificate is answered from the pre-signed cache (cache.ts): the
+ *   hot path parses, looks up and writes bytes, and signs nothing. A miss signs once and caches.
+ * - A request with a nonce (RFC 8954), or for several certificates, gets a freshly signed response.
+ * - A CertID naming another issuer gets `unauthorized` (RFC 5019 §2.2.3: this responder is not
+ *   authoritative for it), unsigned — chosen over RFC 6960's signed `unknown` so a request about someone
+ *   else's CA costs no signature. Garbage gets `malformedRequest`.
+ * - Freshness: entries are re-signed when half their lifetime (settings.ocsp.lifetimeMs) has passed if
+ *   they were asked for since, else dropped; a revocation in this process (ctx.revocations) or in another
+ *   (`pki revoke`, seen by polling Inventory#revocationMark every 200 ms) re-signs that serial's entries
+ *   at once.
+ */
+import { buildOcspResponse, certIdMatches, issuerHashes, ocspErrorResponse, parseOcspRequest, type CertId, type CertStatus, type IssuerHashes } from '../../core/ocsp/index.js';
+import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
+import { OcspCache, type CachedResponse } from './cache.js';
+import type { OcspSignerHolder } from './signer.js';
+import type { ServeContext } from '../types.js';
+
+export const POLL_MS = 200;
+/** Most entries re-signed per sweep, so a sweep never blocks the event loop for long. */
+const RESIGN_PER_SWEEP = 500;
+
+const MALFORMED = ocspErrorResponse('malformedRequest');
+const UNAUTHORIZED = ocspErrorResponse('unauthorized');
+const INTERNAL = ocspErrorResponse('internalError');
+
+export interface OcspAnswer {
+  readonly der: Buffer;
+  /** For a cacheable (nonce-less) response: seconds until its nextUpdate (HTTP Cache-Control, RFC 5019 §6). */
+  readonly maxAgeSeconds?: number;
+}
+
+export class OcspResponder {
+  readonly #context: ServeContext;
+  readonly #signer: OcspSignerHolder;
+  readonly #hashes: IssuerHashes;
+  readonly #issuerName: string;
+  readonly #cache = new OcspCache();
+  readonly #knownRevoked = new Set<string>();
+  #mark: string;
+  #poll: NodeJS.Timeout | null = null;
+  #sweep: NodeJS.Timeout | null = null;
+  #pollFailed = false;
+
+  constructor(context: ServeContext, signer: OcspSignerHolder) {
+    this.#context = context;
+    this.#signer = signer;
+    const issuer = context.issuer.certificate;
+    this.#hashes = issuerHashes(issuer.subjectDer, issuer.spkiDer);
+    this.#issuerName = formatDistinguishedName(issuer.subjectDer);
+    this.#mark = context.inventory.revocationMark('x509');
+    for (const e of context.inventory.listRevocations('x509', context.now())) this.#knownRevoked.add(e.serial);
+  }
+
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  /** Answers one DER request; never throws (an unexpected failure is `internalError`, logged). */
+  answer(der: Uint8Array): OcspAnswer {
+    let request;
+    try {
+      request = parseOcspRequest(der);
+    } catch {
+      return { der: MALFORMED };
+    }
+    if (!request.certIds.every((id) => certIdMatches(id, this.#hashes))) return { der: UNAUTHORIZED };
+    try {
+      const now = this.#context.now().getTime();
+      if (request.nonce === null && request.certIds.length === 1) return this.#cached(request.certIds[0]!, now);
+      return { der: this.#sign(request.certIds, now, request.nonce) };
+    } catch (e) {
+      this.#context.log.event('OCSP response failed', { error: e instanceof Error ? e.message : String(e) });
+      return { der: INTERNAL };
+    }
+  }
+
+  #cached(id: CertId, now: number): OcspAnswer {
+    const key = OcspCache.keyOf(id.der);
+    let entry: CachedResponse | undefined = this.#cache.get(key, now);
+    if (!entry) {
+      const status = this.#status(id.serial);
+      if (status.kind === 'unknown') return { der: this.#sign([id], now, null) }; // not cached: any serial can be asked
+      entry = this.#store(Buffer.from(id.der), id.serial, status, now);
+    }
+    return { der: entry.der, maxAgeSeconds: Math.max(0, Math.floor((entry.nextUpdate - now) / 1000)) };
+  }
+
+  #store(certIdDer: Buffer, serial: string, status: CertStatus, now: number): CachedResponse {
+    const der = this.#signStatuses([{ certIdDer, status }], now, null);
+    const entry: CachedResponse = { der, serial, certIdDer, signedAt: now, nextUpdate: now + this.#context.settings.ocsp.lifetimeMs, hit: false };
+    this.#cache.set(OcspCache.keyOf(certIdDer), entry);
+    return entry;
+  }
+
+  /** The inventory's answer about a serial of the intermediate. */
+  #status(serial: string): CertStatus {
+    const r = this.#context.inventory.find('x509', serial);
+    // Only what this intermediate signed: not the CA certificates, not a replaced CA's carried-over leaves.
+    if (!r || r.previousCa || r.issuer !== this.#issuerName || r.profile === 'root' || r.profile === 'intermediate') return { kind: 'unknown' };
+    if (r.status === 'revoked') return { kind: 'revoked', at: new Date(r.revokedAt!), reason: r.revocationReason };
+    return { kind: 'good' };
+  }
+
+  #sign(ids: readonly CertId[], now: number, nonce: Uint8Array | null): Buffer {
+    return this.#signStatuses(ids.map((id) => ({ certIdDer: id.der, status: this.#status(id.serial) })), now, nonce);
+  }
+
+  #signStatuses(items: readonly { certIdDer: Uint8Array; status: CertStatus }[], now: number, nonce: Uint8Array | null): Buffer {
+    const thisUpdate = new Date(now);
+    const nextUpdate = new Date(now + this.#context.settings.ocsp.lifetimeMs);
+    return buildOcspResponse({
+      signer: this.#signer.current(),
+      producedAt: thisUpdate,
+      responses: items.map((i) => ({ certIdDer: i.certIdDer, status: i.status, thisUpdate, nextUpdate })),
+      nonce,
+    });
+  }
+
+  /** Re-signs a serial's cached responses with its current status (after a revocation). */
+  refreshSerial(serial: string): void {
+    this.#knownRevoked.add(serial);
+    const entries = this.#cache.entriesOf(serial);
+    if (entries.length === 0) return;
+    const status = this.#status(serial);
+    const now = this.#context.now().getTime();
+    for (const e of entries) {
+      if (status.kind === 'unknown') this.#cache.delete(OcspCache.keyOf(e.certIdDer));
+      else this.#store(e.certIdDer, serial, status, now);
+    }
+    this.#context.log.event('OCSP responses re-signed after a revocation', { serial, status: status.kind });
+  }
+
+  /** One poll: the inventory's revocation mark; when it moved, the newly revoked serials are re-signed. */
+  pollRevocations(): void {
+    const inventory = this.#context.inventory;
+    const mark = inventory.revocationMark('x509');
+    const now = this.#context.now();
+    this.#context.metrics.setGauge('pki_ocsp_cache_age_seconds', 'Age of the oldest pre-signed OCSP response in the cache.', this.#cache.oldestAgeSeconds(now.getTime()));
+    if (mark === this.#mark) return;
+    this.#mark = mark;
+    for (const e of inventory.listRevocations('x509', now)) {
+      if (!this.#knownRevoked.has(e.serial)) this.refreshSerial(e.serial);
+    }
+  }
+
+  /** One sweep: entries past half their life are re-signed when asked for since, else dropped. */
+  sweep(): void {
+    const now = this.#context.now().getTime();
+    let budget = RESIGN_PER_SWEEP;
+    for (const e of this.#cache.due(now - this.#context.settings.ocsp.lifetimeMs / 2)) {
+      const key = OcspCache.keyOf(e.certIdDer);
+      if (!e.hit || budget <= 0) {
+        // Dropped when not asked for; past the budget, kept (valid for another half life) for the next sweep.
+        if (!e.hit) this.#cache.delete(key);
+        continue;
+      }
+      budget--;
+      const status = this.#status(e.serial);
+      if (status.kind === 'unknown') this.#cache.delete(key);
+      else this.#store(e.certIdDer, e.serial, status, now);
+    }
+  }
+
+  /** The poll and sweep timers (unref'd: they never keep the process alive). */
+  start(): void {
+    this.#context.revocations.subscribe((serial) => this.refreshSerial(serial));
+    this.#signer.scheduleRotation(() => {});
+    this.#poll = setInterval(() => this.#guard('poll', () => this.pollRevocations()), POLL_MS);
+    this.#poll.unref();
+    const sweepMs = Math.min(60_000, Math.max(1_000, this.#context.settings.ocsp.lifetimeMs / 10));
+    this.#sweep = setInterval(() => this.#guard('sweep', () => this.sweep()), sweepMs);
+    this.#sweep.unref();
+  }
+
+  stop(): void {
+    if (this.#poll) clearInterval(this.#poll);
+    if (this.#sweep) clearInterval(this.#sweep);
+    this.#signer.stop();
+  }
+
+  #guard(what: string, fn: () => void): void {
+    try {
+      fn();
+      this.#pollFailed = false;
+    } catch (e) {
+      // Logged once per failure streak (a busy or closing database), not every 200 ms.
+      if (!this.#pollFailed) this.#context.log.event(`OCSP ${what} failed; retrying`, { error: e instanceof Error ? e.message : String(e) });
+      this.#pollFailed = true;
+    }
+  }
+}

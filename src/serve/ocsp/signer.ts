@@ -1,0 +1,66 @@
+/**
+ * Who signs `pki serve`'s OCSP responses: with `serve.ocsp.delegated` (the default) a delegated responder
+ * certificate issued at start (operations/ocsp-signer.ts) and replaced in-process once a third of its life
+ * has passed — its life is three response lifetimes (at least an hour), so a response signed just before
+ * a rotation still expires before the signer that signed it; else the intermediate itself.
+ */
+import type { OcspSigner } from '../../core/ocsp/index.js';
+import { issueOcspSigner } from '../../operations/ocsp-signer.js';
+import type { ServeContext } from '../types.js';
+
+export interface OcspSignerHolder {
+  current(): OcspSigner;
+  /** Starts the rotation timer (delegated signers only); `onRotate` after each successor is in place. */
+  scheduleRotation(onRotate: () => void): void;
+  stop(): void;
+}
+
+const HOUR = 3_600_000;
+
+export async function createOcspSigner(context: ServeContext): Promise<OcspSignerHolder> {
+  const issuer = context.issuer;
+  const issuerDer = issuer.certificate.der;
+  if (!context.settings.ocsp.delegated) {
+    const signer: OcspSigner = { subjectDer: issuer.subjectDer, privateKey: issuer.privateKey, certificates: [issuerDer] };
+    return { current: () => signer, scheduleRotation: () => {}, stop: () => {} };
+  }
+  const lifetimeMs = () => Math.max(HOUR, 3 * context.settings.ocsp.lifetimeMs);
+  const issue = async () => {
+    const d = await issueOcspSigner(issuer, { lifetimeMs: lifetimeMs() }, context.now());
+    return { d, signer: { subjectDer: d.subjectDer, privateKey: d.privateKey, certificates: [d.certificateDer, issuerDer] } satisfies OcspSigner };
+  };
+  let held = await issue();
+  context.log.event('issued the delegated OCSP signer', { serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  return {
+    current: () => held.signer,
+    scheduleRotation(onRotate) {
+      const arm = (delayMs: number) => {
+        if (stopped) return;
+        timer = setTimeout(async () => {
+          try {
+            held = await issue();
+            context.log.event('rotated the delegated OCSP signer', { serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
+            onRotate();
+          } catch (e) {
+            context.log.event('could not rotate the delegated OCSP signer; retrying in 60 s', { error: e instanceof Error ? e.message : String(e) });
+            arm(60_000);
+            return;
+          }
+          arm(dueIn());
+        }, delayMs);
+        timer.unref();
+      };
+      const dueIn = () => {
+        const { notBefore, notAfter } = held.d;
+        return Math.max(1_000, notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 3 - context.now().getTime());
+      };
+      arm(dueIn());
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
