@@ -64,6 +64,19 @@ describe('pki serve OCSP (openssl ocsp, curl)', () => {
     expect(readFileSync(join(work, 'a.der')).equals(readFileSync(join(work, 'b.der')))).toBe(true);
   });
 
+  it('matches SHA-256 CertIDs as well as SHA-1, and answers several certificates in one request', () => {
+    const sha256 = ocsp(['-sha256', '-cert', leaf.cert, '-resp_text']);
+    expect(sha256).toMatch(/Hash Algorithm: sha256/);
+    expect(sha256).toMatch(/web\.test\.crt: good/);
+    expect(sha256).toMatch(/Response verify OK/);
+    const other = issueLeaf(dir, 'other.test');
+    const both = ocsp(['-cert', leaf.cert, '-cert', other.cert, '-serial', '0x0BADC0DE']);
+    expect(both).toMatch(/web\.test\.crt: good/);
+    expect(both).toMatch(/other\.test\.crt: good/);
+    expect(both).toMatch(/0x0BADC0DE: unknown/);
+    expect(both).toMatch(/Response verify OK/);
+  });
+
   it('answers unknown for a serial the CA never issued, and unauthorized for another issuer', () => {
     expect(ocsp(['-serial', '0x1234567890ABCDEF'])).toMatch(/0x1234567890ABCDEF: unknown/);
     const other = runPeer('openssl', ['ocsp', '-issuer', root, '-cert', intermediate, '-url', server.ocspUrl, '-CAfile', root, '-no_nonce']);
