@@ -11,8 +11,8 @@ import { createMetrics } from './metrics.js';
 import { ocspRoutes } from './ocsp/routes.js';
 import { publicationRoutes } from './publication.js';
 import { renewRoutes } from './renew-api.js';
-import { startListeners } from './server.js';
-import { DEFAULT_PROVISIONER, resolveServeSettings, type ServeFlags } from './settings.js';
+import { startListeners, type Listeners } from './server.js';
+import { DEFAULT_PROVISIONER, effectiveConfig, resolveServeSettings, type ServeFlags } from './settings.js';
 import { createTlsIdentity } from './tls-identity.js';
 import type { ServeContext, ServeLogger } from './types.js';
 
@@ -33,7 +33,11 @@ export interface RunningServe {
   readonly startLine: string;
   /** What the operator should know at start (no ACME identifier allowed, test-only validation ports). */
   readonly warnings: readonly string[];
-  /** SIGHUP: pki.json read again; listeners and the inventory stay. */
+  /**
+   * SIGHUP: pki.json read again and applied whole (policy, limits, base URL stamping), or — when it does
+   * not parse or validate — refused with the error thrown and the previous configuration kept. The
+   * listen addresses, the TLS certificate files and the inventory stay as they were at start.
+   */
   reload(): void;
   /** SIGTERM: stop accepting, finish in-flight requests, close the inventory. */
   close(): Promise<void>;
@@ -53,47 +57,54 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
   const config = home.readConfig();
   const settings = resolveServeSettings(config.serve, options.flags);
   const inventory = await openInventory(home);
+  let listeners: Listeners | null = null;
   try {
     const issuer = await home.loadIssuer(options.passphrase, options.now(), inventory);
     const subscribers: ((serial: string) => void)[] = [];
     const context: ServeContext = {
       home,
-      config,
+      config: effectiveConfig(config, settings.baseUrl),
       settings,
       inventory,
       issuer,
       rootPem: home.readRootCertificatePem(),
       now: options.now,
       log: options.log,
-      metrics: createMetrics(),
+      metrics: createMetrics(options.now()),
       revocations: { notify: (serial) => subscribers.forEach((fn) => fn(serial)), subscribe: (fn) => void subscribers.push(fn) },
     };
-    const identity = await createTlsIdentity(context);
     const routes = [...healthRoutes(context), ...publicationRoutes(context), ...ocspRoutes(context), ...acmeRoutes(context), ...renewRoutes(context)];
-    const listeners = await startListeners(context, routes, identity.material);
-    identity.scheduleRenewal((m) => listeners.setTlsMaterial(m));
-    const base = settings.baseUrl ?? listeners.httpsUrl;
+    // Bound before the certificate is issued: a busy port is refused with nothing recorded.
+    const bound = (listeners = await startListeners(context, routes));
+    const identity = await createTlsIdentity(context);
+    bound.setTlsMaterial(identity.material);
+    identity.scheduleRenewal((m) => bound.setTlsMaterial(m));
+    const base = settings.baseUrl ?? bound.httpsUrl;
     const directoryUrl = `${base}/acme/${DEFAULT_PROVISIONER}/directory`;
-    const ocspUrl = `${settings.baseUrl ?? listeners.httpUrl ?? listeners.httpsUrl}/ocsp`;
+    const ocspUrl = `${settings.baseUrl ?? bound.httpUrl ?? bound.httpsUrl}/ocsp`;
     return {
       context,
-      httpsUrl: listeners.httpsUrl,
-      httpUrl: listeners.httpUrl,
+      httpsUrl: bound.httpsUrl,
+      httpUrl: bound.httpUrl,
       directoryUrl,
       ocspUrl,
-      startLine: `pki serve: listening on ${listeners.httpsUrl}${listeners.httpUrl ? ` and ${listeners.httpUrl}` : ''} (acme: ${directoryUrl}, ocsp: ${ocspUrl})`,
+      startLine: `pki serve: listening on ${bound.httpsUrl}${bound.httpUrl ? ` and ${bound.httpUrl}` : ''} (acme: ${directoryUrl}, ocsp: ${ocspUrl})`,
       warnings: startWarnings(context),
       reload() {
-        context.config = home.readConfig();
-        context.settings = { ...resolveServeSettings(context.config.serve, options.flags), listen: settings.listen, httpListen: settings.httpListen };
+        const next = home.readConfig();
+        const nextSettings = { ...resolveServeSettings(next.serve, options.flags), listen: settings.listen, httpListen: settings.httpListen, tlsCert: settings.tlsCert, tlsKey: settings.tlsKey };
+        context.config = effectiveConfig(next, nextSettings.baseUrl);
+        context.settings = nextSettings;
+        bound.applyLimits();
       },
       async close() {
         identity.stop();
-        await listeners.close();
+        await bound.close();
         inventory.close();
       },
     };
   } catch (e) {
+    await listeners?.close(0);
     inventory.close();
     throw e;
   }
