@@ -1,6 +1,6 @@
 /**
  * Issue 13 "Limits": with serve.limits in pki.json set small (headers within 1 s, the whole request within
- * 2 s, bodies of at most 1024 bytes), a client trickling header bytes and one trickling its body are cut
+ * 4 s, bodies of at most 1024 bytes), a client trickling header bytes and one trickling its body are cut
  * off with 408 and the connection closed, while /health keeps answering other clients meanwhile; a body
  * over the limit gets 413 and the connection is closed — declared with Content-Length (also from curl) or
  * streamed in chunks without one. Every cut-off is in the access log.
@@ -15,7 +15,7 @@ import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { fetchOnce, pause, rawConnect, rootPem, within, writeServeConfig, type RawConnection } from '../helpers/serve-client.js';
 
 const HEADER_MS = 1_000;
-const REQUEST_MS = 2_000;
+const REQUEST_MS = 4_000;
 /** How late a cut-off may come on a loaded machine (node checks deadlines every 250 ms). */
 const SLACK_MS = 3_000;
 
@@ -26,7 +26,7 @@ describe('pki serve limits', () => {
   beforeAll(async () => {
     dir = initCa();
     ca = rootPem(dir);
-    writeServeConfig(dir, { limits: { headerTimeout: '1s', requestTimeout: '2s', bodyBytes: 1024 } });
+    writeServeConfig(dir, { limits: { headerTimeout: '1s', requestTimeout: '4s', bodyBytes: 1024 } });
     server = await startPkiServe(dir);
   }, 60_000);
   afterAll(async () => server?.stop());
@@ -61,7 +61,8 @@ describe('pki serve limits', () => {
     let n = 0;
     const r = await trickleUntilClosed(c, () => `X-Slow-${n++}: a\r\n`, 100, HEADER_MS + SLACK_MS);
     expect(r.closedAfterMs).toBeGreaterThanOrEqual(HEADER_MS - 100);
-    expect(r.closedAfterMs).toBeLessThan(HEADER_MS + SLACK_MS);
+    // Before the whole-request deadline: the header deadline is what cut it off.
+    expect(r.closedAfterMs).toBeLessThan(REQUEST_MS - 500);
     expect(r.healthAnswers).toBeGreaterThanOrEqual(3);
     expect(c.received.text).toMatch(/^HTTP\/1\.1 408 /);
   });
