@@ -21,6 +21,8 @@ export interface StartServeOptions {
   readonly passphrase: PassphraseSource;
   readonly now: () => Date;
   readonly log: ServeLogger;
+  /** Lifetime of the issued listener certificate (default 1d; renewed at two thirds). Internal: short ones are for tests. */
+  readonly listenerLifetime?: string;
 }
 
 export interface RunningServe {
@@ -76,7 +78,7 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
     const routes = [...healthRoutes(context), ...publicationRoutes(context), ...ocspRoutes(context), ...acmeRoutes(context), ...renewRoutes(context)];
     // Bound before the certificate is issued: a busy port is refused with nothing recorded.
     const bound = (listeners = await startListeners(context, routes));
-    const identity = await createTlsIdentity(context);
+    const identity = await createTlsIdentity(context, options.listenerLifetime ? { lifetime: options.listenerLifetime } : {});
     bound.setTlsMaterial(identity.material);
     identity.scheduleRenewal((m) => bound.setTlsMaterial(m));
     const base = settings.baseUrl ?? bound.httpsUrl;
