@@ -1,6 +1,7 @@
 /**
  * The CA's public files over HTTP: the intermediate's CRL (DER, application/pkix-crl), the root and the
- * intermediate (PEM). Read from the CA home at each request — `pki revoke` and `pki crl` in another
+ * intermediate (PEM, and DER at /intermediate.crt: the caIssuers URL of certificates issued with a base URL,
+ * RFC 5280 §4.2.2.1 asks for DER there). Read from the CA home at each request — `pki revoke` and `pki crl` in another
  * process replace the CRL file atomically, so what is served is always a whole, current file.
  */
 import { findPemBlock, PemLabel } from '../core/der/pem.js';
@@ -33,6 +34,16 @@ export function publicationRoutes(context: ServeContext): Route[] {
       methods: ['GET', 'HEAD'],
       endpoint: 'intermediate',
       handler: async () => ({ status: 200, headers: { 'Content-Type': 'application/x-pem-file' }, body: readText(home.intermediateCertPath) }),
+    },
+    {
+      path: '/intermediate.crt',
+      methods: ['GET', 'HEAD'],
+      endpoint: 'intermediate',
+      handler: async () => {
+        const block = findPemBlock(readText(home.intermediateCertPath), PemLabel.certificate);
+        if (!block) return problemResponse(500, 'about:blank', 'the intermediate certificate file holds no certificate');
+        return { status: 200, headers: { 'Content-Type': 'application/pkix-cert', 'Cache-Control': 'max-age=3600' }, body: Buffer.from(block.der) };
+      },
     },
   ];
 }

@@ -4,6 +4,7 @@
  */
 import { PkiError } from '../core/errors.js';
 import { parseDuration } from '../core/x509/validity.js';
+import type { PkiConfig } from '../store/config.js';
 import type { ServeConfig } from '../store/serve-config.js';
 
 export interface ListenAddress {
@@ -102,12 +103,19 @@ export function resolveServeSettings(config: ServeConfig | undefined, flags: Ser
   }
   const resolveEntries = flags.acmeResolve?.length ? flags.acmeResolve.map(parseResolve) : Object.entries(c.acme?.resolve ?? {}).map(([pattern, address]) => ({ pattern, address }));
   const httpListen = flags.httpListen ?? c.httpListen;
+  const tlsCert = flags.tlsCert ?? c.tlsCert ?? null;
+  const tlsKey = flags.tlsKey ?? c.tlsKey ?? null;
+  if ((tlsCert === null) !== (tlsKey === null)) {
+    throw new PkiError('ERR_USAGE', tlsCert === null ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key', {
+      hint: 'give both (or serve.tlsCert and serve.tlsKey in pki.json), or neither to have the listener certificate issued from the CA home',
+    });
+  }
   return {
     listen: parseListenAddress(flags.listen ?? c.listen ?? DEFAULT_LISTEN, '--listen'),
     httpListen: httpListen === undefined ? null : parseListenAddress(httpListen, '--http-listen'),
     baseUrl: (flags.baseUrl ?? c.baseUrl)?.replace(/\/+$/, '') ?? null,
-    tlsCert: flags.tlsCert ?? c.tlsCert ?? null,
-    tlsKey: flags.tlsKey ?? c.tlsKey ?? null,
+    tlsCert,
+    tlsKey,
     provisioners,
     resolve: resolveEntries,
     resolver: c.acme?.resolver ? parseListenAddress(c.acme.resolver, 'serve.acme.resolver') : null,
@@ -121,5 +129,21 @@ export function resolveServeSettings(config: ServeConfig | undefined, flags: Ser
       newAccountsPerAddressPerHour: c.limits?.rateLimits?.newAccountsPerAddressPerHour ?? 50,
     },
     ocsp: { delegated: c.ocsp?.delegated ?? true, lifetimeMs: parseDuration(c.ocsp?.lifetime ?? '1d') },
+  };
+}
+
+/**
+ * pki.json as the server issues with: with a base URL configured, every certificate it issues (ACME, the
+ * listener's own, /1.0/renew) points at this server — CRL distribution point `<base>/crl/intermediate_ca.crl`,
+ * OCSP `<base>/ocsp`, caIssuers `<base>/intermediate.crt` — unless pki.json names its own (`crl.distributionPoints`,
+ * `ocsp.urls`, `aia.caIssuers`; each kept whole when non-empty). Without a base URL, pki.json as it is.
+ */
+export function effectiveConfig(config: PkiConfig, baseUrl: string | null): PkiConfig {
+  if (baseUrl === null) return config;
+  return {
+    ...config,
+    crl: config.crl?.distributionPoints.length ? config.crl : { nextUpdate: '7d', ...config.crl, distributionPoints: [`${baseUrl}/crl/intermediate_ca.crl`] },
+    ocsp: config.ocsp?.urls.length ? config.ocsp : { urls: [`${baseUrl}/ocsp`] },
+    aia: config.aia?.caIssuers.length ? config.aia : { caIssuers: [`${baseUrl}/intermediate.crt`] },
   };
 }

@@ -8,19 +8,21 @@ import { openInventory } from '../store/inventory/index.js';
 import { acmeRoutes } from './acme/routes.js';
 import { healthRoutes } from './health.js';
 import { createMetrics } from './metrics.js';
-import { startOcsp } from './ocsp/routes.js';
+import { startOcsp, type RunningOcsp } from './ocsp/routes.js';
 import { publicationRoutes } from './publication.js';
 import { renewRoutes } from './renew-api.js';
-import { startListeners } from './server.js';
-import { DEFAULT_PROVISIONER, resolveServeSettings, type ServeFlags } from './settings.js';
+import { startListeners, type Listeners } from './server.js';
+import { DEFAULT_PROVISIONER, effectiveConfig, resolveServeSettings, type ServeFlags } from './settings.js';
 import { createTlsIdentity } from './tls-identity.js';
-import type { ServeContext, ServeLogger } from './types.js';
+import type { ServeContext, ServeLogger, ServeRequest } from './types.js';
 
 export interface StartServeOptions {
   readonly flags: ServeFlags;
   readonly passphrase: PassphraseSource;
   readonly now: () => Date;
   readonly log: ServeLogger;
+  /** Lifetime of the issued listener certificate (default 1d; renewed at two thirds). Internal: short ones are for tests. */
+  readonly listenerLifetime?: string;
 }
 
 export interface RunningServe {
@@ -33,7 +35,11 @@ export interface RunningServe {
   readonly startLine: string;
   /** What the operator should know at start (no ACME identifier allowed, test-only validation ports). */
   readonly warnings: readonly string[];
-  /** SIGHUP: pki.json read again; listeners and the inventory stay. */
+  /**
+   * SIGHUP: pki.json read again and applied whole (policy, limits, base URL stamping), or — when it does
+   * not parse or validate — refused with the error thrown and the previous configuration kept. The
+   * listen addresses, the TLS certificate files and the inventory stay as they were at start.
+   */
   reload(): void;
   /** SIGTERM: stop accepting, finish in-flight requests, close the inventory. */
   close(): Promise<void>;
@@ -53,49 +59,65 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
   const config = home.readConfig();
   const settings = resolveServeSettings(config.serve, options.flags);
   const inventory = await openInventory(home);
+  let listeners: Listeners | null = null;
   try {
     const issuer = await home.loadIssuer(options.passphrase, options.now(), inventory);
     const subscribers: ((serial: string) => void)[] = [];
     const context: ServeContext = {
       home,
-      config,
+      config: effectiveConfig(config, settings.baseUrl),
       settings,
       inventory,
       issuer,
       rootPem: home.readRootCertificatePem(),
       now: options.now,
       log: options.log,
-      metrics: createMetrics(),
+      metrics: createMetrics(options.now()),
       revocations: { notify: (serial) => subscribers.forEach((fn) => fn(serial)), subscribe: (fn) => void subscribers.push(fn) },
     };
-    const identity = await createTlsIdentity(context);
-    const ocsp = await startOcsp(context);
-    const routes = [...healthRoutes(context), ...publicationRoutes(context), ...ocsp.routes, ...acmeRoutes(context), ...renewRoutes(context)];
-    const listeners = await startListeners(context, routes, identity.material);
-    identity.scheduleRenewal((m) => listeners.setTlsMaterial(m));
-    const base = settings.baseUrl ?? listeners.httpsUrl;
+    // OCSP's routes are mounted before its signer exists: the ports are bound first, so a busy port is refused with nothing issued.
+    let ocsp: RunningOcsp | null = null;
+    const ocspRoutes = (['/ocsp', '/ocsp/'] as const).map((path) => ({
+      path,
+      methods: ['GET', 'POST'],
+      endpoint: 'ocsp',
+      handler: async (request: ServeRequest) => (ocsp ? ocsp.routes.find((r) => r.path === path)!.handler(request) : { status: 503, headers: { 'Retry-After': '1' } }),
+    }));
+    const routes = [...healthRoutes(context), ...publicationRoutes(context), ...ocspRoutes, ...acmeRoutes(context), ...renewRoutes(context)];
+    // Bound before the certificate is issued: a busy port is refused with nothing recorded.
+    const bound = (listeners = await startListeners(context, routes));
+    const identity = await createTlsIdentity(context, options.listenerLifetime ? { lifetime: options.listenerLifetime } : {});
+    bound.setTlsMaterial(identity.material);
+    identity.scheduleRenewal((m) => bound.setTlsMaterial(m));
+    const running = await startOcsp(context);
+    ocsp = running;
+    const base = settings.baseUrl ?? bound.httpsUrl;
     const directoryUrl = `${base}/acme/${DEFAULT_PROVISIONER}/directory`;
-    const ocspUrl = `${settings.baseUrl ?? listeners.httpUrl ?? listeners.httpsUrl}/ocsp`;
+    const ocspUrl = `${settings.baseUrl ?? bound.httpUrl ?? bound.httpsUrl}/ocsp`;
     return {
       context,
-      httpsUrl: listeners.httpsUrl,
-      httpUrl: listeners.httpUrl,
+      httpsUrl: bound.httpsUrl,
+      httpUrl: bound.httpUrl,
       directoryUrl,
       ocspUrl,
-      startLine: `pki serve: listening on ${listeners.httpsUrl}${listeners.httpUrl ? ` and ${listeners.httpUrl}` : ''} (acme: ${directoryUrl}, ocsp: ${ocspUrl})`,
+      startLine: `pki serve: listening on ${bound.httpsUrl}${bound.httpUrl ? ` and ${bound.httpUrl}` : ''} (acme: ${directoryUrl}, ocsp: ${ocspUrl})`,
       warnings: startWarnings(context),
       reload() {
-        context.config = home.readConfig();
-        context.settings = { ...resolveServeSettings(context.config.serve, options.flags), listen: settings.listen, httpListen: settings.httpListen };
+        const next = home.readConfig();
+        const nextSettings = { ...resolveServeSettings(next.serve, options.flags), listen: settings.listen, httpListen: settings.httpListen, tlsCert: settings.tlsCert, tlsKey: settings.tlsKey };
+        context.config = effectiveConfig(next, nextSettings.baseUrl);
+        context.settings = nextSettings;
+        bound.applyLimits();
       },
       async close() {
         identity.stop();
-        ocsp.stop();
-        await listeners.close();
+        running.stop();
+        await bound.close();
         inventory.close();
       },
     };
   } catch (e) {
+    await listeners?.close(0);
     inventory.close();
     throw e;
   }

@@ -42,6 +42,11 @@ export interface ServeResponse {
   /** Header names as sent; `Content-Type` is expected whenever there is a body. */
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
   readonly body?: Buffer | string;
+  /**
+   * A finer endpoint label than the route's (`acme.new-order` under the `acme` route), for /metrics and
+   * the access log; server.ts prefers it. A fixed word per resource: never an identifier or user input.
+   */
+  readonly endpoint?: string;
 }
 
 export type Handler = (request: ServeRequest) => Promise<ServeResponse>;
@@ -71,8 +76,8 @@ export interface ServeLogger {
 export interface ServeMetrics {
   /** One finished request. */
   observeRequest(endpoint: string, status: number, seconds: number): void;
-  /** One certificate issued by the server (ACME finalize, /1.0/renew), with how long the issuance took. */
-  observeIssuance(source: 'acme' | 'renew', seconds: number): void;
+  /** One certificate issued by the server (ACME finalize, /1.0/renew, the HTTPS listener's own), with how long the issuance took. */
+  observeIssuance(source: 'acme' | 'renew' | 'listener', seconds: number): void;
   /** A gauge set by its owner: `pki_ocsp_cache_age_seconds`, `pki_crl_next_update_timestamp_seconds`, … */
   setGauge(name: string, help: string, value: number): void;
   /** The Prometheus text exposition. */
