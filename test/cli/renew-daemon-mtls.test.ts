@@ -133,6 +133,20 @@ describe('pki renew --daemon --ca-url (mutual TLS against pki serve)', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ type: 'urn:pki:renew:bad-csr' });
   }, 120_000);
 
+  it('refuses at start what can never work: --rekey on a plain file, a plain certificate without its key', () => {
+    const dir = initCa();
+    const host = toHost(generate(dir, 'plain'), 'plain');
+    const root = join(dir, 'ca', 'root_ca.crt');
+    const before = snapshotTree(host.folder);
+    const rekey = pki(['renew', '--daemon', host.crt, host.key, '--rekey', '--ca-url', 'https://127.0.0.1:1', '--roots', root]);
+    expect(rekey.code).toBe(1);
+    expect(rekey.stderr).toMatch(/--rekey needs the bundle layout/);
+    const noKey = pki(['renew', '--daemon', host.crt, '--ca-url', 'https://127.0.0.1:1', '--roots', root]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/name the key of /);
+    expect(snapshotTree(host.folder)).toBe(before);
+  });
+
   const refusals: { name: string; prepare: (dir: string) => { crt: string; key: string; folder: string }; line: RegExp; reason: string }[] = [
     {
       name: 'a revoked certificate',
