@@ -12,7 +12,7 @@ import type { CaHome, PassphraseSource } from '../store/ca-home.js';
 import { openInventory } from '../store/inventory/index.js';
 import type { DaemonTarget, WatchedState } from './renew-daemon.js';
 import { renewCertificate } from './renew-certificate.js';
-import { renewOverMtls } from './renew-remote-client.js';
+import { locate, renewOverMtls } from './renew-remote-client.js';
 import { readCertificateFile } from './renew-trust.js';
 
 /** Serial and validity of the certificate in the file now (a bundle's through its link). */
@@ -64,9 +64,10 @@ export interface RemoteDaemonSettings {
   readonly rekey: boolean;
 }
 
-/** One file renewed over mutual TLS: the CA decides the new certificate, the file switch happens here. */
+/** One file renewed over mutual TLS: the CA decides the new certificate, the file switch happens here. Throws when the pair cannot work at all. */
 export function remoteTarget(certificatePath: string, keyPath: string | undefined, settings: RemoteDaemonSettings): DaemonTarget {
   const label = resolve(certificatePath);
+  locate({ certificatePath: label, ...(keyPath !== undefined ? { keyPath } : {}), rekey: settings.rekey });
   return {
     label,
     read: () => readWatched(label),

@@ -46,7 +46,11 @@ interface Located {
   readonly keyPath: string;
 }
 
-function locate(request: RemoteRenewRequest): Located {
+/**
+ * Where the pair lives, refused when it cannot work at all (no key found, --rekey on a plain file): the
+ * daemon checks this once at start, so a misconfiguration exits instead of being retried for ever.
+ */
+export function locate(request: Pick<RemoteRenewRequest, 'certificatePath' | 'keyPath' | 'rekey'>): Located {
   const certPath = resolve(request.certificatePath);
   const entry = versionedEntry(certPath);
   if (entry) {

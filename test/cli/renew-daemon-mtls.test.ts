@@ -6,7 +6,7 @@
  * CA are refused: a clear line in the daemon's log and the server's, and the host's files untouched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initCa, PKI_BIN, pki, snapshotTree, tempDir } from '../helpers/cli.js';
@@ -76,7 +76,7 @@ describe('pki renew --daemon --ca-url (mutual TLS against pki serve)', () => {
     expect(x509(host.crt, '-subject')).toBe(before.subject);
     expect(pubOf(['x509', '-in', host.crt, '-noout', '-pubkey'])).toBe(before.key); // the same key, certified again
     expect(peer('openssl', ['verify', '-CAfile', join(dir, 'ca', 'root_ca.crt'), '-untrusted', host.crt, host.crt])).toMatch(/: OK/);
-    expect(peer('cat', [execLog])).toBe('x\n');
+    expect(readFileSync(execLog, 'utf8')).toBe('x\n');
     await server.stderr.waitFor(new RegExp(`"renewed over mTLS".*"serial":"${before.serial}"`));
     // The CA home's inventory records the successor, superseding the old one.
     const listed = pki(['list', '--dir', dir, '--insecure', '--json', '--all']);
@@ -98,6 +98,54 @@ describe('pki renew --daemon --ca-url (mutual TLS against pki serve)', () => {
     expect(peer('openssl', ['verify', '-CAfile', join(dir, 'ca', 'root_ca.crt'), '-untrusted', join(certs, 'db.crt'), join(certs, 'db.crt')])).toMatch(/: OK/);
     await stopProcess(child);
   }, 120_000);
+
+  it('POST /1.0/renew speaks to curl and openssl: 200 with the chain; a CSR gives its key but not its names; 401 without a certificate; 400 for a bad CSR', async () => {
+    requirePeer('curl');
+    const dir = initCa();
+    const server = await serve(dir);
+    const host = toHost(generate(dir, 'api', { from: -60_000, to: 86_400_000 }), 'api');
+    const root = join(dir, 'ca', 'root_ca.crt');
+    const out = join(host.folder, 'out.pem');
+    const curl = (...args: string[]) => peer('curl', ['-sS', '--cacert', root, '-X', 'POST', '-o', out, '-w', '%{http_code} %{content_type}', ...args, `${server.httpsUrl}/1.0/renew`]);
+    // The same key: an empty body.
+    expect(curl('--cert', host.crt, '--key', host.key, '-H', 'Content-Length: 0')).toBe('200 application/pem-certificate-chain');
+    expect(peer('openssl', ['verify', '-CAfile', root, '-untrusted', out, out])).toMatch(/: OK/);
+    expect(x509(out, '-ext', 'subjectAltName')).toBe(x509(host.crt, '-ext', 'subjectAltName'));
+    expect(pubOf(['x509', '-in', out, '-noout', '-pubkey'])).toBe(pubOf(['pkey', '-in', host.key, '-pubout']));
+    // A new key by CSR (DER): the CSR's subject and SANs are ignored, the old certificate's kept.
+    const newKey = join(host.folder, 'new.key');
+    const csr = join(host.folder, 'new.csr');
+    peer('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', newKey]);
+    peer('openssl', ['req', '-new', '-key', newKey, '-subj', '/CN=evil.example', '-addext', 'subjectAltName=DNS:evil.example', '-outform', 'DER', '-out', csr]);
+    expect(curl('--cert', host.crt, '--key', host.key, '-H', 'Content-Type: application/pkcs10', '--data-binary', `@${csr}`)).toBe('200 application/pem-certificate-chain');
+    expect(pubOf(['x509', '-in', out, '-noout', '-pubkey'])).toBe(pubOf(['pkey', '-in', newKey, '-pubout']));
+    expect(x509(out, '-subject')).toBe(x509(host.crt, '-subject'));
+    expect(x509(out, '-ext', 'subjectAltName')).not.toContain('evil');
+    // No client certificate: 401, a JSON problem.
+    expect(curl('-H', 'Content-Length: 0')).toBe('401 application/problem+json');
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ type: 'urn:pki:renew:no-certificate', status: 401 });
+    // A CSR whose signature does not verify (one byte of the signature flipped): 400.
+    const bad = readFileSync(csr);
+    bad[bad.length - 5] ^= 0x01;
+    const badCsr = join(host.folder, 'bad.csr');
+    writeFileSync(badCsr, bad);
+    expect(curl('--cert', host.crt, '--key', host.key, '--data-binary', `@${badCsr}`)).toBe('400 application/problem+json');
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ type: 'urn:pki:renew:bad-csr' });
+  }, 120_000);
+
+  it('refuses at start what can never work: --rekey on a plain file, a plain certificate without its key', () => {
+    const dir = initCa();
+    const host = toHost(generate(dir, 'plain'), 'plain');
+    const root = join(dir, 'ca', 'root_ca.crt');
+    const before = snapshotTree(host.folder);
+    const rekey = pki(['renew', '--daemon', host.crt, host.key, '--rekey', '--ca-url', 'https://127.0.0.1:1', '--roots', root]);
+    expect(rekey.code).toBe(1);
+    expect(rekey.stderr).toMatch(/--rekey needs the bundle layout/);
+    const noKey = pki(['renew', '--daemon', host.crt, '--ca-url', 'https://127.0.0.1:1', '--roots', root]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/name the key of /);
+    expect(snapshotTree(host.folder)).toBe(before);
+  });
 
   const refusals: { name: string; prepare: (dir: string) => { crt: string; key: string; folder: string }; line: RegExp; reason: string }[] = [
     {

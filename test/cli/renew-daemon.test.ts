@@ -43,37 +43,39 @@ describe('pki renew --daemon (local CA home)', () => {
     const execLog = join(tempDir(), 'exec.log');
     const { child, log } = startDaemon([crt, '--dir', dir, '--insecure', '--exec', `echo "x$PKI_PASSWORD" >> '${execLog}'`], { PKI_TEST_CLOCK_RATE: String(RATE), PKI_PASSWORD: 'not-for-the-child' });
 
-    await log.waitFor(/ran --exec after renewing/);
-    expect(lines(execLog)).toBe(1);
-    const due = first.start + ((first.end - first.start) * 2) / 3;
-    // Scheduled at the threshold plus at most 1/20 of the time left (the jitter; the log prints whole seconds)…
-    const scheduled = Date.parse(/watching .*renewal at (\S+)/.exec(log.text)![1]!);
-    expect(scheduled).toBeGreaterThanOrEqual(due - 1_000);
-    expect(scheduled).toBeLessThanOrEqual(due + (first.end - due) / 20);
-    // …and renewed then: the successor's notBefore is the renewal's "now" minus the default one-minute skew.
-    // The slack (2 min of the daemon's clock, 2 s of the wall clock) only absorbs a loaded machine.
-    const renewedAt = dateOf(crt, 'startdate') + 60_000;
-    expect(renewedAt).toBeGreaterThanOrEqual(scheduled - 1_000);
-    expect(renewedAt).toBeLessThanOrEqual(scheduled + 120_000);
-    const second = serialOf(crt);
-    expect(second).not.toBe(first.serial);
-    // The daemon's clock runs ahead of the wall clock: verify at its time.
-    const attime = String(Math.floor(renewedAt / 1000));
-    expect(peer('openssl', ['verify', '-attime', attime, '-CAfile', join(dir, 'ca', 'root_ca.crt'), '-untrusted', crt, crt])).toMatch(/: OK/);
-    // The reload command never sees pki's variables (the CA passphrase).
-    expect(readFileSync(execLog, 'utf8')).toBe('x\n');
-
-    // The next renewal, of the renewed certificate, 2/3 of its own life later.
+    // Two renewals: the certificate, then its successor 2/3 of its own life later. Everything below is read
+    // from the log and the files after the stop, so a loaded machine cannot race the assertions.
     await log.waitFor(/ran --exec after renewing(.|\n)*ran --exec after renewing/);
-    expect(serialOf(crt)).not.toBe(second);
     const exit = await stopAndMeasure(child, 'SIGTERM');
     expect(exit.code).toBe(0);
     expect(log.text).toMatch(/stopping/);
-    // Once per switch: as many --exec runs as renewals, each logged.
+    const watching = [...log.text.matchAll(/watching .*: serial ([0-9A-F]+), valid until (\S+); renewal at (\S+)/g)].map((m) => ({ serial: m[1]!, until: Date.parse(m[2]!), at: Date.parse(m[3]!) }));
+    const renewed = [...log.text.matchAll(/ renewed .*: serial ([0-9A-F]+) → ([0-9A-F]+),/g)].map((m) => ({ from: m[1]!, to: m[2]! }));
+    expect(watching[0]!.serial).toBe(first.serial);
+    expect(renewed[0]!.from).toBe(first.serial);
+    expect(watching[1]!.serial).toBe(renewed[0]!.to);
+    const lifetime = first.end - first.start;
+    const due = first.start + (lifetime * 2) / 3;
+    // Scheduled at the threshold plus at most 1/20 of the time left (the jitter; the log prints whole seconds)…
+    expect(watching[0]!.at).toBeGreaterThanOrEqual(due - 1_000);
+    expect(watching[0]!.at).toBeLessThanOrEqual(due + (first.end - due) / 20);
+    // …and renewed then: the successor starts at the renewal's "now" minus the default one-minute skew and
+    // keeps the lifetime. The slack (2 min of the daemon's clock, 2 s of the wall clock) absorbs a loaded machine.
+    const renewedAt = watching[1]!.until - lifetime + 60_000;
+    expect(renewedAt).toBeGreaterThanOrEqual(watching[0]!.at - 1_000);
+    expect(renewedAt).toBeLessThanOrEqual(watching[0]!.at + 120_000);
+    // The file now holds the last successor: a new serial, and it verifies (at the daemon's time, which runs ahead).
+    const last = serialOf(crt);
+    expect(last).toBe(renewed[renewed.length - 1]!.to);
+    expect(last).not.toBe(first.serial);
+    const attime = String(Math.floor((dateOf(crt, 'startdate') + 60_000) / 1000));
+    expect(peer('openssl', ['verify', '-attime', attime, '-CAfile', join(dir, 'ca', 'root_ca.crt'), '-untrusted', crt, crt])).toMatch(/: OK/);
+    // Once per switch: as many --exec runs as renewals, each logged; the reload never sees pki's variables.
     const count = (re: RegExp) => log.text.split('\n').filter((l) => re.test(l)).length;
-    expect(count(/ renewed /)).toBeGreaterThanOrEqual(2);
-    expect(lines(execLog)).toBe(count(/ renewed /));
-    expect(count(/ran --exec after renewing/)).toBe(count(/ renewed /));
+    expect(renewed.length).toBeGreaterThanOrEqual(2);
+    expect(lines(execLog)).toBe(renewed.length);
+    expect(count(/ran --exec after renewing/)).toBe(renewed.length);
+    expect(readFileSync(execLog, 'utf8')).toBe('x\n'.repeat(renewed.length));
   }, 120_000);
 
   it('survives the CA key being unavailable for a while: logs, backs off, renews once it is back', async () => {
