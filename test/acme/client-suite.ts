@@ -82,7 +82,8 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
   });
 
   itFor('caddy')('caddy with acme_ca gets a verified certificate for exactly d.test and serves the reverse-proxied site with it', async () => {
-    const r = run('caddy', ['d.test']);
+    // caddy retries a failing CA forever: 60 s is the deadline (it needs about one against pebble).
+    const r = { ...run('caddy', ['d.test']), timeoutMs: 60_000 };
     // curl runs asynchronously: the backend caddy proxies to lives in this process.
     const curl = async (name: string, port: number) =>
       (await promisify(execFile)(requirePeer('curl'), ['-sS', '--max-time', '10', '--resolve', `${name}:${port}:127.0.0.1`, '--cacert', target().issuingRootPath, `https://${name}:${port}/`], { encoding: 'utf8' })).stdout;
