@@ -34,6 +34,11 @@ export interface SuiteHooks {
   readonly itFor?: (client: string) => typeof it;
 }
 
+/** The flags the tests (and docs/serve.md "Clients") start pki serve with. */
+export function acmeServeArgs(httpPort: number, tlsPort: number): string[] {
+  return ['--acme-allow', '*.test', '--acme-resolve', '*.test=127.0.0.1', '--acme-http-port', String(httpPort), '--acme-tls-port', String(tlsPort)];
+}
+
 export const PEERS = ['certbot', 'lego', 'dehydrated', 'caddy', 'openssl', 'curl', 'pebble-challtestsrv'] as const;
 
 export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {

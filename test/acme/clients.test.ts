@@ -14,7 +14,7 @@ import { freePort } from '../helpers/net.js';
 import { startLoopbackDns, type DnsServer } from '../helpers/pebble.js';
 import { requirePeer } from '../helpers/peers.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
-import { clientSuite, PEERS } from './client-suite.js';
+import { acmeServeArgs, clientSuite, PEERS } from './client-suite.js';
 
 const run = promisify(execFile);
 
@@ -23,11 +23,6 @@ const run = promisify(execFile);
  * handlers answer 503 until then). The integrator empties this set once they are merged.
  */
 const PENDING = new Set<string>(['certbot', 'lego', 'dehydrated', 'caddy', 'acme-client']);
-
-/** The flags the tests (and docs/serve.md "Clients") start pki serve with. */
-export function acmeServeArgs(httpPort: number, tlsPort: number): string[] {
-  return ['--acme-allow', '*.test', '--acme-resolve', '*.test=127.0.0.1', '--acme-http-port', String(httpPort), '--acme-tls-port', String(tlsPort)];
-}
 
 describe('ACME clients against pki serve', () => {
   let dir: string;
