@@ -31,7 +31,7 @@ export interface SuiteHooks {
   /** After lego revoke: the server's own view of the revocation (pebble's management API, pki's OCSP and CRL). */
   readonly afterRevoke: (serial: string, leafPem: string) => Promise<void>;
   /** `it` or `it.fails` per client (temporary, while a server feature is missing). */
-  readonly itFor?: (client: string) => typeof it;
+  readonly itFor?: (client: string) => (name: string, fn: () => Promise<void>) => void;
 }
 
 /** The flags the tests (and docs/serve.md "Clients") start pki serve with. */
@@ -42,7 +42,7 @@ export function acmeServeArgs(httpPort: number, tlsPort: number): string[] {
 export const PEERS = ['certbot', 'lego', 'dehydrated', 'caddy', 'openssl', 'curl', 'pebble-challtestsrv'] as const;
 
 export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
-  const itFor = hooks.itFor ?? (() => it);
+  const itFor = hooks.itFor ?? (() => (name: string, fn: () => Promise<void>) => it(name, fn));
   const run = (client: string, names: string[]): clients.AcmeRun => {
     const t = target();
     return {
