@@ -179,7 +179,7 @@ export async function dehydrated(run: AcmeRun): Promise<ClientCertificate> {
   const config = join(run.workDir, 'config');
   writeFileSync(
     config,
-    [`CA="${run.directoryUrl}"`, 'CHALLENGETYPE="http-01"', `BASEDIR="${run.workDir}"`, `WELLKNOWN="${wellKnown}"`, `CURL_OPTS="--cacert ${run.rootPem}"`, 'KEY_ALGO=prime256v1', ''].join('\n'),
+    [`CA="${run.directoryUrl}"`, 'CHALLENGETYPE="http-01"', `BASEDIR="${run.workDir}"`, `WELLKNOWN="${wellKnown}"`, `CURL_OPTS="--cacert ${run.rootPem}"`, 'KEY_ALGO=prime256v1', 'KEYSIZE=2048', ''].join('\n'),
   );
   const program = requirePeer('dehydrated');
   const server = await serveWellKnown(wellKnown, run.httpPort);
