@@ -31,7 +31,7 @@ export interface SuiteHooks {
   /** After lego revoke: the server's own view of the revocation (pebble's management API, pki's OCSP and CRL). */
   readonly afterRevoke: (serial: string, leafPem: string) => Promise<void>;
   /** `it` or `it.fails` per client (temporary, while a server feature is missing). */
-  readonly itFor?: (client: string) => (name: string, fn: () => Promise<void>) => void;
+  readonly itFor?: (client: string) => (name: string, fn: () => Promise<void>, timeoutMs?: number) => void;
 }
 
 /** The flags the tests (and docs/serve.md "Clients") start pki serve with. */
@@ -39,10 +39,16 @@ export function acmeServeArgs(httpPort: number, tlsPort: number): string[] {
   return ['--acme-allow', '*.test', '--acme-resolve', '*.test=127.0.0.1', '--acme-http-port', String(httpPort), '--acme-tls-port', String(tlsPort)];
 }
 
+/**
+ * A whole client test (two or three client runs, each bounded by CLIENT_RUN_MS): a hang guard. dehydrated
+ * forks hundreds of openssl/curl/sed processes and took 60–76 s on the 2-core VM at load 15.
+ */
+const CLIENT_TEST_MS = 300_000;
+
 export const PEERS = ['certbot', 'lego', 'dehydrated', 'caddy', 'openssl', 'curl', 'pebble-challtestsrv'] as const;
 
 export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
-  const itFor = hooks.itFor ?? (() => (name: string, fn: () => Promise<void>) => it(name, fn));
+  const itFor = hooks.itFor ?? (() => (name: string, fn: () => Promise<void>, timeoutMs?: number) => it(name, fn, timeoutMs));
   const run = (client: string, names: string[]): clients.AcmeRun => {
     const t = target();
     return {
@@ -69,7 +75,7 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     const second = expectIssued(renewed.leafPem, r.names as string[]);
     expect(second.serial).not.toBe(first.serial);
     expect(clients.pemCertificates(renewed.fullchainPem).length).toBeGreaterThanOrEqual(2);
-  });
+  }, CLIENT_TEST_MS);
 
   itFor('lego')('lego run, renew, revoke: verified certificates for exactly b.test; the server then says revoked', async () => {
     const r = run('lego', ['b.test']);
@@ -79,12 +85,12 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     expect(second.serial).not.toBe(first.serial);
     await clients.legoRevoke(r);
     await hooks.afterRevoke(second.serial, renewed.leafPem);
-  });
+  }, CLIENT_TEST_MS);
 
   itFor('dehydrated')('dehydrated --register, then -c with WELLKNOWN served on the validation port: a verified certificate for exactly c.test', async () => {
     const r = run('dehydrated', ['c.test']);
     expectIssued((await clients.dehydrated(r)).leafPem, ['c.test']);
-  });
+  }, CLIENT_TEST_MS);
 
   itFor('caddy')('caddy with acme_ca gets a verified certificate for exactly d.test and serves the reverse-proxied site with it', async () => {
     // caddy retries a failing CA forever: 60 s is the deadline (it needs about one against pebble).
@@ -95,12 +101,12 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     const got = await clients.caddy(r, curl);
     expectIssued(got.leafPem, ['d.test']);
     expect(got.proxied).toBe('backend says hello\n');
-  });
+  }, CLIENT_TEST_MS);
 
   itFor('acme-client')('acme-client (npm) auto(): a verified certificate for exactly e.test and e2.test', async () => {
     const r = run('acme-client', ['e.test', 'e2.test']);
     const got = await clients.acmeClient(r);
     expectIssued(got.leafPem, ['e.test', 'e2.test']);
     expect(got.accountUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\//);
-  });
+  }, CLIENT_TEST_MS);
 }

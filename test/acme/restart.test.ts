@@ -29,6 +29,8 @@ const itRestart = PENDING ? it.fails : it;
 const NEW_ORDER_ANSWERED = /"path":"\/acme\/acme\/new-order"[^\n]*"status":201/;
 const CHALLENGE_ANSWERED = /"path":"\/acme\/acme\/challenge\/[^"]+"[^\n]*"status":200/;
 const KILL_WAIT_MS = 90_000;
+/** Two client runs (each ≤ 120 s) and a restart: a hang guard. */
+const RESTART_TEST_MS = 300_000;
 
 describe('pki serve killed with SIGKILL mid-order, started again on the same port', () => {
   let dir: string;
@@ -133,7 +135,7 @@ describe('pki serve killed with SIGKILL mid-order, started again on the same por
     expect(facts.verify).toBe('stdin: OK');
     expect(facts.sans).toEqual(['DNS:r1.test']);
     obtained.push({ client: 'certbot', serial: facts.serial, leafPem: cert.leafPem });
-  });
+  }, RESTART_TEST_MS);
 
   itRestart('lego run: killed right after its challenge POST was answered (during validation); its run or a re-run gets a verified certificate', async () => {
     const r = runFor('lego', ['r2.test']);
@@ -142,7 +144,7 @@ describe('pki serve killed with SIGKILL mid-order, started again on the same por
     expect(facts.verify).toBe('stdin: OK');
     expect(facts.sans).toEqual(['DNS:r2.test']);
     obtained.push({ client: 'lego', serial: facts.serial, leafPem: cert.leafPem });
-  });
+  }, RESTART_TEST_MS);
 
   itRestart('the inventory passes integrity_check, holds each obtained certificate once under its own serial, lost no order and left no challenge processing', async () => {
     expect(obtained.map((o) => o.client)).toEqual(['certbot', 'lego']);
