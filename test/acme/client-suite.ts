@@ -30,8 +30,6 @@ export interface AcmeTarget {
 export interface SuiteHooks {
   /** After lego revoke: the server's own view of the revocation (pebble's management API, pki's OCSP and CRL). */
   readonly afterRevoke: (serial: string, leafPem: string) => Promise<void>;
-  /** `it` or `it.fails` per client (temporary, while a server feature is missing). */
-  readonly itFor?: (client: string) => (name: string, fn: () => Promise<void>, timeoutMs?: number) => void;
 }
 
 /** The flags the tests (and docs/serve.md "Clients") start pki serve with. */
@@ -48,7 +46,6 @@ const CLIENT_TEST_MS = 300_000;
 export const PEERS = ['certbot', 'lego', 'dehydrated', 'caddy', 'openssl', 'curl', 'pebble-challtestsrv'] as const;
 
 export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
-  const itFor = hooks.itFor ?? (() => (name: string, fn: () => Promise<void>, timeoutMs?: number) => it(name, fn, timeoutMs));
   const run = (client: string, names: string[]): clients.AcmeRun => {
     const t = target();
     return {
@@ -68,7 +65,7 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     return facts;
   };
 
-  itFor('certbot')('certbot certonly --standalone, then renew --force-renewal: two verified certificates for exactly a.test and a2.test', async () => {
+  it('certbot certonly --standalone, then renew --force-renewal: two verified certificates for exactly a.test and a2.test', async () => {
     const r = run('certbot', ['a.test', 'a2.test']);
     const first = expectIssued((await clients.certbotCertonly(r)).leafPem, r.names as string[]);
     const renewed = await clients.certbotRenew(r);
@@ -77,7 +74,7 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     expect(clients.pemCertificates(renewed.fullchainPem).length).toBeGreaterThanOrEqual(2);
   }, CLIENT_TEST_MS);
 
-  itFor('lego')('lego run, renew, revoke: verified certificates for exactly b.test; the server then says revoked', async () => {
+  it('lego run, renew, revoke: verified certificates for exactly b.test; the server then says revoked', async () => {
     const r = run('lego', ['b.test']);
     const first = expectIssued((await clients.legoRun(r)).leafPem, ['b.test']);
     const renewed = await clients.legoRenew(r);
@@ -87,12 +84,12 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     await hooks.afterRevoke(second.serial, renewed.leafPem);
   }, CLIENT_TEST_MS);
 
-  itFor('dehydrated')('dehydrated --register, then -c with WELLKNOWN served on the validation port: a verified certificate for exactly c.test', async () => {
+  it('dehydrated --register, then -c with WELLKNOWN served on the validation port: a verified certificate for exactly c.test', async () => {
     const r = run('dehydrated', ['c.test']);
     expectIssued((await clients.dehydrated(r)).leafPem, ['c.test']);
   }, CLIENT_TEST_MS);
 
-  itFor('caddy')('caddy with acme_ca gets a verified certificate for exactly d.test and serves the reverse-proxied site with it', async () => {
+  it('caddy with acme_ca gets a verified certificate for exactly d.test and serves the reverse-proxied site with it', async () => {
     // caddy retries a failing CA forever: 60 s is the deadline (it needs about one against pebble).
     const r = { ...run('caddy', ['d.test']), timeoutMs: 60_000 };
     // curl runs asynchronously: the backend caddy proxies to lives in this process.
@@ -103,7 +100,7 @@ export function clientSuite(target: () => AcmeTarget, hooks: SuiteHooks): void {
     expect(got.proxied).toBe('backend says hello\n');
   }, CLIENT_TEST_MS);
 
-  itFor('acme-client')('acme-client (npm) auto(): a verified certificate for exactly e.test and e2.test', async () => {
+  it('acme-client (npm) auto(): a verified certificate for exactly e.test and e2.test', async () => {
     const r = run('acme-client', ['e.test', 'e2.test']);
     const got = await clients.acmeClient(r);
     expectIssued(got.leafPem, ['e.test', 'e2.test']);

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { initCa } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { startLoopbackDns, type DnsServer } from '../helpers/pebble.js';
@@ -17,12 +17,6 @@ import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { acmeServeArgs, clientSuite, PEERS } from './client-suite.js';
 
 const run = promisify(execFile);
-
-/**
- * TEMPORARY: clients whose run fails while pki serve's ACME slices are still landing on main (the
- * handlers answer 503 until then). The integrator empties this set once they are merged.
- */
-const PENDING = new Set<string>(['certbot', 'lego', 'dehydrated', 'caddy', 'acme-client']);
 
 describe('ACME clients against pki serve', () => {
   let dir: string;
@@ -48,7 +42,6 @@ describe('ACME clients against pki serve', () => {
   clientSuite(
     () => ({ directoryUrl: server.directoryUrl, tlsRootPath: root(), issuingRootPath: root(), intermediatePath: intermediate(), httpPort, tlsPort, dnsResolver: dns.address }),
     {
-      itFor: (client) => (PENDING.has(client) ? it.fails : it),
       afterRevoke: async (serial, leafPem) => {
         const leafPath = join(dir, `revoked-${serial}.pem`);
         writeFileSync(leafPath, leafPem);

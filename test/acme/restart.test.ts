@@ -21,9 +21,6 @@ import { waitForExit } from '../helpers/process.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { acmeServeArgs } from './client-suite.js';
 
-/** TEMPORARY (it.fails) while pki serve's ACME slices are still landing on main; the integrator flips it. */
-const PENDING = true;
-const itRestart = PENDING ? it.fails : it;
 
 /** Access-log lines (stdout, JSON) after which the kill comes. */
 const NEW_ORDER_ANSWERED = /"path":"\/acme\/acme\/new-order"[^\n]*"status":201/;
@@ -128,7 +125,7 @@ describe('pki serve killed with SIGKILL mid-order, started again on the same por
     return attempt();
   }
 
-  itRestart('certbot certonly: killed right after its new-order was answered; its run or a re-run gets a verified certificate', async () => {
+  it('certbot certonly: killed right after its new-order was answered; its run or a re-run gets a verified certificate', async () => {
     const r = runFor('certbot', ['r1.test']);
     const cert = await survive('certbot', () => clients.certbotCertonly(r), NEW_ORDER_ANSWERED);
     const facts = clients.inspectIssued(cert.leafPem, join(dir, 'ca', 'root_ca.crt'), join(dir, 'ca', 'intermediate_ca.crt'));
@@ -137,7 +134,7 @@ describe('pki serve killed with SIGKILL mid-order, started again on the same por
     obtained.push({ client: 'certbot', serial: facts.serial, leafPem: cert.leafPem });
   }, RESTART_TEST_MS);
 
-  itRestart('lego run: killed right after its challenge POST was answered (during validation); its run or a re-run gets a verified certificate', async () => {
+  it('lego run: killed right after its challenge POST was answered (during validation); its run or a re-run gets a verified certificate', async () => {
     const r = runFor('lego', ['r2.test']);
     const cert = await survive('lego', () => clients.legoRun(r), CHALLENGE_ANSWERED);
     const facts = clients.inspectIssued(cert.leafPem, join(dir, 'ca', 'root_ca.crt'), join(dir, 'ca', 'intermediate_ca.crt'));
@@ -146,7 +143,7 @@ describe('pki serve killed with SIGKILL mid-order, started again on the same por
     obtained.push({ client: 'lego', serial: facts.serial, leafPem: cert.leafPem });
   }, RESTART_TEST_MS);
 
-  itRestart('the inventory passes integrity_check, holds each obtained certificate once under its own serial, lost no order and left no challenge processing', async () => {
+  it('the inventory passes integrity_check, holds each obtained certificate once under its own serial, lost no order and left no challenge processing', async () => {
     expect(obtained.map((o) => o.client)).toEqual(['certbot', 'lego']);
     const d = db();
     try {
