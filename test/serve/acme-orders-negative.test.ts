@@ -3,7 +3,8 @@
  * `pki serve` whose http-01 validation reaches a node:http responder on 127.0.0.1. Each gets its RFC 8555
  * error type, nothing is issued and the inventory is unchanged: an identifier outside the allowlist
  * (rejectedIdentifier; several: compound), CSRs whose names differ from the order, ask for CA:TRUE, hold an
- * RSA-1024 key (made by `openssl req`) or carry a bad signature (badCSR), a challenge answered with the
+ * RSA-1024 key (made by `openssl req`), carry a bad signature or a key type the provisioner does not
+ * certify (badCSR), a challenge answered with the
  * wrong key authorization (challenge invalid with incorrectResponse, order invalid), and the per-account
  * order rate limit (rateLimited, 429, Retry-After).
  */
@@ -39,7 +40,7 @@ describe('ACME orders: negative requests (done-means 2)', () => {
     dir = initCa();
     rootFile = join(dir, 'ca', 'root_ca.crt');
     const config = JSON.parse(readFileSync(join(dir, 'pki.json'), 'utf8'));
-    config.serve = { ...(config.serve ?? {}), limits: { rateLimits: { ordersPerAccountPerHour: 2 } } };
+    config.serve = { ...(config.serve ?? {}), limits: { rateLimits: { ordersPerAccountPerHour: 2 } }, provisioners: { acme: { keyTypes: ['P-256', 'RSA'] } } };
     writeFileSync(join(dir, 'pki.json'), JSON.stringify(config, null, 2));
     const port = await freePort();
     http01 = await startHttp01(port);
@@ -92,6 +93,7 @@ describe('ACME orders: negative requests (done-means 2)', () => {
       ['CA:TRUE', opensslCsr(['n1.test'], { addext: ['basicConstraints=critical,CA:TRUE'] }).der, /CA/],
       ['RSA-1024', opensslCsr(['n1.test'], { key: ['-newkey', 'rsa:1024'] }).der, /1024|weak/i],
       ['bad signature', tampered, /signature/],
+      ['a key type the provisioner does not certify (P-384)', opensslCsr(['n1.test'], { key: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'] }).der, /P-384.*P-256, RSA/],
     ];
     for (const [what, der, detail] of cases) {
       const r = await finalize(der);
