@@ -6,7 +6,9 @@
  * two rotating every round. Load: 64 keep-alive clients (node:http Agent keepAlive, bench/ocsp-load.mjs, in two
  * processes), each POSTing pre-built nonce-less requests one at a time (`openssl ocsp -reqout -no_nonce`): one request over and over
  * ("same"), and a round-robin mix over 64 serials, 8 of them revoked ("mix"). Reported: responses/s and
- * p50/p99 latency, medians over the rounds, and the median of the round-by-round ratios pki/openssl.
+ * p50/p99 latency, the server's CPU time per response (/proc utime+stime: robust when the machine is
+ * shared, where responses/s mostly measures the share of CPU each process got), medians over the rounds,
+ * and the medians of the round-by-round ratios pki/openssl.
  * Both answers are checked with `openssl ocsp` before the load (good and revoked as expected).
  * Not wrk: OpenSSL 3.0's responder never answered wrk's connections here (0 requests, curl and node:http fine).
  *
@@ -14,7 +16,7 @@
  * `pki serve`'s access log (one JSON line per request) is written to /dev/null: it is part of its cost.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,7 +116,14 @@ function check(f, url) {
  * One measurement: GENERATORS load processes (bench/ocsp-load.mjs) sharing CONNECTIONS clients, started
  * together; responses/s over the run, p50/p99 from the merged latency histograms.
  */
-async function load(url, files, seconds) {
+/** utime + stime of a process, seconds (Linux /proc; the clock tick is 100 Hz on Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function load(url, files, seconds, serverPid) {
+  const cpuBefore = cpuSeconds(serverPid);
   const runs = Array.from({ length: GENERATORS }, () => {
     const child = spawn(process.execPath, [LOAD, url, String(CONNECTIONS / GENERATORS), String(seconds), ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -132,7 +141,8 @@ async function load(url, files, seconds) {
     for (const [b, n] of [...histogram].sort((x, y) => x[0] - y[0])) if ((seen += n) >= q * total) return b / 100;
     return NaN;
   };
-  return { rps: total / elapsed, p50: percentile(0.5), p99: percentile(0.99), non2xx: results.reduce((a, r) => a + r.non200, 0), errors: results.reduce((a, r) => a + r.errors, 0) };
+  const cpuUs = ((cpuSeconds(serverPid) - cpuBefore) / total) * 1e6;
+  return { rps: total / elapsed, cpuUs, reconnects: results.reduce((a, r) => a + r.reconnects, 0), p50: percentile(0.5), p99: percentile(0.99), non2xx: results.reduce((a, r) => a + r.non200, 0), errors: results.reduce((a, r) => a + r.errors, 0) };
 }
 
 const median = (xs) => {
@@ -146,15 +156,16 @@ async function main() {
   const serve = await startPkiServe(f.dir);
   const ossl = await startOpensslOcsp(f);
   const targets = { pki: serve.url, openssl: ossl.url };
+  const pids = { pki: serve.child.pid, openssl: ossl.child.pid };
   try {
     for (const url of Object.values(targets)) check(f, url);
     const workloads = { same: [f.requests[0]], mix: f.requests };
-    for (const url of Object.values(targets)) await load(url, workloads.mix, 2); // warm-up: fills pki's cache, JIT
+    for (const t of Object.keys(targets)) await load(targets[t], workloads.mix, 2, pids[t]); // warm-up: fills pki's cache, JIT
     const samples = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const [w, files] of Object.entries(workloads)) {
         const order = round % 2 ? ['openssl', 'pki'] : ['pki', 'openssl'];
-        for (const t of order) (samples[`${w}/${t}`] ??= []).push(await load(targets[t], files, DURATION));
+        for (const t of order) (samples[`${w}/${t}`] ??= []).push(await load(targets[t], files, DURATION, pids[t]));
         process.stderr.write('.');
       }
     }
@@ -168,24 +179,31 @@ async function main() {
 
 function report(samples, workloads) {
   const ver = openssl('version').trim();
-  console.log(`Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, ${ver}; ${CONNECTIONS} keep-alive clients in ${GENERATORS} load processes, ${DURATION} s per run, ${ROUNDS} rounds.\n`);
-  console.log('| workload | server | responses/s (median, min–max) | p50 ms | p99 ms | non-200 / errors | pki/openssl throughput | target |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), node ${process.version}, ${ver}; ${CONNECTIONS} keep-alive clients in ${GENERATORS} load processes, ${DURATION} s per run, ${ROUNDS} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end.\n`,
+  );
+  console.log('| workload | server | responses/s (median, min–max) | p50 ms | p99 ms | server CPU µs/response | non-200 / errors / reconnects | pki/openssl responses/s | pki/openssl responses per CPU-second | target |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   const json = {};
   for (const w of workloads) {
     const pkiS = samples[`${w}/pki`];
     const osS = samples[`${w}/openssl`];
     const ratios = pkiS.map((s, i) => s.rps / osS[i].rps);
     const ratio = median(ratios);
+    const cpuRatios = pkiS.map((s, i) => osS[i].cpuUs / s.cpuUs);
+    const cpuRatio = median(cpuRatios);
+    const span = (xs, digits) => `${median(xs).toFixed(digits)}× (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
     for (const [name, s] of [['pki serve', pkiS], ['openssl ocsp', osS]]) {
       const rps = s.map((x) => x.rps);
       const p99 = median(s.map((x) => x.p99));
-      const met = name === 'pki serve' ? `${ratio >= 20 ? 'met' : 'missed'} ≥ 20×; ${p99 < 5 ? 'met' : 'missed'} p99 < 5 ms` : '';
+      const isPki = name === 'pki serve';
+      const met = isPki ? `${ratio >= 20 ? 'met' : 'missed'} ≥ 20×; ${p99 < 5 ? 'met' : 'missed'} p99 < 5 ms` : '';
+      const sum = (k) => s.reduce((a, x) => a + x[k], 0);
       console.log(
-        `| ${w} | ${name} | ${Math.round(median(rps))} (${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))}) | ${median(s.map((x) => x.p50)).toFixed(2)} | ${p99.toFixed(2)} | ${s.reduce((a, x) => a + x.non2xx, 0)} / ${s.reduce((a, x) => a + x.errors, 0)} | ${name === 'pki serve' ? `${ratio.toFixed(1)}× (${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)})` : ''} | ${met} |`,
+        `| ${w} | ${name} | ${Math.round(median(rps))} (${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))}) | ${median(s.map((x) => x.p50)).toFixed(2)} | ${p99.toFixed(2)} | ${Math.round(median(s.map((x) => x.cpuUs)))} | ${sum('non2xx')} / ${sum('errors')} / ${sum('reconnects')} | ${isPki ? span(ratios, 1) : ''} | ${isPki ? span(cpuRatios, 1) : ''} | ${met} |`,
       );
     }
-    json[w] = { pki: pkiS, openssl: osS, ratio };
+    json[w] = { pki: pkiS, openssl: osS, ratio, cpuRatio };
   }
   if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(json, null, 2));
 }

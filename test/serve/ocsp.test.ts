@@ -119,10 +119,12 @@ describe('pki serve OCSP (openssl ocsp, curl)', () => {
     expect(ocsp(['-cert', leaf.cert, '-no_nonce'])).toMatch(/good/);
   });
 
-  it('reports the age of the oldest cached response in /metrics', () => {
+  it("reports the age of the oldest cached response, and the CRL's nextUpdate, in /metrics", () => {
     const metrics = curl([`${server.httpUrl}/metrics`]).stdout.toString();
     expect(metrics).toMatch(/^# TYPE pki_ocsp_cache_age_seconds gauge$/m);
     expect(Number(/^pki_ocsp_cache_age_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    const crl = peer('openssl', ['crl', '-in', join(dir, 'crl', 'intermediate_ca.crl'), '-noout', '-nextupdate']).trim().replace(/^nextUpdate=/, '');
+    expect(Number(/^pki_crl_next_update_timestamp_seconds (\S+)$/m.exec(metrics)?.[1])).toBe(new Date(crl).getTime() / 1000);
   });
 
   it('says revoked, with the reason and time, within one second of `pki revoke` in another process', () => {

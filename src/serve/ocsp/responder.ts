@@ -15,6 +15,7 @@
  */
 import { buildOcspResponse, certIdMatches, issuerHashes, ocspErrorResponse, parseOcspRequest, type CertId, type CertStatus, type IssuerHashes } from '../../core/ocsp/index.js';
 import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
+import { crlDueness } from '../../store/crl-publication.js';
 import { OcspCache, type CachedResponse } from './cache.js';
 import type { OcspSignerHolder } from './signer.js';
 import type { ServeContext } from '../types.js';
@@ -142,13 +143,21 @@ export class OcspResponder {
     this.#context.metrics.setGauge('pki_ocsp_cache_age_seconds', 'Age of the oldest pre-signed OCSP response in the cache.', this.#cache.oldestAgeSeconds(now.getTime()));
     if (mark === this.#mark) return;
     this.#mark = mark;
+    this.crlGauge(); // a revocation re-published the CRL
     for (const e of inventory.listRevocations('x509', now)) {
       if (!this.#knownRevoked.has(e.serial)) this.refreshSerial(e.serial);
     }
   }
 
+  /** pki_crl_next_update_timestamp_seconds from the published CRL's first 16 KiB (`pki crl` may run elsewhere). */
+  crlGauge(): void {
+    const { nextUpdate } = crlDueness(this.#context.home.crlPath, this.#context.now());
+    if (nextUpdate) this.#context.metrics.setGauge('pki_crl_next_update_timestamp_seconds', 'nextUpdate of the published intermediate CRL, Unix time.', Date.parse(nextUpdate) / 1000);
+  }
+
   /** One sweep: entries past half their life are re-signed when asked for since, else dropped. */
   sweep(): void {
+    this.crlGauge();
     const now = this.#context.now().getTime();
     let budget = RESIGN_PER_SWEEP;
     for (const e of this.#cache.due(now - this.#context.settings.ocsp.lifetimeMs / 2)) {
@@ -169,6 +178,7 @@ export class OcspResponder {
   start(): void {
     this.#context.revocations.subscribe((serial) => this.refreshSerial(serial));
     this.#signer.scheduleRotation(() => {});
+    this.#guard('CRL gauge', () => this.crlGauge());
     this.#poll = setInterval(() => this.#guard('poll', () => this.pollRevocations()), POLL_MS);
     this.#poll.unref();
     const sweepMs = Math.min(60_000, Math.max(1_000, this.#context.settings.ocsp.lifetimeMs / 10));
