@@ -36,6 +36,11 @@ describe('pki serve /metrics and the access log', () => {
     expect(text).toContain('pki_http_requests_total{endpoint="health",status="200"} 4');
     expect(text).toContain('pki_http_requests_total{endpoint="unknown",status="404"} 1');
     expect(text).toContain('pki_http_requests_total{endpoint="health",status="405"} 1');
+    expect((await fetchOnce(`${server.httpsUrl}/acme/acme/directory`, { ca })).status).toBe(200);
+    expect((await fetchOnce(`${server.httpsUrl}/acme/acme/no-such-thing`, { ca })).status).toBe(404);
+    const after = (await fetchOnce(`${server.httpUrl}/metrics`)).body.toString();
+    expect(after).toContain('pki_http_requests_total{endpoint="acme.directory",status="200"} 1');
+    expect(after).toContain('pki_http_requests_total{endpoint="acme",status="404"} 1');
     expect(text).toContain('pki_certificates_issued_total{source="listener"} 1');
     expect(text).toMatch(/^pki_issuance_duration_seconds_count\{source="listener"\} 1$/m);
     expect(text).toMatch(/^pki_http_request_duration_seconds_count\{endpoint="health"\} 5$/m);
@@ -59,7 +64,7 @@ describe('pki serve /metrics and the access log', () => {
     const lines = server.stdout.text.slice(before).trim().split('\n').filter((l) => !l.includes('"path":"/metrics"'));
     expect(lines).toHaveLength(2);
     const [first, second] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(first).toMatchObject({ type: 'access', listener: 'https', method: 'POST', path: '/acme/acme/new-account', endpoint: 'acme', status: acme.status });
+    expect(first).toMatchObject({ type: 'access', listener: 'https', method: 'POST', path: '/acme/acme/new-account', endpoint: 'acme.new-account', status: acme.status });
     expect(second).toMatchObject({ type: 'access', path: '/ocsp', endpoint: 'ocsp', status: 200 });
     expect(Object.keys(first!).sort()).toEqual(['endpoint', 'listener', 'method', 'ms', 'path', 'remote', 'status', 'time', 'type']);
     expect(server.stdout.text + server.stderr.text).not.toContain(MARKER);
