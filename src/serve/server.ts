@@ -160,7 +160,8 @@ function clientErrorHandler(context: ServeContext, listener: 'https' | 'http', s
     if (timeout) state.timedOut.add(socket);
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     const status = timeout ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    const body = JSON.stringify({ type: 'about:blank', detail: timeout ? 'the request did not arrive in time' : 'the request is not valid HTTP', status });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`, () => socket.destroy());
     setTimeout(() => socket.destroy(), 1_000).unref();
     if (state.busy.has(socket)) return;
     const endpoint = timeout ? 'timeout' : 'malformed';

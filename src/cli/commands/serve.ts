@@ -46,7 +46,9 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
     acmeTlsPort: options.acmeTlsPort,
   };
   const log = logger();
-  const running = await startServe(home, { flags, passphrase: passphraseSource(options), now: () => new Date(), log });
+  const passwordFile = options.passwordFile ?? home.readConfig().serve?.passwordFile;
+  const passphrase = passphraseSource({ ...options, ...(passwordFile ? { passwordFile } : {}) });
+  const running = await startServe(home, { flags, passphrase, now: () => new Date(), log });
   for (const w of running.warnings) process.stderr.write(`pki serve: warning: ${w}\n`);
   process.stderr.write(`${running.startLine}\n`);
   await new Promise<void>((resolve) => {

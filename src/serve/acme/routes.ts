@@ -107,7 +107,9 @@ export function acmeRoutes(serve: ServeContext): Route[] {
           if (!(e instanceof AcmeProblemError)) throw e;
           response = problemJson(e);
         }
-        return withAcmeHeaders(serve, request, response);
+        // The finer label for /metrics and the access log: `acme.new-order`; a fixed word, never an id.
+        const resource = request.path.split('/')[3] ?? '';
+        return { ...withAcmeHeaders(serve, request, response), endpoint: Object.hasOwn(RESOURCES, resource) ? `acme.${resource}` : 'acme' };
       },
     },
   ];
