@@ -135,7 +135,7 @@ describe('pki serve HTTP surface fuzz', () => {
     // A 500 is a bug, unless it comes from a part of the server that has not landed yet (a stub says so).
     const internal = server.stderr.text.split('\n').filter((l) => l.includes('"message":"internal error"'));
     expect(internal.filter((l) => !/not implemented yet/.test(l)).slice(0, 5), `seed ${seed}`).toEqual([]);
-    for (const ms of cutOff) expect(ms).toBeLessThan(2_000 + 3_000);
+    for (const ms of cutOff) expect(ms).toBeLessThan(2_000 + 6_000); // requestTimeout + slack for a loaded machine
     expect(server.child.exitCode).toBeNull();
     expect((await fetchOnce(`${server.httpsUrl}/health`, { ca })).status).toBe(200);
   }, 600_000);
