@@ -180,6 +180,11 @@ describe('ACME accounts over HTTPS', () => {
     const answer = await client.post(keyChangeUrl, newKey, { kid: url, payload: conflict });
     expect(answer.status).toBe(409);
     expect(answer.headers['location']).toBe(accountUrl);
+    // An inner JWS naming another oldKey, or another account, is refused.
+    const wrongOld = await signAcme(await accountKey('ES256'), { url: keyChangeUrl, payload: { account: url, oldKey: oldKey.jwk } });
+    expectProblem(await client.post(keyChangeUrl, newKey, { kid: url, payload: wrongOld }), 'malformed');
+    const wrongAccount = await signAcme(await accountKey('ES256'), { url: keyChangeUrl, payload: { account: accountUrl, oldKey: newKey.jwk } });
+    expectProblem(await client.post(keyChangeUrl, newKey, { kid: url, payload: wrongAccount }), 'malformed');
     // An inner JWS not signed by the key it names is refused.
     const forged = { ...(await signAcme(await accountKey('ES256'), { url: keyChangeUrl, payload: { account: url, oldKey: newKey.jwk } })), protected: inner.protected };
     expectProblem(await client.post(keyChangeUrl, newKey, { kid: url, payload: forged }), 'malformed');
