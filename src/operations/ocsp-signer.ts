@@ -16,7 +16,7 @@ import { OCSP_SIGNING_PROFILE } from '../core/x509/profiles.js';
 import { generateSerial } from '../core/x509/serial.js';
 
 export interface OcspSignerRequest {
-  /** The certificate's lifetime in ms (pki serve: three times the OCSP response lifetime, at least an hour). */
+  /** The certificate's lifetime in ms (pki serve: three times the OCSP response lifetime, at least a minute). */
   readonly lifetimeMs: number;
   /** Back-dating of notBefore for clock skew, ms; default 60 s. */
   readonly skewMs?: number;

@@ -178,3 +178,50 @@ describe('pki serve OCSP signed by the intermediate (serve.ocsp.delegated false)
     expect(nextUpdate - thisUpdate).toBe(3_600_000);
   });
 });
+
+describe('pki serve OCSP freshness (serve.ocsp.lifetime 6s)', () => {
+  let dir: string;
+  let server: PkiServe;
+  let leaf: { cert: string; key: string; serial: string };
+  const ask = (extra: readonly string[] = []) => {
+    const r = runPeer('openssl', ['ocsp', '-issuer', join(dir, 'ca', 'intermediate_ca.crt'), '-cert', leaf.cert, '-url', server.ocspUrl, '-CAfile', join(dir, 'ca', 'root_ca.crt'), '-resp_text', ...extra]);
+    return `${r.stdout}${r.stderr}`;
+  };
+  const field = (out: string, name: string) => new Date(new RegExp(`${name}: (.+ GMT)`).exec(out)![1]!).getTime();
+  const signerSerial = (out: string) => /Serial Number:\s*\n\s*([0-9a-f:]+)/i.exec(out.slice(out.indexOf('Certificate:')))?.[1];
+
+  beforeAll(async () => {
+    requirePeer('openssl');
+    dir = initCa();
+    const configPath = join(dir, 'pki.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    writeFileSync(configPath, JSON.stringify({ ...config, serve: { ...(config.serve ?? {}), ocsp: { lifetime: '6s' } } }, null, 2));
+    leaf = issueLeaf(dir, 'fresh.test');
+    server = await startPkiServe(dir, { http: true });
+  }, 60_000);
+  afterAll(async () => server?.stop());
+
+  it('re-signs a cached response before its nextUpdate (every answer current), and rotates the delegated signer', async () => {
+    const first = ask(['-no_nonce']);
+    expect(first).toMatch(/fresh\.test\.crt: good/);
+    const firstThis = field(first, 'This Update');
+    const deadline = Date.now() + 15_000;
+    let out = first;
+    while (field(out, 'This Update') === firstThis && Date.now() < deadline) {
+      out = ask(['-no_nonce', '-validity_period', '0']);
+      // Never stale: with no tolerance, openssl warns "Status times invalid" for a response past its nextUpdate.
+      expect(out).not.toMatch(/Status times invalid|WARNING/);
+      expect(out).toMatch(/Response verify OK/);
+    }
+    expect(field(out, 'This Update')).toBeGreaterThan(firstThis);
+    expect(field(out, 'This Update')).toBeLessThan(field(first, 'Next Update'));
+    // Re-signed at half its life by the sweep (once a second), well before nextUpdate (6 s).
+    // The signer lives max(1 min, 3 lifetimes) and is replaced after a third of that.
+    await server.stderr.waitFor(/rotated the delegated OCSP signer/, 40_000);
+    const after = ask();
+    expect(after).toMatch(/Response verify OK/);
+    expect(after).toMatch(/fresh\.test\.crt: good/);
+    expect(signerSerial(after)).toBeDefined();
+    expect(signerSerial(after)).not.toBe(signerSerial(first));
+  }, 60_000);
+});

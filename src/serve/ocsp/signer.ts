@@ -2,7 +2,8 @@
  * Who signs `pki serve`'s OCSP responses: with `serve.ocsp.delegated` (the default) a delegated responder
  * certificate issued at start (operations/ocsp-signer.ts) and replaced in-process once a third of its life
  * has passed — its life is three response lifetimes (at least an hour), so a response signed just before
- * a rotation still expires before the signer that signed it; else the intermediate itself.
+ * a rotation still expires before the signer that signed it (at least a minute, so short lifetimes stay
+ * testable); else the intermediate itself.
  */
 import type { OcspSigner } from '../../core/ocsp/index.js';
 import { issueOcspSigner } from '../../operations/ocsp-signer.js';
@@ -15,7 +16,7 @@ export interface OcspSignerHolder {
   stop(): void;
 }
 
-const HOUR = 3_600_000;
+const MIN_SIGNER_LIFETIME_MS = 60_000;
 
 export async function createOcspSigner(context: ServeContext): Promise<OcspSignerHolder> {
   const issuer = context.issuer;
@@ -24,10 +25,11 @@ export async function createOcspSigner(context: ServeContext): Promise<OcspSigne
     const signer: OcspSigner = { subjectDer: issuer.subjectDer, privateKey: issuer.privateKey, certificates: [issuerDer] };
     return { current: () => signer, scheduleRotation: () => {}, stop: () => {} };
   }
-  const lifetimeMs = () => Math.max(HOUR, 3 * context.settings.ocsp.lifetimeMs);
+  const lifetimeMs = () => Math.max(MIN_SIGNER_LIFETIME_MS, 3 * context.settings.ocsp.lifetimeMs);
   const issue = async () => {
-    const d = await issueOcspSigner(issuer, { lifetimeMs: lifetimeMs() }, context.now());
-    return { d, signer: { subjectDer: d.subjectDer, privateKey: d.privateKey, certificates: [d.certificateDer, issuerDer] } satisfies OcspSigner };
+    const issuedAt = context.now().getTime();
+    const d = await issueOcspSigner(issuer, { lifetimeMs: lifetimeMs() }, new Date(issuedAt));
+    return { d, issuedAt, signer: { subjectDer: d.subjectDer, privateKey: d.privateKey, certificates: [d.certificateDer, issuerDer] } satisfies OcspSigner };
   };
   let held = await issue();
   context.log.event('issued the delegated OCSP signer', { serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
@@ -52,10 +54,8 @@ export async function createOcspSigner(context: ServeContext): Promise<OcspSigne
         }, delayMs);
         timer.unref();
       };
-      const dueIn = () => {
-        const { notBefore, notAfter } = held.d;
-        return Math.max(1_000, notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) / 3 - context.now().getTime());
-      };
+      // A third of the life from issuance (notBefore is back-dated for clock skew).
+      const dueIn = () => Math.max(1_000, held.issuedAt + (held.d.notAfter.getTime() - held.issuedAt) / 3 - context.now().getTime());
       arm(dueIn());
     },
     stop() {
