@@ -157,6 +157,8 @@ describe('ACME orders end to end (acme-client, jose)', () => {
     await stranger.newAccount();
     expect((await stranger.post(finalized.json().certificate, undefined)).json().type).toBe(`${ERR}unauthorized`);
     expect((await stranger.post(stranger.directory.revokeCert!, { certificate: certDer.toString('base64url') })).json().type).toBe(`${ERR}unauthorized`);
+    const foreignKey = await stranger.post(stranger.directory.revokeCert!, { certificate: certDer.toString('base64url') }, { useJwk: true });
+    expect(foreignKey.json().type).toBe(`${ERR}unauthorized`);
 
     const keyPem = readFileSync(csr.keyFile, 'utf8');
     const signer = { privateKey: await importPKCS8(keyPem, 'ES256'), jwk: await exportJWK(createPublicKey(keyPem)), alg: 'ES256' };
