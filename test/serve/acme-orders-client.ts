@@ -92,18 +92,39 @@ export class RawAcme {
     return this.post(this.directory.newOrder!, { identifiers, ...extra });
   }
 
+  /** The same account, as a second client object (for another server on the same CA home: then moveTo). */
+  clone(): RawAcme {
+    const c = new RawAcme(this.directoryUrl, this.ca, this.key, this.jwk, this.thumbprint, this.alg);
+    c.directory = { ...this.directory };
+    c.kid = this.kid;
+    return c;
+  }
+
+  /** The same account against a restarted server (another port): the directory again, the kid's origin replaced. */
+  async moveTo(directoryUrl: string): Promise<void> {
+    const from = new URL(this.directoryUrl).origin;
+    const to = new URL(directoryUrl).origin;
+    (this as { directoryUrl: string }).directoryUrl = directoryUrl;
+    this.directory = (await httpsCall(directoryUrl, { method: 'GET', ca: this.ca })).json();
+    this.nonce = null;
+    if (this.kid) this.kid = this.kid.replace(from, to);
+  }
+
   keyAuthorization(token: string): string {
     return `${token}.${this.thumbprint}`;
   }
 }
 
 /** The http-01 responder: GET /.well-known/acme-challenge/<token> answers `answers.get(token)`. */
-export async function startHttp01(port: number): Promise<{ server: Server; answers: Map<string, string>; hits: string[]; close(): Promise<void> }> {
+export async function startHttp01(port: number): Promise<{ server: Server; answers: Map<string, string>; hang: Set<string>; hits: string[]; close(): Promise<void> }> {
   const answers = new Map<string, string>();
+  /** Tokens whose requests are never answered (the validator waits until its deadline or its death). */
+  const hang = new Set<string>();
   const hits: string[] = [];
   const server = createServer((req, res) => {
     hits.push(req.url ?? '');
     const token = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]+)$/.exec(req.url ?? '')?.[1];
+    if (token && hang.has(token)) return;
     const answer = token ? answers.get(token) : undefined;
     if (answer === undefined) {
       res.writeHead(404).end();
@@ -115,7 +136,17 @@ export async function startHttp01(port: number): Promise<{ server: Server; answe
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  return { server, answers, hits, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    server,
+    answers,
+    hang,
+    hits,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** A CSR made by `openssl req` (DER), for `names` (SAN DNS:/IP:), with its key file. */

@@ -171,20 +171,27 @@ export const finalize: AcmeHandler = async (context, request, ids) => {
   const { provisioner } = context;
   const decided = decideAcmeCsr(serve.config, { csrDer, identifiers: found.identifiers, profile: provisioner.profile, lifetime: provisioner.notAfter, keyTypes: provisioner.keyTypes, notBefore: found.notBefore, notAfter: found.notAfter }, now);
   if (!decided.ok) throw new AcmeProblemError('badCSR', decided.detail);
-  const processing = context.store.updateOrder(found.id, { status: 'processing' }, { status: 'ready' });
-  if (!processing) throw new AcmeProblemError('orderNotReady', 'the order is being finalised by another request');
   const started = performance.now();
-  let issued;
+  // One inventory transaction: ready → processing (compare-and-set: a finalize racing this one, in this
+  // process or another, sees it no longer ready), the certificate signed and recorded, the order valid. A
+  // kill anywhere inside leaves the order ready and nothing recorded, so the client's retry issues once.
+  let outcome: { serial: string; notAfter: string; order: AcmeOrder } | null;
   try {
-    issued = issueAcmeCertificate({ issuer: serve.issuer, inventory: serve.inventory, config: serve.config, now }, decided);
+    outcome = serve.inventory.exclusive(() => {
+      if (!context.store.updateOrder(found.id, { status: 'processing' }, { status: 'ready' })) return null;
+      const issued = issueAcmeCertificate({ issuer: serve.issuer, inventory: serve.inventory, config: serve.config, now }, decided);
+      const valid = context.store.updateOrder(found.id, { status: 'valid', certificateSerial: issued.serial }, { status: 'processing' });
+      if (!valid) throw new Error('the order changed while its certificate was issued');
+      return { serial: issued.serial, notAfter: issued.notAfter, order: valid };
+    });
   } catch (e) {
     const detail = `the certificate could not be issued: ${e instanceof Error ? e.message : String(e)}`;
-    context.store.updateOrder(found.id, { status: 'invalid', error: { type: acmeErrorUrn('serverInternal'), detail, status: 500 } }, { status: 'processing' });
+    context.store.updateOrder(found.id, { status: 'invalid', error: { type: acmeErrorUrn('serverInternal'), detail, status: 500 } }, { status: 'ready' });
     serve.log.event('acme issuance failed', { order: found.id, error: detail });
     throw new AcmeProblemError('serverInternal', detail, { status: 500 });
   }
+  if (!outcome) throw new AcmeProblemError('orderNotReady', 'the order is being finalised by another request');
   serve.metrics.observeIssuance('acme', (performance.now() - started) / 1000);
-  const valid = context.store.updateOrder(found.id, { status: 'valid', certificateSerial: issued.serial }, { status: 'processing' }) ?? processing;
-  serve.log.event('acme certificate issued', { order: found.id, serial: issued.serial, notAfter: issued.notAfter });
-  return orderResponse(context, valid);
+  serve.log.event('acme certificate issued', { order: found.id, serial: outcome.serial, notAfter: outcome.notAfter });
+  return orderResponse(context, outcome.order);
 };
