@@ -245,7 +245,7 @@ function addLifecycleCommands(program: Command): void {
       .option('--threshold <fraction>', 'due once this fraction of the lifetime has passed (default: two thirds)')
       .option('--expires-in <duration>', 'due when the certificate expires within this duration, e.g. 30d')
       .option('--not-after <time>', 'new lifetime: duration (90d) or RFC 3339 time (default: as long as the old one)')
-      .option('--exec <command>', 'run this command through sh -c once after at least one renewal or a re-published CRL, e.g. "systemctl reload redis"')
+      .option('--exec <command>', 'run this command through sh -c once after at least one renewal or a re-published CRL (with --daemon: after each renewal), e.g. "systemctl reload redis"')
 
       .option('--san <name>', 'add this subject alternative name to the renewed certificate (repeatable; renews even when not due)', collect, [])
       .option('--prune', 'with --all: stop tracking certificates whose recorded file is gone (marked superseded; reported as missing otherwise)')
