@@ -20,5 +20,10 @@ export const directory: AcmeHandler = async (context) =>
 export const newNonce: AcmeHandler = async (context, request) => {
   const now = context.serve.now();
   const nonce = context.store.createNonce(now, new Date(now.getTime() + NONCE_LIFETIME_MS));
-  return { status: request.method === 'HEAD' ? 200 : 204, headers: { 'Replay-Nonce': nonce, 'Cache-Control': 'no-store' } };
+  const headers: Record<string, string> = { 'Replay-Nonce': nonce, 'Cache-Control': 'no-store' };
+  if (request.method !== 'HEAD') return { status: 204, headers };
+  // Content-Length: 0 keeps the connection: without it node's http client (acme-client fetches a nonce by
+  // HEAD before every request) decides on keep-alive before it knows a HEAD answer has no body, and closes
+  // the socket, so every request paid a new TLS handshake.
+  return { status: 200, headers: { ...headers, 'Content-Length': '0' } };
 };
