@@ -19,6 +19,7 @@ import type {
   AcmeStore,
   NewAcmeOrder,
 } from './acme.js';
+import type Database from 'better-sqlite3';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { accountOf, authorizationOf, challengeOf, orderOf, type AccountRow, type AuthorizationRow, type ChallengeRow, type OrderRow } from './sqlite-acme-rows.js';
 
@@ -33,24 +34,35 @@ const NONCE_SWEEP_INTERVAL_MS = 60_000;
 export class SqliteAcmeStore implements AcmeStore {
   readonly #c: SqliteConnection;
   #lastSweep = 0;
+  /** Statements prepared once per connection (preparing per call was a visible share of every ACME request). */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(c: SqliteConnection) {
     this.#c = c;
   }
 
+  /** The statement for `sql`, prepared on first use; `pluck` is set on every call (a cached statement keeps it). */
+  #stmt(sql: string, pluck = false): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#c.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement.reader ? statement.pluck(pluck) : statement;
+  }
   #all<T>(sql: string, ...params: unknown[]): T[] {
-    return this.#c.read(() => this.#c.db.prepare(sql).all(...params) as T[]);
+    return this.#c.read(() => this.#stmt(sql).all(...params) as T[]);
   }
   #get<T>(sql: string, ...params: unknown[]): T | undefined {
-    return this.#c.read(() => this.#c.db.prepare(sql).get(...params) as T | undefined);
+    return this.#c.read(() => this.#stmt(sql).get(...params) as T | undefined);
   }
 
   createNonce(now: Date, expiresAt: Date): string {
     const nonce = randomId();
     this.#c.write(() => {
-      this.#c.db.prepare('INSERT INTO acme_nonces (nonce, expires_at) VALUES (?, ?)').run(nonce, expiresAt.toISOString());
+      this.#stmt('INSERT INTO acme_nonces (nonce, expires_at) VALUES (?, ?)').run(nonce, expiresAt.toISOString());
       if (now.getTime() - this.#lastSweep >= NONCE_SWEEP_INTERVAL_MS) {
-        this.#c.db.prepare('DELETE FROM acme_nonces WHERE expires_at <= ?').run(now.toISOString());
+        this.#stmt('DELETE FROM acme_nonces WHERE expires_at <= ?').run(now.toISOString());
         this.#lastSweep = now.getTime();
       }
     });
@@ -63,7 +75,7 @@ export class SqliteAcmeStore implements AcmeStore {
    */
   consumeNonce(nonce: string, now: Date): boolean {
     if (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > 200) return false;
-    const row = this.#c.write(() => this.#c.db.prepare('DELETE FROM acme_nonces WHERE nonce = ? RETURNING expires_at').get(nonce) as { expires_at: string } | undefined);
+    const row = this.#c.write(() => this.#stmt('DELETE FROM acme_nonces WHERE nonce = ? RETURNING expires_at').get(nonce) as { expires_at: string } | undefined);
     return row !== undefined && row.expires_at > now.toISOString();
   }
 
@@ -72,11 +84,8 @@ export class SqliteAcmeStore implements AcmeStore {
       const existing = this.findAccountByThumbprint(account.provisioner, account.thumbprint);
       if (existing) return { account: existing, created: false };
       const id = randomId();
-      this.#c.db
-        .prepare(
-          `INSERT INTO acme_accounts (id, provisioner, status, jwk, thumbprint, contact, created_at, created_from, eab_kid)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
+      this.#stmt(`INSERT INTO acme_accounts (id, provisioner, status, jwk, thumbprint, contact, created_at, created_from, eab_kid)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(id, account.provisioner, account.status, JSON.stringify(account.jwk), account.thumbprint, JSON.stringify(account.contact), now.toISOString(), account.createdFrom, account.eabKid);
       return { account: this.findAccount(id)!, created: true };
     });
@@ -106,8 +115,7 @@ export class SqliteAcmeStore implements AcmeStore {
         const holder = this.findAccountByThumbprint(current.provisioner, changes.thumbprint);
         if (holder && holder.id !== id) throw new PkiError('ERR_ACME_KEY_IN_USE', `the key ${changes.thumbprint} is already the key of ACME account ${holder.id}`);
       }
-      this.#c.db
-        .prepare('UPDATE acme_accounts SET status = ?, contact = ?, jwk = ?, thumbprint = ? WHERE id = ?')
+      this.#stmt('UPDATE acme_accounts SET status = ?, contact = ?, jwk = ?, thumbprint = ? WHERE id = ?')
         .run(
           changes.status ?? current.status,
           JSON.stringify(changes.contact ?? current.contact),
@@ -126,16 +134,11 @@ export class SqliteAcmeStore implements AcmeStore {
   createOrder(order: NewAcmeOrder, now: Date): AcmeOrder {
     return this.#c.write(() => {
       const id = randomId();
-      const db = this.#c.db;
-      db.prepare(
-        `INSERT INTO acme_orders (id, account_id, provisioner, status, expires, identifiers, not_before, not_after, error, certificate_serial, replaces, created_at)
-         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, ?, ?)`,
-      ).run(id, order.accountId, order.provisioner, order.expires, JSON.stringify(order.identifiers), order.notBefore, order.notAfter, order.replaces, now.toISOString());
-      const authz = db.prepare(
-        `INSERT INTO acme_authorizations (id, order_id, position, account_id, identifier_type, identifier_value, status, expires, wildcard)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      );
-      const challenge = db.prepare(`INSERT INTO acme_challenges (id, authorization_id, position, type, token, status) VALUES (?, ?, ?, ?, ?, 'pending')`);
+      this.#stmt(`INSERT INTO acme_orders (id, account_id, provisioner, status, expires, identifiers, not_before, not_after, error, certificate_serial, replaces, created_at)
+         VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, NULL, NULL, ?, ?)`).run(id, order.accountId, order.provisioner, order.expires, JSON.stringify(order.identifiers), order.notBefore, order.notAfter, order.replaces, now.toISOString());
+      const authz = this.#stmt(`INSERT INTO acme_authorizations (id, order_id, position, account_id, identifier_type, identifier_value, status, expires, wildcard)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`);
+      const challenge = this.#stmt(`INSERT INTO acme_challenges (id, authorization_id, position, type, token, status) VALUES (?, ?, ?, ?, ?, 'pending')`);
       order.authorizations.forEach((a, position) => {
         const authzId = randomId();
         authz.run(authzId, id, position, order.accountId, a.identifier.type, a.identifier.value, a.expires, a.wildcard ? 1 : 0);
@@ -149,18 +152,18 @@ export class SqliteAcmeStore implements AcmeStore {
     return this.#c.read(() => {
       const row = this.#get<OrderRow>('SELECT * FROM acme_orders WHERE id = ?', id);
       if (!row) return undefined;
-      const authorizationIds = this.#c.db.prepare('SELECT id FROM acme_authorizations WHERE order_id = ? ORDER BY position').pluck().all(id) as string[];
+      const authorizationIds = this.#stmt('SELECT id FROM acme_authorizations WHERE order_id = ? ORDER BY position', true).all(id) as string[];
       return orderOf(row, authorizationIds);
     });
   }
 
   findOrderByCertificate(serial: string): AcmeOrder | undefined {
-    const id = this.#c.read(() => this.#c.db.prepare('SELECT id FROM acme_orders WHERE certificate_serial = ? ORDER BY created_at DESC LIMIT 1').pluck().get(serial) as string | undefined);
+    const id = this.#c.read(() => this.#stmt('SELECT id FROM acme_orders WHERE certificate_serial = ? ORDER BY created_at DESC LIMIT 1', true).get(serial) as string | undefined);
     return id === undefined ? undefined : this.findOrder(id);
   }
 
   listOrderIds(accountId: string): string[] {
-    return this.#c.read(() => this.#c.db.prepare('SELECT id FROM acme_orders WHERE account_id = ? ORDER BY created_at, rowid').pluck().all(accountId) as string[]);
+    return this.#c.read(() => this.#stmt('SELECT id FROM acme_orders WHERE account_id = ? ORDER BY created_at, rowid', true).all(accountId) as string[]);
   }
 
   countOrdersSince(accountId: string, since: Date): number {
@@ -196,7 +199,7 @@ export class SqliteAcmeStore implements AcmeStore {
     return this.#c.read(() => {
       const row = this.#get<AuthorizationRow>('SELECT * FROM acme_authorizations WHERE id = ?', id);
       if (!row) return undefined;
-      const challengeIds = this.#c.db.prepare('SELECT id FROM acme_challenges WHERE authorization_id = ? ORDER BY position').pluck().all(id) as string[];
+      const challengeIds = this.#stmt('SELECT id FROM acme_challenges WHERE authorization_id = ? ORDER BY position', true).all(id) as string[];
       return authorizationOf(row, challengeIds);
     });
   }
@@ -245,7 +248,7 @@ export class SqliteAcmeStore implements AcmeStore {
     const whereParams = status === undefined ? [id] : [id, status];
     // Nothing to change: still answer whether the guard holds.
     const sql = sets.length === 0 ? `SELECT 1 FROM ${table} WHERE ${where}` : `UPDATE ${table} SET ${sets.join(', ')} WHERE ${where}`;
-    if (sets.length === 0) return this.#c.db.prepare(sql).get(...whereParams) !== undefined;
-    return this.#c.db.prepare(sql).run(...params, ...whereParams).changes === 1;
+    if (sets.length === 0) return this.#stmt(sql).get(...whereParams) !== undefined;
+    return this.#stmt(sql).run(...params, ...whereParams).changes === 1;
   }
 }
