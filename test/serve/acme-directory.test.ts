@@ -1,9 +1,11 @@
 /**
  * Issue 13: the ACME directory and newNonce of a real `pki serve` over HTTPS (node's https trusting the
  * CA home's root only): the directory names every resource, HEAD new-nonce → 200 and GET → 204, both with
- * a fresh Replay-Nonce and Cache-Control: no-store; the nonces are in the inventory (they outlive the process).
+ * a fresh Replay-Nonce and Cache-Control: no-store; the nonces are in the inventory (they outlive the process);
+ * a keep-alive node client (acme-client HEADs a nonce before every request) keeps its connection across HEADs.
  */
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa } from '../helpers/cli.js';
@@ -56,6 +58,28 @@ describe('ACME directory and newNonce', () => {
       expect(inventory.acmeStore().consumeNonce(get.headers['replay-nonce'] as string, new Date())).toBe(false);
     } finally {
       inventory.close();
+    }
+  });
+
+  it('HEAD new-nonce keeps a keep-alive node client on one connection (Content-Length: 0)', async () => {
+    const url = server.directoryUrl.replace(/directory$/, 'new-nonce');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca });
+    const head = () =>
+      new Promise<{ reused: boolean; length: string | undefined }>((resolve, reject) => {
+        const r = request(url, { method: 'HEAD', agent }, (m) => {
+          m.resume();
+          m.on('end', () => resolve({ reused: r.reusedSocket, length: m.headers['content-length'] }));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    try {
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await head());
+      expect(answers.map((a) => a.reused)).toEqual([false, true, true, true]);
+      expect(answers[0]!.length).toBe('0');
+    } finally {
+      agent.destroy();
     }
   });
 });
