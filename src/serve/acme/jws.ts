@@ -6,7 +6,8 @@
  * the `kid` naming an account of this provisioner, the nonce consumed once, the `url` header equal to the
  * request URL, RSA keys of at least 2048 bits.
  */
-import { calculateJwkThumbprint, flattenedVerify, importJWK, type FlattenedJWSInput } from 'jose';
+import { createHash } from 'node:crypto';
+import { flattenedVerify, importJWK, type FlattenedJWSInput } from 'jose';
 import type { AcmeAccount } from '../../store/inventory/acme.js';
 import type { ServeRequest } from '../types.js';
 import type { AcmeContext } from './context.js';
@@ -112,10 +113,34 @@ function accountOfKid(context: AcmeContext, kid: unknown): AcmeAccount {
 }
 
 /** jose's signature check; any failure (tampered payload or header, a wrong key) is `malformed`. */
+/**
+ * RFC 7638 thumbprint (SHA-256, base64url) of a JWK as publicJwk returns it (the required members only),
+ * synchronously: jose's calculateJwkThumbprint is a WebCrypto digest, a thread-pool round trip per request.
+ */
+export function jwkThumbprint(jwk: Readonly<Record<string, string>>): string {
+  const canonical = JSON.stringify(Object.fromEntries(Object.keys(jwk).sort().map((k) => [k, jwk[k]])));
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+type ImportedKey = Awaited<ReturnType<typeof importJWK>>;
+/** Imported public keys by algorithm and JWK: an account signs every request with the same key. */
+const importedKeys = new Map<string, ImportedKey>();
+const IMPORTED_KEYS_MAX = 1_000;
+
+async function importedKey(jwk: Record<string, string>, alg: AcmeAlgorithm): Promise<ImportedKey> {
+  const id = `${alg} ${JSON.stringify(jwk)}`;
+  const cached = importedKeys.get(id);
+  if (cached !== undefined) return cached;
+  const key = await importJWK({ ...jwk, alg }, alg);
+  if (importedKeys.size >= IMPORTED_KEYS_MAX) importedKeys.delete(importedKeys.keys().next().value!);
+  importedKeys.set(id, key);
+  return key;
+}
+
 export async function verifySignature(jws: FlattenedJWSInput, jwk: Record<string, string>, alg: AcmeAlgorithm): Promise<Uint8Array> {
-  let key: Awaited<ReturnType<typeof importJWK>>;
+  let key: ImportedKey;
   try {
-    key = await importJWK({ ...jwk, alg }, alg);
+    key = await importedKey(jwk, alg);
   } catch {
     throw new AcmeProblemError('badPublicKey', 'the account key cannot be used for this algorithm');
   }
@@ -184,5 +209,5 @@ export async function verifyAcmeRequest(context: AcmeContext, request: ServeRequ
   if (!context.store.consumeNonce(nonce, context.serve.now())) throw new AcmeProblemError('badNonce', 'the nonce was already used, has expired or was never issued');
   const payload = parsePayload(await verifySignature(jws, jwk, alg));
   if (account && account.status !== 'valid') throw new AcmeProblemError('unauthorized', `the account is ${account.status}`);
-  return { payload, protectedHeader: header, jwk, thumbprint: await calculateJwkThumbprint(jwk, 'sha256'), account };
+  return { payload, protectedHeader: header, jwk, thumbprint: jwkThumbprint(jwk), account };
 }
