@@ -69,8 +69,6 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
   const passwordFile = options.passwordFile ?? home.readConfig().serve?.passwordFile;
   const passphrase = passphraseSource({ ...options, ...(passwordFile ? { passwordFile } : {}) });
   const running = await startServe(home, { flags, passphrase, now: () => new Date(), log });
-  for (const w of running.warnings) process.stderr.write(`pki serve: warning: ${w}\n`);
-  process.stderr.write(`${running.startLine}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -93,5 +91,9 @@ export async function runServe(options: ServeOptions, globals: GlobalOptions): P
         log.event('reload refused; the previous configuration stays', { error: e instanceof Error ? e.message : String(e) });
       }
     });
+    // Only now: stderr to a pipe is written synchronously, and a supervisor (or a test) that signals as soon
+    // as it reads the start-up line must find the handlers in place (SIGHUP's default would end the process).
+    for (const w of running.warnings) process.stderr.write(`pki serve: warning: ${w}\n`);
+    process.stderr.write(`${running.startLine}\n`);
   });
 }
