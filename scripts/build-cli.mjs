@@ -42,7 +42,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   // A native module: loaded from node_modules at run time, only by the commands that open the inventory.
-  external: ['better-sqlite3'],
+  external: ['better-sqlite3', 'pg', 'pkcs11js'],
   // main.ts finds package.json from import.meta.url, which CommonJS lacks: give it this file's URL.
   define: { 'import.meta.url': '__pkiModuleUrl' },
   banner: { js: "const __pkiModuleUrl = require('node:url').pathToFileURL(__filename).href;" },

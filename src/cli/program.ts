@@ -11,6 +11,7 @@ import { addDiagnoseCommands } from './program-diagnose.js';
 import { addHelpExamples } from './help-examples.js';
 import { addUseCommands } from './program-use.js';
 import { addServeCommands } from './program-serve.js';
+import { addCaCommands } from './program-ca.js';
 import { collect, globals } from './program-options.js';
 
 function packageVersion(): string {
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
   addSshCommands(program);
   addLifecycleCommands(program);
   addInventoryCommands(program);
+  addCaCommands(program);
   addDiagnoseCommands(program);
   addUseCommands(program);
   addServeCommands(program);
@@ -318,6 +320,14 @@ function addInventoryCommands(program: Command): void {
     .action(async (_opts, cmd: Command) => {
       const { runDbRebuild } = await import('./commands/db.js');
       await runDbRebuild(globals(cmd), commandNow());
+    });
+  db.command('migrate')
+    .description('copy the inventory to another backend, losslessly, checked by counts and checksums: --to postgres://… or --to sqlite')
+    .requiredOption('--to <target>', 'postgres://user@host:port/db?sslmode=verify-full (password from PGPASSWORD, ~/.pgpass or PKI_DATABASE_PASSWORD_FILE), or sqlite')
+    .option('--force', 'replace a target that already holds records')
+    .action(async (opts, cmd: Command) => {
+      const { runDbMigrate } = await import('./commands/db-migrate.js');
+      await runDbMigrate(opts, globals(cmd), commandNow());
     });
   db.command('export-index')
     .description('write an OpenSSL-compatible index.txt (for openssl ca / openssl ocsp -index)')

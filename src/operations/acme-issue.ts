@@ -117,7 +117,7 @@ export function issueAcmeCertificate(context: AcmeIssueContext, decided: Extract
   const leaf = issueLeafCertificate({ issuer, config, profile, subject: approval.subject, sans: approval.sans, publicKey: approval.publicKey, spkiDer: approval.spkiDer, validity });
   const leafPem = encodePem(PemLabel.certificate, leaf.der);
   const record = issuedCertificateRecord(
-    { der: leaf.der, pem: leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: formatDistinguishedName(issuer.subjectDer), validity },
+    { der: leaf.der, pem: leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: formatDistinguishedName(issuer.subjectDer), issuerKeyIdentifier: issuer.keyIdentifier, validity },
     { profile: profile.role, profileName: profile.name, certificatePath: null, keyPath: null },
   );
   inventory.recordIssued([record]);

@@ -51,7 +51,7 @@ export async function issueServerIdentity(
   const pem = encodePem(PemLabel.certificate, leaf.der);
   inventory.recordIssued([
     issuedCertificateRecord(
-      { der: leaf.der, pem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: formatDistinguishedName(issuer.subjectDer), validity },
+      { der: leaf.der, pem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: formatDistinguishedName(issuer.subjectDer), issuerKeyIdentifier: issuer.keyIdentifier, validity },
       { profile: 'server', profileName: 'serve-tls', certificatePath: null, keyPath: null },
     ),
   ]);

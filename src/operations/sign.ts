@@ -151,7 +151,7 @@ export async function signCsrs(home: CaHome, request: SignRequest, context: Sign
     // From the values just signed, not by parsing each certificate back (test/core/certificate.test.ts: same record).
     const records = issued.map((leaf, i) =>
       issuedCertificateRecord(
-        { der: leaf.der, pem: leaf.leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: issuerName, validity },
+        { der: leaf.der, pem: leaf.leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: issuerName, issuerKeyIdentifier: issuer.keyIdentifier, validity },
         { profile: profile.role, profileName: profile.name, certificatePath: request.csrs[i]!.target, keyPath: null },
       ),
     );

@@ -14,6 +14,7 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
+import { DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
@@ -167,11 +168,17 @@ export class CaHome {
   }
 
   /** The intermediate certificate, PEM and DER. */
-  readIntermediateCertificate(): { pem: string; der: Uint8Array } {
-    const pem = readText(this.intermediateCertPath);
+  readIntermediateCertificate(ref: IssuingCaRef = DEFAULT_ISSUING_CA): { pem: string; der: Uint8Array } {
+    const path = this.issuingCa(ref).certPath;
+    const pem = readText(path);
     const block = findPemBlock(pem, PemLabel.certificate);
-    if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', `${this.intermediateCertPath} holds no certificate`);
+    if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', `${path} holds no certificate`);
     return { pem, der: block.der };
+  }
+
+  /** The files of an issuing CA (store/issuing-ca.ts): the default intermediate, a `ca add` CA, a trust domain's. */
+  issuingCa(ref: IssuingCaRef = DEFAULT_ISSUING_CA): IssuingCaFiles {
+    return issuingCaFiles(this.dir, ref);
   }
 
   /**
@@ -179,9 +186,20 @@ export class CaHome {
    * Asks `passphrase` only when the key file is encrypted. An intermediate the inventory records as revoked
    * (`pki revoke` of its serial) is refused before the passphrase is asked: it must not sign again.
    */
-  async loadIssuer(passphrase: PassphraseSource, now: Date, inventory: Pick<Inventory, 'find'>): Promise<LoadedIssuer & { certificatePem: string }> {
+  async loadIssuer(
+    passphrase: PassphraseSource,
+    now: Date,
+    inventory: Pick<Inventory, 'find'>,
+    ref: IssuingCaRef = DEFAULT_ISSUING_CA,
+  ): Promise<LoadedIssuer & { certificatePem: string; ref: IssuingCaRef }> {
     this.requireInitialized();
-    const { pem, der } = this.readIntermediateCertificate();
+    const files = this.issuingCa(ref);
+    if (ref !== DEFAULT_ISSUING_CA && !existsSync(files.certPath)) {
+      throw new PkiError('ERR_CA_MISSING', `there is no ${describeIssuingCa(ref)} CA in ${this.dir} (${files.certPath} is missing)`, {
+        hint: ref.trustDomain ? `create it with "pki generate … --trust-domain ${ref.trustDomain}" or list the domains in pki.json` : `create it with "pki ca add ${ref.name}"`,
+      });
+    }
+    const { pem, der } = this.readIntermediateCertificate(ref);
     const serial = normalizeSerial(parseCertificate(der).serial);
     const record = inventory.find('x509', serial);
     if (record?.status === 'revoked') {
@@ -189,12 +207,13 @@ export class CaHome {
         hint: 'create a new CA with "pki init --force" and redeploy its root',
       });
     }
-    const key = await openCaKeyFile(this.intermediateKeyPath, passphrase);
-    return { ...issuerFromCertificate(der, key, now), certificatePem: pem };
+    const key = await openCaKeyFile(files.keyPath, passphrase);
+    return { ...issuerFromCertificate(der, key, now), certificatePem: pem, ref };
   }
 }
 
 export { readText, readBytes, fileExists, isRegularFile } from './fs/read-file.js';
+export { DEFAULT_ISSUING_CA, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
 
 function removeIfEmpty(dir: string): void {
   try {

@@ -116,7 +116,7 @@ describe('issueCertificate', () => {
       // ECDSA signatures differ run to run: compare what was signed.
       expect(parseCertificate(viaSpki).tbsDer).toEqual(parseCertificate(viaKey).tbsDer);
       const where = { profile: 'peer' as const, certificatePath: '/x/y.crt', keyPath: null };
-      const fromValues = issuedCertificateRecord({ der: viaSpki, serial: spec.serial, subject, sans, issuer: formatDistinguishedName(issuer.subjectDer), validity }, where);
+      const fromValues = issuedCertificateRecord({ der: viaSpki, serial: spec.serial, subject, sans, issuer: formatDistinguishedName(issuer.subjectDer), issuerKeyIdentifier: issuer.keyIdentifier, validity }, where);
       expect(fromValues).toEqual(certificateRecord(viaSpki, where));
     }
   });

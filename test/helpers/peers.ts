@@ -41,6 +41,9 @@ const PACKAGES: Record<string, string> = {
   caddy: 'caddy',
   pebble: 'pebble',
   'pebble-challtestsrv': 'pebble',
+  'softhsm2-util': 'softhsm2',
+  'pkcs11-tool': 'opensc',
+  go: 'golang-go',
 };
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

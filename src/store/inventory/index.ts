@@ -36,6 +36,18 @@ export interface NewCertificateRecord {
   readonly supersedes?: string | null;
   /** SSH key id (for `pki ssh revoke <key-id>`); null for X.509. */
   readonly keyId?: string | null;
+  /**
+   * The issuing CA's name (issue 14): null or absent for the default intermediate (`ca/intermediate_ca.*`),
+   * else the `pki ca add NAME` CA (`ca/NAME/`). Within `trustDomain` when that is set.
+   */
+  readonly ca?: string | null;
+  /** The trust domain (`domains/NAME/`, `--trust-domain NAME`) whose CA issued it; null or absent for the main hierarchy. */
+  readonly trustDomain?: string | null;
+  /**
+   * The issuer's key identifier (the certificate's authorityKeyIdentifier, upper-case hex), so the CRL and
+   * OCSP answers of each intermediate key list only what that key signed, after a rotation as well.
+   */
+  readonly issuerKeyId?: string | null;
 }
 
 export interface CertificateRecord extends NewCertificateRecord {
@@ -67,6 +79,13 @@ export interface RevocationEntry {
   readonly revokedAt: string;
   readonly revocationReason: RevocationReason | null;
 }
+
+/**
+ * A counter of the inventory: the default intermediate's CRL Number ('crl'), the root's ('root-crl'), the
+ * KRL version ('krl'), and since issue 14 one CRL Number per further issuing CA or trust domain
+ * (`crl:<ca>`, `crl@<domain>`, `root-crl@<domain>`; store/issuing-ca.ts names them).
+ */
+export type SequenceName = 'crl' | 'root-crl' | 'krl' | `crl:${string}` | `crl@${string}` | `root-crl@${string}`;
 
 export interface ListFilter {
   readonly kind?: CertificateKind;
@@ -144,15 +163,15 @@ export interface Inventory {
    * Allocates the next CRL Number (intermediate's 'crl', root's 'root-crl') or KRL version: strictly increasing across processes, and at least
    * `atLeast` when given (the number of the CRL already published, after a rebuild).
    */
-  nextSequenceNumber(name: 'crl' | 'root-crl' | 'krl', atLeast?: bigint): bigint;
+  nextSequenceNumber(name: SequenceName, atLeast?: bigint): bigint;
   /**
    * The number nextSequenceNumber last allocated and the identity of the file published under it
    * (notePublished), when known: the CRL on disk need not be decoded to learn its number when it is
    * still that file.
    */
-  lastPublished(name: 'crl' | 'root-crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined;
+  lastPublished(name: SequenceName): { readonly number: bigint; readonly file: string | null } | undefined;
   /** Records `file` (an identity, e.g. device, inode, size and times) as published under the current number. */
-  notePublished(name: 'crl' | 'root-crl' | 'krl', file: string): void;
+  notePublished(name: SequenceName, file: string): void;
   /**
    * Runs `fn` holding the inventory's write lock, as one transaction: inventory calls inside it join it,
    * and nothing is committed if it throws. `fn` must be synchronous. Used to revoke and publish the CRL

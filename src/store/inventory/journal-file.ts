@@ -50,7 +50,7 @@ function validRecord(r: unknown): r is NewCertificateRecord {
   return (
     (o.kind === 'x509' || o.kind === 'ssh') &&
     [o.serial, o.subject, o.profile, o.issuer, o.notBefore, o.notAfter, o.fingerprintSha256, o.pem].every(isString) &&
-    [o.certificatePath, o.keyPath, o.supersedes, o.keyId, o.profileName].every(isNullableString) &&
+    [o.certificatePath, o.keyPath, o.supersedes, o.keyId, o.profileName, o.ca, o.trustDomain, o.issuerKeyId].every(isNullableString) &&
     typeof sans === 'object' &&
     sans !== null &&
     ['dns', 'ip', 'email', 'uri'].every((k) => Array.isArray(sans[k]))

@@ -2,7 +2,7 @@
  * Certificate → inventory record: the one place the inventory's columns are derived from a certificate,
  * shared by init, generate, sign, renew and `pki db rebuild`.
  */
-import { parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
+import { authorityKeyIdentifierOf, parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
 import { PkiError } from '../../core/errors.js';
 import { decodeBasicConstraints, decodeSubjectAltName } from '../../core/x509/extension-decoders.js';
 import { leafProfileOf } from '../../core/x509/profiles.js';
@@ -32,10 +32,11 @@ export function inferProfile(fields: CertificateFields): InventoryProfile {
 /** The inventory record of an X.509 certificate (PEM text, first block, or DER). */
 export function certificateRecord(
   certificate: string | Uint8Array,
-  where: { profile?: InventoryProfile; profileName?: string | null; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
+  where: { profile?: InventoryProfile; profileName?: string | null; certificatePath: string | null; keyPath: string | null; supersedes?: string | null } & IssuingCaColumns,
 ): NewCertificateRecord {
   const der = firstCertificateDer(certificate);
   const fields = parseCertificate(der);
+  const aki = authorityKeyIdentifierOf(fields);
   const san = decodeSubjectAltName(fields);
   return {
     kind: 'x509',
@@ -53,6 +54,27 @@ export function certificateRecord(
     pem: encodePem(PemLabel.certificate, der),
     supersedes: where.supersedes ?? null,
     keyId: null,
+    ...issuingCaColumns(where, aki ? keyIdHex(aki) : null),
+  };
+}
+
+/** Which CA issued a record (schema v8): absent fields are the default intermediate of the main hierarchy. */
+export interface IssuingCaColumns {
+  readonly ca?: string | null;
+  readonly trustDomain?: string | null;
+  readonly issuerKeyId?: string | null;
+}
+
+/** A key identifier as the inventory stores it: upper-case hex. */
+export function keyIdHex(keyId: Uint8Array): string {
+  return Buffer.from(keyId).toString('hex').toUpperCase();
+}
+
+function issuingCaColumns(where: IssuingCaColumns, issuerKeyId: string | null): IssuingCaColumns {
+  return {
+    ...(where.ca ? { ca: where.ca } : {}),
+    ...(where.trustDomain ? { trustDomain: where.trustDomain } : {}),
+    ...((where.issuerKeyId ?? issuerKeyId) ? { issuerKeyId: where.issuerKeyId ?? issuerKeyId } : {}),
   };
 }
 
@@ -67,6 +89,8 @@ export interface IssuedCertificate {
   /** The issuer's distinguished name as formatDistinguishedName writes it (one per batch). */
   readonly issuer: string;
   readonly validity: Validity;
+  /** The issuer's subjectKeyIdentifier, which the certificate carries as its authorityKeyIdentifier (Issuer#keyIdentifier). */
+  readonly issuerKeyIdentifier?: Uint8Array | null;
 }
 
 /**
@@ -76,7 +100,7 @@ export interface IssuedCertificate {
  */
 export function issuedCertificateRecord(
   issued: IssuedCertificate,
-  where: { profile: InventoryProfile; profileName?: string | null; certificatePath: string | null; keyPath: string | null; supersedes?: string | null },
+  where: { profile: InventoryProfile; profileName?: string | null; certificatePath: string | null; keyPath: string | null; supersedes?: string | null } & IssuingCaColumns,
 ): NewCertificateRecord {
   const der = Buffer.from(issued.der.buffer, issued.der.byteOffset, issued.der.byteLength);
   return {
@@ -95,5 +119,6 @@ export function issuedCertificateRecord(
     pem: issued.pem ?? encodePem(PemLabel.certificate, der),
     supersedes: where.supersedes ?? null,
     keyId: null,
+    ...issuingCaColumns(where, issued.issuerKeyIdentifier ? keyIdHex(issued.issuerKeyIdentifier) : null),
   };
 }

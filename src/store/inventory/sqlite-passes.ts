@@ -4,7 +4,7 @@
  * the inventory of a replaced CA.
  */
 import type { RevocationReason } from '../../core/x509/revocation-reason.js';
-import type { CertificateKind, CertificateStatus, CertificateSummary, CheckRecord, InventoryProfile, RevocationEntry } from './index.js';
+import type { CertificateKind, CertificateStatus, CertificateSummary, CheckRecord, InventoryProfile, RevocationEntry, SequenceName } from './index.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { sqliteError } from './sqlite-errors.js';
 
@@ -151,7 +151,7 @@ export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKi
   }
 }
 
-export function lastPublished(c: SqliteConnection, name: 'crl' | 'root-crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined {
+export function lastPublished(c: SqliteConnection, name: SequenceName): { readonly number: bigint; readonly file: string | null } | undefined {
   return c.read(() => {
     const row = c.db.prepare('SELECT value, published_file FROM sequences WHERE name = ?').safeIntegers(true).get(name) as
       | { value: bigint; published_file: string | null }
@@ -160,13 +160,13 @@ export function lastPublished(c: SqliteConnection, name: 'crl' | 'root-crl' | 'k
   });
 }
 
-export function notePublished(c: SqliteConnection, name: 'crl' | 'root-crl' | 'krl', file: string): void {
+export function notePublished(c: SqliteConnection, name: SequenceName, file: string): void {
   c.write(() => {
     c.db.prepare('UPDATE sequences SET published_file = ? WHERE name = ?').run(file, name);
   });
 }
 
-export function nextSequenceNumber(c: SqliteConnection, name: 'crl' | 'root-crl' | 'krl', atLeast = 1n): bigint {
+export function nextSequenceNumber(c: SqliteConnection, name: SequenceName, atLeast = 1n): bigint {
   return c.write(() => {
     const current = c.db.prepare('SELECT value FROM sequences WHERE name = ?').pluck().safeIntegers(true).get(name) as bigint | undefined;
     let next = (current ?? 0n) + 1n;

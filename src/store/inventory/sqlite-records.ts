@@ -30,6 +30,9 @@ export interface Row {
   pem: string;
   previous_ca: string | null;
   profile_name: string | null;
+  ca: string | null;
+  trust_domain: string | null;
+  issuer_key_id: string | null;
 }
 
 export function toRecord(r: Row, paths: InventoryPaths): CertificateRecord {
@@ -55,14 +58,17 @@ export function toRecord(r: Row, paths: InventoryPaths): CertificateRecord {
     supersededBy: r.superseded_by,
     previousCa: r.previous_ca,
     profileName: r.profile_name,
+    ca: r.ca,
+    trustDomain: r.trust_domain,
+    issuerKeyId: r.issuer_key_id,
   };
 }
 
 function insert(c: SqliteConnection, r: NewCertificateRecord, issuedAt: string): void {
   c.insertStatement ??= c.db.prepare(
     `INSERT INTO certificates (kind, serial, subject, sans, profile, issuer, not_before, not_after, fingerprint_sha256,
-       status, issued_at, supersedes, certificate_path, key_path, key_id, pem, profile_name)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?, ?)`,
+       status, issued_at, supersedes, certificate_path, key_path, key_id, pem, profile_name, ca, trust_domain, issuer_key_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   c.insertStatement.run(
     r.kind,
@@ -81,6 +87,9 @@ function insert(c: SqliteConnection, r: NewCertificateRecord, issuedAt: string):
     r.keyId ?? null,
     r.pem,
     r.profileName ?? null,
+    r.ca ?? null,
+    r.trustDomain ?? null,
+    r.issuerKeyId ?? null,
   );
 }
 

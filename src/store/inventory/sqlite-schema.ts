@@ -8,7 +8,7 @@ import { storedRelativeTo } from './paths.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 
 /** PRAGMA user_version of the schema below; bump with a migration step in `migrate`. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 const SCHEMA_V1 = `
 CREATE TABLE certificates (
@@ -158,6 +158,18 @@ CREATE TABLE IF NOT EXISTS acme_nonces (
 CREATE INDEX IF NOT EXISTS acme_nonces_expires ON acme_nonces (expires_at);
 `;
 
+/**
+ * v8 (issue 14): which CA issued a record — `ca` (a `pki ca add` name; null = the default intermediate),
+ * `trust_domain` (null = the main hierarchy) and `issuer_key_id` (the authorityKeyIdentifier, hex), so each
+ * issuing CA and each intermediate key after a rotation publishes its own CRL and OCSP answers.
+ */
+const SCHEMA_V8 = `
+ALTER TABLE certificates ADD COLUMN ca TEXT;
+ALTER TABLE certificates ADD COLUMN trust_domain TEXT;
+ALTER TABLE certificates ADD COLUMN issuer_key_id TEXT;
+CREATE INDEX certificates_issuing_ca ON certificates (trust_domain, ca, status);
+`;
+
 /** Brings the schema to SCHEMA_VERSION, in one write transaction; refuses a newer schema. */
 export function migrate(c: SqliteConnection): void {
   const version = c.db.pragma('user_version', { simple: true }) as number;
@@ -181,6 +193,7 @@ export function migrate(c: SqliteConnection): void {
     // Only when missing: a database whose user_version was set back by hand (or restored) may already have it.
     if (current < 6 && !hasColumn(c, 'profile_name')) c.db.exec(SCHEMA_V6);
     if (current < 7) c.db.exec(SCHEMA_V7);
+    if (current < 8 && !hasColumn(c, 'issuer_key_id')) c.db.exec(SCHEMA_V8);
     c.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   });
 }

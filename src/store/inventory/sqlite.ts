@@ -19,6 +19,7 @@ import type {
   ListFilter,
   NewCertificateRecord,
   RevocationEntry,
+  SequenceName,
 } from './index.js';
 import { InventoryPaths } from './paths.js';
 import { createExclusive } from '../fs/exclusive-create.js';
@@ -124,13 +125,13 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
   iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
     return passes.iterateLeafRevocations(this.#c, kind, now);
   }
-  lastPublished(name: 'crl' | 'root-crl' | 'krl'): { readonly number: bigint; readonly file: string | null } | undefined {
+  lastPublished(name: SequenceName): { readonly number: bigint; readonly file: string | null } | undefined {
     return passes.lastPublished(this.#c, name);
   }
-  notePublished(name: 'crl' | 'root-crl' | 'krl', file: string): void {
+  notePublished(name: SequenceName, file: string): void {
     passes.notePublished(this.#c, name, file);
   }
-  nextSequenceNumber(name: 'crl' | 'root-crl' | 'krl', atLeast = 1n): bigint {
+  nextSequenceNumber(name: SequenceName, atLeast = 1n): bigint {
     return passes.nextSequenceNumber(this.#c, name, atLeast);
   }
   carryOver(fromPath: string, kind: CertificateKind): number {
