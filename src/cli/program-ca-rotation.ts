@@ -15,7 +15,7 @@ export function addCaRotationCommands(ca: Command): void {
     .option('--trust-domain <name>', "the trust domain's intermediate")
     .option('--password-file <file>', 'read the CA key passphrase from FILE (else PKI_PASSWORD, else a prompt)')
     .action(async (name: string | undefined, opts, cmd: Command) => {
-      const { runCaRenew } = await import('./commands/ca-rotation.js');
+      const { runCaRenew } = await import('./commands/ca-renew.js');
       await runCaRenew(name, opts, globals(cmd), commandNow());
     });
   ca.command('rotate')
@@ -25,7 +25,7 @@ export function addCaRotationCommands(ca: Command): void {
     .option('--trust-domain <name>', "the trust domain's intermediate")
     .option('--password-file <file>', 'read the CA key passphrase from FILE (else PKI_PASSWORD, else a prompt)')
     .action(async (name: string | undefined, opts, cmd: Command) => {
-      const { runCaRotate } = await import('./commands/ca-rotation.js');
+      const { runCaRotate } = await import('./commands/ca-rotate.js');
       await runCaRotate(name, opts, globals(cmd), commandNow());
     });
   ca.command('rotate-root')
@@ -35,7 +35,7 @@ export function addCaRotationCommands(ca: Command): void {
     .option('--trust-domain <name>', "the trust domain's root")
     .option('--password-file <file>', 'read the CA key passphrase from FILE (else PKI_PASSWORD, else a prompt)')
     .action(async (opts, cmd: Command) => {
-      const { runCaRotateRoot } = await import('./commands/ca-rotation.js');
+      const { runCaRotateRoot } = await import('./commands/ca-rotate.js');
       await runCaRotateRoot(opts, globals(cmd), commandNow());
     });
   ca.command('rollback')
@@ -43,7 +43,7 @@ export function addCaRotationCommands(ca: Command): void {
     .option('--snapshot <id>', 'the snapshot (ca/snapshots/ID; default: the latest)')
     .option('--list', 'list the snapshots instead')
     .action(async (opts, cmd: Command) => {
-      const { runCaRollback } = await import('./commands/ca-rotation.js');
+      const { runCaRollback } = await import('./commands/ca-renew.js');
       await runCaRollback(opts, globals(cmd), commandNow());
     });
 }

@@ -87,6 +87,20 @@ export interface RevocationEntry {
  */
 export type SequenceName = 'crl' | 'root-crl' | 'krl' | `crl:${string}` | `crl@${string}` | `root-crl@${string}`;
 
+/**
+ * Which issuer's certificates a CRL or OCSP pass wants (issue 14; absent: every issuer, as before). Records
+ * whose issuer_key_id is null (written before schema v8) count as signed by `issuerKeyId`: `pki ca rotate`
+ * stamps them with the old key's identifier first.
+ */
+export interface IssuerScope {
+  /** Null: the main hierarchy. */
+  readonly trustDomain: string | null;
+  /** The issuing CA (null: the default intermediate); undefined: any CA of the trust domain (the root's CRL). */
+  readonly ca?: string | null;
+  /** Only what this key signed (upper-case hex key identifier). */
+  readonly issuerKeyId?: string | null;
+}
+
 export interface ListFilter {
   readonly kind?: CertificateKind;
   readonly status?: CertificateStatus;
@@ -146,7 +160,7 @@ export interface Inventory {
    * The same certificates as listRevokedUnexpired, in revocation order, with only what a CRL entry needs:
    * a CRL of 100,000 entries is built from a few MB instead of every record's PEM.
    */
-  listRevocations(kind: CertificateKind, now: Date): RevocationEntry[];
+  listRevocations(kind: CertificateKind, now: Date, scope?: IssuerScope): RevocationEntry[];
   /**
    * A cheap change indicator for long-running readers (pki serve's OCSP cache polls it every 200 ms):
    * differs from the value before whenever a certificate of `kind` was revoked since, by this process or
@@ -158,7 +172,7 @@ export interface Inventory {
    * order, read as they are consumed (a CRL of 100,000 entries is encoded straight from the index rows).
    * Make no other inventory call before the iteration ends: the connection is busy until then.
    */
-  iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>>;
+  iterateLeafRevocations(kind: CertificateKind, now: Date, scope?: IssuerScope): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>>;
   /**
    * Allocates the next CRL Number (intermediate's 'crl', root's 'root-crl') or KRL version: strictly increasing across processes, and at least
    * `atLeast` when given (the number of the CRL already published, after a rebuild).

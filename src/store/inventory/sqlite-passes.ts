@@ -4,7 +4,7 @@
  * the inventory of a replaced CA.
  */
 import type { RevocationReason } from '../../core/x509/revocation-reason.js';
-import type { CertificateKind, CertificateStatus, CertificateSummary, CheckRecord, InventoryProfile, RevocationEntry, SequenceName } from './index.js';
+import type { CertificateKind, CertificateStatus, CertificateSummary, CheckRecord, InventoryProfile, IssuerScope, RevocationEntry, SequenceName } from './index.js';
 import type { SqliteConnection } from './sqlite-connection.js';
 import { sqliteError } from './sqlite-errors.js';
 
@@ -93,17 +93,34 @@ export function listForCheck(c: SqliteConnection, now: Date): CheckRecord[] {
   });
 }
 
-export function listRevocations(c: SqliteConnection, kind: CertificateKind, now: Date): RevocationEntry[] {
+/** The SQL condition and parameters of an IssuerScope (none: every issuer). */
+export function issuerScopeSql(scope: IssuerScope | undefined): { where: string; params: (string | null)[] } {
+  if (!scope) return { where: '', params: [] };
+  let where = ' AND trust_domain IS ?';
+  const params: (string | null)[] = [scope.trustDomain];
+  if (scope.ca !== undefined) {
+    where += ' AND ca IS ?';
+    params.push(scope.ca);
+  }
+  if (scope.issuerKeyId) {
+    where += ' AND (issuer_key_id = ? OR issuer_key_id IS NULL)';
+    params.push(scope.issuerKeyId);
+  }
+  return { where, params };
+}
+
+export function listRevocations(c: SqliteConnection, kind: CertificateKind, now: Date, scope?: IssuerScope): RevocationEntry[] {
+  const s = issuerScopeSql(scope);
   return c.read(() => {
     // In the certificates_revocations index's order (schema v2); the issuer comes from the row (only the
     // root's CRL asks, rarely, and the intermediate's 100,000-entry CRL uses iterateLeafRevocations).
     const rows = c.db
       .prepare(
         `SELECT serial, profile, revoked_at, revocation_reason, issuer FROM certificates
-         WHERE kind = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at, serial`,
+         WHERE kind = ? AND status = 'revoked' AND not_after > ?${s.where} ORDER BY revoked_at, serial`,
       )
       .raw(true)
-      .iterate(kind, now.toISOString()) as IterableIterator<[string, InventoryProfile, string, RevocationReason | null, string]>;
+      .iterate(kind, now.toISOString(), ...s.params) as IterableIterator<[string, InventoryProfile, string, RevocationReason | null, string]>;
     const entries: RevocationEntry[] = [];
     for (const [serial, profile, revokedAt, revocationReason, issuer] of rows) entries.push({ serial, profile, revokedAt, revocationReason, issuer });
     return entries;
@@ -118,7 +135,8 @@ export function revocationMark(c: SqliteConnection, kind: CertificateKind): stri
   });
 }
 
-export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
+export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKind, now: Date, scope?: IssuerScope): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
+  const s = issuerScopeSql(scope);
   // listRevocations' index-only query, leaves only and without the profile column (half the cost of
   // handing 100,000 rows to JS), rows as arrays, handed on one at a time.
   let rows: IterableIterator<[string, string, RevocationReason | null]>;
@@ -126,11 +144,11 @@ export function* iterateLeafRevocations(c: SqliteConnection, kind: CertificateKi
     rows = c.db
       .prepare(
         `SELECT serial, revoked_at, revocation_reason FROM certificates
-         WHERE kind = ? AND status = 'revoked' AND not_after > ? AND profile NOT IN ('root', 'intermediate')
+         WHERE kind = ? AND status = 'revoked' AND not_after > ? AND profile NOT IN ('root', 'intermediate')${s.where}
          ORDER BY revoked_at, serial`,
       )
       .raw(true)
-      .iterate(kind, now.toISOString()) as IterableIterator<[string, string, RevocationReason | null]>;
+      .iterate(kind, now.toISOString(), ...s.params) as IterableIterator<[string, string, RevocationReason | null]>;
   } catch (e) {
     throw sqliteError(e, c.path);
   }

@@ -161,13 +161,17 @@ CREATE INDEX IF NOT EXISTS acme_nonces_expires ON acme_nonces (expires_at);
 /**
  * v8 (issue 14): which CA issued a record — `ca` (a `pki ca add` name; null = the default intermediate),
  * `trust_domain` (null = the main hierarchy) and `issuer_key_id` (the authorityKeyIdentifier, hex), so each
- * issuing CA and each intermediate key after a rotation publishes its own CRL and OCSP answers.
+ * issuing CA and each intermediate key after a rotation publishes its own CRL and OCSP answers. The CRL's
+ * covering index (v2) gains the three columns, so a CRL of one CA is still read from the index alone.
  */
 const SCHEMA_V8 = `
 ALTER TABLE certificates ADD COLUMN ca TEXT;
 ALTER TABLE certificates ADD COLUMN trust_domain TEXT;
 ALTER TABLE certificates ADD COLUMN issuer_key_id TEXT;
 CREATE INDEX certificates_issuing_ca ON certificates (trust_domain, ca, status);
+DROP INDEX IF EXISTS certificates_revocations;
+CREATE INDEX certificates_revocations ON certificates (kind, revoked_at, serial, not_after, revocation_reason, profile, trust_domain, ca, issuer_key_id)
+  WHERE status = 'revoked';
 `;
 
 /** Brings the schema to SCHEMA_VERSION, in one write transaction; refuses a newer schema. */

@@ -20,6 +20,7 @@ import type {
   NewCertificateRecord,
   RevocationEntry,
   SequenceName,
+  IssuerScope,
 } from './index.js';
 import { InventoryPaths } from './paths.js';
 import { createExclusive } from '../fs/exclusive-create.js';
@@ -110,8 +111,8 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
   listForCheck(now: Date): CheckRecord[] {
     return passes.listForCheck(this.#c, now);
   }
-  listRevocations(kind: CertificateKind, now: Date): RevocationEntry[] {
-    return passes.listRevocations(this.#c, kind, now);
+  listRevocations(kind: CertificateKind, now: Date, scope?: IssuerScope): RevocationEntry[] {
+    return passes.listRevocations(this.#c, kind, now, scope);
   }
   /** The count query runs only when PRAGMA data_version says another connection committed (or this one revoked). */
   revocationMark(kind: CertificateKind): string {
@@ -122,8 +123,8 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
     this.#marks.set(kind, { version, mark });
     return mark;
   }
-  iterateLeafRevocations(kind: CertificateKind, now: Date): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
-    return passes.iterateLeafRevocations(this.#c, kind, now);
+  iterateLeafRevocations(kind: CertificateKind, now: Date, scope?: IssuerScope): IterableIterator<Omit<RevocationEntry, 'profile' | 'issuer'>> {
+    return passes.iterateLeafRevocations(this.#c, kind, now, scope);
   }
   lastPublished(name: SequenceName): { readonly number: bigint; readonly file: string | null } | undefined {
     return passes.lastPublished(this.#c, name);

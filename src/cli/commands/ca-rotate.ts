@@ -1,0 +1,11 @@
+/** Placeholder until issue 14's slice lands: `pki ca rotate` and `pki ca rotate-root`, declared in program-ca-rotation.ts. */
+import { PkiError } from '../../core/errors.js';
+import type { GlobalOptions } from '../output.js';
+
+export async function runCaRotate(_name: string | undefined, _options: Record<string, unknown>, _globals: GlobalOptions, _now: Date): Promise<void> {
+  throw new PkiError('ERR_USAGE', 'this command is not implemented yet', { hint: 'see issue 14' });
+}
+
+export async function runCaRotateRoot(_options: Record<string, unknown>, _globals: GlobalOptions, _now: Date): Promise<void> {
+  throw new PkiError('ERR_USAGE', 'this command is not implemented yet', { hint: 'see issue 14' });
+}
