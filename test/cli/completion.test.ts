@@ -75,7 +75,7 @@ describe('bash', () => {
   it.each([
     [['pki', 'ge'], ['generate']],
     [['pki', 'ssh', 's'], ['sign']],
-    [['pki', 'db', ''], ['export-index', 'rebuild']],
+    [['pki', 'db', ''], ['export-index', 'migrate', 'rebuild']],
     [['pki', 'config', ''], ['show', 'validate']],
     [['pki', 'trust', 'u'], ['uninstall']],
     [['pki', 'generate', '--k'], ['--key-mode', '--kty']],
@@ -113,7 +113,7 @@ describe('fish', () => {
     ['pki init --kty ', ['EC', 'OKP', 'RSA']],
     ['pki --dir /tmp ssh init --crv P', ['P-256', 'P-384', 'P-521']],
     ['pki completion ', ['bash', 'fish', 'zsh']],
-    ['pki db ', ['export-index', 'rebuild']],
+    ['pki db ', ['export-index', 'migrate', 'rebuild']],
   ])('complete -C "%s" → %j', (line, expected) => {
     requirePeer('fish');
     expect(fishComplete(line)).toEqual(expected);

@@ -83,7 +83,7 @@ describe('paths relative to the CA home (issue 9, point 4)', () => {
     const before = snapshotTree(a);
     expect(json<{ renewed: number }>(pki(['renew', '--all', '--dir', b, '--json'], { env: later() })).renewed).toBe(2);
     expect(snapshotTree(a)).toBe(before);
-    expect(rows(b, 'PRAGMA user_version')).toEqual([{ user_version: 7 }]); // v4 → v5 → v6 (profile_name, issue 12) → v7 (ACME, issue 13)
+    expect(rows(b, 'PRAGMA user_version')).toEqual([{ user_version: 8 }]); // v4 → v5 → v6 (profile_name, issue 12) → v7 (ACME, issue 13) → v8 (issuing CA columns, issue 14)
     const paths = rows(b, `SELECT certificate_path AS p FROM certificates`).map((r) => r.p as string);
     expect(paths.filter((p) => p.startsWith('/'))).toEqual([]);
     expect(paths).toContain('ca/intermediate_ca.crt');

@@ -204,7 +204,7 @@ describe('records from before schema v6', () => {
     const cert = join(dir, 'services', 'redis', 'main', 'certs', 'redis.crt');
     expect(pki(['renew', cert, '--force', '--dir', dir]).code).toBe(0);
     expect(pyca(cert).eku).toEqual(['serverAuth', 'clientAuth']);
-    expect(inventory(dir, 'PRAGMA user_version')).toEqual([{ user_version: 7 }]);
+    expect(inventory(dir, 'PRAGMA user_version')).toEqual([{ user_version: 8 }]);
     expect(inventory(dir, `SELECT profile, profile_name, status FROM certificates WHERE profile = 'peer' ORDER BY status DESC`)).toEqual([
       { profile: 'peer', profile_name: 'peer', status: 'valid' },
       { profile: 'peer', profile_name: null, status: 'superseded' },

@@ -143,7 +143,7 @@ describe('ACME store: orders, authorizations, challenges', () => {
 });
 
 describe('ACME store: migration', () => {
-  it('an existing v6 inventory migrates to v7 and keeps its certificates (integrity_check ok)', () => {
+  it('an existing v6 inventory migrates to the current schema (v7 ACME tables, v8 issuing CA columns) and keeps its certificates (integrity_check ok)', () => {
     const dir = initCa();
     expect(pki(['generate', 'redis', 'main', '--dir', dir]).code).toBe(0);
     const path = join(dir, 'db', 'pki.sqlite');
@@ -154,7 +154,7 @@ describe('ACME store: migration', () => {
     db.close();
     expect(pki(['list', '--dir', dir]).code).toBe(0); // the CLI opens (and migrates) it
     const after = new Database(path, { readonly: true });
-    expect(after.pragma('user_version', { simple: true })).toBe(7);
+    expect(after.pragma('user_version', { simple: true })).toBe(8);
     expect(after.prepare('SELECT kind, serial, status, pem FROM certificates ORDER BY id').all()).toEqual(before);
     expect(after.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'acme_%' ORDER BY name`).pluck().all()).toEqual([
