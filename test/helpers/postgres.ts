@@ -67,3 +67,28 @@ export async function startTlsPostgres(options: TlsPostgresOptions): Promise<Tls
   });
   return { server, work };
 }
+
+/**
+ * A PostgreSQL server without TLS for the inventory tests (issue 14): trust authentication for local and
+ * 127.0.0.1 connections unless `hba` says otherwise. `createDatabase` makes a fresh database per test.
+ */
+export async function startPostgres(options: Omit<TlsPostgresOptions, 'conf' | 'files'> = {}): Promise<TlsPostgres> {
+  return startTlsPostgres({ ...options, conf: '', prefix: options.prefix ?? 'pki-postgres-plain-' });
+}
+
+/** Runs `sql` with psql as the postgres superuser over the server's Unix socket; returns psql's stdout (tuples only, unaligned). */
+export function psql(pg: TlsPostgres, sql: string, database = 'postgres'): string {
+  const r = runPeer('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.work, '-p', String(pg.server.port), '-U', 'postgres', '-d', database, '-c', sql], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', PGCONNECT_TIMEOUT: '10' },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+let databases = 0;
+/** A fresh, empty database owned by the postgres user: its name (pki_test_<n>_<pid>). */
+export function createDatabase(pg: TlsPostgres, owner = 'postgres'): string {
+  const name = `pki_test_${++databases}_${process.pid}`;
+  psql(pg, `CREATE DATABASE ${name} OWNER ${owner}`);
+  return name;
+}
