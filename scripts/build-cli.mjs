@@ -50,9 +50,30 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The PostgreSQL inventory's worker thread (src/store/inventory/pg-worker.ts), a file of its own beside
+// main.cjs since a Worker loads a file: found by pg-bridge.ts as ./pg-worker.cjs from the bundle. pg stays
+// external, loaded from node_modules by the worker only.
+const worker = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/store/inventory/pg-worker.ts'],
+  write: false,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['pg'],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const outputs = [
+  [outfile, result.outputFiles[0].contents],
+  [resolve(root, 'dist/pki/pg-worker.cjs'), worker.outputFiles[0].contents],
+];
 // Replaced by one rename: tests and other builds running meanwhile (npm test builds first) never see a
 // missing or half-written bundle.
 mkdirSync(resolve(root, 'dist/pki'), { recursive: true });
-const temporary = `${outfile}.${process.pid}.tmp`;
-writeFileSync(temporary, result.outputFiles[0].contents);
-renameSync(temporary, outfile);
+for (const [file, contents] of outputs) {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
+}

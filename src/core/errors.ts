@@ -60,6 +60,10 @@ export type PkiErrorCode =
   | 'ERR_INVENTORY_BUSY'
   | 'ERR_INVENTORY_CORRUPT'
   | 'ERR_INVENTORY_VERSION'
+  // a shared PostgreSQL inventory (issue 14): the server cannot be reached, refuses the login or the TLS handshake
+  | 'ERR_INVENTORY_UNREACHABLE'
+  | 'ERR_INVENTORY_AUTH'
+  | 'ERR_INVENTORY_TLS'
   | 'ERR_DUPLICATE_SERIAL'
   | 'ERR_UNKNOWN_SERIAL'
   | 'ERR_UNTRUSTED_CERTIFICATE'

@@ -31,7 +31,8 @@ export interface EffectiveProfile {
 
 export interface EffectiveConfig {
   readonly file: string;
-  readonly config: Omit<Required<PkiConfig>, 'profiles' | 'key'> & { readonly key: KeySpec; readonly profiles: Readonly<Record<string, EffectiveProfile>> };
+  /** `inventory` only when pki.json has it (the SQLite default is not a setting). */
+  readonly config: Omit<Required<PkiConfig>, 'profiles' | 'key' | 'inventory'> & { readonly key: KeySpec; readonly profiles: Readonly<Record<string, EffectiveProfile>>; readonly inventory?: PkiConfig['inventory'] };
 }
 
 function effectiveProfile(config: PkiConfig, p: LeafProfile): EffectiveProfile {
@@ -68,6 +69,7 @@ export function effectiveConfig(path: string, config: PkiConfig): EffectiveConfi
       ocsp: { urls: config.ocsp?.urls ?? [] },
       aia: { caIssuers: config.aia?.caIssuers ?? [] },
       serve: config.serve ?? {},
+      ...(config.inventory ? { inventory: config.inventory } : {}),
       nameConstraints: {
         permittedDns: nc?.permittedDns ?? [],
         excludedDns: nc?.excludedDns ?? [],

@@ -43,6 +43,11 @@ export interface PkiConfig {
   readonly profiles?: Readonly<Record<string, ProfileConfig>>;
   /** `pki serve`: listeners, ACME provisioners, limits, OCSP (store/serve-config.ts, docs/serve.md). */
   readonly serve?: ServeConfig;
+  /**
+   * A shared PostgreSQL inventory instead of db/pki.sqlite (issue 14): `postgres://USER@HOST:PORT/DB?sslmode=…`,
+   * never with a password; PKI_DATABASE_URL wins over it. Checked in full on opening (store/inventory/pg-url.ts).
+   */
+  readonly inventory?: { readonly url: string };
 }
 
 const durationText = (message = 'must be a duration such as 90d or 1y') =>
@@ -191,6 +196,17 @@ const ConfigSchema = z.strictObject(
     ),
     profiles: z.optional(ProfilesSchema),
     serve: z.optional(ServeConfigSchema),
+    inventory: z.optional(
+      z.strictObject(
+        {
+          url: z.string({ error: 'must be a string' }).check(
+            z.regex(/^postgres(?:ql)?:\/\//i, 'must be a postgres:// URL'),
+            z.refine((url) => !/^[^/]*\/\/[^/@]*:[^/@]*@/.test(url), 'must not carry a password (give it in PGPASSWORD, ~/.pgpass or PKI_DATABASE_PASSWORD_FILE)'),
+          ),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );

@@ -21,11 +21,12 @@ export interface Journal {
   readonly records: readonly NewCertificateRecord[];
 }
 
-export type JournalHome = Pick<Inventory, 'path'>;
+/** `journalDir`: a backend whose `path` is not a file in the CA home's db/ (PostgreSQL: a URL) names the folder. */
+export type JournalHome = Pick<Inventory, 'path'> & { readonly journalDir?: string };
 
-/** `db/journal/` beside the inventory database: inside the CA home, where only pki writes. */
+/** `db/journal/` beside the inventory database (or the CA home's db/journal/ for PostgreSQL): inside the CA home, where only pki writes. */
 export function journalFolder(inventory: JournalHome): string {
-  return join(dirname(inventory.path), 'journal');
+  return inventory.journalDir ?? join(dirname(inventory.path), 'journal');
 }
 
 const pathKey = (path: string) => createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 32);

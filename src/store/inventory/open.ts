@@ -1,13 +1,20 @@
 /**
  * Opening the inventory of a CA home. The SQLite backend (a native module) is imported only here and
  * only when a command asks for the inventory, so `pki inspect` and `pki --version` never load it.
+ *
+ * Which backend (issue 14): PostgreSQL when PKI_DATABASE_URL is set or pki.json has `inventory.url`
+ * (the variable wins, as PKI_DIR wins over the default home), else the embedded SQLite database
+ * db/pki.sqlite. The `pg` driver is loaded only then, in the worker thread (pg-bridge.ts).
  */
-import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { ioError } from '../fs/atomic-write.js';
 import { ensureHomeFolder, FileMode } from '../fs/home-folder.js';
 import type { Inventory } from './index.js';
 import type { SqliteInventory } from './sqlite.js';
+import type { PostgresInventory } from './postgres.js';
+import { parsePgUrl, type PgTarget } from './pg-url.js';
 import { compactTimestamp } from '../../core/time.js';
 
 /**
@@ -21,6 +28,26 @@ export interface InventoryHome {
   requireInitialized(): void;
 }
 
+/** Where a home's inventory is: a PostgreSQL database, or (null) the SQLite file db/pki.sqlite. */
+export function inventoryTarget(home: Pick<InventoryHome, 'dir'>, env: NodeJS.ProcessEnv = process.env): PgTarget | null {
+  const fromEnv = env.PKI_DATABASE_URL;
+  if (fromEnv !== undefined && fromEnv !== '') return parsePgUrl(fromEnv, 'PKI_DATABASE_URL', env);
+  const configPath = join(home.dir, 'pki.json');
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch {
+    return null; // no pki.json yet (init), or unreadable: the commands that read it report that
+  }
+  let url: unknown;
+  try {
+    url = (JSON.parse(text) as { inventory?: { url?: unknown } } | null)?.inventory?.url;
+  } catch {
+    return null; // invalid JSON: reported by the command's own readConfig
+  }
+  return typeof url === 'string' ? parsePgUrl(url, `${configPath}: inventory.url`, env) : null;
+}
+
 export type InventoryMode =
   /** The inventory must exist (every command but init and db rebuild). */
   | 'existing'
@@ -29,8 +56,9 @@ export type InventoryMode =
   /** A fresh inventory; an existing one is kept aside as db/pki.sqlite.replaced-<time> (`pki init`); SSH records carry over. */
   | 'fresh';
 
+/** Whether the home has an inventory: the SQLite file exists, or a PostgreSQL database is configured (whether it answers is learnt on opening). */
 export function inventoryExists(home: InventoryHome): boolean {
-  return existsSync(home.dbPath);
+  return inventoryTarget(home) !== null || existsSync(home.dbPath);
 }
 
 /** Throws ERR_INVENTORY_MISSING naming the fix, when a CA exists but its database does not. */
@@ -48,6 +76,8 @@ export async function openInventory(
   /** With 'fresh' (`init --force`): the archived intermediate's fingerprint the old CA's valid leaves are carried over under (store/previous-ca.ts). */
   previousCa?: string | null,
 ): Promise<Inventory & Pick<SqliteInventory, 'path' | 'integrityCheck'>> {
+  const target = inventoryTarget(home);
+  if (target !== null) return openPostgres(home, target, mode);
   if (mode === 'existing') {
     home.requireInitialized();
     if (!inventoryExists(home)) throw missing(home);
@@ -60,6 +90,28 @@ export async function openInventory(
   if (replaced) inventory.carryOver(replaced, 'ssh');
   // The replaced X.509 CA's valid leaves too, marked, so `pki renew --all` re-issues them under the new CA.
   if (replaced && previousCa) inventory.carryOverPreviousCa(replaced, previousCa);
+  return inventory;
+}
+
+/**
+ * The PostgreSQL inventory: connected (and its schema migrated) on opening, so an unreachable database is
+ * one error here. `pki init --force` does not clear a shared database: over one holding X.509 records it
+ * is refused (a new CA's CRLs would list the old CA's revocations); SSH records stay where they are.
+ */
+async function openPostgres(home: InventoryHome, target: PgTarget, mode: InventoryMode): Promise<PostgresInventory> {
+  if (mode === 'existing') home.requireInitialized();
+  const { PostgresInventory } = await import('./postgres.js');
+  ensureHomeFolder(home.dbDir, FileMode.privateFolder); // the journals stay on this host
+  const inventory = new PostgresInventory(target, { home: home.dir });
+  if (mode === 'fresh') {
+    const held = inventory.countCertificates('x509');
+    if (held > 0) {
+      inventory.close();
+      throw new PkiError('ERR_CA_EXISTS', `the PostgreSQL inventory ${target.display} holds ${held} X.509 certificates of the CA being replaced; pki init --force does not clear a shared database`, {
+        hint: 'point PKI_DATABASE_URL at a new, empty database for the new CA',
+      });
+    }
+  }
   return inventory;
 }
 
