@@ -5,9 +5,13 @@
 // distinct and the published CRL carrying the highest, every revocation on it. Prints the figures
 // (docs/security.md, "Concurrency figures"); exits 1 when a check fails.
 //
-//   node scripts/concurrency.mjs [--n 8] [--m 25] [--json]
+//   node scripts/concurrency.mjs [--n 8] [--m 25] [--homes 1] [--json]
 //
 // Issuer i alternates `pki sign <csr> --out` (one certificate) and `pki generate` (a bundle: two).
+// With PKI_DATABASE_URL set (issue 14), the inventory is that PostgreSQL database, and `--homes 2` copies
+// the CA home after init so that issuers, revoker and publisher alternate between two CA hosts' homes
+// sharing it; the checks then read the database (schema_version instead of integrity_check) and the CRL
+// with the highest number among the homes'. The publisher's own CRL Numbers must be strictly increasing.
 import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,17 +29,22 @@ const option = (name, fallback) => {
 };
 const N = option('n', 8);
 const M = option('m', 25);
+const HOMES = option('homes', 1);
 const json = args.includes('--json');
+const databaseUrl = process.env.PKI_DATABASE_URL || null;
+if (HOMES > 1 && !databaseUrl) throw new Error('--homes 2 needs PKI_DATABASE_URL: two homes share only a PostgreSQL inventory');
 const keep = args.includes('--keep');
 const PKI = resolve(import.meta.dirname, '../bin/pki.js');
 
 const work = mkdtempSync(join(tmpdir(), 'pki-concurrency-'));
 const ca = join(work, 'ca');
+const homes = Array.from({ length: HOMES }, (_, i) => (i === 0 ? ca : join(work, `ca${i + 1}`)));
+let turn = 0;
 
-function run(argv) {
+function run(argv, home = homes[turn++ % homes.length]) {
   const started = performance.now();
   return new Promise((done) => {
-    const child = spawn(process.execPath, [PKI, ...argv, '--dir', ca], { env: { ...process.env, NO_COLOR: '1', PKI_DIR: '' } });
+    const child = spawn(process.execPath, [PKI, ...argv, '--dir', home], { env: { ...process.env, NO_COLOR: '1', PKI_DIR: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -46,6 +55,8 @@ function run(argv) {
 
 const init = execFileSync(process.execPath, [PKI, 'init', '--no-password', '--insecure', '--dir', ca], { encoding: 'utf8' });
 void init;
+// The second CA host: a copy of the home (keys, pki.json, crl/), sharing the inventory.
+for (const home of homes.slice(1)) execFileSync('cp', ['-a', ca, home]);
 // Requests made beforehand, so the timed part is pki alone.
 const csrs = [];
 for (let i = 0; i < N; i++) {
@@ -70,21 +81,23 @@ async function issuer(i) {
     if (j % 2 === 0) {
       const base = join(work, `w${i}-${j}`);
       expectedPaths.push(`${base}.crt`);
-      r = await run(['sign', `${base}.csr`, '--out', `${base}.crt`, '--json']);
+      r = await run(['sign', `${base}.csr`, '--out', `${base}.crt`, '--json'], homes[(i + j) % homes.length]);
       if (r.code === 0) {
         signed.push(JSON.parse(r.stdout)[0]?.serial ?? JSON.parse(r.stdout).serial);
         wakeRevoker();
       }
     } else {
-      const certs = join(ca, 'services', `w${i}-${j}`, 'main', 'certs');
+      const home = homes[(i + j) % homes.length];
+      const certs = join(home, 'services', `w${i}-${j}`, 'main', 'certs');
       expectedPaths.push(join(certs, `w${i}-${j}.crt`), join(certs, 'client.crt'));
-      r = await run(['generate', `w${i}-${j}`, 'main']);
+      r = await run(['generate', `w${i}-${j}`, 'main'], home);
     }
     results.push({ kind: r.argv[0], ...r });
   }
 }
 
 const crlNumbers = []; // in completion order, per publication
+const publisherNumbers = []; // the publisher's own, one after the other: must be strictly increasing
 const revoked = [];
 async function revoker() {
   while (!issuersDone || signed.length > 0) {
@@ -107,7 +120,10 @@ async function publisher() {
   while (!issuersDone) {
     const r = await run(['crl', '--json']);
     results.push({ kind: 'crl', ...r });
-    if (r.code === 0) crlNumbers.push(BigInt(JSON.parse(r.stdout).crlNumber));
+    if (r.code === 0) {
+      crlNumbers.push(BigInt(JSON.parse(r.stdout).crlNumber));
+      publisherNumbers.push(BigInt(JSON.parse(r.stdout).crlNumber));
+    }
   }
 }
 
@@ -122,30 +138,56 @@ const wallMs = performance.now() - started;
 // Checks.
 const failures = results.filter((r) => r.code !== 0);
 const busy = results.filter((r) => /ERR_INVENTORY_BUSY|stayed locked/.test(r.stderr)).length;
-const db = new Database(join(ca, 'db', 'pki.sqlite'), { readonly: true });
-const integrity = db.pragma('integrity_check', { simple: true });
-const rows = db.prepare("SELECT serial, status, certificate_path AS path FROM certificates WHERE profile NOT IN ('root', 'intermediate')").all();
-db.close();
+const LEAVES = "SELECT serial, status, certificate_path AS path FROM certificates WHERE profile NOT IN ('root', 'intermediate')";
+let integrity;
+let rows;
+if (databaseUrl) {
+  const pg = require('pg');
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const version = (await client.query('SELECT max(version) AS v FROM schema_version')).rows[0].v;
+  integrity = version >= 8 ? 'ok' : `schema_version ${version}`;
+  rows = (await client.query(LEAVES)).rows;
+  await client.end();
+} else {
+  const db = new Database(join(ca, 'db', 'pki.sqlite'), { readonly: true });
+  integrity = db.pragma('integrity_check', { simple: true });
+  rows = db.prepare(LEAVES).all();
+  db.close();
+}
 const serials = new Set(rows.map((r) => r.serial));
-// The inventory stores paths inside the CA home relative to it (schema v5, docs/inventory.md).
-for (const r of rows) if (r.path !== null) r.path = resolve(ca, r.path);
+// The inventory stores paths inside the CA home relative to it (schema v5, docs/inventory.md): a bundle
+// path is relative, the same on every host; compare in that form.
+const stored = (p) => {
+  for (const home of homes) if (p.startsWith(`${home}/`)) return p.slice(home.length + 1);
+  return p;
+};
+for (let k = 0; k < expectedPaths.length; k++) expectedPaths[k] = stored(expectedPaths[k]);
 const paths = rows.map((r) => r.path);
 const duplicatePaths = paths.length - new Set(paths).size;
 const missingRows = expectedPaths.filter((p) => !paths.includes(p)).length;
 const extraRows = paths.filter((p) => !expectedPaths.includes(p)).length;
 let mismatched = 0;
 for (const { serial, path } of rows) {
-  if (!existsSync(path) || new X509Certificate(readFileSync(path)).serialNumber.replace(/^0+/, '') !== serial.replace(/^0+/, '')) mismatched++;
+  // With two homes a bundle path exists in each; the certificate is in one of them.
+  const files = path.startsWith('/') ? [path] : homes.map((home) => join(home, path)).filter((f) => existsSync(f));
+  if (files.length === 0 || !files.some((f) => new X509Certificate(readFileSync(f)).serialNumber.replace(/^0+/, '') === serial.replace(/^0+/, ''))) mismatched++;
 }
-const crlText = execFileSync('openssl', ['crl', '-in', join(ca, 'crl', 'intermediate_ca.crl'), '-noout', '-text'], { encoding: 'utf8' });
-const publishedNumber = BigInt(/CRL Number:\s*\n?\s*((?:0x)?[0-9A-F]+)/i.exec(crlText)[1]); // openssl: decimal, or 0x… hex when large
+// The CRL with the highest number among the homes' (each host publishes its own file).
+const crls = homes.map((home) => {
+  const text = execFileSync('openssl', ['crl', '-in', join(home, 'crl', 'intermediate_ca.crl'), '-noout', '-text'], { encoding: 'utf8' });
+  return { text, number: BigInt(/CRL Number:\s*\n?\s*((?:0x)?[0-9A-F]+)/i.exec(text)[1]) }; // openssl: decimal, or 0x… hex when large
+});
+const newest = crls.reduce((a, b) => (b.number > a.number ? b : a));
+const crlText = newest.text;
+const publishedNumber = newest.number;
 const maxNumber = crlNumbers.reduce((a, b) => (b > a ? b : a), 0n);
 const revokedMissingFromCrl = revoked.filter((s) => !new RegExp(`Serial Number: 0*${s.replace(/^0+/, '')}\\b`, 'i').test(crlText)).length;
 const latencies = results.filter((r) => r.kind === 'sign' || r.kind === 'generate').map((r) => r.ms).sort((a, b) => a - b);
 const pct = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
 
 const figures = {
-  command: `node scripts/concurrency.mjs --n ${N} --m ${M}`,
+  command: `node scripts/concurrency.mjs --n ${N} --m ${M}${HOMES > 1 ? ` --homes ${HOMES}` : ''}`,
   cpus: cpus().length,
   issuers: N,
   commandsPerIssuer: M,
@@ -160,6 +202,9 @@ const figures = {
   revocations: revoked.length,
   crlPublications: crlNumbers.length,
   duplicateCrlNumbers: crlNumbers.length - new Set(crlNumbers.map(String)).size,
+  publisherCrlNumbersNotIncreasing: publisherNumbers.filter((n, k) => k > 0 && n <= publisherNumbers[k - 1]).length,
+  homes: HOMES,
+  backend: databaseUrl ? 'postgres' : 'sqlite',
   publishedCrlNumberIsHighest: publishedNumber === maxNumber,
   revokedMissingFromCrl,
   failedCommands: failures.length,
@@ -169,7 +214,7 @@ const figures = {
 };
 const ok =
   figures.lostRows === 0 && figures.extraRows === 0 && figures.duplicateRows === 0 && figures.duplicateSerials === 0 && figures.rowsNotMatchingFile === 0 &&
-  integrity === 'ok' && figures.duplicateCrlNumbers === 0 && figures.publishedCrlNumberIsHighest && revokedMissingFromCrl === 0 && failures.length === 0;
+  integrity === 'ok' && figures.duplicateCrlNumbers === 0 && figures.publisherCrlNumbersNotIncreasing === 0 && figures.publishedCrlNumberIsHighest && revokedMissingFromCrl === 0 && failures.length === 0;
 
 if (json) process.stdout.write(`${JSON.stringify({ ok, ...figures, failures: failures.slice(0, 5).map((f) => `${f.argv.join(' ')}: ${f.stderr.trim()}`) })}\n`);
 else {

@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../store/fs/atomic-write.js';
 import { writeFilesAtomic } from '../store/fs/batch-write.js';
 import { ensureFolder, ensureHomeFolder, FileMode, type CaHome } from '../store/ca-home.js';
 import { defaultConfig, type PkiConfig } from '../store/config.js';
-import { openInventory, type Inventory } from '../store/inventory/index.js';
+import { openInventory, probeInventoryForInit, type Inventory } from '../store/inventory/index.js';
 import { certificateRecord } from '../store/inventory/record.js';
 import { publishInitialCrls } from './publish-crl.js';
 import { archiveCurrentCa } from '../store/previous-ca.js';
@@ -282,6 +282,8 @@ async function initLocked(home: CaHome, request: InitRequest, context: InitConte
   // init --force: name what will stop chaining before anything is replaced (issue 9).
   const stopsChaining = request.force ? await certificatesThatStopChaining(home, now) : [];
   if (stopsChaining.length) context.warn(describeStopsChaining(stopsChaining));
+  // A PostgreSQL inventory is reached before any key is made or file written (issue 14).
+  await probeInventoryForInit(home);
   const protection = await context.protection();
   const ca = await issueCa(plan);
   const keys = await keyPems(ca, protection);

@@ -195,4 +195,4 @@ export interface Inventory {
   close(): void;
 }
 
-export { openInventory, inventoryExists } from './open.js';
+export { openInventory, inventoryExists, probeInventoryForInit } from './open.js';

@@ -95,24 +95,50 @@ export async function openInventory(
 
 /**
  * The PostgreSQL inventory: connected (and its schema migrated) on opening, so an unreachable database is
- * one error here. `pki init --force` does not clear a shared database: over one holding X.509 records it
- * is refused (a new CA's CRLs would list the old CA's revocations); SSH records stay where they are.
+ * one error here. A new CA (`pki init`, `--force` included) does not start on a shared database that
+ * holds X.509 records: its CRLs would list another CA's revocations, and init --force does not clear a
+ * shared database. SSH records (`pki ssh init` first) are no obstacle.
  */
 async function openPostgres(home: InventoryHome, target: PgTarget, mode: InventoryMode): Promise<PostgresInventory> {
   if (mode === 'existing') home.requireInitialized();
   const { PostgresInventory } = await import('./postgres.js');
-  ensureHomeFolder(home.dbDir, FileMode.privateFolder); // the journals stay on this host
   const inventory = new PostgresInventory(target, { home: home.dir });
   if (mode === 'fresh') {
-    const held = inventory.countCertificates('x509');
-    if (held > 0) {
+    try {
+      refuseAnotherCa(inventory, target);
+    } catch (e) {
       inventory.close();
-      throw new PkiError('ERR_CA_EXISTS', `the PostgreSQL inventory ${target.display} holds ${held} X.509 certificates of the CA being replaced; pki init --force does not clear a shared database`, {
-        hint: 'point PKI_DATABASE_URL at a new, empty database for the new CA',
-      });
+      throw e;
     }
   }
+  ensureHomeFolder(home.dbDir, FileMode.privateFolder); // the journals stay on this host
   return inventory;
+}
+
+function refuseAnotherCa(inventory: PostgresInventory, target: PgTarget): void {
+  const held = inventory.countCertificates('x509');
+  if (held > 0) {
+    throw new PkiError('ERR_CA_EXISTS', `the PostgreSQL inventory ${target.display} already holds ${held} X.509 certificates of a CA; a new CA needs an inventory of its own`, {
+      hint: 'point PKI_DATABASE_URL at a new, empty database (a second CA host copies the CA home instead of running init)',
+    });
+  }
+}
+
+/**
+ * `pki init`, before anything is written: a PostgreSQL inventory is reached, migrated and found free of
+ * another CA's certificates, so a bad URL, an unreachable database or a refused login leaves the home as
+ * it was. Nothing to check for SQLite (its file is made by the init itself).
+ */
+export async function probeInventoryForInit(home: InventoryHome): Promise<void> {
+  const target = inventoryTarget(home);
+  if (target === null) return;
+  const { PostgresInventory } = await import('./postgres.js');
+  const inventory = new PostgresInventory(target, { home: home.dir });
+  try {
+    refuseAnotherCa(inventory, target);
+  } finally {
+    inventory.close();
+  }
 }
 
 /**
