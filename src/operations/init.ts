@@ -282,12 +282,14 @@ async function initLocked(home: CaHome, request: InitRequest, context: InitConte
   // init --force: name what will stop chaining before anything is replaced (issue 9).
   const stopsChaining = request.force ? await certificatesThatStopChaining(home, now) : [];
   if (stopsChaining.length) context.warn(describeStopsChaining(stopsChaining));
-  // A PostgreSQL inventory is reached before any key is made or file written (issue 14).
-  await probeInventoryForInit(home);
+  // A PostgreSQL inventory is reached before any key is made or file written (issue 14), and named in
+  // pki.json so that the home and its copies on other CA hosts keep using it without PKI_DATABASE_URL.
+  const database = await probeInventoryForInit(home);
   const protection = await context.protection();
   const ca = await issueCa(plan);
   const keys = await keyPems(ca, protection);
-  const write: CaWrite = { force: request.force === true, hadLeftovers: plan.hadLeftovers, config: configFor(plan, request, now) };
+  const config = { ...configFor(plan, request, now), ...(database ? { inventory: { url: database.display } } : {}) };
+  const write: CaWrite = { force: request.force === true, hadLeftovers: plan.hadLeftovers, config };
   const { previousCa, crls, inventory } = await writeCa(home, write, ca, keys, now);
   if (keepInventory) keepInventory(inventory);
   else inventory.close();

@@ -127,11 +127,12 @@ function refuseAnotherCa(inventory: PostgresInventory, target: PgTarget): void {
 /**
  * `pki init`, before anything is written: a PostgreSQL inventory is reached, migrated and found free of
  * another CA's certificates, so a bad URL, an unreachable database or a refused login leaves the home as
- * it was. Nothing to check for SQLite (its file is made by the init itself).
+ * it was. Nothing to check for SQLite (its file is made by the init itself). Returns the database init
+ * names in the new pki.json (`inventory.url`), so the home and its copies keep using it.
  */
-export async function probeInventoryForInit(home: InventoryHome): Promise<void> {
+export async function probeInventoryForInit(home: InventoryHome): Promise<PgTarget | null> {
   const target = inventoryTarget(home);
-  if (target === null) return;
+  if (target === null) return null;
   const { PostgresInventory } = await import('./postgres.js');
   const inventory = new PostgresInventory(target, { home: home.dir });
   try {
@@ -139,6 +140,7 @@ export async function probeInventoryForInit(home: InventoryHome): Promise<void> 
   } finally {
     inventory.close();
   }
+  return target;
 }
 
 /**

@@ -77,10 +77,22 @@ function openPool(): pg.Pool {
   return p;
 }
 
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `pki_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 async function runQuery(r: Extract<PgRequest, { op: 'query' }>): Promise<unknown> {
   const on = client ?? pool!;
   const values = [...r.params];
-  const result = r.array ? await on.query({ text: r.sql, values, rowMode: 'array' }) : await on.query({ text: r.sql, values });
+  // Named: each connection parses a statement once and then only binds it (a third of a small query's time).
+  const name = statementName(r.sql);
+  const result = r.array ? await on.query({ name, text: r.sql, values, rowMode: 'array' }) : await on.query({ name, text: r.sql, values });
   return { rows: result.rows, rowCount: result.rowCount ?? 0 };
 }
 
@@ -92,9 +104,8 @@ async function begin(): Promise<void> {
   }
   const c = await pool!.connect();
   try {
-    await c.query('BEGIN');
-    await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
-    await c.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.WRITE]);
+    // One round trip (the simple query protocol takes several statements); the values are constants.
+    await c.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.WRITE})`);
   } catch (e) {
     c.release(true);
     throw e;
