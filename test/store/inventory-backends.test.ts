@@ -4,17 +4,12 @@
  * the same answers to the same calls. PostgreSQL runs through the worker bridge (pg-bridge.ts), loaded
  * from dist/pki/pg-worker.cjs: run `npm run build` first, as for the CLI tests.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/cli.js';
-import { createDatabase, psql, startPostgres, type TlsPostgres } from '../helpers/postgres.js';
+import { openBackend, BACKENDS, type Backend, type BackendName } from '../helpers/inventory-backends.js';
+import { startPostgres, type TlsPostgres } from '../helpers/postgres.js';
 import { isPkiError } from '../../src/core/errors.js';
-import type { Inventory, NewCertificateRecord } from '../../src/store/inventory/index.js';
-import { SqliteInventory } from '../../src/store/inventory/sqlite.js';
-import { PostgresInventory } from '../../src/store/inventory/postgres.js';
-import { parsePgUrl } from '../../src/store/inventory/pg-url.js';
+import type { NewCertificateRecord } from '../../src/store/inventory/index.js';
 
 const T0 = new Date('2026-12-01T10:00:00.000Z');
 const DAY = 86_400_000;
@@ -28,42 +23,9 @@ afterAll(async () => {
   await server?.server.stop();
 });
 
-interface Backend {
-  readonly inventory: Inventory;
-  readonly home: string;
-  /** A second connection to the same inventory (another process's view). */
-  other(): Inventory;
-  /** Runs SQL the interface has no method for (marking a record as carried over from a replaced CA). */
-  exec(sql: string): void;
-}
-
-const backends: Record<string, () => Backend> = {
-  sqlite: () => {
-    const home = tempDir();
-    mkdirSync(join(home, 'db'));
-    const path = join(home, 'db', 'pki.sqlite');
-    return {
-      inventory: new SqliteInventory(path, { create: true, now: () => T0 }),
-      home,
-      other: () => new SqliteInventory(path, { create: false, now: () => T0 }),
-      exec: (sql) => {
-        const db = new Database(path);
-        db.exec(sql);
-        db.close();
-      },
-    };
-  },
-  postgres: () => {
-    const home = tempDir();
-    const database = createDatabase(server);
-    const target = parsePgUrl(`postgres://postgres@127.0.0.1:${server.server.port}/${database}`, 'test');
-    return {
-      inventory: new PostgresInventory(target, { home, now: () => T0 }),
-      home,
-      other: () => new PostgresInventory(target, { home, now: () => T0 }),
-      exec: (sql) => void psql(server, sql, database),
-    };
-  },
+const backends: Record<BackendName, () => Backend> = {
+  sqlite: () => openBackend('sqlite', () => server, () => T0),
+  postgres: () => openBackend('postgres', () => server, () => T0),
 };
 
 let serials = 0;
@@ -126,8 +88,8 @@ function scenario(b: Backend): unknown[] {
   return out;
 }
 
-describe.each(Object.keys(backends))('Inventory on %s', (name) => {
-  const open = backends[name]!;
+describe.each(BACKENDS)('Inventory on %s', (name) => {
+  const open = backends[name];
 
   it('records, finds, lists, supersedes by path and by `supersedes`, imports only what is missing, retires', () => {
     const b = open();
@@ -283,7 +245,7 @@ describe.each(Object.keys(backends))('Inventory on %s', (name) => {
 
 describe('SQLite and PostgreSQL answer alike', () => {
   it('the same calls give the same answers on both backends', () => {
-    const [sqlite, postgres] = [backends.sqlite!(), backends.postgres!()];
+    const [sqlite, postgres] = [backends.sqlite(), backends.postgres()];
     const relative = (b: Backend, answers: unknown[]) => JSON.parse(JSON.stringify(answers, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? v.replaceAll(b.home, '<home>') : v))) as unknown;
     const expected = relative(sqlite, scenario(sqlite));
     expect(relative(postgres, scenario(postgres))).toEqual(expected);
