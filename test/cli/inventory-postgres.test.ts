@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pki, tempDir } from '../helpers/cli.js';
+import { pki, pkiAsync, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { createDatabase, psql, startPostgres, startTlsPostgres, type TlsPostgres } from '../helpers/postgres.js';
 
@@ -193,6 +193,44 @@ describe('TLS to the database: sslmode=verify-full, server and client certificat
     expect(plain.code).toBe(1);
     expect(plain.stderr).toMatch(/no pg_hba\.conf entry for host "127\.0\.0\.1", user "pki".*no encryption/);
   });
+});
+
+describe('the database stopped in the middle of a run', () => {
+  let own: TlsPostgres | undefined;
+  afterAll(async () => {
+    await own?.server.stop();
+  });
+
+  it('commands in flight end with one error line each, and no bundle is half recorded', async () => {
+    own = await startPostgres({ prefix: 'pki-postgres-stop-' });
+    const database = createDatabase(own);
+    const env = cleanEnv({ PKI_DATABASE_URL: urlOf(database, 'postgres', own) });
+    const dir = join(tempDir(), 'ca');
+    expect(pki(['init', '--no-password', '--insecure', '--dir', dir], { env }).code).toBe(0);
+    const services = Array.from({ length: 8 }, (_, i) => `svc${i}`);
+    const runs: Promise<{ code: number; stderr: string }>[] = [];
+    for (const service of services) {
+      runs.push(pkiAsync(['generate', service, 'main', '--dir', dir], { env }));
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    await own.server.stop(); // fast shutdown: connections in use are ended by the server
+    const results = await Promise.all(runs);
+    for (const r of results) {
+      if (r.code === 0) continue;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(ONE_ERROR_LINE);
+      expect(r.stderr).toMatch(/PostgreSQL inventory postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+/);
+    }
+    await own.restart();
+    // Each bundle's two certificates (the service's and its client's) were recorded together or not at all.
+    const counts = psql(own, `SELECT subject, count(*) FROM certificates WHERE profile IN ('peer', 'client') GROUP BY 1`, database);
+    const recorded = new Map(counts.trim().split('\n').filter(Boolean).map((l) => l.split('|') as [string, string]));
+    const peers = [...recorded.keys()].filter((s) => s !== 'CN=client');
+    expect(Number(recorded.get('CN=client') ?? 0)).toBe(peers.length);
+    for (const [i, service] of services.entries()) {
+      if (results[i]!.code === 0) expect(recorded.get(`CN=${service}`), service).toBe('1');
+    }
+  }, 120_000);
 });
 
 describe('parallel issuers on one PostgreSQL inventory', () => {

@@ -27,7 +27,10 @@ export interface TlsPostgresOptions {
 }
 
 export interface TlsPostgres {
-  readonly server: Server;
+  /** The running server; replaced by restart(). */
+  server: Server;
+  /** Starts the (stopped) server again on the same data folder and port, as after a crash or a maintenance stop. */
+  restart(): Promise<void>;
   /** The folder holding the copied files and the Unix socket. */
   readonly work: string;
 }
@@ -57,15 +60,24 @@ export async function startTlsPostgres(options: TlsPostgresOptions): Promise<Tls
   // -c wins over postgresql.conf: with `conf`, the TLS settings are left to it.
   const tls = options.conf !== undefined ? [] : ['ssl=on', `ssl_cert_file=${join(work, 'server.crt')}`, `ssl_key_file=${join(work, 'server.key')}`];
   const settings = ['listen_addresses=127.0.0.1', ...tls, 'fsync=off', ...(options.settings?.(work) ?? [])];
-  const server = await startServer({
-    program: setpriv,
-    args: (p) => [...asPostgres, postgres, '-D', data, '-k', work, '-p', String(p), ...settings.flatMap((s) => ['-c', s])],
-    ready: /database system is ready to accept connections/,
-    env,
-    cwd: work,
-    stopSignal: 'SIGINT', // fast shutdown: the postmaster ends its children and removes its socket
-  });
-  return { server, work };
+  const start = (port?: number) =>
+    startServer({
+      program: setpriv,
+      args: (p) => [...asPostgres, postgres, '-D', data, '-k', work, '-p', String(p), ...settings.flatMap((s) => ['-c', s])],
+      ready: /database system is ready to accept connections/,
+      env,
+      cwd: work,
+      stopSignal: 'SIGINT', // fast shutdown: the postmaster ends its children and removes its socket
+      ...(port === undefined ? {} : { pickPort: async () => port, attempts: 1 }),
+    });
+  const result: TlsPostgres = {
+    server: await start(),
+    work,
+    restart: async () => {
+      result.server = await start(result.server.port);
+    },
+  };
+  return result;
 }
 
 /**
