@@ -20,6 +20,7 @@ const PACKAGES: Record<string, string> = {
   postgres: 'postgresql',
   initdb: 'postgresql',
   psql: 'postgresql-client',
+  sqlite3: 'sqlite3',
   setpriv: 'util-linux',
   promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',

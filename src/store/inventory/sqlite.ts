@@ -161,6 +161,11 @@ export class SqliteInventory implements Inventory, AcmeStoreProvider {
    * A consistent copy of the whole database at `target` (VACUUM INTO), e.g. before `pki init --force`
    * starts a fresh inventory.
    */
+  /** The connection itself, for `pki db migrate` (migrate.ts), which copies whole tables row by row. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
   copyTo(target: string): void {
     this.#c.read(() => this.#db.prepare('VACUUM INTO ?').run(target));
   }
