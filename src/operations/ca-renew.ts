@@ -1,2 +1,100 @@
-/** Issue 14: placeholder for the use case of `pki ca-renew`; filled in by its slice. */
-export {};
+/**
+ * `pki ca renew` (issue 14, point 5): a new certificate for the intermediate, signed by the root brought
+ * back for the occasion, with the intermediate's own key, subject and name constraints (pki.json), so
+ * every leaf it already issued still verifies against the new certificate (same name, same key, same
+ * subject key identifier) and leaves issued afterwards are valid until the new notAfter allows. Service
+ * bundles pick up the new chain on their next `pki renew`. The old certificate's record is marked
+ * superseded by the new one (recordIssued, same path).
+ *
+ * Not yet (issue 14): `--rekey` (a new key is a rotation: the old key must keep signing CRLs and OCSP for
+ * what it issued, `pki ca rotate`), issuing CAs other than the default (`pki ca add`), trust domains.
+ */
+import { encodePem, PemLabel } from '../core/der/pem.js';
+import { PkiError } from '../core/errors.js';
+import { certificatePublicKey, parseCertificate } from '../core/x509/certificate-fields.js';
+import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } from '../core/x509/name-constraints.js';
+import { resolveValidity } from '../core/x509/validity.js';
+import { FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
+import { writeFileAtomic } from '../store/fs/atomic-write.js';
+import { openInventory } from '../store/inventory/index.js';
+import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
+import { issueIntermediateCa } from './init.js';
+import { loadRootIssuer } from './publish-crl.js';
+
+export interface CaRenewRequest {
+  /** The issuing CA; undefined or `default` for the default intermediate. */
+  readonly name?: string;
+  readonly rekey: boolean;
+  /** The new certificate's lifetime or end; default pki.json validity.intermediate. */
+  readonly notAfter?: string;
+  readonly trustDomain?: string;
+}
+
+export interface CaRenewResult {
+  readonly certificatePath: string;
+  readonly serial: string;
+  readonly previousSerial: string;
+  readonly previousNotAfter: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly rootKeyPath: string;
+}
+
+export async function renewIntermediateCertificate(
+  home: CaHome,
+  request: CaRenewRequest,
+  context: { readonly now: Date; readonly rootPassphrase: PassphraseSource },
+): Promise<CaRenewResult> {
+  home.requireInitialized();
+  if (request.name !== undefined && request.name !== 'default') {
+    throw new PkiError('ERR_USAGE', `there is no issuing CA "${request.name}" yet: pki ca add is not available in this version`, { hint: 'omit the name to renew the default intermediate' });
+  }
+  if (request.trustDomain !== undefined) throw new PkiError('ERR_USAGE', '--trust-domain is not available in this version', { hint: 'omit it to renew the default intermediate' });
+  if (request.rekey) {
+    throw new PkiError('ERR_USAGE', '--rekey is not available in this version: a new intermediate key is a rotation, in which the old key keeps signing CRLs for what it issued', {
+      hint: 'renew with the same key (omit --rekey)',
+    });
+  }
+  const config = home.readConfig();
+  const oldPem = readText(home.intermediateCertPath);
+  const old = parseCertificate(firstCertificateDer(oldPem));
+  const validity = resolveValidity({ now: context.now, notAfter: request.notAfter ?? config.validity.intermediate });
+  const root = await loadRootIssuer(home, context.rootPassphrase, context.now);
+  if (validity.notAfter > root.certificate.notAfter) {
+    throw new PkiError('ERR_VALIDITY', `the intermediate would outlive the root (${root.certificate.notAfter.toISOString()})`, {
+      hint: 'choose a shorter --not-after, or rotate the root first',
+    });
+  }
+  const constraints = config.nameConstraints ? normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, ...config.nameConstraints }) : null;
+  const der = issueIntermediateCa(
+    { name: config.name, intermediateValidity: validity, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null },
+    { der: root.certificate.der, key: root.privateKey, notAfter: root.certificate.notAfter },
+    certificatePublicKey(old),
+  );
+  const renewed = parseCertificate(der);
+  // The leaves already issued name the old certificate's subject as their issuer: it must not change.
+  if (!Buffer.from(renewed.subjectDer).equals(Buffer.from(old.subjectDer))) {
+    throw new PkiError('ERR_INVALID_CONFIG', `pki.json name "${config.name}" no longer gives the intermediate's subject, so its leaves would stop chaining`, {
+      hint: 'restore pki.json "name" to the name the CA was made with',
+    });
+  }
+  const pem = encodePem(PemLabel.certificate, der);
+  const inventory = await openInventory(home);
+  try {
+    inventory.exclusive(() => {
+      inventory.recordIssued([certificateRecord(pem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath })]);
+      writeFileAtomic(home.intermediateCertPath, pem, { mode: FileMode.public, overwrite: true });
+    });
+  } finally {
+    inventory.close();
+  }
+  return {
+    certificatePath: home.intermediateCertPath,
+    serial: renewed.serial,
+    previousSerial: old.serial,
+    previousNotAfter: old.notAfter.toISOString(),
+    notBefore: renewed.notBefore.toISOString(),
+    notAfter: renewed.notAfter.toISOString(),
+    rootKeyPath: home.rootKeyPath,
+  };
+}

@@ -1,9 +1,40 @@
-/** Placeholder until issue 14's slice lands: `pki ca renew` and `pki ca rollback`, declared in program-ca-rotation.ts. */
+/**
+ * `pki ca renew [NAME]` (operations/ca-renew.ts): the intermediate's new certificate, signed by the root;
+ * prints the old and new notAfter. `pki ca rollback` is declared with it (program-ca-rotation.ts) and
+ * lands with the snapshots of the rotation slice.
+ */
 import { PkiError } from '../../core/errors.js';
-import type { GlobalOptions } from '../output.js';
+import { renewIntermediateCertificate } from '../../operations/ca-renew.js';
+import { openHome } from '../home.js';
+import { emit, type GlobalOptions } from '../output.js';
+import { readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 
-export async function runCaRenew(_name: string | undefined, _options: Record<string, unknown>, _globals: GlobalOptions, _now: Date): Promise<void> {
-  throw new PkiError('ERR_USAGE', 'this command is not implemented yet', { hint: 'see issue 14' });
+export interface CaRenewOptions extends PassphraseOptions {
+  readonly rekey?: boolean;
+  readonly notAfter?: string;
+  readonly trustDomain?: string;
+}
+
+export async function runCaRenew(name: string | undefined, options: CaRenewOptions, globals: GlobalOptions, now: Date): Promise<void> {
+  if (options.notAfter === '') throw new PkiError('ERR_USAGE', '--not-after needs a lifetime (e.g. 5y) or a date');
+  const result = await renewIntermediateCertificate(
+    openHome(globals),
+    {
+      ...(name !== undefined ? { name } : {}),
+      rekey: options.rekey === true,
+      ...(options.notAfter !== undefined ? { notAfter: options.notAfter } : {}),
+      ...(options.trustDomain !== undefined ? { trustDomain: options.trustDomain } : {}),
+    },
+    { now, rootPassphrase: () => readExistingPassphrase(options, 'root CA key') },
+  );
+  emit(globals, result, (r) =>
+    [
+      `Renewed the intermediate ${r.certificatePath} (same key): serial ${r.serial}`,
+      `  notAfter ${r.previousNotAfter} -> ${r.notAfter}`,
+      'Service bundles carry the new chain from their next "pki renew".',
+      `The root key is no longer needed: move ${r.rootKeyPath} offline again.`,
+    ].join('\n'),
+  );
 }
 
 export async function runCaRollback(_options: Record<string, unknown>, _globals: GlobalOptions, _now: Date): Promise<void> {

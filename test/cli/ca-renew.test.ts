@@ -1,0 +1,182 @@
+/**
+ * Issue 14, point 5 / "Done means" 4 (first part): `pki ca renew` gives the intermediate a new certificate
+ * with the same key and subject, signed by the root, and prints the old and new notAfter. Leaves issued
+ * before and after it verify against the root through the new intermediate with OpenSSL (-x509_strict),
+ * GnuTLS (certtool) and Go's crypto/x509; a bundle renewed afterwards carries the new intermediate in its
+ * chain; the old intermediate's record is superseded. Refusals are one line, the CA files unchanged.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pki, tempDir } from '../helpers/cli.js';
+import { requirePeer } from '../helpers/peers.js';
+
+const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
+
+/** Go's crypto/x509 Verify: argv root, intermediate, leaf; prints "ok" or the error and exits 1. */
+const GO_VERIFY = `package main
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+)
+
+func load(path string) *x509.Certificate {
+	data, err := os.ReadFile(path)
+	if err != nil { panic(err) }
+	block, _ := pem.Decode(data)
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil { panic(err) }
+	return cert
+}
+
+func main() {
+	roots := x509.NewCertPool()
+	roots.AddCert(load(os.Args[1]))
+	inter := x509.NewCertPool()
+	inter.AddCert(load(os.Args[2]))
+	_, err := load(os.Args[3]).Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil { fmt.Println(err); os.Exit(1) }
+	fmt.Println("ok")
+}
+`;
+
+let goVerifier = '';
+beforeAll(() => {
+  const go = requirePeer('go');
+  requirePeer('certtool');
+  const dir = tempDir();
+  writeFileSync(join(dir, 'verify.go'), GO_VERIFY);
+  const cache = join(dir, 'gocache');
+  mkdirSync(cache);
+  goVerifier = join(dir, 'verify');
+  execFileSync(go, ['build', '-o', goVerifier, 'verify.go'], { cwd: dir, env: { ...process.env, GOCACHE: cache, GOPATH: join(dir, 'gopath'), GO111MODULE: 'off', HOME: dir } });
+}, 180_000);
+
+const x509Field = (file: string, ...args: string[]) => execFileSync('openssl', ['x509', '-in', file, '-noout', ...args], { encoding: 'utf8' }).trim();
+/** The first certificate of a PEM file (a bundle's leaf, before its chain). */
+function first(file: string): string {
+  const out = `${file}.first.pem`;
+  writeFileSync(out, readFileSync(file, 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/)[0]!);
+  return out;
+}
+
+function verifyEverywhere(root: string, intermediate: string, leaf: string): Record<string, string> {
+  const openssl = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', root, '-untrusted', intermediate, leaf], { encoding: 'utf8' });
+  const chain = `${leaf}.chain.pem`;
+  writeFileSync(chain, readFileSync(leaf, 'utf8') + readFileSync(intermediate, 'utf8'));
+  const gnutls = spawnSync('certtool', ['--verify', '--load-ca-certificate', root, '--infile', chain], { encoding: 'utf8' });
+  const go = spawnSync(goVerifier, [root, intermediate, leaf], { encoding: 'utf8' });
+  return {
+    openssl: openssl.status === 0 ? 'ok' : openssl.stdout + openssl.stderr,
+    gnutls: gnutls.status === 0 && /Chain verification output: Verified/.test(gnutls.stdout) ? 'ok' : gnutls.stdout + gnutls.stderr,
+    go: go.status === 0 ? 'ok' : go.stdout + go.stderr,
+  };
+}
+
+describe('pki ca renew', () => {
+  it('renews the intermediate with the same key and subject; leaves before and after verify with OpenSSL, GnuTLS and Go', () => {
+    const dir = join(tempDir(), 'ca');
+    const ok = (args: string[]) => {
+      const r = pki([...args, '--dir', dir]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    ok(['init', '--no-password', '--insecure', '--intermediate-not-after', '1y']);
+    ok(['generate', 'redis', 'main']);
+    const root = join(dir, 'ca', 'root_ca.crt');
+    const intermediate = join(dir, 'ca', 'intermediate_ca.crt');
+    const before = { subject: x509Field(intermediate, '-subject'), ski: x509Field(intermediate, '-ext', 'subjectKeyIdentifier'), serial: x509Field(intermediate, '-serial'), key: x509Field(intermediate, '-pubkey'), end: x509Field(intermediate, '-enddate') };
+    const leafBefore = first(join(dir, 'services/redis/main/certs/redis.crt'));
+
+    const renewed = JSON.parse(ok(['ca', 'renew', '--not-after', '3y', '--json'])) as { previousNotAfter: string; notAfter: string; serial: string; previousSerial: string };
+    const year = 365 * 86_400_000;
+    expect(Date.parse(renewed.previousNotAfter) - Date.now()).toBeGreaterThan(0.9 * year);
+    expect(Date.parse(renewed.previousNotAfter) - Date.now()).toBeLessThan(1.1 * year);
+    expect(Date.parse(renewed.notAfter) - Date.now()).toBeGreaterThan(2.9 * year);
+    expect(x509Field(intermediate, '-subject')).toBe(before.subject);
+    expect(x509Field(intermediate, '-ext', 'subjectKeyIdentifier')).toBe(before.ski);
+    expect(x509Field(intermediate, '-pubkey')).toBe(before.key);
+    expect(x509Field(intermediate, '-serial')).not.toBe(before.serial);
+    expect(x509Field(intermediate, '-serial')).toBe(`serial=${renewed.serial}`);
+    expect(x509Field(intermediate, '-enddate')).not.toBe(before.end);
+    expect(execFileSync('openssl', ['verify', '-x509_strict', '-CAfile', root, intermediate], { encoding: 'utf8' })).toMatch(/: OK/);
+
+    ok(['generate', 'nginx', 'web']);
+    const leafAfter = first(join(dir, 'services/nginx/web/certs/nginx.crt'));
+    const expected = { openssl: 'ok', gnutls: 'ok', go: 'ok' };
+    expect(verifyEverywhere(root, intermediate, leafBefore), 'a leaf issued before the renewal').toEqual(expected);
+    expect(verifyEverywhere(root, intermediate, leafAfter), 'a leaf issued after it').toEqual(expected);
+    // The new leaf may live past the old intermediate's end? Its chain is the new one: verify it carries it.
+    const nginxChain = readFileSync(join(dir, 'services/nginx/web/certs/nginx.crt'), 'utf8');
+    expect(nginxChain).toContain(readFileSync(intermediate, 'utf8').trim());
+
+    // A bundle renewed afterwards carries the new intermediate in its chain.
+    const redis = join(dir, 'services/redis/main/certs/redis.crt');
+    expect(readFileSync(redis, 'utf8')).not.toContain(readFileSync(intermediate, 'utf8').trim());
+    ok(['renew', '--force', redis]);
+    expect(readFileSync(redis, 'utf8')).toContain(readFileSync(intermediate, 'utf8').trim());
+
+    const records = JSON.parse(ok(['list', '--all', '--json'])) as { serial: string; profile: string; status: string }[];
+    const intermediates = records.filter((r) => r.profile === 'intermediate').map((r) => [r.serial, r.status]);
+    expect(intermediates).toEqual(expect.arrayContaining([[renewed.previousSerial, 'superseded'], [renewed.serial, 'valid']]));
+    expect(intermediates).toHaveLength(2);
+  });
+
+  it('prints the old and new notAfter', () => {
+    const dir = join(tempDir(), 'ca');
+    expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    const r = pki(['ca', 'renew', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/notAfter \d{4}-\d\d-\d\dT[\d:.]+Z -> \d{4}-\d\d-\d\dT[\d:.]+Z/);
+    expect(r.stdout).toMatch(/move .*root_ca\.key offline again/);
+  });
+
+  it('refuses in one line, the CA files unchanged: beyond the root, --rekey, an unknown CA, no root key', () => {
+    const dir = join(tempDir(), 'ca');
+    expect(pki(['init', '--no-password', '--insecure', '--root-not-after', '2y', '--intermediate-not-after', '1y', '--dir', dir]).code).toBe(0);
+    const files = ['intermediate_ca.crt', 'intermediate_ca.key', 'root_ca.crt'].map((f) => readFileSync(join(dir, 'ca', f), 'utf8'));
+    const cases: [string[], number, RegExp][] = [
+      [['--not-after', '5y'], 1, /would outlive the root/],
+      [['--rekey'], 2, /--rekey is not available/],
+      [['users'], 2, /no issuing CA "users"/],
+      [['--not-after', 'soon'], 1, /soon/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = pki(['ca', 'renew', ...args, '--dir', dir]);
+      expect(r.stderr, args.join(' ')).toMatch(ONE_ERROR_LINE);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(['intermediate_ca.crt', 'intermediate_ca.key', 'root_ca.crt'].map((f) => readFileSync(join(dir, 'ca', f), 'utf8'))).toEqual(files);
+    }
+    // The root key offline (moved away): the command names it.
+    execFileSync('mv', [join(dir, 'ca', 'root_ca.key'), join(dir, 'root_ca.key.offline')]);
+    const r = pki(['ca', 'renew', '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(ONE_ERROR_LINE);
+    expect(r.stderr).toMatch(/root/);
+    expect(readFileSync(join(dir, 'ca', 'intermediate_ca.crt'), 'utf8')).toBe(files[0]);
+  });
+
+  it('an encrypted root key: the passphrase from --password-file; a wrong one is one line and changes nothing', () => {
+    const dir = join(tempDir(), 'ca');
+    const good = join(tempDir(), 'pass');
+    const bad = join(tempDir(), 'wrong');
+    writeFileSync(good, 'correct horse battery staple\n', { mode: 0o600 });
+    writeFileSync(bad, 'not the passphrase\n', { mode: 0o600 });
+    expect(pki(['init', '--password-file', good, '--dir', dir]).code).toBe(0);
+    const before = readFileSync(join(dir, 'ca', 'intermediate_ca.crt'), 'utf8');
+    const wrong = pki(['ca', 'renew', '--password-file', bad, '--dir', dir]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(ONE_ERROR_LINE);
+    expect(wrong.stderr).toMatch(/passphrase/i);
+    expect(readFileSync(join(dir, 'ca', 'intermediate_ca.crt'), 'utf8')).toBe(before);
+    const right = pki(['ca', 'renew', '--password-file', good, '--dir', dir]);
+    expect(right.code, right.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'ca', 'intermediate_ca.crt'), 'utf8')).not.toBe(before);
+    expect(right.stdout + right.stderr).not.toContain('correct horse');
+  });
+});
