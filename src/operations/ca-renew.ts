@@ -15,6 +15,7 @@ import { certificatePublicKey, parseCertificate } from '../core/x509/certificate
 import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } from '../core/x509/name-constraints.js';
 import { resolveValidity } from '../core/x509/validity.js';
 import { FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
+import { takeSnapshot } from '../store/ca-snapshot.js';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
 import { openInventory } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
@@ -38,6 +39,8 @@ export interface CaRenewResult {
   readonly notBefore: string;
   readonly notAfter: string;
   readonly rootKeyPath: string;
+  /** The snapshot taken before (ca/snapshots/ID): `pki ca rollback` restores it. */
+  readonly snapshot: string;
 }
 
 export async function renewIntermediateCertificate(
@@ -79,6 +82,8 @@ export async function renewIntermediateCertificate(
     });
   }
   const pem = encodePem(PemLabel.certificate, der);
+  // Everything checked and the certificate made: the CA as it is now is kept for `pki ca rollback`.
+  const snapshot = await takeSnapshot(home, context.now);
   const inventory = await openInventory(home);
   try {
     inventory.exclusive(() => {
@@ -96,5 +101,6 @@ export async function renewIntermediateCertificate(
     notBefore: renewed.notBefore.toISOString(),
     notAfter: renewed.notAfter.toISOString(),
     rootKeyPath: home.rootKeyPath,
+    snapshot: snapshot.id,
   };
 }

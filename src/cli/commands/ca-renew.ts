@@ -1,10 +1,11 @@
 /**
  * `pki ca renew [NAME]` (operations/ca-renew.ts): the intermediate's new certificate, signed by the root;
- * prints the old and new notAfter. `pki ca rollback` is declared with it (program-ca-rotation.ts) and
- * lands with the snapshots of the rotation slice.
+ * prints the old and new notAfter. `pki ca rollback` (operations/ca-rollback.ts) restores the snapshot it
+ * takes first.
  */
 import { PkiError } from '../../core/errors.js';
 import { renewIntermediateCertificate } from '../../operations/ca-renew.js';
+import { caSnapshots, rollbackCa } from '../../operations/ca-rollback.js';
 import { openHome } from '../home.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
@@ -32,11 +33,23 @@ export async function runCaRenew(name: string | undefined, options: CaRenewOptio
       `Renewed the intermediate ${r.certificatePath} (same key): serial ${r.serial}`,
       `  notAfter ${r.previousNotAfter} -> ${r.notAfter}`,
       'Service bundles carry the new chain from their next "pki renew".',
+      `Snapshot ${r.snapshot} taken first ("pki ca rollback" restores it).`,
       `The root key is no longer needed: move ${r.rootKeyPath} offline again.`,
     ].join('\n'),
   );
 }
 
-export async function runCaRollback(_options: Record<string, unknown>, _globals: GlobalOptions, _now: Date): Promise<void> {
-  throw new PkiError('ERR_USAGE', 'this command is not implemented yet', { hint: 'see issue 14' });
+export interface CaRollbackOptions {
+  readonly snapshot?: string;
+  readonly list?: boolean;
+}
+
+export async function runCaRollback(options: CaRollbackOptions, globals: GlobalOptions, _now: Date): Promise<void> {
+  const home = openHome(globals);
+  if (options.list) {
+    emit(globals, caSnapshots(home), (list) => (list.length === 0 ? 'No snapshots.' : list.map((s) => `${s.id}  ${s.path}`).join('\n')));
+    return;
+  }
+  const restored = await rollbackCa(home, options.snapshot !== undefined ? { snapshot: options.snapshot } : {});
+  emit(globals, restored, (s) => `Restored the CA home from snapshot ${s.id} (${s.path}): ca/, pki.json and the inventory.`);
 }

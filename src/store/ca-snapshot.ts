@@ -1,0 +1,163 @@
+/**
+ * Snapshots of a CA home (issue 14, point 5): before `pki ca renew` (and the rotations) changes the CA, a
+ * timestamped copy of `ca/` (keys with their modes), `pki.json` and a consistent copy of the inventory goes
+ * to `ca/snapshots/<time>/`; `pki ca rollback` puts all three back. The inventory copy is one SQLite file
+ * whichever the backend: SQLite's own `VACUUM INTO` (consistent under concurrent writers), or PostgreSQL's
+ * tables copied in one transaction (inventory/migrate.ts), restored the same way with the rows replaced.
+ *
+ *   ca/snapshots/20261203T091500Z/
+ *     ca/…            every file of ca/ but snapshots/ and the root key, same relative paths and modes
+ *
+ * The root key is never copied: the operator moves ca/root_ca.key offline after the ceremony, and a copy
+ * left in a snapshot would defeat that. A rollback leaves whatever ca/root_ca.key is there as it is (no
+ * step that snapshots changes the root key).
+ *     pki.json
+ *     inventory.sqlite
+ */
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { PkiError } from '../core/errors.js';
+import { compactTimestamp } from '../core/time.js';
+import type { CaHome } from './ca-home.js';
+import { ioError, writeFileAtomic } from './fs/atomic-write.js';
+import { ensureFolder, FileMode } from './fs/home-folder.js';
+import { inventoryTarget } from './inventory/open.js';
+import { copyInventory, postgresTables, sqliteTables } from './inventory/migrate.js';
+
+const INVENTORY_FILE = 'inventory.sqlite';
+
+export interface CaSnapshot {
+  readonly id: string;
+  readonly path: string;
+}
+
+/** ca/root_ca.key, relative to ca/: kept out of snapshots, left alone by a rollback. */
+const ROOT_KEY = 'root_ca.key';
+
+export function snapshotsDir(home: Pick<CaHome, 'caDir'>): string {
+  return join(home.caDir, 'snapshots');
+}
+
+/** The files of ca/ (relative paths), snapshots/ left out, sorted. */
+function caFiles(caDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (path !== join(caDir, 'snapshots')) walk(path);
+      } else if (entry.isFile()) out.push(relative(caDir, path));
+    }
+  };
+  walk(caDir);
+  return out.sort();
+}
+
+function copyWithMode(from: string, to: string): void {
+  ensureFolder(dirname(to), FileMode.privateFolder);
+  const mode = statSync(from).mode & 0o777;
+  writeFileAtomic(to, readFileSync(from), { mode, overwrite: true });
+}
+
+/** Takes a snapshot now; `now` names it (a second snapshot in the same second gets a suffix). */
+export async function takeSnapshot(home: CaHome, now: Date): Promise<CaSnapshot> {
+  const base = snapshotsDir(home);
+  ensureFolder(base, FileMode.privateFolder);
+  chmodSync(base, FileMode.privateFolder);
+  let id = compactTimestamp(now);
+  for (let n = 2; existsSync(join(base, id)); n++) id = `${compactTimestamp(now)}-${n}`;
+  const path = join(base, id);
+  const temp = `${path}.partial`;
+  try {
+    ensureFolder(temp, FileMode.privateFolder);
+    for (const file of caFiles(home.caDir).filter((f) => f !== ROOT_KEY)) copyWithMode(join(home.caDir, file), join(temp, 'ca', file));
+    copyWithMode(home.configPath, join(temp, 'pki.json'));
+    await copyInventoryOut(home, join(temp, INVENTORY_FILE));
+    renameSync(temp, path); // a snapshot is there whole or not at all
+  } catch (e) {
+    rmSync(temp, { recursive: true, force: true });
+    throw e instanceof PkiError ? e : ioError(e, 'snapshot', path);
+  }
+  return { id, path };
+}
+
+async function copyInventoryOut(home: CaHome, file: string): Promise<void> {
+  const { SqliteInventory } = await import('./inventory/sqlite.js');
+  const target = inventoryTarget(home);
+  if (target === null) {
+    if (!existsSync(home.dbPath)) return; // no inventory yet: nothing to keep
+    const inventory = new SqliteInventory(home.dbPath, { create: false });
+    try {
+      inventory.copyTo(file);
+    } finally {
+      inventory.close();
+    }
+    chmodSync(file, FileMode.privateKey);
+    return;
+  }
+  const { PostgresInventory } = await import('./inventory/postgres.js');
+  const source = new PostgresInventory(target, { home: home.dir });
+  try {
+    const copy = new SqliteInventory(file, { create: true });
+    try {
+      copyInventory(postgresTables(source.bridge, target.display), sqliteTables(copy.database, file), { replace: false });
+    } finally {
+      copy.close();
+    }
+  } finally {
+    source.close();
+  }
+  chmodSync(file, FileMode.privateKey);
+}
+
+/** The snapshots, oldest first. */
+export function listSnapshots(home: CaHome): CaSnapshot[] {
+  const base = snapshotsDir(home);
+  if (!existsSync(base)) return [];
+  return readdirSync(base, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d{8}T\d{6}Z(-\d+)?$/.test(e.name))
+    .map((e) => ({ id: e.name, path: join(base, e.name) }))
+    .sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+}
+
+/**
+ * Puts a snapshot back: the inventory first (the step that can fail on a database), then ca/ (files the
+ * snapshot does not have are removed, snapshots/ kept) and pki.json.
+ */
+export async function restoreSnapshot(home: CaHome, snapshot: CaSnapshot): Promise<void> {
+  const config = join(snapshot.path, 'pki.json');
+  if (!existsSync(config)) throw new PkiError('ERR_USAGE', `${snapshot.path} is not a whole snapshot (no pki.json)`, { hint: 'choose another with --snapshot (pki ca rollback --list)' });
+  await restoreInventory(home, snapshot);
+  const kept = new Set(caFiles(join(snapshot.path, 'ca')));
+  for (const file of caFiles(home.caDir)) if (!kept.has(file) && file !== ROOT_KEY) rmSync(join(home.caDir, file));
+  for (const file of kept) copyWithMode(join(snapshot.path, 'ca', file), join(home.caDir, file));
+  copyWithMode(config, home.configPath);
+}
+
+/** Into the inventory the home uses now (pki.json's and the snapshot's name the same one: no command switches it but db migrate). */
+async function restoreInventory(home: CaHome, snapshot: CaSnapshot): Promise<void> {
+  const file = join(snapshot.path, INVENTORY_FILE);
+  if (!existsSync(file)) return;
+  const { SqliteInventory } = await import('./inventory/sqlite.js');
+  const target = inventoryTarget(home);
+  if (target === null) {
+    const temp = `${home.dbPath}.restoring`;
+    copyFileSync(file, temp);
+    chmodSync(temp, FileMode.privateKey);
+    for (const suffix of ['-wal', '-shm']) rmSync(`${home.dbPath}${suffix}`, { force: true });
+    renameSync(temp, home.dbPath);
+    return;
+  }
+  const { PostgresInventory } = await import('./inventory/postgres.js');
+  const destination = new PostgresInventory(target, { home: home.dir });
+  try {
+    const copy = new SqliteInventory(file, { create: false });
+    try {
+      copyInventory(sqliteTables(copy.database, file), postgresTables(destination.bridge, target.display), { replace: true });
+    } finally {
+      copy.close();
+    }
+  } finally {
+    destination.close();
+  }
+}
