@@ -17,7 +17,7 @@ let server: TlsPostgres;
 let sqlite3 = '';
 beforeAll(async () => {
   sqlite3 = requirePeer('sqlite3');
-  server = await startPostgres({ hba: ['local all all trust', 'host all postgres 127.0.0.1/32 trust', ''].join('\n') });
+  server = await startPostgres(); // trust on the socket and 127.0.0.1
 });
 afterAll(async () => {
   await server?.server.stop();
@@ -30,6 +30,14 @@ function caHomeState(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
   return [...files, join(dir, 'pki.json')].map((f) => `${relative(dir, f)} ${(statSync(f).mode & 0o777).toString(8)} ${readFileSync(f).toString('base64')}`).sort();
 }
+/** pki in `dir` with `env`, expected to succeed: its stdout. */
+const okIn =
+  (dir: string, env: NodeJS.ProcessEnv = {}) =>
+  (args: string[]): string => {
+    const r = pki([...args, '--dir', dir], { env });
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
 const sqliteDump = (dir: string) => execFileSync(sqlite3, [join(dir, 'db', 'pki.sqlite'), '.dump'], { encoding: 'utf8' });
 const pgRows = (database: string) =>
   ['certificates ORDER BY id', 'sequences ORDER BY name'].map((t) => psql(server, `SELECT * FROM ${t}`, database)).join('\n');
@@ -37,11 +45,7 @@ const pgRows = (database: string) =>
 describe('pki ca rollback', () => {
   it('SQLite: after ca renew and more issuance, rollback gives back the CA home and the inventory byte for byte', () => {
     const dir = join(tempDir(), 'ca');
-    const ok = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-      const r = pki([...args, '--dir', dir], { env });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const ok = okIn(dir);
     ok(['init', '--no-password', '--insecure', '--intermediate-not-after', '1y']);
     ok(['generate', 'redis', 'main']);
     const state = caHomeState(dir);
@@ -70,11 +74,7 @@ describe('pki ca rollback', () => {
     const database = createDatabase(server);
     const env = { HOME: tempDir(), PKI_DATABASE_URL: `postgres://postgres@127.0.0.1:${server.server.port}/${database}`, PGPASSWORD: undefined, PGPASSFILE: undefined };
     const dir = join(tempDir(), 'ca');
-    const ok = (args: string[]) => {
-      const r = pki([...args, '--dir', dir], { env });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const ok = okIn(dir, env);
     ok(['init', '--no-password', '--insecure', '--intermediate-not-after', '1y']);
     ok(['generate', 'redis', 'main']);
     const state = caHomeState(dir);

@@ -19,7 +19,7 @@ let server: TlsPostgres;
 let sqlite3 = '';
 beforeAll(async () => {
   sqlite3 = requirePeer('sqlite3');
-  server = await startPostgres({ hba: ['local all all trust', 'host all postgres 127.0.0.1/32 trust', ''].join('\n') });
+  server = await startPostgres(); // trust on the socket and 127.0.0.1
 });
 afterAll(async () => {
   await server?.server.stop();
