@@ -15,7 +15,7 @@ import { fileExists as existsSync, type CaHome } from '../store/ca-home.js';
 import { removeIfPresent } from '../store/fs/paths.js';
 import { inventoryTarget } from '../store/inventory/open.js';
 import { isPostgresUrl, parsePgUrl, type PgTarget } from '../store/inventory/pg-url.js';
-import { copyInventory, moveInventoryFile as move, postgresTables, sqliteTables, writeInventoryUrl, type TableDigest } from '../store/inventory/migrate.js';
+import { copyBetweenBackends, moveInventoryFile as move, writeInventoryUrl, type TableDigest } from '../store/inventory/migrate.js';
 
 export interface DbMigrateRequest {
   /** `sqlite`, or a postgres:// URL without a password. */
@@ -53,21 +53,8 @@ export async function migrateInventory(home: CaHome, request: DbMigrateRequest):
 }
 
 async function toPostgres(home: CaHome, target: PgTarget, request: DbMigrateRequest): Promise<DbMigrateResult> {
-  const { SqliteInventory } = await import('../store/inventory/sqlite.js');
-  const { PostgresInventory } = await import('../store/inventory/postgres.js');
   if (!existsSync(home.dbPath)) throw new PkiError('ERR_INVENTORY_MISSING', `${home.dbPath} is missing: there is no inventory to migrate`, { hint: `run "pki db rebuild --dir ${home.dir}" first` });
-  const source = new SqliteInventory(home.dbPath, { create: false });
-  let tables: TableDigest[];
-  try {
-    const destination = new PostgresInventory(target, { home: home.dir }); // connects and brings the schema to this version
-    try {
-      tables = copyInventory(sqliteTables(source.database, home.dbPath), postgresTables(destination.bridge, target.display), { replace: request.force });
-    } finally {
-      destination.close();
-    }
-  } finally {
-    source.close();
-  }
+  const tables = await copyBetweenBackends({ sqlite: { path: home.dbPath, create: false }, postgres: target, home: home.dir, to: 'postgres', replace: request.force });
   writeInventoryUrl(home.configPath, target.display);
   // Closed cleanly, the database is one file (no -wal): kept under a name no command opens.
   const keptAs = `${home.dbPath}.migrated-${compactTimestamp(request.now)}`;
@@ -79,25 +66,15 @@ async function toSqlite(home: CaHome, current: PgTarget, request: DbMigrateReque
   if (existsSync(home.dbPath) && !request.force) {
     throw new PkiError('ERR_FILE_EXISTS', `${home.dbPath} exists (an older SQLite inventory?)`, { hint: 'move it away, or add --force to keep it aside as pki.sqlite.replaced-<time>' });
   }
-  const { SqliteInventory } = await import('../store/inventory/sqlite.js');
-  const { PostgresInventory } = await import('../store/inventory/postgres.js');
   const stamp = compactTimestamp(request.now);
   // Written under a temporary name and moved into place only once it checks out.
   const temp = `${home.dbPath}.migrating-${stamp}`;
   let tables: TableDigest[];
-  const source = new PostgresInventory(current, { home: home.dir });
   try {
-    const destination = new SqliteInventory(temp, { create: true });
-    try {
-      tables = copyInventory(postgresTables(source.bridge, current.display), sqliteTables(destination.database, home.dbPath), { replace: false });
-    } finally {
-      destination.close();
-    }
+    tables = await copyBetweenBackends({ sqlite: { path: temp, create: true, where: home.dbPath }, postgres: current, home: home.dir, to: 'sqlite', replace: false });
   } catch (e) {
     for (const suffix of ['', '-wal', '-shm']) removeIfPresent(`${temp}${suffix}`); // a failed copy leaves nothing behind
     throw e;
-  } finally {
-    source.close();
   }
   let keptAs: string | null = null;
   if (existsSync(home.dbPath)) {

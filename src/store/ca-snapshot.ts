@@ -22,7 +22,7 @@ import type { CaHome } from './ca-home.js';
 import { ioError, writeFileAtomic } from './fs/atomic-write.js';
 import { ensureFolder, FileMode } from './fs/home-folder.js';
 import { inventoryTarget } from './inventory/open.js';
-import { copyInventory, postgresTables, sqliteTables } from './inventory/migrate.js';
+import { copyBetweenBackends } from './inventory/migrate.js';
 
 const INVENTORY_FILE = 'inventory.sqlite';
 
@@ -95,18 +95,7 @@ async function copyInventoryOut(home: CaHome, file: string): Promise<void> {
     chmodSync(file, FileMode.privateKey);
     return;
   }
-  const { PostgresInventory } = await import('./inventory/postgres.js');
-  const source = new PostgresInventory(target, { home: home.dir });
-  try {
-    const copy = new SqliteInventory(file, { create: true });
-    try {
-      copyInventory(postgresTables(source.bridge, target.display), sqliteTables(copy.database, file), { replace: false });
-    } finally {
-      copy.close();
-    }
-  } finally {
-    source.close();
-  }
+  await copyBetweenBackends({ sqlite: { path: file, create: true }, postgres: target, home: home.dir, to: 'sqlite', replace: false });
   chmodSync(file, FileMode.privateKey);
 }
 
@@ -138,7 +127,6 @@ export async function restoreSnapshot(home: CaHome, snapshot: CaSnapshot): Promi
 async function restoreInventory(home: CaHome, snapshot: CaSnapshot): Promise<void> {
   const file = join(snapshot.path, INVENTORY_FILE);
   if (!existsSync(file)) return;
-  const { SqliteInventory } = await import('./inventory/sqlite.js');
   const target = inventoryTarget(home);
   if (target === null) {
     const temp = `${home.dbPath}.restoring`;
@@ -148,16 +136,5 @@ async function restoreInventory(home: CaHome, snapshot: CaSnapshot): Promise<voi
     renameSync(temp, home.dbPath);
     return;
   }
-  const { PostgresInventory } = await import('./inventory/postgres.js');
-  const destination = new PostgresInventory(target, { home: home.dir });
-  try {
-    const copy = new SqliteInventory(file, { create: false });
-    try {
-      copyInventory(sqliteTables(copy.database, file), postgresTables(destination.bridge, target.display), { replace: true });
-    } finally {
-      copy.close();
-    }
-  } finally {
-    destination.close();
-  }
+  await copyBetweenBackends({ sqlite: { path: file, create: false }, postgres: target, home: home.dir, to: 'postgres', replace: true });
 }

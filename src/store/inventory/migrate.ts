@@ -17,6 +17,7 @@ import { ioError, writeFileAtomic } from '../fs/atomic-write.js';
 import { FileMode } from '../fs/home-folder.js';
 import { readText } from '../fs/read-file.js';
 import type { PgBridge } from './pg-bridge.js';
+import type { PgTarget } from './pg-url.js';
 import { PG_TABLES } from './pg-schema.js';
 
 export type InventoryTable = (typeof PG_TABLES)[number];
@@ -178,5 +179,39 @@ export function moveInventoryFile(from: string, to: string): void {
     renameSync(from, to);
   } catch (e) {
     throw ioError(e, 'rename', from);
+  }
+}
+
+/**
+ * Opens a SQLite file and a PostgreSQL inventory, copies one into the other (copyInventory) and closes
+ * both: `pki db migrate` each way, and a snapshot of a PostgreSQL inventory taken or restored
+ * (store/ca-snapshot.ts). `create` makes the SQLite file (the target of a copy to SQLite).
+ */
+export async function copyBetweenBackends(options: {
+  readonly sqlite: { readonly path: string; readonly create: boolean; readonly where?: string };
+  readonly postgres: PgTarget;
+  readonly home: string;
+  readonly to: 'sqlite' | 'postgres';
+  readonly replace: boolean;
+}): Promise<TableDigest[]> {
+  const { SqliteInventory } = await import('./sqlite.js');
+  const { PostgresInventory } = await import('./postgres.js');
+  const { sqlite, postgres } = options;
+  // The source first, so an unreachable database or a missing file leaves no target behind.
+  const openSqlite = () => new SqliteInventory(sqlite.path, { create: sqlite.create });
+  const openPostgres = () => new PostgresInventory(postgres, { home: options.home }); // connects, brings the schema to this version
+  const first = options.to === 'sqlite' ? openPostgres() : openSqlite();
+  try {
+    const second = options.to === 'sqlite' ? openSqlite() : openPostgres();
+    try {
+      const [lite, pg] = (options.to === 'sqlite' ? [second, first] : [first, second]) as [InstanceType<typeof SqliteInventory>, InstanceType<typeof PostgresInventory>];
+      const liteTables = sqliteTables(lite.database, sqlite.where ?? sqlite.path);
+      const pgTables = postgresTables(pg.bridge, postgres.display);
+      return options.to === 'sqlite' ? copyInventory(pgTables, liteTables, options) : copyInventory(liteTables, pgTables, options);
+    } finally {
+      second.close();
+    }
+  } finally {
+    first.close();
   }
 }
