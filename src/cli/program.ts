@@ -134,7 +134,8 @@ function addSetupCommands(program: Command): void {
         .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
         .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)')
         .option('--init', 'on a CA home without a CA, create the root and intermediate first (as pki init with its defaults; --kty/--crv/--size and the passphrase flags apply to the CA keys too); an existing CA is used as it is')
-        .option('--no-password', 'with --init: store the new CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
+        .option('--trust-domain <name>', "issue from the trust domain's own root and intermediate (domains/<name>/, created on first use): the bundle's ca.crt admits only that domain's clients")
+        .option('--no-password', 'with --init or a new --trust-domain: store the new CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
         .addHelpText('after', GENERATE_HELP_AFTER),
     ),
   ).action(async (service: string, variant: string, opts, cmd: Command) => {
@@ -270,6 +271,7 @@ function addLifecycleCommands(program: Command): void {
       .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
       .option('--out <file>', 'write leaf + intermediate chain to FILE (one request)')
       .option('--out-dir <dir>', 'write <name>.crt per request into DIR (several requests)')
+      .option('--trust-domain <name>', "sign with the trust domain's intermediate (domains/<name>/; made by pki generate --trust-domain)")
       .option('--force', 'replace existing output files'),
   ).action(async (files: string[], opts, cmd: Command) => {
     const { runSign } = await import('./commands/sign.js');
@@ -294,7 +296,8 @@ function addLifecycleCommands(program: Command): void {
       .option('--next-update <duration>', 'CRL lifetime (default pki.json crl.nextUpdate, else 7d; with --root crl.rootNextUpdate, else 1y)')
       .option('--der', 'also write intermediate_ca.crl.der')
       .option('--if-due', 'publish only when the current CRL is within a third of its lifetime of nextUpdate (for cron; "not due" exits 0)')
-      .option('--root', "re-sign the root's CRL crl/root_ca.crl (revoked intermediates) with the root key, brought back for this step"),
+      .option('--root', "re-sign the root's CRL crl/root_ca.crl (revoked intermediates) with the root key, brought back for this step")
+      .option('--trust-domain <name>', "the trust domain's CRLs instead (domains/<name>/crl/)"),
   ).action(async (opts, cmd: Command) => {
     const { runCrl } = await import('./commands/crl.js');
     await runCrl(opts, globals(cmd), commandNow());

@@ -9,6 +9,7 @@
  * Not yet (issue 14): `--rekey` (a new key is a rotation: the old key must keep signing CRLs and OCSP for
  * what it issued, `pki ca rotate`), issuing CAs other than the default (`pki ca add`), trust domains.
  */
+import { trustDomainCaName } from './trust-domain.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
 import { certificatePublicKey, parseCertificate } from '../core/x509/certificate-fields.js';
@@ -44,15 +45,16 @@ export interface CaRenewResult {
 }
 
 export async function renewIntermediateCertificate(
-  home: CaHome,
+  main: CaHome,
   request: CaRenewRequest,
   context: { readonly now: Date; readonly rootPassphrase: PassphraseSource },
 ): Promise<CaRenewResult> {
+  // A trust domain's intermediate is renewed by the domain's root, in the domain's own ca/ (snapshot included).
+  const home = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
   home.requireInitialized();
   if (request.name !== undefined && request.name !== 'default') {
     throw new PkiError('ERR_USAGE', `there is no issuing CA "${request.name}" yet: pki ca add is not available in this version`, { hint: 'omit the name to renew the default intermediate' });
   }
-  if (request.trustDomain !== undefined) throw new PkiError('ERR_USAGE', '--trust-domain is not available in this version', { hint: 'omit it to renew the default intermediate' });
   if (request.rekey) {
     throw new PkiError('ERR_USAGE', '--rekey is not available in this version: a new intermediate key is a rotation, in which the old key keeps signing CRLs for what it issued', {
       hint: 'renew with the same key (omit --rekey)',
@@ -68,9 +70,9 @@ export async function renewIntermediateCertificate(
       hint: 'choose a shorter --not-after, or rotate the root first',
     });
   }
-  const constraints = config.nameConstraints ? normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, ...config.nameConstraints }) : null;
+  const constraints = !home.trustDomainName && config.nameConstraints ? normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, ...config.nameConstraints }) : null;
   const der = issueIntermediateCa(
-    { name: config.name, intermediateValidity: validity, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null },
+    { name: home.trustDomainName ? trustDomainCaName(config.name, home.trustDomainName) : config.name, intermediateValidity: validity, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null },
     { der: root.certificate.der, key: root.privateKey, notAfter: root.certificate.notAfter },
     certificatePublicKey(old),
   );
@@ -87,7 +89,7 @@ export async function renewIntermediateCertificate(
   const inventory = await openInventory(home);
   try {
     inventory.exclusive(() => {
-      inventory.recordIssued([certificateRecord(pem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath })]);
+      inventory.recordIssued([certificateRecord(pem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath, ...home.recordColumns })]);
       writeFileAtomic(home.intermediateCertPath, pem, { mode: FileMode.public, overwrite: true });
     });
   } finally {

@@ -47,7 +47,7 @@ export async function updateBundle(u: UpdateInput): Promise<IssuedFile[]> {
       const content = encodePem(PemLabel.certificate, leaf.der) + issuer.certificatePem;
       files.push({ name, content, mode: FileMode.public, ...owner, role, serial: leaf.serial });
       const profile = role === 'service-certificate' ? u.profiles.service : u.profiles.client;
-      records.push(certificateRecord(content, { profile: profile.role, profileName: profile.name, certificatePath: bundlePath(folder, name), keyPath: bundlePath(folder, keyName), supersedes }));
+      records.push(certificateRecord(content, { profile: profile.role, profileName: profile.name, certificatePath: bundlePath(folder, name), keyPath: bundlePath(folder, keyName), supersedes, ...u.home.recordColumns }));
     };
     for (const name of u.state.reissue) {
       const live = liveFilePath(folder, name);

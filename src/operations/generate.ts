@@ -185,7 +185,7 @@ async function issueWholeBundle(home: CaHome, plan: GeneratePlan, input: Generat
       .filter((f) => f.serial !== undefined)
       .map((f) => {
         const profile = f.role === 'service-certificate' ? plan.profiles.service : plan.profiles.client;
-        return certificateRecord(f.content, { profile: profile.role, profileName: profile.name, certificatePath: bundlePath(folder, f.name), keyPath: bundlePath(folder, f.name.replace(/\.crt$/, '.key')) });
+        return certificateRecord(f.content, { profile: profile.role, profileName: profile.name, certificatePath: bundlePath(folder, f.name), keyPath: bundlePath(folder, f.name.replace(/\.crt$/, '.key')), ...home.recordColumns });
       });
     // One version of the whole bundle, switched in one rename: --force never shows a new cert beside an old key.
     // The folder's inventory journal makes the switch and the inventory record one step even across a kill.

@@ -154,7 +154,7 @@ export interface IssuedCa {
 }
 
 /** Both key pairs and both certificates, in memory. */
-async function issueCa(plan: InitPlan): Promise<IssuedCa> {
+export async function issueCa(plan: Pick<InitPlan, 'name' | 'keySpec' | 'rootValidity' | 'intermediateValidity' | 'nameConstraints'>): Promise<IssuedCa> {
   const [root, intermediate] = await Promise.all([generateKeyPair(plan.keySpec), generateKeyPair(plan.keySpec)]);
   const rootDer = issueCertificate({
     serial: generateSerial(),

@@ -12,7 +12,7 @@ import { PkiError } from '../core/errors.js';
 import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
 import { fileExists, openCaKey, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import type { PkiConfig } from '../store/config.js';
-import { crlDueness, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, type CrlDueness } from '../store/crl-publication.js';
+import { crlDueness, crlSequence, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, type CrlDueness } from '../store/crl-publication.js';
 import { openInventory, type Inventory } from '../store/inventory/index.js';
 
 export type { CrlDueness } from '../store/crl-publication.js';
@@ -47,12 +47,12 @@ export function publishCrl(
 ): PublishedCrl {
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
-  const crlNumber = inventory.nextSequenceNumber('crl', publishedNumber(home, 'crl', inventory) + 1n);
+  const crlNumber = inventory.nextSequenceNumber(crlSequence(home, 'crl'), publishedNumber(home, 'crl', inventory) + 1n);
   // Entries go from the index rows into the encoder one by one (no array of 100,000 records). CA records
-  // are not listed: the intermediate's CRL covers the leaves it issued.
+  // are not listed: the intermediate's CRL covers the leaves it issued, within its trust domain only.
   let entries = 0;
   function* revoked(): Generator<CrlEntry> {
-    for (const r of inventory.iterateLeafRevocations('x509', thisUpdate)) {
+    for (const r of inventory.iterateLeafRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName })) {
       entries++;
       yield { serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined };
     }
@@ -76,11 +76,11 @@ export async function loadRootIssuer(home: CaHome, passphrase: PassphraseSource,
 export function publishRootCrl(home: CaHome, inventory: Inventory, root: LoadedIssuer, options: { now: Date; nextUpdateMs: number }): PublishedCrl {
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
-  const crlNumber = inventory.nextSequenceNumber('root-crl', publishedNumber(home, 'root-crl', inventory) + 1n);
+  const crlNumber = inventory.nextSequenceNumber(crlSequence(home, 'root-crl'), publishedNumber(home, 'root-crl', inventory) + 1n);
   // The intermediates, and the leaves the root signed itself (an adopted openssl CA's, pki init --import-ca).
   const rootName = formatDistinguishedName(root.certificate.subjectDer);
   const entries: CrlEntry[] = inventory
-    .listRevocations('x509', thisUpdate)
+    .listRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName })
     .filter((r) => r.profile === 'intermediate' || (r.profile !== 'root' && r.issuer === rootName))
     .map((r) => ({ serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined }));
   const der = buildCrl({ issuerCertificateDer: root.certificate.der, issuerPrivateKey: root.privateKey, entries, crlNumber, thisUpdate, nextUpdate });

@@ -27,7 +27,7 @@ import { describeSettled, settleBundleJournal, settleFileJournal, type FileIdent
 import { findPreviousIssuer, type PreviousCa } from '../store/previous-ca.js';
 import { issueLeafCertificate, leafProfile } from './issue-leaf.js';
 import { writeRenewedBundle, writeRenewedFile } from './renew-write.js';
-import { openRenewSession, type RenewContext, type RenewedOutcome, type RenewSession, type RenewSettings, type SkippedOutcome } from './renew-session.js';
+import { openRenewSession, trustDomainSession, type RenewContext, type RenewedOutcome, type RenewSession, type RenewSettings, type SkippedOutcome } from './renew-session.js';
 import { approveForRenewal, readCertificateFile, trustedRecord } from './renew-trust.js';
 import { realFolder } from '../store/fs/paths.js';
 
@@ -201,10 +201,12 @@ function renewalProfile(session: RenewSession, path: string, recorded: string): 
  * Renews the certificate at `certPath` within a run, or says it is not due; throws a refusal. `listed`:
  * the inventory's record of it when the caller already holds it (`--all`).
  */
-export async function renewInSession(session: RenewSession, certPath: string, keyArg: string | undefined, listed?: CertificateRecord): Promise<RenewedOutcome | SkippedOutcome> {
-  const target = openTarget(session, certPath);
+export async function renewInSession(run: RenewSession, certPath: string, keyArg: string | undefined, listed?: CertificateRecord): Promise<RenewedOutcome | SkippedOutcome> {
+  const target = openTarget(run, certPath);
   const serial = normalizeSerial(target.fields.serial);
-  const record = listed && listed.serial === serial ? listed : session.inventory.find('x509', serial);
+  const record = listed && listed.serial === serial ? listed : run.inventory.find('x509', serial);
+  // A trust domain's certificate is renewed by that domain's intermediate, with its root as ca.crt.
+  const session = record?.trustDomain ? trustDomainSession(run, record.trustDomain) : run;
   if (record?.status === 'revoked') {
     throw new PkiError('ERR_POLICY', `certificate ${serial} (${record.subject}) is revoked; a revoked certificate is not renewed`, {
       hint: 'issue a new certificate (pki generate --force, or pki sign) and deploy it',

@@ -86,9 +86,35 @@ export interface RenewSession {
   readonly issuer: () => Promise<RenewIssuer>;
   /** The intermediate's certificate (no key, no passphrase): what a certificate to renew must be signed by. */
   readonly intermediate: () => CertificateFields;
+  /** Where the intermediates' passphrase comes from (a trust domain's intermediate too). */
+  readonly passphrase: PassphraseSource;
   /** What the run tells the operator on the side (a killed earlier run's journal settled), in order. */
   readonly warnings: string[];
 }
+
+/**
+ * The session of a run as trust domain `name` sees it (issue 14): the domain's home (its intermediate signs,
+ * its root is the bundles' ca.crt) over the run's one inventory, the domain's CA loaded once per run.
+ */
+export function trustDomainSession(session: RenewSession, name: string): RenewSession {
+  let byDomain = domainSessions.get(session);
+  if (!byDomain) domainSessions.set(session, (byDomain = new Map()));
+  const known = byDomain.get(name);
+  if (known) return known;
+  const home = session.home.trustDomain(name);
+  let issuer: Promise<RenewIssuer> | undefined;
+  let intermediate: CertificateFields | undefined;
+  const domain: RenewSession = {
+    ...session,
+    home,
+    issuer: () => (issuer ??= home.loadIssuer(session.passphrase, session.now, session.inventory)),
+    intermediate: () => (intermediate ??= parseCertificate(home.readIntermediateCertificate().der)),
+  };
+  byDomain.set(name, domain);
+  return domain;
+}
+
+const domainSessions = new WeakMap<RenewSession, Map<string, RenewSession>>();
 
 /** Opens the inventory for a run; the caller closes `session.inventory`. `sans`: --san, parsed here (a bad one is refused after the home is read). */
 export async function openRenewSession(home: CaHome, settings: RenewSettings, context: RenewContext, sans: readonly string[] = []): Promise<RenewSession> {
@@ -110,6 +136,7 @@ export async function openRenewSession(home: CaHome, settings: RenewSettings, co
     inventory,
     settings,
     extraSans,
+    passphrase: context.passphrase,
     issuer: () => (issuer ??= home.loadIssuer(context.passphrase, context.now, inventory)),
     intermediate: () => (intermediate ??= parseCertificate(home.readIntermediateCertificate().der)),
     warnings: [],

@@ -31,15 +31,15 @@ const certificateMode = (mode: number) => mode & 0o666;
  */
 const keyMode = (mode: number) => ((mode & 0o007) === 0 ? FileMode.privateKey | (mode & 0o040) : FileMode.privateKey);
 
-const recordOf = (renewed: RenewedCertificate) =>
-  certificateRecord(renewed.der, { profile: renewed.profile, profileName: renewed.profileName, certificatePath: renewed.certificatePath, keyPath: renewed.keyPath, supersedes: renewed.supersedes });
+const recordOf = (session: RenewSession, renewed: RenewedCertificate) =>
+  certificateRecord(renewed.der, { profile: renewed.profile, profileName: renewed.profileName, certificatePath: renewed.certificatePath, keyPath: renewed.keyPath, supersedes: renewed.supersedes, ...session.home.recordColumns });
 
 /**
  * A bundle's new version: the certificate, the new key under --rekey, and the current root as ca.crt when
  * the bundle's is stale; the other files carried over. Returns whether ca.crt was replaced.
  */
 export function writeRenewedBundle(session: RenewSession, folder: string, certName: string, renewed: RenewedCertificate, newKey: { name: string; pem: string } | null): boolean {
-  const record = recordOf(renewed);
+  const record = recordOf(session, renewed);
   const cert = fileOwnership(liveFilePath(folder, certName));
   const files: VersionFile[] = [{ name: certName, content: renewed.content, ...cert, mode: certificateMode(cert.mode) }];
   if (newKey) {
@@ -54,7 +54,7 @@ export function writeRenewedBundle(session: RenewSession, folder: string, certNa
 
 /** A plain file replaced by one atomic rename at `plain.writePath`, which must still be the file that was read. */
 export function writeRenewedFile(session: RenewSession, plain: { readonly writePath: string; readonly identity: FileIdentity }, renewed: RenewedCertificate): void {
-  const record = recordOf(renewed);
+  const record = recordOf(session, renewed);
   const own = fileOwnership(plain.writePath);
   const options = { mode: certificateMode(own.mode), overwrite: true, uid: own.uid, gid: own.gid };
   replaceFileRecorded(renewed.certificatePath, plain.writePath, renewed.content, options, record, session.inventory, plain.identity);

@@ -154,16 +154,18 @@ export function revokeLeafWithIssuer(
   return result;
 }
 
-export async function revokeCertificate(home: CaHome, request: RevokeRequest, context: RevokeContext): Promise<RevokeResult> {
+export async function revokeCertificate(main: CaHome, request: RevokeRequest, context: RevokeContext): Promise<RevokeResult> {
   const { now } = context;
-  const config = home.readConfig();
+  const config = main.readConfig();
   const reason = parseRevocationReason(request.reason ?? 'unspecified');
   const nextUpdateMs = crlLifetimeMs(config);
   const target = resolveTarget(request.target);
   const { serial } = target;
-  const inventory = await openInventory(home);
+  const inventory = await openInventory(main);
   try {
     const record = revocableRecord(inventory, request.target, target, context.onWarning);
+    // The issuer comes from the inventory (issue 14): a trust domain's certificate goes on that domain's CRL.
+    const home = record.trustDomain ? main.trustDomain(record.trustDomain) : main;
     if (record.profile !== 'intermediate' && issuedByRoot(home, record)) return await revokeRootIssued(home, inventory, record, reason, context, rootCrlLifetimeMs(config));
     if (record.profile === 'intermediate') {
       // From now on every command that would sign with it refuses (CaHome#loadIssuer). Its own CRL cannot

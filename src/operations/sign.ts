@@ -152,7 +152,7 @@ export async function signCsrs(home: CaHome, request: SignRequest, context: Sign
     const records = issued.map((leaf, i) =>
       issuedCertificateRecord(
         { der: leaf.der, pem: leaf.leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: issuerName, issuerKeyIdentifier: issuer.keyIdentifier, validity },
-        { profile: profile.role, profileName: profile.name, certificatePath: request.csrs[i]!.target, keyPath: null },
+        { profile: profile.role, profileName: profile.name, certificatePath: request.csrs[i]!.target, keyPath: null, ...home.recordColumns },
       ),
     );
     inventory.recordIssued(records);

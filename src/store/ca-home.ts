@@ -14,7 +14,7 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
-import { DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
+import { checkCaName, DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
@@ -30,6 +30,9 @@ import { withFolderLockAsync } from './fs/folder-lock.js';
 import { openCaKeyFile, type PassphraseSource } from './ca-key.js';
 import { ensureFolder } from './fs/home-folder.js';
 
+/** What checkCaName admits, for listing domains/ without throwing. */
+const NAME_OF_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
 export { ensureFolder, ensureHomeFolder, FileMode } from './fs/home-folder.js';
 
 export { openCaKey, type PassphraseCheck, type PassphraseSource } from './ca-key.js';
@@ -43,11 +46,58 @@ export type HomeFolder = 'ca' | 'crl' | 'db' | 'ssh';
 export class CaHome {
   readonly dir: string;
   readonly #safety: Pick<HomeCheckOptions, 'insecure' | 'warn'> | undefined;
+  /**
+   * Set on a trust domain's home (`domains/NAME/`, CaHome#trustDomain): the home it belongs to, which keeps
+   * the one pki.json, inventory and services/ of every domain. Null on a home of its own.
+   */
+  readonly main: CaHome | null;
+  /** The trust domain's name (issue 14); null for the main hierarchy. */
+  readonly trustDomainName: string | null;
 
   /** Paths only, nothing checked: commands use CaHome.open. */
-  constructor(dir: string, safety?: Pick<HomeCheckOptions, 'insecure' | 'warn'>) {
+  constructor(dir: string, safety?: Pick<HomeCheckOptions, 'insecure' | 'warn'>, domain?: { main: CaHome; name: string }) {
     this.dir = resolve(dir);
     this.#safety = safety;
+    this.main = domain?.main ?? null;
+    this.trustDomainName = domain?.name ?? null;
+  }
+
+  /**
+   * The CA home of trust domain `name` (issue 14, `--trust-domain NAME`): a CA layout of its own under
+   * `domains/NAME/` (its root, intermediate, keys and CRLs in `ca/` and `crl/`), sharing this home's
+   * pki.json, inventory and services/. Every operation that takes a CaHome signs with that domain's CA and
+   * publishes its CRLs when given it. Nothing is checked or read.
+   */
+  trustDomain(name: string): CaHome {
+    if (this.main) return this.main.trustDomain(name);
+    return new CaHome(join(this.dir, 'domains', checkCaName(name, 'trust domain')), this.#safety, { main: this, name });
+  }
+
+  /** The trust domains that exist (a `domains/NAME/ca/root_ca.crt`), by name. */
+  trustDomainNames(): string[] {
+    const root = this.main ?? this;
+    let names: string[];
+    try {
+      names = readdirSync(join(root.dir, 'domains'));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => NAME_OF_DOMAIN.test(n) && existsSync(join(root.dir, 'domains', n, 'ca', 'root_ca.crt'))).sort();
+  }
+
+  /** The reference of this home's default intermediate: which records and CRLs belong to it. */
+  get issuingCaRef(): IssuingCaRef {
+    return this.trustDomainName ? { trustDomain: this.trustDomainName, name: null } : DEFAULT_ISSUING_CA;
+  }
+
+  /** The inventory columns of what this home's intermediate issues (store/inventory/record.ts). */
+  get recordColumns(): { trustDomain?: string } {
+    return this.trustDomainName ? { trustDomain: this.trustDomainName } : {};
+  }
+
+  /** True once the CA files of a trust domain are there (always true of an initialised main home). */
+  hasCa(): boolean {
+    return existsSync(this.rootCertPath) && existsSync(this.intermediateCertPath);
   }
 
   /**
@@ -85,7 +135,7 @@ export class CaHome {
    * before pki writes into it; a folder outside the home (`--out`) is the operator's and is not checked.
    */
   checkFolderInside(folder: string): void {
-    const problem = linkBelowHome(this.dir, resolve(folder));
+    const problem = linkBelowHome((this.main ?? this).dir, resolve(folder));
     if (problem) reportProblems([problem], this.#safety ?? { insecure: false, warn: () => {} });
   }
 
@@ -107,7 +157,7 @@ export class CaHome {
   }
 
   get configPath(): string {
-    return join(this.dir, 'pki.json');
+    return this.main ? this.main.configPath : join(this.dir, 'pki.json');
   }
   get caDir(): string {
     return join(this.dir, 'ca');
@@ -131,16 +181,16 @@ export class CaHome {
     return join(this.crlDir, 'intermediate_ca.crl');
   }
   get dbDir(): string {
-    return join(this.dir, 'db');
+    return this.main ? this.main.dbDir : join(this.dir, 'db');
   }
   get dbPath(): string {
     return join(this.dbDir, 'pki.sqlite');
   }
   get sshDir(): string {
-    return join(this.dir, 'ssh');
+    return this.main ? this.main.sshDir : join(this.dir, 'ssh');
   }
   get servicesDir(): string {
-    return join(this.dir, 'services');
+    return this.main ? this.main.servicesDir : join(this.dir, 'services');
   }
 
   /** True once `pki init` has written the config. */
@@ -150,6 +200,15 @@ export class CaHome {
 
   /** Throws ERR_CA_MISSING with the command that fixes it. */
   requireInitialized(): void {
+    if (this.main) {
+      this.main.requireInitialized();
+      if (!this.hasCa()) {
+        throw new PkiError('ERR_CA_MISSING', `there is no trust domain ${this.trustDomainName} in ${this.main.dir} (${this.intermediateCertPath} is missing)`, {
+          hint: `create it with "pki generate <service> <variant> --trust-domain ${this.trustDomainName}"`,
+        });
+      }
+      return;
+    }
     if (!this.isInitialized()) {
       throw new PkiError('ERR_CA_MISSING', `no CA found in ${this.dir} (pki.json is missing)`, {
         hint: `run "pki init --dir ${this.dir}" first, or pass --dir / set PKI_DIR to the CA's home`,
@@ -168,7 +227,7 @@ export class CaHome {
   }
 
   /** The intermediate certificate, PEM and DER. */
-  readIntermediateCertificate(ref: IssuingCaRef = DEFAULT_ISSUING_CA): { pem: string; der: Uint8Array } {
+  readIntermediateCertificate(ref: IssuingCaRef = this.issuingCaRef): { pem: string; der: Uint8Array } {
     const path = this.issuingCa(ref).certPath;
     const pem = readText(path);
     const block = findPemBlock(pem, PemLabel.certificate);
@@ -177,8 +236,8 @@ export class CaHome {
   }
 
   /** The files of an issuing CA (store/issuing-ca.ts): the default intermediate, a `ca add` CA, a trust domain's. */
-  issuingCa(ref: IssuingCaRef = DEFAULT_ISSUING_CA): IssuingCaFiles {
-    return issuingCaFiles(this.dir, ref);
+  issuingCa(ref: IssuingCaRef = this.issuingCaRef): IssuingCaFiles {
+    return issuingCaFiles((this.main ?? this).dir, ref);
   }
 
   /**
@@ -190,11 +249,11 @@ export class CaHome {
     passphrase: PassphraseSource,
     now: Date,
     inventory: Pick<Inventory, 'find'>,
-    ref: IssuingCaRef = DEFAULT_ISSUING_CA,
+    ref: IssuingCaRef = this.issuingCaRef,
   ): Promise<LoadedIssuer & { certificatePem: string; ref: IssuingCaRef }> {
     this.requireInitialized();
     const files = this.issuingCa(ref);
-    if (ref !== DEFAULT_ISSUING_CA && !existsSync(files.certPath)) {
+    if (ref.name !== null && !existsSync(files.certPath)) {
       throw new PkiError('ERR_CA_MISSING', `there is no ${describeIssuingCa(ref)} CA in ${this.dir} (${files.certPath} is missing)`, {
         hint: ref.trustDomain ? `create it with "pki generate … --trust-domain ${ref.trustDomain}" or list the domains in pki.json` : `create it with "pki ca add ${ref.name}"`,
       });

@@ -95,7 +95,7 @@ async function copyInventoryOut(home: CaHome, file: string): Promise<void> {
     chmodSync(file, FileMode.privateKey);
     return;
   }
-  await copyBetweenBackends({ sqlite: { path: file, create: true }, postgres: target, home: home.dir, to: 'sqlite', replace: false });
+  await copyBetweenBackends({ sqlite: { path: file, create: true }, postgres: target, home: (home.main ?? home).dir, to: 'sqlite', replace: false });
   chmodSync(file, FileMode.privateKey);
 }
 
@@ -136,5 +136,5 @@ async function restoreInventory(home: CaHome, snapshot: CaSnapshot): Promise<voi
     renameSync(temp, home.dbPath);
     return;
   }
-  await copyBetweenBackends({ sqlite: { path: file, create: false }, postgres: target, home: home.dir, to: 'postgres', replace: true });
+  await copyBetweenBackends({ sqlite: { path: file, create: false }, postgres: target, home: (home.main ?? home).dir, to: 'postgres', replace: true });
 }

@@ -22,7 +22,7 @@ import { readCrlNumber } from '../core/inspect/crl.js';
 import { encodePemBytes, findPemBlock, PemLabel } from '../core/der/pem.js';
 import { TEMP_PREFIX, writeFilesAtomicSync } from './fs/atomic-write.js';
 import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome } from './ca-home.js';
-import type { Inventory } from './inventory/index.js';
+import type { Inventory, SequenceName } from './inventory/index.js';
 
 /** Which CRL: the intermediate's (of leaves) or the root's (of intermediates); also its inventory sequence. */
 export type CrlKind = 'crl' | 'root-crl';
@@ -37,6 +37,12 @@ export function rootCrlPath(home: CaHome): string {
 
 export function chainCrlPath(home: CaHome): string {
   return join(home.crlDir, 'chain.crl.pem');
+}
+
+/** The inventory counter of `kind` for this home: `crl`, `root-crl`, or a trust domain's `crl@NAME`, `root-crl@NAME`. */
+export function crlSequence(home: CaHome, kind: CrlKind): SequenceName {
+  const files = home.issuingCa();
+  return kind === 'crl' ? files.crlSequence : files.rootCrlSequence;
 }
 
 function crlFilePath(home: CaHome, kind: CrlKind): string {
@@ -70,7 +76,7 @@ export function publishedNumber(home: CaHome, kind: CrlKind, inventory?: Invento
   const path = crlFilePath(home, kind);
   const identity = fileIdentity(path);
   if (identity === null) return 0n;
-  const last = inventory?.lastPublished(kind);
+  const last = inventory?.lastPublished(crlSequence(home, kind));
   if (last !== undefined && last.file === identity) return last.number;
   try {
     const block = findPemBlock(readText(path), PemLabel.crl);
@@ -131,7 +137,7 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
     { mode: FileMode.public, overwrite: true },
   );
   const published = fileIdentity(path);
-  if (published !== null) inventory.notePublished(kind, published);
+  if (published !== null) inventory.notePublished(crlSequence(home, kind), published);
   return { path, derPath: writeDer ? derPath : null, chainPath };
 }
 

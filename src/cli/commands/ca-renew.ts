@@ -42,10 +42,12 @@ export async function runCaRenew(name: string | undefined, options: CaRenewOptio
 export interface CaRollbackOptions {
   readonly snapshot?: string;
   readonly list?: boolean;
+  readonly trustDomain?: string;
 }
 
 export async function runCaRollback(options: CaRollbackOptions, globals: GlobalOptions, _now: Date): Promise<void> {
-  const home = openHome(globals);
+  const main = openHome(globals);
+  const home = options.trustDomain !== undefined ? main.trustDomain(options.trustDomain) : main;
   if (options.list) {
     emit(globals, caSnapshots(home), (list) => (list.length === 0 ? 'No snapshots.' : list.map((s) => `${s.id}  ${s.path}`).join('\n')));
     return;

@@ -17,6 +17,7 @@ export interface CrlOptions extends PassphraseOptions {
   readonly der?: boolean;
   readonly root?: boolean;
   readonly ifDue?: boolean;
+  readonly trustDomain?: string;
 }
 
 export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -26,7 +27,8 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
     });
   }
   if (options.root && options.der) throw new PkiError('ERR_USAGE', '--der applies to the intermediate CRL only', { hint: 'drop --der' });
-  const home = openHome(globals);
+  const main = openHome(globals);
+  const home = options.trustDomain !== undefined ? main.trustDomain(options.trustDomain) : main;
   const result = await publishCrls(
     home,
     { root: options.root === true, ifDue: options.ifDue === true, der: options.der === true, ...(options.nextUpdate !== undefined ? { nextUpdate: options.nextUpdate } : {}) },

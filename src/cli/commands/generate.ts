@@ -8,6 +8,7 @@ import type { CaHome } from '../../store/ca-home.js';
 import { generateBundle, type GenerateReport, type GenerateRequest, type GenerateResult } from '../../operations/generate.js';
 import { generateWithCa } from '../../operations/generate-init.js';
 import { DEFAULT_CA, type InitReport } from '../../operations/init.js';
+import { ensureTrustDomain } from '../../operations/trust-domain.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import { createdCaText } from '../init-text.js';
@@ -29,6 +30,8 @@ export interface GenerateOptions extends KeyFlags, PassphraseOptions {
   readonly profile?: string;
   /** Create the CA first when the home has none (key and passphrase flags as for init). */
   readonly init?: boolean;
+  /** Issue from this trust domain's CA (created on first use, keys protected as the passphrase flags say). */
+  readonly trustDomain?: string;
 }
 
 /** Without --init, a home without a CA is refused, naming both ways out. */
@@ -43,23 +46,14 @@ export async function runGenerate(service: string, variant: string, options: Gen
   const home = openHome(globals, options.init ? ['ca', 'db'] : []);
   if (!options.init) {
     requireCa(home);
-    if (options.password === false) throw new PkiError('ERR_USAGE', '--no-password applies to the CA keys --init creates', { hint: 'add --init, or drop --no-password' });
+    if (options.password === false && options.trustDomain === undefined) throw new PkiError('ERR_USAGE', '--no-password applies to the CA keys --init creates', { hint: 'add --init, or drop --no-password' });
+  }
+  if (options.trustDomain !== undefined) {
+    if (options.init) throw new PkiError('ERR_USAGE', '--init and --trust-domain cannot be combined', { hint: 'create the CA with "pki init" first, then issue into the trust domain' });
+    return runGenerateInDomain(home, service, variant, options, options.trustDomain, globals, now);
   }
   const keyFlagsGiven = options.kty !== undefined || options.crv !== undefined || options.size !== undefined;
-  const bundle: GenerateRequest = {
-    service,
-    variant,
-    extraSans: options.san,
-    clients: options.client === false ? [] : options.client.length ? options.client : ['client'],
-    keySpec: keyFlagsGiven ? keySpecFromFlags(options) : undefined, // else pki.json's
-    notAfter: options.notAfter,
-    notBefore: options.notBefore,
-    out: options.out,
-    keyMode: parseKeyMode(options.keyMode),
-    gid: options.group ? resolveGroup(options.group) : undefined,
-    force: options.force === true,
-    profile: options.profile,
-  };
+  const bundle = bundleRequest(service, variant, options, keyFlagsGiven);
   // RSA-4096 keys take seconds of prime search: a spinner, paused while a passphrase is asked.
   const slow = slowKeyLabel(bundle.keySpec ?? (home.isInitialized() ? keySpecFromConfig(home.readConfig()) : keySpecFromFlags(options)));
   const label = slow && `generating ${slow} keys`;
@@ -82,6 +76,50 @@ export async function runGenerate(service: string, variant: string, options: Gen
   emit(globals, { ...result.report, ca: ca?.report ?? null }, (r: GenerateReport & { ca: InitReport | null }) =>
     [...(ca && r.ca ? [...createdCaText(ca.name, r.ca, globals.dir, { next: false }), ''] : []), ...bundleText(result, r)].join('\n'),
   );
+}
+
+/** The bundle the flags ask for. */
+function bundleRequest(service: string, variant: string, options: GenerateOptions, keyFlagsGiven: boolean): GenerateRequest {
+  return {
+    service,
+    variant,
+    extraSans: options.san,
+    clients: options.client === false ? [] : options.client.length ? options.client : ['client'],
+    keySpec: keyFlagsGiven ? keySpecFromFlags(options) : undefined, // else pki.json's
+    notAfter: options.notAfter,
+    notBefore: options.notBefore,
+    out: options.out,
+    keyMode: parseKeyMode(options.keyMode),
+    gid: options.group ? resolveGroup(options.group) : undefined,
+    force: options.force === true,
+    profile: options.profile,
+  };
+}
+
+/** `--trust-domain NAME`: the bundle from the domain's CA, the domain created first when this is its first bundle. */
+async function runGenerateInDomain(main: CaHome, service: string, variant: string, options: GenerateOptions, name: string, globals: GlobalOptions, now: Date): Promise<void> {
+  const keyFlagsGiven = options.kty !== undefined || options.crv !== undefined || options.size !== undefined;
+  const bundle = bundleRequest(service, variant, options, keyFlagsGiven);
+  // The passphrase just chosen for a new domain opens its intermediate too: asked once.
+  let secret: Uint8Array | undefined;
+  const protection = async () => {
+    const chosen = await resolveNewKeyProtection({ ...options, insecure: globals.insecure });
+    if (chosen.encrypt) secret = Uint8Array.from(chosen.passphrase);
+    return chosen;
+  };
+  try {
+    const result = await withProgress(null, globals, { spinner: true }, async (p) => {
+      const domain = await ensureTrustDomain(main, name, { now, protection: p.pausing(protection) });
+      const passphrase = secret ? async () => Uint8Array.from(secret!) : p.pausing(passphraseSource(options));
+      return { domain, bundle: await generateBundle(domain.home, bundle, { now, passphrase, warn }) };
+    });
+    const created = result.domain.created;
+    emit(globals, { ...result.bundle.report, trustDomain: name, createdTrustDomain: created }, (r) =>
+      [...(created ? [`Created trust domain ${name} in ${created.dir} (${created.key}${created.keysEncrypted ? ', keys encrypted' : ', keys NOT encrypted'}): its own root and intermediate`, ''] : []), ...bundleText(result.bundle, r)].join('\n'),
+    );
+  } finally {
+    secret?.fill(0);
+  }
 }
 
 /** The human report; `r` is `result.report` as emit escaped it. */

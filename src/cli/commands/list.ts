@@ -3,6 +3,7 @@
  * default the valid certificates, expired ones included so they stand out; `--revoked`, `--all`,
  * `--expiring 30d` (valid ones expiring within 30 days).
  */
+import { DEFAULT_CA_NAME } from '../../store/issuing-ca.js';
 import { listCertificates } from '../../operations/list.js';
 import type { CertificateRecord } from '../../store/inventory/index.js';
 import { colors, daysUntil, emitData, type GlobalOptions } from '../output.js';
@@ -31,6 +32,10 @@ export interface ListRow {
   readonly revocationReason: string | null;
   readonly certificatePath: string | null;
   readonly sans: CertificateRecord['sans'];
+  /** The issuer's distinguished name, and (issue 14) which CA issued it: `default` or a `pki ca add` name, within `trustDomain` (null: the main hierarchy). */
+  readonly issuer: string;
+  readonly ca: string;
+  readonly trustDomain: string | null;
 }
 
 /**
@@ -56,17 +61,23 @@ function toRow(r: CertificateRecord, now: Date): ListRow {
     revocationReason: r.revocationReason,
     certificatePath: r.certificatePath,
     sans: r.sans,
+    issuer: r.issuer,
+    ca: r.ca ?? DEFAULT_CA_NAME,
+    trustDomain: r.trustDomain ?? null,
   };
 }
 
 function renderTable(rows: readonly ListRow[], soonDays: number): string {
   if (rows.length === 0) return 'No certificates match.';
   const c = colors();
-  const header = ['SERIAL', 'SUBJECT', 'PROFILE', 'NOT AFTER', 'DAYS LEFT', 'STATUS'];
+  // The trust domain column appears once there is a domain (issue 14); a home without one lists as before.
+  const domains = rows.some((r) => r.trustDomain !== null);
+  const header = ['SERIAL', 'SUBJECT', 'PROFILE', ...(domains ? ['DOMAIN'] : []), 'NOT AFTER', 'DAYS LEFT', 'STATUS'];
   const cells = rows.map((r) => [
     r.serial,
     r.subject || '(none)',
     r.profile,
+    ...(domains ? [r.trustDomain ?? '-'] : []),
     r.notAfter.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
     String(r.daysLeft),
     r.expired && r.status === 'valid' ? 'expired' : r.status,

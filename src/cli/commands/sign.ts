@@ -19,6 +19,7 @@ export interface SignOptions extends PassphraseOptions {
   readonly out?: string;
   readonly outDir?: string;
   readonly force?: boolean;
+  readonly trustDomain?: string;
 }
 
 /** `web.csr` → `web.crt` in the output folder. */
@@ -29,7 +30,8 @@ function certificateName(csrPath: string): string {
 }
 
 export async function runSign(csrFiles: string[], options: SignOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = openHome(globals);
+  const main = openHome(globals);
+  const home = options.trustDomain !== undefined ? main.trustDomain(options.trustDomain) : main;
   home.requireInitialized();
   const profile = options.profile; // a pki.json or built-in profile: operations/sign.ts refuses an unknown one, listing the known
   if (options.out !== undefined && options.outDir !== undefined) throw new PkiError('ERR_USAGE', '--out and --out-dir exclude each other');

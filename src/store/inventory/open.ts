@@ -23,13 +23,16 @@ import { compactTimestamp } from '../../core/time.js';
  */
 export interface InventoryHome {
   readonly dir: string;
+  /** A trust domain's home points at the home whose inventory (and pki.json) it shares (CaHome#main). */
+  readonly main?: InventoryHome | null;
   readonly dbDir: string;
   readonly dbPath: string;
   requireInitialized(): void;
 }
 
 /** Where a home's inventory is: a PostgreSQL database, or (null) the SQLite file db/pki.sqlite. */
-export function inventoryTarget(home: Pick<InventoryHome, 'dir'>, env: NodeJS.ProcessEnv = process.env): PgTarget | null {
+export function inventoryTarget(home: Pick<InventoryHome, 'dir' | 'main'>, env: NodeJS.ProcessEnv = process.env): PgTarget | null {
+  if (home.main) return inventoryTarget(home.main, env);
   const fromEnv = env.PKI_DATABASE_URL;
   if (fromEnv !== undefined && fromEnv !== '') return parsePgUrl(fromEnv, 'PKI_DATABASE_URL', env);
   const configPath = join(home.dir, 'pki.json');
@@ -76,6 +79,7 @@ export async function openInventory(
   /** With 'fresh' (`init --force`): the archived intermediate's fingerprint the old CA's valid leaves are carried over under (store/previous-ca.ts). */
   previousCa?: string | null,
 ): Promise<Inventory & Pick<SqliteInventory, 'path' | 'integrityCheck'>> {
+  if (home.main) return openInventory(home.main, mode, now, previousCa);
   const target = inventoryTarget(home);
   if (target !== null) return openPostgres(home, target, mode);
   if (mode === 'existing') {
