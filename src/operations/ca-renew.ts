@@ -7,7 +7,7 @@
  * superseded by the new one (recordIssued, same path).
  *
  * Not yet (issue 14): `--rekey` (a new key is a rotation: the old key must keep signing CRLs and OCSP for
- * what it issued, `pki ca rotate`), issuing CAs other than the default (`pki ca add`), trust domains.
+ * what it issued, `pki ca rotate`), issuing CAs other than the default (`pki ca add`).
  */
 import { trustDomainCaName } from './trust-domain.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';

@@ -12,7 +12,8 @@ import { PkiError } from '../core/errors.js';
 import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
 import { fileExists, openCaKey, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import type { PkiConfig } from '../store/config.js';
-import { crlDueness, crlSequence, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, type CrlDueness } from '../store/crl-publication.js';
+import { crlDueness, crlSequence, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, writeRetiredCrlFile, type CrlDueness } from '../store/crl-publication.js';
+import { activeRetired, loadRetiredIssuer, type RetiredIntermediate } from '../store/retired-ca.js';
 import { openInventory, type Inventory } from '../store/inventory/index.js';
 
 export type { CrlDueness } from '../store/crl-publication.js';
@@ -26,6 +27,8 @@ export interface PublishedCrl {
   readonly thisUpdate: string;
   readonly nextUpdate: string;
   readonly entries: number;
+  /** `pki crl` after a rotation: the retired intermediates' CRLs published with it. */
+  readonly retired?: readonly PublishedCrl[];
 }
 
 /** The intermediate's CRL lifetime: the flag, else pki.json crl.nextUpdate, else 7 days. */
@@ -60,6 +63,34 @@ export function publishCrl(
   const der = buildCrl({ issuerCertificateDer: issuer.certificate.der, issuerPrivateKey: issuer.privateKey, entries: revoked(), crlNumber, thisUpdate, nextUpdate });
   const written = writeCrlFiles(home, inventory, 'crl', der, { der: options.der });
   return { ...written, crlNumber: crlNumber.toString(), thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries };
+}
+
+/**
+ * The CRL a retired intermediate (`pki ca rotate`) signs for the leaves its key issued: listed by the
+ * inventory's issuer_key_id, numbered from the same counter as the current intermediate's CRL (so numbers
+ * only grow across both), written to crl/retired/<key id>.crl and into chain.crl.pem. The current
+ * intermediate's CRL lists these revocations as well (serials are unique in the CA): a relying party that
+ * looks only there still sees them. Call inside `inventory.exclusive`.
+ */
+export function publishRetiredCrl(home: CaHome, inventory: Inventory, issuer: LoadedIssuer & { retired: RetiredIntermediate }, options: { now: Date; nextUpdateMs: number }): PublishedCrl {
+  const thisUpdate = wholeSeconds(options.now);
+  const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
+  const crlNumber = inventory.nextSequenceNumber(crlSequence(home, 'crl'), publishedNumber(home, 'crl', inventory) + 1n);
+  const entries: CrlEntry[] = [...inventory.iterateLeafRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName, issuerKeyId: issuer.retired.keyId })].map((r) => ({
+    serialHex: r.serial,
+    revokedAt: r.revokedAt,
+    reason: r.revocationReason ?? undefined,
+  }));
+  const der = buildCrl({ issuerCertificateDer: issuer.certificate.der, issuerPrivateKey: issuer.privateKey, entries, crlNumber, thisUpdate, nextUpdate });
+  const written = writeRetiredCrlFile(home, issuer.retired.crlPath, der);
+  return { ...written, crlNumber: crlNumber.toString(), thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries: entries.length };
+}
+
+/** Every retired intermediate whose certificate is still valid, ready to sign its CRL (their keys opened with `passphrase`). */
+export async function loadActiveRetiredIssuers(home: CaHome, passphrase: PassphraseSource, now: Date) {
+  const issuers = [];
+  for (const retired of activeRetired(home, now)) issuers.push(await loadRetiredIssuer(retired, passphrase, now));
+  return issuers;
 }
 
 /** The root CA ready to sign its CRL, its key brought back for the occasion (readRootCaFiles says how). */
@@ -193,8 +224,12 @@ export async function publishCrls(
     const loadIssuer = () => home.loadIssuer(context.passphrase, now, inventory);
     if (request.ifDue) return { kind: 'if-due', republication: await publishCrlIfDue(home, inventory, { now, nextUpdateMs, loadIssuer }) };
     const issuer = await loadIssuer();
-    const crl = inventory.exclusive(() => publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: request.der === true }));
-    return { kind: 'intermediate', crl };
+    const retired = await loadActiveRetiredIssuers(home, context.passphrase, now);
+    const { crl, retiredCrls } = inventory.exclusive(() => ({
+      crl: publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: request.der === true }),
+      retiredCrls: retired.map((r) => publishRetiredCrl(home, inventory, r, { now, nextUpdateMs })),
+    }));
+    return { kind: 'intermediate', crl: retiredCrls.length ? { ...crl, chainPath: retiredCrls.at(-1)!.chainPath ?? crl.chainPath, retired: retiredCrls } : crl };
   } finally {
     inventory.close();
   }

@@ -7,6 +7,8 @@
  * rename; --rekey is refused there, since two renames are not atomic together. Files and inventory change
  * together through an inventory journal (store/inventory/journal.ts).
  */
+import { isIssuedBy } from '../core/x509/issued-by.js';
+import { retiredIssuerOf } from '../store/retired-ca.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
@@ -171,7 +173,9 @@ function judge(session: RenewSession, target: RenewTarget, record: CertificateRe
   // A certificate of a CA `init --force` replaced (its signature verified against the archived
   // intermediate): due whatever its dates, re-issued under the current CA.
   const previousCa = findPreviousIssuer(session.home, fields, session.intermediate());
-  const trusted = trustedRecord({ inventory: session.inventory, intermediate: session.intermediate, signedByPreviousCa: previousCa !== null }, publicPath, fields, record);
+  // A leaf of an intermediate `pki ca rotate` retired is this CA's too (its key's signature verified), renewed under the new key.
+  const retired = previousCa === null && !isIssuedBy(fields, session.intermediate()) ? retiredIssuerOf(session.home, fields) : null;
+  const trusted = trustedRecord({ inventory: session.inventory, intermediate: session.intermediate, signedByPreviousCa: previousCa !== null || retired !== null }, publicPath, fields, record);
   const have = new Set(subjectAltNamesInOrder(fields).map((s) => `${s.type}:${s.value}`));
   const addedSans = session.extraSans.filter((s) => !have.has(`${s.type}:${s.value}`));
   approveForRenewal(session.config, publicPath, fields, names, addedSans);

@@ -4,6 +4,7 @@
  * without its CRL (or vice versa). A leaf goes into the intermediate's CRL; an intermediate into the
  * root's, when the root key is in the CA home.
  */
+import { activeRetired, loadRetiredIssuer } from '../store/retired-ca.js';
 import { resolve } from 'node:path';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { sha256Fingerprint } from '../core/x509/fingerprint.js';
@@ -18,7 +19,7 @@ import { versionedEntry } from '../store/fs/versioned-folder.js';
 import { openInventory, type CertificateRecord, type Inventory } from '../store/inventory/index.js';
 import { describeSettled, settleBundleJournal, settleFileJournal } from '../store/inventory/journal.js';
 import { firstCertificateDer } from '../store/inventory/record.js';
-import { crlLifetimeMs, loadRootIssuer, publishCrl, publishRootCrl, rootCrlLifetimeMs, type PublishedCrl } from './publish-crl.js';
+import { crlLifetimeMs, loadRootIssuer, publishCrl, publishRetiredCrl, publishRootCrl, rootCrlLifetimeMs, type PublishedCrl } from './publish-crl.js';
 
 export interface RevokeRequest {
   /** A serial (hex, as `pki list` prints it) or the path of the certificate file. */
@@ -140,13 +141,16 @@ export function revokeLeafWithIssuer(
   home: CaHome,
   inventory: Inventory,
   issuer: LoadedIssuer,
-  request: { serial: string; reason: RevocationReason; now: Date; nextUpdateMs: number },
+  request: { serial: string; reason: RevocationReason; now: Date; nextUpdateMs: number; retiredIssuer?: Parameters<typeof publishRetiredCrl>[2] | null },
 ): { revoked: CertificateRecord; crl: PublishedCrl } {
   const { serial, reason, now, nextUpdateMs } = request;
   const result = inventory.exclusive(() => {
     const revoked = inventory.revoke('x509', serial, now, reason);
     crashPoint('revoke:recorded');
-    const crl = publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false });
+    // A leaf of an intermediate retired by `pki ca rotate`: its old key's CRL lists it too.
+    const retired = request.retiredIssuer ? publishRetiredCrl(home, inventory, request.retiredIssuer, { now, nextUpdateMs }) : null;
+    const current = publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false });
+    const crl = retired ? { ...current, chainPath: current.chainPath, retired: [retired] } : current;
     crashPoint('revoke:crl-published');
     return { revoked, crl };
   });
@@ -181,7 +185,9 @@ export async function revokeCertificate(main: CaHome, request: RevokeRequest, co
       return { kind: 'intermediate', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyPath };
     }
     const issuer = await home.loadIssuer(context.passphrase, now, inventory);
-    const { revoked, crl } = revokeLeafWithIssuer(home, inventory, issuer, { serial, reason, now, nextUpdateMs });
+    const retired = record.issuerKeyId ? activeRetired(home, now).find((r) => r.keyId === record.issuerKeyId) : undefined;
+    const retiredIssuer = retired ? await loadRetiredIssuer(retired, context.passphrase, now) : null;
+    const { revoked, crl } = revokeLeafWithIssuer(home, inventory, issuer, { serial, reason, now, nextUpdateMs, retiredIssuer });
     return { kind: 'leaf', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl };
   } finally {
     inventory.close();

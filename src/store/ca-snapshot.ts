@@ -14,7 +14,7 @@
  *     pki.json
  *     inventory.sqlite
  */
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PkiError } from '../core/errors.js';
 import { compactTimestamp } from '../core/time.js';
@@ -51,6 +51,20 @@ function caFiles(caDir: string): string[] {
   };
   walk(caDir);
   return out.sort();
+}
+
+/** Removes the folders below `caDir` (not snapshots/) that hold no file any more. */
+function removeEmptyFolders(caDir: string): void {
+  const walk = (dir: string): boolean => {
+    let empty = true;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && path !== join(caDir, 'snapshots') && walk(path)) rmdirSync(path);
+      else empty = false;
+    }
+    return empty;
+  };
+  walk(caDir);
 }
 
 function copyWithMode(from: string, to: string): void {
@@ -119,6 +133,7 @@ export async function restoreSnapshot(home: CaHome, snapshot: CaSnapshot): Promi
   await restoreInventory(home, snapshot);
   const kept = new Set(caFiles(join(snapshot.path, 'ca')));
   for (const file of caFiles(home.caDir)) if (!kept.has(file) && file !== ROOT_KEY) rmSync(join(home.caDir, file));
+  removeEmptyFolders(home.caDir); // e.g. ca/retired/<key id>/ of a rotation rolled back
   for (const file of kept) copyWithMode(join(snapshot.path, 'ca', file), join(home.caDir, file));
   copyWithMode(config, home.configPath);
 }

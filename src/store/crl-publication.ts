@@ -131,7 +131,9 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
   const pem = encodePemBytes(PemLabel.crl, der);
   const otherPem = publishedCrlPem(crlFilePath(home, kind === 'crl' ? 'root-crl' : 'crl'));
   const chainPath = otherPem === null ? null : chainCrlPath(home);
-  const chain = otherPem === null ? null : kind === 'crl' ? Buffer.concat([otherPem, pem]) : Buffer.concat([pem, otherPem]);
+  // After `pki ca rotate` the retired intermediates' CRLs follow (store/retired-ca.ts): a client of the old key stays checked.
+  const retired = retiredCrlPems(home, null);
+  const chain = otherPem === null ? null : kind === 'crl' ? Buffer.concat([otherPem, pem, ...retired]) : Buffer.concat([pem, otherPem, ...retired]);
   writeFilesAtomicSync(
     [...(writeDer ? [{ path: derPath, data: der }] : []), { path, data: pem }, ...(chainPath !== null && chain !== null ? [{ path: chainPath, data: chain }] : [])],
     { mode: FileMode.public, overwrite: true },
@@ -139,6 +141,31 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
   const published = fileIdentity(path);
   if (published !== null) inventory.notePublished(crlSequence(home, kind), published);
   return { path, derPath: writeDer ? derPath : null, chainPath };
+}
+
+/** The published CRLs of retired intermediates (crl/retired/*.crl, by name), `replacing` given as new content. */
+function retiredCrlPems(home: CaHome, replacing: { path: string; pem: Buffer } | null): Buffer[] {
+  const dir = join(home.crlDir, 'retired');
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.crl')) : [];
+  const paths = [...new Set([...names.map((n) => join(dir, n)), ...(replacing ? [replacing.path] : [])])].sort();
+  return paths.map((path) => (path === replacing?.path ? replacing.pem : publishedCrlPem(path))).filter((pem): pem is Buffer => pem !== null);
+}
+
+/**
+ * Writes the CRL a retired intermediate signed (`pki ca rotate`) to `path` under crl/retired/, and
+ * chain.crl.pem with it (root, current intermediate, retired ones) when the other two exist. Call inside
+ * `inventory.exclusive`.
+ */
+export function writeRetiredCrlFile(home: CaHome, path: string, der: Uint8Array): WrittenCrl {
+  ensureHomeFolder(home.crlDir, FileMode.folder);
+  ensureHomeFolder(join(home.crlDir, 'retired'), FileMode.folder);
+  const pem = encodePemBytes(PemLabel.crl, der);
+  const root = publishedCrlPem(rootCrlPath(home));
+  const current = publishedCrlPem(home.crlPath);
+  const chainPath = root !== null && current !== null ? chainCrlPath(home) : null;
+  const chain = chainPath !== null ? Buffer.concat([root!, current!, ...retiredCrlPems(home, { path, pem })]) : null;
+  writeFilesAtomicSync([{ path, data: pem }, ...(chainPath !== null && chain !== null ? [{ path: chainPath, data: chain }] : [])], { mode: FileMode.public, overwrite: true });
+  return { path, derPath: null, chainPath };
 }
 
 /**

@@ -5,77 +5,21 @@
  * GnuTLS (certtool) and Go's crypto/x509; a bundle renewed afterwards carries the new intermediate in its
  * chain; the old intermediate's record is superseded. Refusals are one line, the CA files unchanged.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pki, tempDir } from '../helpers/cli.js';
-import { requirePeer } from '../helpers/peers.js';
+import { buildVerifiers, firstCertificate, verifyEverywhere } from '../helpers/verifiers.js';
 
 const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
 
-/** Go's crypto/x509 Verify: argv root, intermediate, leaf; prints "ok" or the error and exits 1. */
-const GO_VERIFY = `package main
-
-import (
-	"crypto/x509"
-	"encoding/pem"
-	"fmt"
-	"os"
-)
-
-func load(path string) *x509.Certificate {
-	data, err := os.ReadFile(path)
-	if err != nil { panic(err) }
-	block, _ := pem.Decode(data)
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil { panic(err) }
-	return cert
-}
-
-func main() {
-	roots := x509.NewCertPool()
-	roots.AddCert(load(os.Args[1]))
-	inter := x509.NewCertPool()
-	inter.AddCert(load(os.Args[2]))
-	_, err := load(os.Args[3]).Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-	if err != nil { fmt.Println(err); os.Exit(1) }
-	fmt.Println("ok")
-}
-`;
-
-let goVerifier = '';
 beforeAll(() => {
-  const go = requirePeer('go');
-  requirePeer('certtool');
-  const dir = tempDir();
-  writeFileSync(join(dir, 'verify.go'), GO_VERIFY);
-  const cache = join(dir, 'gocache');
-  mkdirSync(cache);
-  goVerifier = join(dir, 'verify');
-  execFileSync(go, ['build', '-o', goVerifier, 'verify.go'], { cwd: dir, env: { ...process.env, GOCACHE: cache, GOPATH: join(dir, 'gopath'), GO111MODULE: 'off', HOME: dir } });
+  buildVerifiers();
 }, 180_000);
 
 const x509Field = (file: string, ...args: string[]) => execFileSync('openssl', ['x509', '-in', file, '-noout', ...args], { encoding: 'utf8' }).trim();
-/** The first certificate of a PEM file (a bundle's leaf, before its chain). */
-function first(file: string): string {
-  const out = `${file}.first.pem`;
-  writeFileSync(out, readFileSync(file, 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/)[0]!);
-  return out;
-}
-
-function verifyEverywhere(root: string, intermediate: string, leaf: string): Record<string, string> {
-  const openssl = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', root, '-untrusted', intermediate, leaf], { encoding: 'utf8' });
-  const chain = `${leaf}.chain.pem`;
-  writeFileSync(chain, readFileSync(leaf, 'utf8') + readFileSync(intermediate, 'utf8'));
-  const gnutls = spawnSync('certtool', ['--verify', '--load-ca-certificate', root, '--infile', chain], { encoding: 'utf8' });
-  const go = spawnSync(goVerifier, [root, intermediate, leaf], { encoding: 'utf8' });
-  return {
-    openssl: openssl.status === 0 ? 'ok' : openssl.stdout + openssl.stderr,
-    gnutls: gnutls.status === 0 && /Chain verification output: Verified/.test(gnutls.stdout) ? 'ok' : gnutls.stdout + gnutls.stderr,
-    go: go.status === 0 ? 'ok' : go.stdout + go.stderr,
-  };
-}
+const first = firstCertificate;
 
 describe('pki ca renew', () => {
   it('renews the intermediate with the same key and subject; leaves before and after verify with OpenSSL, GnuTLS and Go', () => {
