@@ -20,9 +20,10 @@ import { ensureHomeFolder, FileMode, readText, type CaHome, type PassphraseSourc
 import { takeSnapshot } from '../store/ca-snapshot.js';
 import { keySpecFromConfig } from '../store/config.js';
 import { writeFilesAtomicSync } from '../store/fs/atomic-write.js';
-import { openInventory } from '../store/inventory/index.js';
+import { openInventory, type Inventory } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
 import { caKeyId, retiredFolder, retiredPaths, type RetiredIntermediate } from '../store/retired-ca.js';
+import type { KeyObject } from 'node:crypto';
 import { dirname } from 'node:path';
 import { issueIntermediateCa } from './init.js';
 import { crlLifetimeMs, loadRootIssuer, publishCrl, publishRetiredCrl, type PublishedCrl } from './publish-crl.js';
@@ -72,22 +73,7 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
   const validity = resolveValidity({ now, notAfter: request.notAfter ?? config.validity.intermediate });
   // Every refusal that needs no secret first: then the intermediate's passphrase, then the root's.
   const oldKeyText = readText(home.intermediateKeyPath);
-  let secret: Uint8Array | null = null;
-  let oldKey;
-  if (isEncryptedPrivateKey(oldKeyText)) {
-    secret = await context.passphrase((candidate) => {
-      try {
-        oldKey = importPrivateKey(oldKeyText, candidate);
-        return true;
-      } catch (e) {
-        if (e instanceof PkiError && e.code === 'ERR_BAD_PASSWORD') return false;
-        throw e;
-      }
-    });
-    oldKey ??= importPrivateKey(oldKeyText, secret);
-  } else {
-    oldKey = importPrivateKey(oldKeyText);
-  }
+  const { key: oldKey, secret } = await openKeepingSecret(oldKeyText, context.passphrase);
   try {
     const root = await loadRootIssuer(home, context.rootPassphrase, now);
     if (validity.notAfter > root.certificate.notAfter) {
@@ -110,20 +96,11 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
     const snapshot = await takeSnapshot(home, now);
     const inventory = await openInventory(home);
     try {
-      // The old pair is kept first (a kill after this leaves the CA as it was, plus a copy), then the new pair replaces it.
-      ensureHomeFolder(retiredFolder(home), FileMode.privateFolder);
-      ensureHomeFolder(dirname(retired.certPath), FileMode.privateFolder);
-      writeFilesAtomicSync([{ path: retired.keyPath, data: oldKeyText }], { mode: FileMode.privateKey, overwrite: true });
-      writeFilesAtomicSync([{ path: retired.certPath, data: oldPem }], { mode: FileMode.public, overwrite: true });
-      inventory.exclusive(() => {
-        inventory.recordIssued([certificateRecord(pem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath, ...home.recordColumns })]);
-        writeFilesAtomicSync([{ path: home.intermediateKeyPath, data: keyPem }], { mode: FileMode.privateKey, overwrite: true });
-        writeFilesAtomicSync([{ path: home.intermediateCertPath, data: pem }], { mode: FileMode.public, overwrite: true });
-      });
+      writeRotation(home, inventory, { retired, oldPem, oldKeyText, pem, keyPem });
       const nextUpdateMs = crlLifetimeMs(config);
       const retiredIntermediate: RetiredIntermediate = { ...retired, certificate: old, certificatePem: oldPem };
       const crl = inventory.exclusive(() => {
-        publishRetiredCrl(home, inventory, { ...issuerFromCertificate(oldDer, oldKey!, now), retired: retiredIntermediate }, { now, nextUpdateMs });
+        publishRetiredCrl(home, inventory, { ...issuerFromCertificate(oldDer, oldKey, now), retired: retiredIntermediate }, { now, nextUpdateMs });
         return publishCrl(home, inventory, issuerFromCertificate(der, keys.privateKey, now), { now, nextUpdateMs, der: false });
       });
       return {
@@ -143,4 +120,36 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
   } finally {
     secret?.fill(0);
   }
+}
+
+/** Opens the current intermediate's key, keeping the passphrase (the caller wipes it) to encrypt the new key with. */
+async function openKeepingSecret(keyText: string, passphrase: PassphraseSource): Promise<{ key: KeyObject; secret: Uint8Array | null }> {
+  if (!isEncryptedPrivateKey(keyText)) return { key: importPrivateKey(keyText), secret: null };
+  let opened: KeyObject | undefined;
+  const secret = await passphrase((candidate) => {
+    try {
+      opened = importPrivateKey(keyText, candidate);
+      return true;
+    } catch (e) {
+      if (e instanceof PkiError && e.code === 'ERR_BAD_PASSWORD') return false;
+      throw e;
+    }
+  });
+  return { key: opened ?? importPrivateKey(keyText, secret), secret };
+}
+
+/**
+ * The files of a rotation: the old pair kept under ca/retired/<key id>/ first (a kill after this leaves
+ * the CA as it was, plus a copy), then the new pair over ca/intermediate_ca.* with its inventory record.
+ */
+function writeRotation(home: CaHome, inventory: Inventory, files: { retired: ReturnType<typeof retiredPaths>; oldPem: string; oldKeyText: string; pem: string; keyPem: string }): void {
+  ensureHomeFolder(retiredFolder(home), FileMode.privateFolder);
+  ensureHomeFolder(dirname(files.retired.certPath), FileMode.privateFolder);
+  writeFilesAtomicSync([{ path: files.retired.keyPath, data: files.oldKeyText }], { mode: FileMode.privateKey, overwrite: true });
+  writeFilesAtomicSync([{ path: files.retired.certPath, data: files.oldPem }], { mode: FileMode.public, overwrite: true });
+  inventory.exclusive(() => {
+    inventory.recordIssued([certificateRecord(files.pem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath, ...home.recordColumns })]);
+    writeFilesAtomicSync([{ path: home.intermediateKeyPath, data: files.keyPem }], { mode: FileMode.privateKey, overwrite: true });
+    writeFilesAtomicSync([{ path: home.intermediateCertPath, data: files.pem }], { mode: FileMode.public, overwrite: true });
+  });
 }
