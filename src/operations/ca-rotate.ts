@@ -123,7 +123,7 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
 }
 
 /** Opens the current intermediate's key, keeping the passphrase (the caller wipes it) to encrypt the new key with. */
-async function openKeepingSecret(keyText: string, passphrase: PassphraseSource): Promise<{ key: KeyObject; secret: Uint8Array | null }> {
+export async function openKeepingSecret(keyText: string, passphrase: PassphraseSource): Promise<{ key: KeyObject; secret: Uint8Array | null }> {
   if (!isEncryptedPrivateKey(keyText)) return { key: importPrivateKey(keyText), secret: null };
   let opened: KeyObject | undefined;
   const secret = await passphrase((candidate) => {

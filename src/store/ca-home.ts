@@ -14,6 +14,7 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
+import { chainTailPem, trustAnchorsPem } from './root-transition.js';
 import { checkCaName, DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -223,7 +224,8 @@ export class CaHome {
 
   /** The root certificate, PEM. */
   readRootCertificatePem(): string {
-    return readText(this.rootCertPath);
+    // During a root rotation (store/root-transition.ts) the old root follows the new one: what ca.crt holds.
+    return trustAnchorsPem(this.caDir, readText(this.rootCertPath));
   }
 
   /** The intermediate certificate, PEM and DER. */
@@ -267,7 +269,8 @@ export class CaHome {
       });
     }
     const key = await openCaKeyFile(files.keyPath, passphrase);
-    return { ...issuerFromCertificate(der, key, now), certificatePem: pem, ref };
+    // The chain every leaf is written with: during a root rotation, the cross certificate to the old root after the intermediate.
+    return { ...issuerFromCertificate(der, key, now), certificatePem: pem + chainTailPem(this.caDir), ref };
   }
 }
 

@@ -14,6 +14,7 @@
  *     pki.json
  *     inventory.sqlite
  */
+import { rootTransitionFiles } from './root-transition.js';
 import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { PkiError } from '../core/errors.js';
@@ -33,6 +34,8 @@ export interface CaSnapshot {
 
 /** ca/root_ca.key, relative to ca/: kept out of snapshots, left alone by a rollback. */
 const ROOT_KEY = 'root_ca.key';
+/** Root keys are never copied into a snapshot nor removed by a restore: the root's, and the old root's during a root rotation. */
+const isRootKey = (file: string) => file === ROOT_KEY || file.endsWith('/old_root_ca.key');
 
 export function snapshotsDir(home: Pick<CaHome, 'caDir'>): string {
   return join(home.caDir, 'snapshots');
@@ -51,6 +54,19 @@ function caFiles(caDir: string): string[] {
   };
   walk(caDir);
   return out.sort();
+}
+
+/**
+ * Rolling back a root rotation: the snapshot's root is the old one, whose key waits in ca/cross/ (never
+ * in the snapshot). It goes back to ca/root_ca.key; the new root's key, of a rotation being undone, is
+ * replaced by it.
+ */
+function putOldRootKeyBack(home: CaHome, snapshot: CaSnapshot): void {
+  const { oldRootKeyPath, oldRootCertPath } = rootTransitionFiles(home.caDir);
+  const snapshotRoot = join(snapshot.path, 'ca', 'root_ca.crt');
+  if (!existsSync(oldRootKeyPath) || !existsSync(oldRootCertPath) || !existsSync(snapshotRoot)) return;
+  if (readFileSync(snapshotRoot, 'utf8') !== readFileSync(oldRootCertPath, 'utf8')) return;
+  renameSync(oldRootKeyPath, home.rootKeyPath);
 }
 
 /** Removes the folders below `caDir` (not snapshots/) that hold no file any more. */
@@ -84,7 +100,7 @@ export async function takeSnapshot(home: CaHome, now: Date): Promise<CaSnapshot>
   const temp = `${path}.partial`;
   try {
     ensureFolder(temp, FileMode.privateFolder);
-    for (const file of caFiles(home.caDir).filter((f) => f !== ROOT_KEY)) copyWithMode(join(home.caDir, file), join(temp, 'ca', file));
+    for (const file of caFiles(home.caDir).filter((f) => !isRootKey(f))) copyWithMode(join(home.caDir, file), join(temp, 'ca', file));
     copyWithMode(home.configPath, join(temp, 'pki.json'));
     await copyInventoryOut(home, join(temp, INVENTORY_FILE));
     renameSync(temp, path); // a snapshot is there whole or not at all
@@ -132,7 +148,8 @@ export async function restoreSnapshot(home: CaHome, snapshot: CaSnapshot): Promi
   if (!existsSync(config)) throw new PkiError('ERR_USAGE', `${snapshot.path} is not a whole snapshot (no pki.json)`, { hint: 'choose another with --snapshot (pki ca rollback --list)' });
   await restoreInventory(home, snapshot);
   const kept = new Set(caFiles(join(snapshot.path, 'ca')));
-  for (const file of caFiles(home.caDir)) if (!kept.has(file) && file !== ROOT_KEY) rmSync(join(home.caDir, file));
+  putOldRootKeyBack(home, snapshot);
+  for (const file of caFiles(home.caDir)) if (!kept.has(file) && !isRootKey(file)) rmSync(join(home.caDir, file));
   removeEmptyFolders(home.caDir); // e.g. ca/retired/<key id>/ of a rotation rolled back
   for (const file of kept) copyWithMode(join(snapshot.path, 'ca', file), join(home.caDir, file));
   copyWithMode(config, home.configPath);
