@@ -6,7 +6,8 @@
  *   (absent without a login), sensitive and never extractable, and their public keys are the certificates';
  *   the CA home holds no key file, no PEM private key and not the PIN.
  * - Leaves from `pki generate` and `pki sign`, both CRLs and a `pki ca renew`ed intermediate verify with
- *   OpenSSL; P-384 and RSA token keys too.
+ *   OpenSSL; P-384 and RSA token keys too. `pki serve` answers OCSP (good, revoked) with a responder
+ *   certificate the token's intermediate signed, and openssl ocsp verifies the responses.
  * - `pki ssh init --kms` + `pki ssh sign`: ssh-keygen -L names the user CA's fingerprint as the signer,
  *   and ssh-keygen -Y verify accepts a signature made with the certificate under that CA (not the host CA).
  * - A wrong PIN, a pin-value in the URI, an unknown token or module: one line, the exit code, nothing
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { peer, requirePeer, runPeer } from '../helpers/peers.js';
+import { startPkiServe } from '../helpers/serve.js';
 
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const PIN = '735194';
@@ -208,6 +210,27 @@ describe('signing through the token', () => {
     expect(r.stdout + r.stderr).toMatch(/: OK$/m);
     expect(peer('openssl', ['x509', '-in', join(dir, 'ca/intermediate_ca.crt'), '-noout', '-text'])).toMatch(token === 'rsa' ? /sha256WithRSAEncryption/ : /ecdsa-with-SHA384/);
   });
+});
+
+describe('pki serve through the token', () => {
+  it("answers OCSP with a responder certificate the token's intermediate signed: good, and revoked for the revoked client", async () => {
+    const server = await startPkiServe(home, { http: true, env: { SOFTHSM2_CONF: env.SOFTHSM2_CONF! } });
+    try {
+      const certs = join(home, 'services/redis/main/certs');
+      const ocsp = (leaf: string) => {
+        const r = runPeer('openssl', ['ocsp', '-issuer', join(home, 'ca/intermediate_ca.crt'), '-CAfile', join(home, 'ca/root_ca.crt'), '-url', server.ocspUrl, '-cert', join(certs, leaf)]);
+        return r.stdout + r.stderr;
+      };
+      const good = ocsp('redis.crt');
+      expect(good).toMatch(/^Response verify OK$/m);
+      expect(good).toMatch(/redis\.crt: good$/m);
+      const revoked = ocsp('client.crt');
+      expect(revoked).toMatch(/^Response verify OK$/m);
+      expect(revoked).toMatch(/client\.crt: revoked$/m);
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
 
 describe('pki ssh init --kms and ssh sign through the token', () => {
