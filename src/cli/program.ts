@@ -103,6 +103,7 @@ function addSetupCommands(program: Command): void {
         .option('--permit-ip <cidr>', 'name constraint: only IP addresses in this block, e.g. 10.0.0.0/8 (repeatable)', collect, [])
         .option('--exclude-ip <cidr>', 'name constraint: never IP addresses in this block (repeatable)', collect, [])
         .option('--no-password', 'store the CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
+        .option('--kms <uri>', "generate both CA keys on a PKCS#11 token, never extractable: 'pkcs11:token=LABEL?module-path=/path/lib.so&pin-source=file:/path/pin' (docs/operations.md)")
         .option('--force', 'replace an existing CA (certificates issued so far stop chaining)')
         .option('--import-ca <cert>', 'adopt an existing self-signed CA (e.g. a flat openssl ca.crt) as the root; a new intermediate is made under it (docs/import.md)')
         .option('--import-key <key>', 'the private key of --import-ca (may be encrypted: opened with --password-file / PKI_PASSWORD / a prompt)')
@@ -181,6 +182,7 @@ function addSshCommands(program: Command): void {
       .option('--crv <curve>', 'curve: Ed25519 (OKP) or P-256, P-384, P-521 (EC)')
       .option('--size <bits>', 'RSA key size, at least 3072')
       .option('--no-password', 'store the SSH CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
+      .option('--kms <uri>', 'generate both SSH CA keys on a PKCS#11 token (ECDSA P-256 unless --kty says otherwise): pkcs11:token=LABEL?module-path=…&pin-source=file:…')
       .option('--force', 'replace existing SSH CAs (certificates issued so far stop being trusted)'),
   ).action(async (opts, cmd: Command) => {
     const { runSshInit } = await import('./commands/ssh-init.js');

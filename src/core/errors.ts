@@ -83,6 +83,11 @@ export type PkiErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_STARTTLS'
   | 'ERR_TLS_HANDSHAKE'
+  // CA keys on a PKCS#11 token (src/store/pkcs11/): a wrong PIN, a token or key not found, a module or token failure
+  | 'ERR_BAD_PIN'
+  | 'ERR_TOKEN_NOT_FOUND'
+  | 'ERR_TOKEN_KEY_MISSING'
+  | 'ERR_PKCS11'
   // trust stores: pki trust (src/store/trust-store/)
   | 'ERR_NOT_A_ROOT'
   | 'ERR_UNSUPPORTED_PLATFORM';

@@ -102,7 +102,7 @@ export async function renewIntermediateCertificate(
     previousNotAfter: old.notAfter.toISOString(),
     notBefore: renewed.notBefore.toISOString(),
     notAfter: renewed.notAfter.toISOString(),
-    rootKeyPath: home.rootKeyPath,
+    rootKeyPath: home.rootKeyLocation(),
     snapshot: snapshot.id,
   };
 }

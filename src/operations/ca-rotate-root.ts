@@ -66,6 +66,9 @@ export async function rotateRoot(main: CaHome, request: { notAfter?: string; tru
   if (inRootTransition(home.caDir)) {
     throw new PkiError('ERR_USAGE', 'a root rotation is already in progress', { hint: 'finish it first: renew the bundles ("pki renew --all --force"), then "pki ca rotate-root --finish"' });
   }
+  if (home.caKeysToken()) {
+    throw new PkiError('ERR_USAGE', 'pki ca rotate-root is not available for CA keys on a PKCS#11 token in this version', { hint: 'see docs/operations.md, "Rotating the root"' });
+  }
   const { now } = context;
   const config = home.readConfig();
   const files = rootTransitionFiles(home.caDir);

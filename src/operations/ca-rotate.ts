@@ -63,6 +63,9 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
   if (request.name !== undefined && request.name !== 'default') {
     throw new PkiError('ERR_USAGE', `there is no issuing CA "${request.name}" yet: pki ca add is not available in this version`, { hint: 'omit the name to rotate the default intermediate' });
   }
+  if (home.caKeysToken()) {
+    throw new PkiError('ERR_USAGE', 'pki ca rotate is not available for CA keys on a PKCS#11 token in this version', { hint: 'renew the intermediate with the same key ("pki ca renew") instead' });
+  }
   const { now } = context;
   const config = home.readConfig();
   const oldPem = readText(home.intermediateCertPath);

@@ -31,8 +31,13 @@ export interface EffectiveProfile {
 
 export interface EffectiveConfig {
   readonly file: string;
-  /** `inventory` only when pki.json has it (the SQLite default is not a setting). */
-  readonly config: Omit<Required<PkiConfig>, 'profiles' | 'key' | 'inventory'> & { readonly key: KeySpec; readonly profiles: Readonly<Record<string, EffectiveProfile>>; readonly inventory?: PkiConfig['inventory'] };
+  /** `inventory` and `kms` only when pki.json has them (SQLite and key files are not settings). */
+  readonly config: Omit<Required<PkiConfig>, 'profiles' | 'key' | 'inventory' | 'kms'> & {
+    readonly key: KeySpec;
+    readonly profiles: Readonly<Record<string, EffectiveProfile>>;
+    readonly inventory?: PkiConfig['inventory'];
+    readonly kms?: string;
+  };
 }
 
 function effectiveProfile(config: PkiConfig, p: LeafProfile): EffectiveProfile {
@@ -70,6 +75,7 @@ export function effectiveConfig(path: string, config: PkiConfig): EffectiveConfi
       aia: { caIssuers: config.aia?.caIssuers ?? [] },
       serve: config.serve ?? {},
       ...(config.inventory ? { inventory: config.inventory } : {}),
+      ...(config.kms ? { kms: config.kms } : {}),
       nameConstraints: {
         permittedDns: nc?.permittedDns ?? [],
         excludedDns: nc?.excludedDns ?? [],

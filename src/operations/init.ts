@@ -5,11 +5,12 @@
  * before anything is written.
  */
 import type { KeyObject } from 'node:crypto';
+import type { SigningKey } from '../core/keys/signing-key.js';
 import { issueCertificate } from '../core/x509/certificate.js';
 import { parseCertificate, subjectKeyIdentifierOf } from '../core/x509/certificate-fields.js';
 import { PkiError } from '../core/errors.js';
 import { encryptPrivateKeyPem } from '../core/keys/encryption.js';
-import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, type KeySpec } from '../core/keys/keys.js';
+import { exportPrivateKeyPem, formatKeySpec, type KeySpec } from '../core/keys/keys.js';
 import { validateCommonName } from '../core/x509/names.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { hasNameConstraints, NO_NAME_CONSTRAINTS, normalizeNameConstraints, type NameConstraints } from '../core/x509/name-constraints.js';
@@ -28,6 +29,8 @@ import { archiveCurrentCa } from '../store/previous-ca.js';
 import { certificatesThatStopChaining, describeStopsChaining, type StopsChaining } from './ca-handover.js';
 import type { NewKeyProtection } from './key-protection.js';
 import { fileExists } from '../store/fs/read-file.js';
+import { formatPkcs11Uri, type Pkcs11Uri } from '../store/pkcs11/uri.js';
+import { checkInitKmsUri, generateCaKeyPairs, tokenKeyUri, type CaKeyPairs } from './init-keys.js';
 
 export interface InitRequest {
   /** The CA name used in both subjects (`<name> Root CA`, `<name> Intermediate CA`), at most 40 characters. */
@@ -43,6 +46,8 @@ export interface InitRequest {
   readonly excludedDns?: readonly string[];
   readonly permittedIp?: readonly string[];
   readonly excludedIp?: readonly string[];
+  /** Generate both keys on this PKCS#11 token (`--kms`) instead of writing key files; no passphrase is asked. */
+  readonly kms?: Pkcs11Uri;
 }
 
 /** How the new CA keys are stored: encrypted with a passphrase, or in the clear (CI only). cli/passphrase.ts makes one. */
@@ -69,6 +74,8 @@ export interface InitReport {
   readonly dir: string;
   readonly key: string;
   readonly keysEncrypted: boolean;
+  /** The PKCS#11 token holding both keys (pki.json "kms"), when made with --kms. */
+  readonly kms?: string;
   readonly root: CertificateSummary;
   readonly intermediate: CertificateSummary;
   readonly crl: { readonly root: string; readonly intermediate: string; readonly chain: string | null; readonly rootNextUpdate: string };
@@ -120,6 +127,10 @@ export function refuseExistingCa(home: CaHome, force: boolean, hint = 'pass --fo
 
 /** The refusals, in the order the CLI has always reported them. */
 function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
+  if (request.kms) {
+    checkInitKmsUri(request.kms);
+    if (request.force) throw new PkiError('ERR_USAGE', '--kms does not replace an existing CA (--force) in this version', { hint: 'create the token CA in a new, empty --dir' });
+  }
   const leftovers = refuseExistingCa(home, request.force === true);
   const name = validateCommonName(request.name.trim());
   if (name.length > 40) throw new PkiError('ERR_INVALID_NAME', `CA name "${name}" is longer than 40 characters`);
@@ -147,15 +158,14 @@ export function requestedNameConstraints(request: Pick<InitRequest, 'permittedDn
 
 /** The CA in memory: both keys and both certificates (made by issueCa, or adopted by import-ca.ts). */
 export interface IssuedCa {
-  readonly rootKey: KeyObject;
-  readonly intermediateKey: KeyObject;
+  readonly rootKey: SigningKey;
+  readonly intermediateKey: SigningKey;
   readonly rootDer: Buffer;
   readonly intermediateDer: Buffer;
 }
 
-/** Both key pairs and both certificates, in memory. */
-export async function issueCa(plan: Pick<InitPlan, 'name' | 'keySpec' | 'rootValidity' | 'intermediateValidity' | 'nameConstraints'>): Promise<IssuedCa> {
-  const [root, intermediate] = await Promise.all([generateKeyPair(plan.keySpec), generateKeyPair(plan.keySpec)]);
+/** Both certificates for the key pairs (in memory, or on a token). */
+export function issueCa(plan: Pick<InitPlan, 'name' | 'rootValidity' | 'intermediateValidity' | 'nameConstraints'>, { root, intermediate }: CaKeyPairs): IssuedCa {
   const rootDer = issueCertificate({
     serial: generateSerial(),
     subject: { commonName: `${plan.name} Root CA` },
@@ -173,7 +183,7 @@ export async function issueCa(plan: Pick<InitPlan, 'name' | 'keySpec' | 'rootVal
 /** `<name> Intermediate CA` signed by the root (pki's own, or the one `init --import-ca` adopted). */
 export function issueIntermediateCa(
   plan: Pick<InitPlan, 'name' | 'intermediateValidity' | 'nameConstraints'>,
-  root: { readonly der: Uint8Array; readonly key: KeyObject; readonly notAfter: Date },
+  root: { readonly der: Uint8Array; readonly key: SigningKey; readonly notAfter: Date },
   publicKey: KeyObject,
 ): Buffer {
   const rootFields = parseCertificate(root.der);
@@ -194,8 +204,8 @@ export function issueIntermediateCa(
   });
 }
 
-/** Both keys as PEM, encrypted when asked; the passphrase is wiped once used. */
-export async function keyPems(ca: IssuedCa, protection: NewKeyProtection): Promise<[string, string]> {
+/** Both keys as PEM, encrypted when asked; the passphrase is wiped once used. Key files only. */
+export async function keyPems(ca: { rootKey: KeyObject; intermediateKey: KeyObject }, protection: NewKeyProtection): Promise<[string, string]> {
   if (!protection.encrypt) return [exportPrivateKeyPem(ca.rootKey), exportPrivateKeyPem(ca.intermediateKey)];
   try {
     const [root, intermediate] = await Promise.all([
@@ -230,7 +240,7 @@ export interface CaWrite {
  * Writes keys, certificates, inventory, pki.json and the first CRLs, in the order that keeps a kill
  * recoverable. Returns the inventory still open (one open per run): the caller closes it or hands it on.
  */
-export async function writeCa(home: CaHome, write: CaWrite, ca: IssuedCa, keys: [string, string], now: Date) {
+export async function writeCa(home: CaHome, write: CaWrite, ca: IssuedCa, keys: [string, string] | null, now: Date) {
   ensureFolder(home.dir);
   ensureHomeFolder(home.caDir, FileMode.privateFolder);
   const overwrite = write.force;
@@ -240,10 +250,10 @@ export async function writeCa(home: CaHome, write: CaWrite, ca: IssuedCa, keys: 
   const intermediatePem = encodePem(PemLabel.certificate, ca.intermediateDer);
   // The four files of ca/ as one batch: every one fsynced before any is placed (the fsyncs run together,
   // one commit), placed keys first, ca/ fsynced once.
+  // Keys on a token (`keys` null): no key files, and none left over from a CA this one replaces.
   await writeFilesAtomic(
     [
-      { path: home.rootKeyPath, data: keys[0], mode: FileMode.privateKey },
-      { path: home.intermediateKeyPath, data: keys[1], mode: FileMode.privateKey },
+      ...(keys ? [{ path: home.rootKeyPath, data: keys[0], mode: FileMode.privateKey }, { path: home.intermediateKeyPath, data: keys[1], mode: FileMode.privateKey }] : []),
       { path: home.rootCertPath, data: rootPem, mode: FileMode.public },
       { path: home.intermediateCertPath, data: intermediatePem, mode: FileMode.public },
     ],
@@ -254,8 +264,8 @@ export async function writeCa(home: CaHome, write: CaWrite, ca: IssuedCa, keys: 
   const inventory = await openInventory(home, write.hadLeftovers ? 'fresh' : 'create-if-missing', now, previousCa);
   try {
     inventory.recordIssued([
-      certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath }),
-      certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath }),
+      certificateRecord(rootPem, { profile: 'root', certificatePath: home.rootCertPath, keyPath: keys ? home.rootKeyPath : null }),
+      certificateRecord(intermediatePem, { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: keys ? home.intermediateKeyPath : null }),
     ]);
     write.history?.(inventory);
     // pki.json last: its presence is what marks the CA as complete.
@@ -285,10 +295,13 @@ async function initLocked(home: CaHome, request: InitRequest, context: InitConte
   // A PostgreSQL inventory is reached before any key is made or file written (issue 14), and named in
   // pki.json so that the home and its copies on other CA hosts keep using it without PKI_DATABASE_URL.
   const database = await probeInventoryForInit(home);
-  const protection = await context.protection();
-  const ca = await issueCa(plan);
-  const keys = await keyPems(ca, protection);
-  const config = { ...configFor(plan, request, now), ...(database ? { inventory: { url: database.display } } : {}) };
+  // On a token: the PIN comes from its pin-source file, and no passphrase is asked for key files there are none of.
+  const protection: NewKeyProtection = request.kms ? { encrypt: false } : await context.protection();
+  const pairs = await generateCaKeyPairs(plan.keySpec, request.kms);
+  const ca = issueCa(plan, pairs);
+  const keys = pairs.onToken ? null : await keyPems({ rootKey: pairs.root.privateKey as KeyObject, intermediateKey: pairs.intermediate.privateKey as KeyObject }, protection);
+  const kms = request.kms ? formatPkcs11Uri(request.kms) : undefined;
+  const config = { ...configFor(plan, request, now), ...(database ? { inventory: { url: database.display } } : {}), ...(kms ? { kms } : {}) };
   const write: CaWrite = { force: request.force === true, hadLeftovers: plan.hadLeftovers, config };
   const { previousCa, crls, inventory } = await writeCa(home, write, ca, keys, now);
   if (keepInventory) keepInventory(inventory);
@@ -297,8 +310,9 @@ async function initLocked(home: CaHome, request: InitRequest, context: InitConte
     dir: home.dir,
     key: formatKeySpec(plan.keySpec),
     keysEncrypted: protection.encrypt,
-    root: summary(ca.rootDer, home.rootCertPath, home.rootKeyPath),
-    intermediate: summary(ca.intermediateDer, home.intermediateCertPath, home.intermediateKeyPath),
+    ...(kms ? { kms } : {}),
+    root: summary(ca.rootDer, home.rootCertPath, request.kms ? tokenKeyUri(request.kms, 'root') : home.rootKeyPath),
+    intermediate: summary(ca.intermediateDer, home.intermediateCertPath, request.kms ? tokenKeyUri(request.kms, 'intermediate') : home.intermediateKeyPath),
     crl: { root: crls.root.path, intermediate: crls.intermediate.path, chain: crls.intermediate.chainPath, rootNextUpdate: crls.root.nextUpdate },
     ...(request.force ? { previousCa, stopsChaining } : {}),
   };

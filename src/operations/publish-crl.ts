@@ -4,13 +4,14 @@
  * the root's CRL of revoked intermediates (`pki init`, `pki crl --root`, `pki revoke <intermediate>`), each
  * from the inventory with the next CRL Number, thisUpdate now and nextUpdate the configured lifetime.
  */
-import type { KeyObject } from 'node:crypto';
+import type { SigningKey } from '../core/keys/signing-key.js';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
 import { buildCrl, type CrlEntry } from '../core/x509/crl.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { PkiError } from '../core/errors.js';
 import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
-import { fileExists, openCaKey, type CaHome, type PassphraseSource } from '../store/ca-home.js';
+import { fileExists, openCaKey, TOKEN_KEY_LABELS, type CaHome, type PassphraseSource } from '../store/ca-home.js';
+import { openTokenKey } from '../store/pkcs11/token.js';
 import type { PkiConfig } from '../store/config.js';
 import { crlDueness, crlSequence, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, writeRetiredCrlFile, type CrlDueness } from '../store/crl-publication.js';
 import { activeRetired, loadRetiredIssuer, type RetiredIntermediate } from '../store/retired-ca.js';
@@ -95,6 +96,8 @@ export async function loadActiveRetiredIssuers(home: CaHome, passphrase: Passphr
 
 /** The root CA ready to sign its CRL, its key brought back for the occasion (readRootCaFiles says how). */
 export async function loadRootIssuer(home: CaHome, passphrase: PassphraseSource, now: Date): Promise<LoadedIssuer> {
+  const token = home.caKeysToken();
+  if (token) return issuerFromCertificate(home.readRootCertificateDer(), await openTokenKey(token, TOKEN_KEY_LABELS.root), now);
   const { certificateDer, keyText } = readRootCaFiles(home);
   return issuerFromCertificate(certificateDer, await openCaKey(keyText, passphrase), now);
 }
@@ -175,7 +178,7 @@ export async function republishCrlForRenewal(
 export function publishInitialCrls(
   home: CaHome,
   inventory: Inventory,
-  keys: { rootDer: Uint8Array; rootKey: KeyObject; intermediateDer: Uint8Array; intermediateKey: KeyObject },
+  keys: { rootDer: Uint8Array; rootKey: SigningKey; intermediateDer: Uint8Array; intermediateKey: SigningKey },
   config: PkiConfig,
   now: Date,
 ): { root: PublishedCrl; intermediate: PublishedCrl } {
@@ -219,7 +222,7 @@ export async function publishCrls(
     if (request.root) {
       const root = await loadRootIssuer(home, context.rootPassphrase, now);
       const crl = inventory.exclusive(() => publishRootCrl(home, inventory, root, { now, nextUpdateMs }));
-      return { kind: 'root', crl, rootKeyPath: home.rootKeyPath };
+      return { kind: 'root', crl, rootKeyPath: home.rootKeyLocation() };
     }
     const loadIssuer = () => home.loadIssuer(context.passphrase, now, inventory);
     if (request.ifDue) return { kind: 'if-due', republication: await publishCrlIfDue(home, inventory, { now, nextUpdateMs, loadIssuer }) };

@@ -13,7 +13,7 @@ import { PkiError } from '../core/errors.js';
 import type { LoadedIssuer } from '../core/x509/issuer.js';
 import { parseRevocationReason, type RevocationReason } from '../core/x509/revocation-reason.js';
 import { normalizeSerial } from '../core/x509/serial.js';
-import { fileExists, isRegularFile, readBytes, type CaHome, type PassphraseSource } from '../store/ca-home.js';
+import { isRegularFile, readBytes, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { crashPoint } from '../store/fs/fault-injection.js';
 import { versionedEntry } from '../store/fs/versioned-folder.js';
 import { openInventory, type CertificateRecord, type Inventory } from '../store/inventory/index.js';
@@ -121,12 +121,12 @@ function issuedByRoot(home: CaHome, record: CertificateRecord): boolean {
 /** Revokes a leaf the root signed: recorded, and the root's CRL re-signed with it when the root key is at hand. */
 async function revokeRootIssued(home: CaHome, inventory: Inventory, record: CertificateRecord, reason: RevocationReason, context: RevokeContext, nextUpdateMs: number): Promise<RevokeResult> {
   const { now } = context;
-  const root = fileExists(home.rootKeyPath) ? await loadRootIssuer(home, context.rootPassphrase, now) : null;
+  const root = home.rootKeyAvailable() ? await loadRootIssuer(home, context.rootPassphrase, now) : null;
   const { revoked, crl } = inventory.exclusive(() => {
     const revoked = inventory.revoke('x509', record.serial, now, reason);
     return { revoked, crl: root ? publishRootCrl(home, inventory, root, { now, nextUpdateMs }) : null };
   });
-  return { kind: 'root-issued', serial: record.serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyPath };
+  return { kind: 'root-issued', serial: record.serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyLocation() };
 }
 
 /**
@@ -176,13 +176,13 @@ export async function revokeCertificate(main: CaHome, request: RevokeRequest, co
       // revoke it; the root's CRL does. With the root key in the CA home it is re-signed in the same
       // transaction (the root passphrase is asked first, so a wrong one records nothing); without it, the
       // operator brings the key back and runs `pki crl --root` (docs/configuration.md, "The root CRL").
-      const root = fileExists(home.rootKeyPath) ? await loadRootIssuer(home, context.rootPassphrase, now) : null;
+      const root = home.rootKeyAvailable() ? await loadRootIssuer(home, context.rootPassphrase, now) : null;
       const { revoked, crl } = inventory.exclusive(() => {
         const revoked = inventory.revoke('x509', serial, now, reason);
         crashPoint('revoke:recorded');
         return { revoked, crl: root ? publishRootCrl(home, inventory, root, { now, nextUpdateMs: rootCrlLifetimeMs(config) }) : null };
       });
-      return { kind: 'intermediate', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyPath };
+      return { kind: 'intermediate', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyLocation() };
     }
     const issuer = await home.loadIssuer(context.passphrase, now, inventory);
     const retired = record.issuerKeyId ? activeRetired(home, now).find((r) => r.keyId === record.issuerKeyId) : undefined;

@@ -7,7 +7,7 @@
  * "Trust domains", has the trade-off against one shared hierarchy.
  */
 import { PkiError } from '../core/errors.js';
-import { formatKeySpec } from '../core/keys/keys.js';
+import { formatKeySpec, generateKeyPair } from '../core/keys/keys.js';
 import { validateCommonName } from '../core/x509/names.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { resolveValidity } from '../core/x509/validity.js';
@@ -60,8 +60,9 @@ export async function ensureTrustDomain(main: CaHome, name: string, context: Tru
   const created = await home.withLock(async () => {
     if (home.hasCa()) return null; // another run made it meanwhile
     const protection = await context.protection();
-    const ca = await issueCa({ name: caName, keySpec, rootValidity, intermediateValidity, nameConstraints: null });
-    const keys = await keyPems(ca, protection);
+    const [root, intermediate] = await Promise.all([generateKeyPair(keySpec), generateKeyPair(keySpec)]);
+    const ca = issueCa({ name: caName, rootValidity, intermediateValidity, nameConstraints: null }, { root, intermediate, onToken: false });
+    const keys = await keyPems({ rootKey: root.privateKey, intermediateKey: intermediate.privateKey }, protection);
     ensureHomeFolder(home.caDir, FileMode.privateFolder);
     const rootPem = encodePem(PemLabel.certificate, ca.rootDer);
     const intermediatePem = encodePem(PemLabel.certificate, ca.intermediateDer);

@@ -15,7 +15,7 @@
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
 import { chainTailPem, trustAnchorsPem } from './root-transition.js';
-import { checkCaName, DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
+import { checkCaName, DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, sameIssuingCa, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
@@ -30,6 +30,12 @@ import { checkHome, linkBelowHome, reportProblems, type HomeCheckOptions } from 
 import { withFolderLockAsync } from './fs/folder-lock.js';
 import { openCaKeyFile, type PassphraseSource } from './ca-key.js';
 import { ensureFolder } from './fs/home-folder.js';
+import type { SigningKey } from '../core/keys/signing-key.js';
+import { openTokenKey } from './pkcs11/token.js';
+import { formatPkcs11Uri, keyObjectUri, parsePkcs11Uri, type Pkcs11Uri } from './pkcs11/uri.js';
+
+/** The labels of pki's key objects on a PKCS#11 token (docs/operations.md, "CA keys on a PKCS#11 token"). */
+export const TOKEN_KEY_LABELS = { root: 'pki-root', intermediate: 'pki-intermediate', sshUser: 'pki-ssh-user', sshHost: 'pki-ssh-host' } as const;
 
 /** What checkCaName admits, for listing domains/ without throwing. */
 const NAME_OF_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -222,10 +228,42 @@ export class CaHome {
     return parseConfig(readText(this.configPath), this.configPath);
   }
 
+  /** The token holding the root and intermediate keys (pki.json "kms"), or null when they are key files. */
+  caKeysToken(): Pkcs11Uri | null {
+    if (this.main) return null; // a trust domain's keys are files of its own (pki.json "kms" is the main hierarchy's)
+    const { kms } = this.readConfig();
+    return kms === undefined ? null : parsePkcs11Uri(kms, this.dir);
+  }
+
+  /** True when the root key can sign here: on the CA's token, or its key file brought back into the home. */
+  rootKeyAvailable(): boolean {
+    return this.caKeysToken() !== null || existsSync(this.rootKeyPath);
+  }
+
+  /** Where the root key is, for messages: its key file's path, or its object's PKCS#11 URI on the CA's token. */
+  rootKeyLocation(): string {
+    const token = this.caKeysToken();
+    return token ? formatPkcs11Uri(keyObjectUri(token, TOKEN_KEY_LABELS.root)) : this.rootKeyPath;
+  }
+
+  /** The default intermediate's key: on the token when pki.json names one, else its key file (asking `passphrase` when encrypted). */
+  async openIntermediateKey(passphrase: PassphraseSource): Promise<SigningKey> {
+    const token = this.caKeysToken();
+    if (token) return openTokenKey(token, TOKEN_KEY_LABELS.intermediate);
+    return openCaKeyFile(this.intermediateKeyPath, passphrase);
+  }
+
   /** The root certificate, PEM. */
   readRootCertificatePem(): string {
     // During a root rotation (store/root-transition.ts) the old root follows the new one: what ca.crt holds.
     return trustAnchorsPem(this.caDir, readText(this.rootCertPath));
+  }
+
+  /** The root certificate, DER. */
+  readRootCertificateDer(): Uint8Array {
+    const block = findPemBlock(this.readRootCertificatePem(), PemLabel.certificate);
+    if (!block) throw new PkiError('ERR_MALFORMED_CERTIFICATE', `${this.rootCertPath} holds no certificate`);
+    return block.der;
   }
 
   /** The intermediate certificate, PEM and DER. */
@@ -268,7 +306,8 @@ export class CaHome {
         hint: 'create a new CA with "pki init --force" and redeploy its root',
       });
     }
-    const key = await openCaKeyFile(files.keyPath, passphrase);
+    // Only the main hierarchy's default intermediate lives on the token; `ca add` and trust-domain CAs keep key files.
+    const key = sameIssuingCa(ref, DEFAULT_ISSUING_CA) ? await this.openIntermediateKey(passphrase) : await openCaKeyFile(files.keyPath, passphrase);
     // The chain every leaf is written with: during a root rotation, the cross certificate to the old root after the intermediate.
     return { ...issuerFromCertificate(der, key, now), certificatePem: pem + chainTailPem(this.caDir), ref };
   }

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_SANS, parseSan } from '../core/x509/names.js';
 import { CA_ONLY_KEY_USAGES, roleOfExtKeyUsage, type ProfileConfig } from '../core/x509/profile-config.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from '../core/x509/usages.js';
 import { ServeConfigSchema, type ServeConfig } from './serve-config.js';
+import { parsePkcs11Uri } from './pkcs11/uri.js';
 
 export interface PkiConfig {
   readonly version: 1;
@@ -48,6 +49,11 @@ export interface PkiConfig {
    * never with a password; PKI_DATABASE_URL wins over it. Checked in full on opening (store/inventory/pg-url.ts).
    */
   readonly inventory?: { readonly url: string };
+  /**
+   * The root and intermediate keys are on this PKCS#11 token (`pki init --kms`, issue 14) as the objects
+   * `pki-root` and `pki-intermediate`: `pkcs11:token=…?module-path=…&pin-source=file:…`, never with a PIN.
+   */
+  readonly kms?: string;
 }
 
 const durationText = (message = 'must be a duration such as 90d or 1y') =>
@@ -205,6 +211,18 @@ const ConfigSchema = z.strictObject(
           ),
         },
         strict,
+      ),
+    ),
+    kms: z.optional(
+      z.string({ error: 'must be a string' }).check(
+        z.superRefine((uri, ctx) => {
+          try {
+            const parsed = parsePkcs11Uri(uri, '/');
+            if (parsed.object !== undefined || parsed.id !== undefined) ctx.addIssue({ code: 'custom', message: 'must name the token only (pki names its keys pki-root and pki-intermediate)', input: uri });
+          } catch (e) {
+            ctx.addIssue({ code: 'custom', message: `is not a PKCS#11 URI pki uses: ${(e as Error).message}`, input: uri });
+          }
+        }),
       ),
     ),
   },

@@ -34,7 +34,8 @@ export async function runCaRenew(name: string | undefined, options: CaRenewOptio
       `  notAfter ${r.previousNotAfter} -> ${r.notAfter}`,
       'Service bundles carry the new chain from their next "pki renew".',
       `Snapshot ${r.snapshot} taken first ("pki ca rollback" restores it).`,
-      `The root key is no longer needed: move ${r.rootKeyPath} offline again.`,
+      // A root key on a token stays there: nothing to move.
+      ...(r.rootKeyPath.startsWith('pkcs11:') ? [] : [`The root key is no longer needed: move ${r.rootKeyPath} offline again.`]),
     ].join('\n'),
   );
 }

@@ -35,7 +35,8 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
     { now, passphrase: passphraseSource(options), rootPassphrase: () => readExistingPassphrase(options, 'root CA key') },
   );
   if (result.kind === 'root') {
-    emit(globals, result.crl, (c) => `${describeCrl(c)}\nThe root key is no longer needed: move ${result.rootKeyPath} offline again.`);
+    // A root key on a token stays there: nothing to move.
+    emit(globals, result.crl, (c) => (result.rootKeyPath.startsWith('pkcs11:') ? describeCrl(c) : `${describeCrl(c)}\nThe root key is no longer needed: move ${result.rootKeyPath} offline again.`));
   } else if (result.kind === 'if-due') {
     emit(globals, result.republication, describeRepublication);
     warnRootCrlDue(result.republication.root);

@@ -13,6 +13,7 @@ import { openHome } from '../home.js';
 import { keySpecFromFlags, type KeyFlags } from '../options.js';
 import { readExistingPassphrase, resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
 import { slowKeyLabel, withProgress } from '../progress.js';
+import { parsePkcs11Uri } from '../../store/pkcs11/uri.js';
 
 export interface InitOptions extends KeyFlags, PassphraseOptions {
   readonly name: string;
@@ -26,12 +27,19 @@ export interface InitOptions extends KeyFlags, PassphraseOptions {
   readonly importCa?: string;
   readonly importKey?: string;
   readonly importIndex?: string;
+  /** `--kms pkcs11:…`: the token the CA keys are generated on. */
+  readonly kms?: string;
   /** The flags given on the command line rather than left at their defaults (program.ts reads commander's sources). */
   readonly given?: { readonly name: boolean; readonly rootNotAfter: boolean };
 }
 
 export async function runInit(options: InitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  if (options.importCa !== undefined || options.importKey !== undefined || options.importIndex !== undefined) return runImport(options, globals, now);
+  if (options.importCa !== undefined || options.importKey !== undefined || options.importIndex !== undefined) {
+    if (options.kms !== undefined) throw new PkiError('ERR_USAGE', '--kms does not apply to --import-ca: the imported root keeps its key file', { hint: 'leave out --kms' });
+    return runImport(options, globals, now);
+  }
+  // Parsed before the home is touched: a URI with pin-value is refused with nothing written.
+  const kms = options.kms !== undefined ? parsePkcs11Uri(options.kms, process.cwd()) : undefined;
   const home = openHome(globals, ['ca', 'db']);
   const keySpec = keySpecFromFlags(options);
   const slow = slowKeyLabel(keySpec); // RSA-4096: seconds of prime search, so a spinner (paused while the passphrase is asked)
@@ -47,6 +55,7 @@ export async function runInit(options: InitOptions, globals: GlobalOptions, now 
       excludedDns: options.excludeDns ?? [],
       permittedIp: options.permitIp ?? [],
       excludedIp: options.excludeIp ?? [],
+      ...(kms ? { kms } : {}),
     },
     { now, protection: progress.pausing(() => resolveNewKeyProtection(options)), warn },
   ));

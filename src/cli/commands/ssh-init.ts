@@ -7,14 +7,19 @@ import { emit, type GlobalOptions } from '../output.js';
 import { openHome } from '../home.js';
 import type { KeyFlags } from '../options.js';
 import { resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
+import { parsePkcs11Uri } from '../../store/pkcs11/uri.js';
 
 export interface SshInitOptions extends KeyFlags, PassphraseOptions {
   readonly force?: boolean;
+  /** `--kms pkcs11:…`: the token the SSH CA keys are generated on. */
+  readonly kms?: string;
 }
 
 export async function runSshInit(options: SshInitOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  // Parsed before the home is touched: a URI with pin-value is refused with nothing written.
+  const kms = options.kms !== undefined ? parsePkcs11Uri(options.kms, process.cwd()) : undefined;
   const home = openHome(globals, ['ssh', 'db']);
-  const created = await initSshCas(home, { kty: options.kty, crv: options.crv, size: options.size, force: options.force }, { now, newKeyProtection: () => resolveNewKeyProtection(options) });
+  const created = await initSshCas(home, { kty: options.kty, crv: options.crv, size: options.size, force: options.force, kms }, { now, newKeyProtection: () => resolveNewKeyProtection(options) });
   const result = {
     dir: created.dir,
     keyType: created.keyType,
@@ -27,7 +32,7 @@ export async function runSshInit(options: SshInitOptions, globals: GlobalOptions
   };
   emit(globals, result, (r) =>
     [
-      `Created SSH CAs in ${r.dir} (${r.keyType}${r.keysEncrypted ? ', keys encrypted' : ', KEYS UNENCRYPTED (--insecure)'})`,
+      `Created SSH CAs in ${r.dir} (${r.keyType}${kms ? ', keys on the PKCS#11 token' : r.keysEncrypted ? ', keys encrypted' : ', KEYS UNENCRYPTED (--insecure)'})`,
       `  user CA  ${r.user.publicKey}  ${r.user.fingerprint}`,
       `  host CA  ${r.host.publicKey}  ${r.host.fingerprint}`,
       `  KRL      ${r.krl}`,

@@ -4,11 +4,12 @@
  * them, but never verified as acceptable: collisions are practical (SHAttered, 2017). RSASSA-PSS is
  * verified (never made) when its AlgorithmIdentifier parameters are given (RFC 4055 §3.1, pss-parameters.ts).
  */
-import { constants, sign, verify, type KeyObject } from 'node:crypto';
+import { constants, verify, type KeyObject } from 'node:crypto';
 import { algorithmIdentifier, nullValue } from '../der/writer.js';
 import { PkiError } from '../errors.js';
 import { describeKey, formatKeySpec } from './keys.js';
 import { parsePssParameters, PSS_OID } from './pss-parameters.js';
+import { publicKeyOf, signData, type SigningKey } from './signing-key.js';
 
 /** How a key signs X.509 structures: the AlgorithmIdentifier and the hash Node's crypto.sign takes. */
 export interface SignatureAlgorithm {
@@ -68,8 +69,8 @@ const SIGNING_ALGORITHM_OF: Readonly<Record<string, string>> = {
 };
 
 /** The signature algorithm a signing key uses for certificates, CSRs and CRLs alike; ERR_UNSUPPORTED_KEY for other keys. */
-export function signatureAlgorithmFor(signingKey: KeyObject): SignatureAlgorithm {
-  const d = describeKey(signingKey);
+export function signatureAlgorithmFor(signingKey: SigningKey): SignatureAlgorithm {
+  const d = describeKey(publicKeyOf(signingKey));
   const oid = SIGNING_ALGORITHM_OF[d.type === 'RSA' ? 'RSA' : `${d.type} ${d.curve}`];
   if (oid === undefined) {
     throw new PkiError('ERR_UNSUPPORTED_KEY', `cannot sign with ${formatKeySpec(d)}`, {
@@ -84,9 +85,9 @@ export function encodeSignatureAlgorithm(alg: SignatureAlgorithm): Buffer {
   return alg.nullParameters ? algorithmIdentifier(alg.oid, nullValue()) : algorithmIdentifier(alg.oid);
 }
 
-/** The signature value over `data` with the algorithm's hash. */
-export function signWith(algorithm: SignatureAlgorithm, data: Uint8Array, key: KeyObject): Buffer {
-  return sign(algorithm.hash, data, key);
+/** The signature value over `data` with the algorithm's hash (a key file's or a token's). */
+export function signWith(algorithm: SignatureAlgorithm, data: Uint8Array, key: SigningKey): Buffer {
+  return signData(algorithm.hash, data, key);
 }
 
 /** Human name of a signature algorithm OID, or the OID itself. */

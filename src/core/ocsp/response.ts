@@ -4,12 +4,12 @@
  * Written with the lean DER writer and signed with the table of keys/signature.ts; the responder is named
  * byName (the signer's subject), so no SHA-1 key hash is needed.
  */
-import type { KeyObject } from 'node:crypto';
 import { explicit, octetString, oid, sequence, tlv } from '../der/writer.js';
 import { DerTag } from '../der/reader.js';
 import { signStructure } from '../x509/certificate.js';
 import { revocationReasonCodes, type RevocationReason } from '../x509/revocation-reason.js';
 import { signatureAlgorithmFor } from '../keys/signature.js';
+import type { SigningKey } from '../keys/signing-key.js';
 import { OID_OCSP_NONCE } from './request.js';
 
 const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
@@ -40,7 +40,7 @@ export interface SingleResponse {
 export interface OcspSigner {
   /** The signer certificate's subject Name DER (the ResponderID byName). */
   readonly subjectDer: Uint8Array;
-  readonly privateKey: KeyObject;
+  readonly privateKey: SigningKey;
   /** Certificates sent in the response (the delegated signer's, and the CA's so clients can chain it), DER. */
   readonly certificates: readonly Uint8Array[];
 }

@@ -6,6 +6,7 @@ import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { PkiError } from '../errors.js';
 import { sshKeyTypeOf, type SshKeyType } from './public-key.js';
+import { isExternalSigningKey, publicKeyOf, type SigningKey } from '../keys/signing-key.js';
 
 /** A CA signs for years and every certificate inherits its strength, so RSA CAs need ≥3072 bits (NIST SP 800-57 128-bit level). */
 export const MIN_RSA_CA_BITS = 3072;
@@ -49,13 +50,14 @@ export async function generateSshCaKey(spec: SshCaKeySpec = { kty: 'OKP' }): Pro
 }
 
 /** Refuses a CA signing key that is not private, not an OpenSSH type, or RSA under 3072 bits. */
-export function checkSshCaKey(privateKey: KeyObject): SshKeyType {
-  if (privateKey.type !== 'private') {
+export function checkSshCaKey(privateKey: SigningKey): SshKeyType {
+  if (!isExternalSigningKey(privateKey) && privateKey.type !== 'private') {
     throw new PkiError('ERR_UNSUPPORTED_KEY', 'the CA key must be a private key');
   }
-  const type = sshKeyTypeOf(privateKey);
+  const publicKey = publicKeyOf(privateKey);
+  const type = sshKeyTypeOf(publicKey);
   if (type === 'ssh-rsa') {
-    const bits = privateKey.asymmetricKeyDetails?.modulusLength ?? 0;
+    const bits = publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_CA_BITS) {
       throw new PkiError('ERR_WEAK_KEY', `the RSA CA key is ${bits} bits; SSH CAs need at least ${MIN_RSA_CA_BITS}`, {
         hint: 'create a new SSH CA with an Ed25519 key',

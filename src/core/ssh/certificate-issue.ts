@@ -2,7 +2,7 @@
  * Issuing an OpenSSH certificate (layout in certificate.ts): every option is checked against policy, then
  * the CA signs.
  */
-import type { KeyObject } from 'node:crypto';
+import { publicKeyOf, type SigningKey } from '../keys/signing-key.js';
 import { PkiError } from '../errors.js';
 import { checkSshCaKey } from './ca-key.js';
 import type { SshCertType } from './profiles.js';
@@ -28,7 +28,8 @@ const PRINTABLE = /^[^\x00-\x1f\x7f]+$/;
 export interface IssueSshCertificateOptions {
   /** The key being certified. */
   readonly publicKey: SshPublicKey;
-  readonly caPrivateKey: KeyObject;
+  /** A key file's KeyObject or a key on a token (keys/signing-key.ts). */
+  readonly caPrivateKey: SigningKey;
   readonly certType: SshCertType;
   /** 1 … 2^64−1; the caller draws it at random. 0 is refused because a KRL cannot revoke serial 0. */
   readonly serial: bigint;
@@ -91,7 +92,7 @@ export function issueSshCertificate(options: IssueSshCertificateOptions): Issued
     encodeSshString(criticalOptions),
     encodeSshString(extensions),
     encodeSshString(''), // reserved
-    encodeSshString(encodeSshPublicKeyBlob(options.caPrivateKey)),
+    encodeSshString(encodeSshPublicKeyBlob(publicKeyOf(options.caPrivateKey))),
   ]);
   const signature = signSshData(options.caPrivateKey, signedData);
   const blob = Buffer.concat([signedData, encodeSshString(signature.blob)]);

@@ -5,7 +5,8 @@
  * converted from Node's fixed-width IEEE P1363 form; RSA PKCS#1 v1.5 over SHA-512 as `rsa-sha2-512`
  * (RFC 8332). pki never signs with `ssh-rsa` (SHA-1): OpenSSH 8.8+ refuses such CA signatures.
  */
-import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { publicKeyOf, signData, type SigningKey } from '../keys/signing-key.js';
 import { PkiError } from '../errors.js';
 import { ecdsaCurveForType, sshKeyTypeOf, type SshKeyType } from './public-key.js';
 import { encodeSshMpint, encodeSshString, SshReader } from './wire.js';
@@ -19,16 +20,16 @@ export type SshSignatureAlgorithm =
   | 'rsa-sha2-512';
 
 /** Signs `data` and returns the SSH signature blob and the algorithm name inside it. */
-export function signSshData(privateKey: KeyObject, data: Uint8Array): { algorithm: SshSignatureAlgorithm; blob: Buffer } {
-  const type = sshKeyTypeOf(privateKey);
+export function signSshData(privateKey: SigningKey, data: Uint8Array): { algorithm: SshSignatureAlgorithm; blob: Buffer } {
+  const type = sshKeyTypeOf(publicKeyOf(privateKey));
   if (type === 'ssh-ed25519') {
-    return wrap('ssh-ed25519', sign(null, data, privateKey));
+    return wrap('ssh-ed25519', signData(null, data, privateKey));
   }
   if (type === 'ssh-rsa') {
-    return wrap('rsa-sha2-512', sign('sha512', data, privateKey));
+    return wrap('rsa-sha2-512', signData('sha512', data, privateKey));
   }
   const curve = ecdsaCurveForType(type);
-  const rs = sign(curve.hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const rs = signData(curve.hash, data, privateKey, 'ieee-p1363');
   const r = rs.subarray(0, curve.coordinateBytes);
   const s = rs.subarray(curve.coordinateBytes);
   return wrap(type, Buffer.concat([encodeSshMpint(r), encodeSshMpint(s)]));

@@ -20,6 +20,7 @@ import {
 } from './extensions.js';
 import { assertAcceptablePublicKey, assertNamedCurve, spkiDer } from '../keys/keys.js';
 import { encodeSignatureAlgorithm, signatureAlgorithmFor, signWith, type SignatureAlgorithm } from '../keys/signature.js';
+import type { SigningKey } from '../keys/signing-key.js';
 import { encodeSubjectName, type San, type SubjectName } from './names.js';
 import { hasNameConstraints, nameConstraintsExtension, type NameConstraints } from './name-constraints.js';
 import { keyUsagesFor, type Profile } from './profiles.js';
@@ -33,7 +34,8 @@ export interface Issuer {
    * certificate has none, and then the certificates it signs carry no AKI (docs/decisions.md).
    */
   readonly keyIdentifier: Uint8Array | null;
-  readonly privateKey: KeyObject;
+  /** A private key file's KeyObject, or a key on a token (keys/signing-key.ts). */
+  readonly privateKey: SigningKey;
   /** When set, a certificate may not outlive its issuer. */
   readonly notAfter?: Date;
 }
@@ -55,7 +57,7 @@ export interface CertificateSpec {
   readonly notAfter: Date;
   /** The signing CA, or 'self' for a self-signed root (signed by `selfSigningKey`). */
   readonly issuer: Issuer | 'self';
-  readonly selfSigningKey?: KeyObject;
+  readonly selfSigningKey?: SigningKey;
   readonly crlDistributionPoints?: readonly string[];
   readonly ocspUrls?: readonly string[];
   /** Authority Information Access caIssuers URLs (where the issuer's certificate can be fetched). */
@@ -83,7 +85,7 @@ export function keyIdentifierOf(spki: Uint8Array): Buffer {
 }
 
 /** Signs `tbs` and wraps it as SEQUENCE { tbs, algorithm, BIT STRING signature } (certificates, CSRs, CRLs). */
-export function signStructure(tbs: Uint8Array, algorithm: SignatureAlgorithm, key: KeyObject): Buffer {
+export function signStructure(tbs: Uint8Array, algorithm: SignatureAlgorithm, key: SigningKey): Buffer {
   return sequence(tbs, encodeSignatureAlgorithm(algorithm), bitString(signWith(algorithm, tbs, key)));
 }
 

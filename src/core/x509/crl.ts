@@ -7,7 +7,7 @@
  * (about 0.15 s warm, 0.5 s in a fresh process). @peculiar/x509's generator rebuilds an object graph per
  * entry and refuses to parse its own output past 10,000 ASN.1 nodes.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { encodeLength, explicit, integer, sequence, bitString, tlv, time } from '../der/writer.js';
 import {
   DerTag,
@@ -25,6 +25,7 @@ import {
 } from '../der/reader.js';
 import { PkiError } from '../errors.js';
 import { encodeSignatureAlgorithm, signatureAlgorithmFor, signWith, type SignatureAlgorithm } from '../keys/signature.js';
+import { isExternalSigningKey, publicKeyOf, type SigningKey } from '../keys/signing-key.js';
 import { append, checkDate, encodeRevokedCertificates, extension, MAX_INTEGER_OCTETS, prepend, type CrlEntry } from './crl-entries.js';
 
 export type { CrlEntry } from './crl-entries.js';
@@ -32,7 +33,7 @@ export type { CrlEntry } from './crl-entries.js';
 export interface BuildCrlOptions {
   /** DER of the CA certificate that signs the CRL; its subject becomes the CRL issuer byte-for-byte. */
   readonly issuerCertificateDer: Uint8Array;
-  readonly issuerPrivateKey: KeyObject;
+  readonly issuerPrivateKey: SigningKey;
   readonly entries: Iterable<CrlEntry>;
   /** Monotonically increasing per issuer (RFC 5280 §5.2.3); non-negative, at most 20 octets. */
   readonly crlNumber: bigint;
@@ -47,8 +48,8 @@ const OID = {
 } as const;
 
 /** The issuer key's signature algorithm, the one it signs certificates with (P-521 included). */
-function crlSignatureAlgorithm(key: KeyObject): SignatureAlgorithm {
-  if (key.type !== 'private') {
+function crlSignatureAlgorithm(key: SigningKey): SignatureAlgorithm {
+  if (!isExternalSigningKey(key) && key.type !== 'private') {
     throw new PkiError('ERR_UNSUPPORTED_KEY', `the CRL issuer key is a ${key.type} key, not a private key`);
   }
   return signatureAlgorithmFor(key);
@@ -115,7 +116,7 @@ export function buildCrl(options: BuildCrlOptions): Uint8Array {
   const algorithm = encodeSignatureAlgorithm(signer);
   const issuer = readCrlIssuer(issuerCertificateDer);
   const certificateKey = createPublicKey({ key: Buffer.from(issuer.publicKeyDer), format: 'der', type: 'spki' });
-  if (!certificateKey.equals(createPublicKey(issuerPrivateKey))) {
+  if (!certificateKey.equals(publicKeyOf(issuerPrivateKey))) {
     throw new PkiError('ERR_KEY_MISMATCH', 'the CRL signing key does not match the issuer certificate public key');
   }
 

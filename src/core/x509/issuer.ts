@@ -2,21 +2,21 @@
  * A CA certificate plus its private key → the `Issuer` that signs. Refuses a key that does not match the
  * certificate, a certificate that is not a CA, and a CA outside its validity window.
  */
-import type { KeyObject } from 'node:crypto';
 import type { Issuer } from './certificate.js';
 import { certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from './certificate-fields.js';
 import { PkiError } from '../errors.js';
-import { keysMatch } from '../keys/keys.js';
+import { spkiDer } from '../keys/keys.js';
+import { publicKeyOf, type SigningKey } from '../keys/signing-key.js';
 import { decodeBasicConstraints } from './extension-decoders.js';
 
 export interface LoadedIssuer extends Issuer {
   readonly certificate: CertificateFields;
 }
 
-export function issuerFromCertificate(certificateDer: Uint8Array, privateKey: KeyObject, now: Date): LoadedIssuer {
+export function issuerFromCertificate(certificateDer: Uint8Array, privateKey: SigningKey, now: Date): LoadedIssuer {
   const certificate = parseCertificate(certificateDer);
   const publicKey = certificatePublicKey(certificate);
-  if (!keysMatch(privateKey, publicKey)) {
+  if (!spkiDer(publicKeyOf(privateKey)).equals(spkiDer(publicKey))) {
     throw new PkiError('ERR_KEY_MISMATCH', 'the CA private key does not belong to the CA certificate', {
       hint: 'restore the matching key file, or re-create the CA with pki init --force',
     });
