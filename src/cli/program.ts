@@ -117,32 +117,7 @@ function addSetupCommands(program: Command): void {
     await runInit({ ...opts, insecure: g.insecure, given }, g, commandNow());
   });
 
-  addPasswordOptions(
-    addKeyOptions(
-      program
-        .command('generate')
-        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys; on an existing bundle, add new clients and apply changed SANs or --not-after without new keys')
-        .argument('<service>', 'service name, e.g. redis')
-        .argument('<variant>', 'variant name, e.g. main')
-        .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
-        .option('--profile <name>', 'profile of the server certificate: server, client, peer or one from pki.json "profiles" (default: peer); clients get "client"')
-        .option('--client <name>', 'client certificate to issue (repeatable; default: one named "client")', collect, [])
-        .option('--no-client', 'issue no client certificates')
-        .option('--not-after <time>', 'lifetime: duration (90d) or RFC 3339 time')
-        .option('--not-before <time>', 'start of validity (default: now minus 1 minute)')
-        .option('--out <dir>', 'parent folder of <service>/<variant>/certs (default: <dir>/services)')
-        .option('--key-mode <mode>', 'permission bits for the private keys', '0600')
-        .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
-        .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)')
-        .option('--init', 'on a CA home without a CA, create the root and intermediate first (as pki init with its defaults; --kty/--crv/--size and the passphrase flags apply to the CA keys too); an existing CA is used as it is')
-        .option('--trust-domain <name>', "issue from the trust domain's own root and intermediate (domains/<name>/, created on first use): the bundle's ca.crt admits only that domain's clients")
-        .option('--no-password', 'with --init or a new --trust-domain: store the new CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
-        .addHelpText('after', GENERATE_HELP_AFTER),
-    ),
-  ).action(async (service: string, variant: string, opts, cmd: Command) => {
-    const { runGenerate } = await import('./commands/generate.js');
-    await runGenerate(service, variant, opts, globals(cmd), commandNow());
-  });
+  addGenerateCommand(program);
 
   program
     .command('inspect')
@@ -169,6 +144,36 @@ function addSetupCommands(program: Command): void {
       const { runInspect } = await import('./commands/inspect.js');
       await runInspect(file, g, commandNow(), { passwordFile: opts.passwordFile });
     });
+}
+
+/** `pki generate`: its own function, as its flags are many. */
+function addGenerateCommand(program: Command): void {
+  addPasswordOptions(
+    addKeyOptions(
+      program
+        .command('generate')
+        .description('issue a service bundle: trust anchor, server certificate and key, client certificates and keys; on an existing bundle, add new clients and apply changed SANs or --not-after without new keys')
+        .argument('<service>', 'service name, e.g. redis')
+        .argument('<variant>', 'variant name, e.g. main')
+        .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
+        .option('--profile <name>', 'profile of the server certificate: server, client, peer or one from pki.json "profiles" (default: peer); clients get "client"')
+        .option('--client <name>', 'client certificate to issue (repeatable; default: one named "client")', collect, [])
+        .option('--no-client', 'issue no client certificates')
+        .option('--not-after <time>', 'lifetime: duration (90d) or RFC 3339 time')
+        .option('--not-before <time>', 'start of validity (default: now minus 1 minute)')
+        .option('--out <dir>', 'parent folder of <service>/<variant>/certs (default: <dir>/services)')
+        .option('--key-mode <mode>', 'permission bits for the private keys', '0600')
+        .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
+        .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)')
+        .option('--init', 'on a CA home without a CA, create the root and intermediate first (as pki init with its defaults; --kty/--crv/--size and the passphrase flags apply to the CA keys too); an existing CA is used as it is')
+        .option('--trust-domain <name>', "issue from the trust domain's own root and intermediate (domains/<name>/, created on first use): the bundle's ca.crt admits only that domain's clients")
+        .option('--no-password', 'with --init or a new --trust-domain: store the new CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
+        .addHelpText('after', GENERATE_HELP_AFTER),
+    ),
+  ).action(async (service: string, variant: string, opts, cmd: Command) => {
+    const { runGenerate } = await import('./commands/generate.js');
+    await runGenerate(service, variant, opts, globals(cmd), commandNow());
+  });
 }
 
 /** ssh init, sign, revoke, krl: the OpenSSH CAs. */

@@ -9,8 +9,6 @@
  * `--finish` refuses while a valid certificate on disk still carries the old chain (it would chain only to
  * the old root), then drops the old root. Each step takes a snapshot first.
  */
-import { existsSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
 import { encryptPrivateKeyPem } from '../core/keys/encryption.js';
@@ -22,14 +20,13 @@ import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } fro
 import { PROFILES } from '../core/x509/profiles.js';
 import { generateSerial } from '../core/x509/serial.js';
 import { resolveValidity } from '../core/x509/validity.js';
-import { compactTimestamp } from '../core/time.js';
-import { ensureHomeFolder, FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
+import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { takeSnapshot } from '../store/ca-snapshot.js';
 import { keySpecFromConfig } from '../store/config.js';
 import { writeFilesAtomicSync } from '../store/fs/atomic-write.js';
 import { openInventory } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
-import { inRootTransition, rootTransitionFiles } from '../store/root-transition.js';
+import { carriesChainOf, inRootTransition, rootTransitionFiles, setAsideRootTransition } from '../store/root-transition.js';
 import { openKeepingSecret } from './ca-rotate.js';
 import { issueIntermediateCa } from './init.js';
 import { publishRootCrl, rootCrlLifetimeMs } from './publish-crl.js';
@@ -78,7 +75,7 @@ export async function rotateRoot(main: CaHome, request: { notAfter?: string; tru
   const intermediate = parseCertificate(firstCertificateDer(readText(home.intermediateCertPath)));
   const rootValidity = resolveValidity({ now, notAfter: request.notAfter ?? config.validity.root });
   const intermediateValidity = resolveValidity({ now, notAfter: config.validity.intermediate });
-  if (!existsSync(home.rootKeyPath)) {
+  if (!fileExists(home.rootKeyPath)) {
     throw new PkiError('ERR_FILE_NOT_FOUND', `the root CA key ${home.rootKeyPath} is not in the CA home (it belongs offline)`, { hint: 'bring it back from offline storage for this step, then move it away again' });
   }
   const oldKeyText = readText(home.rootKeyPath);
@@ -152,7 +149,7 @@ export async function finishRootRotation(main: CaHome, request: { trustDomain?: 
     stale = inventory
       .list({ kind: 'x509', status: 'valid' })
       .filter((r) => r.profile !== 'root' && r.profile !== 'intermediate' && (r.trustDomain ?? null) === home.trustDomainName && Date.parse(r.notAfter) > context.now.getTime())
-      .filter((r) => r.certificatePath !== null && existsSync(r.certificatePath) && !readText(r.certificatePath).includes(current))
+      .filter((r) => r.certificatePath !== null && !carriesChainOf(r.certificatePath, current))
       .map((r) => r.certificatePath!);
   } finally {
     inventory.close();
@@ -163,8 +160,5 @@ export async function finishRootRotation(main: CaHome, request: { trustDomain?: 
     });
   }
   const snapshot = await takeSnapshot(home, context.now);
-  const files = rootTransitionFiles(home.caDir);
-  const archived = join(home.caDir, `cross-finished-${compactTimestamp(context.now)}`);
-  renameSync(files.dir, archived);
-  return { archived, snapshot: snapshot.id };
+  return { archived: setAsideRootTransition(home.caDir, context.now), snapshot: snapshot.id };
 }

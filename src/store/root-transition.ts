@@ -11,8 +11,9 @@
  * intermediate + newWithOld, so a client that trusts only the old root reaches it through the cross
  * certificate, and one that trusts only the new root stops at the intermediate's issuer.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { compactTimestamp } from '../core/time.js';
 import { readText } from './fs/read-file.js';
 
 export interface RootTransitionFiles {
@@ -48,4 +49,16 @@ export function trustAnchorsPem(caDir: string, rootPem: string): string {
 /** What follows the intermediate in the chains pki writes: newWithOld during a transition, else nothing. */
 export function chainTailPem(caDir: string): string {
   return inRootTransition(caDir) ? readText(rootTransitionFiles(caDir).newWithOldPath) : '';
+}
+
+/** True when the certificate file at `path` holds `intermediatePem` (its chain is the current one), or is gone. */
+export function carriesChainOf(path: string, intermediatePem: string): boolean {
+  return !existsSync(path) || readText(path).includes(intermediatePem);
+}
+
+/** `--finish`: the old root and the cross certificates moved to `ca/cross-finished-<time>/`; returns that folder. */
+export function setAsideRootTransition(caDir: string, now: Date): string {
+  const archived = join(caDir, `cross-finished-${compactTimestamp(now)}`);
+  renameSync(rootTransitionFiles(caDir).dir, archived);
+  return archived;
 }
