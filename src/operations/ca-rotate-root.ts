@@ -27,7 +27,7 @@ import { writeFilesAtomicSync } from '../store/fs/atomic-write.js';
 import { openInventory } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
 import { carriesChainOf, inRootTransition, rootTransitionFiles, setAsideRootTransition } from '../store/root-transition.js';
-import { openKeepingSecret } from './ca-rotate.js';
+import { openCaKeyKeepingPassphrase } from '../store/ca-key.js';
 import { issueIntermediateCa } from './init.js';
 import { publishRootCrl, rootCrlLifetimeMs } from './publish-crl.js';
 import { trustDomainCaName } from './trust-domain.js';
@@ -79,7 +79,7 @@ export async function rotateRoot(main: CaHome, request: { notAfter?: string; tru
     throw new PkiError('ERR_FILE_NOT_FOUND', `the root CA key ${home.rootKeyPath} is not in the CA home (it belongs offline)`, { hint: 'bring it back from offline storage for this step, then move it away again' });
   }
   const oldKeyText = readText(home.rootKeyPath);
-  const { key: oldKey, secret } = await openKeepingSecret(oldKeyText, context.rootPassphrase);
+  const { key: oldKey, secret } = await openCaKeyKeepingPassphrase(oldKeyText, context.rootPassphrase);
   try {
     const keys = await generateKeyPair(keySpecFromConfig(config));
     const caName = home.trustDomainName ? trustDomainCaName(config.name, home.trustDomainName) : config.name;

@@ -10,20 +10,20 @@
  */
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
-import { encryptPrivateKeyPem, isEncryptedPrivateKey } from '../core/keys/encryption.js';
-import { exportPrivateKeyPem, formatKeySpec, generateKeyPair, importPrivateKey } from '../core/keys/keys.js';
+import { encryptPrivateKeyPem } from '../core/keys/encryption.js';
+import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../core/keys/keys.js';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { issuerFromCertificate } from '../core/x509/issuer.js';
 import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } from '../core/x509/name-constraints.js';
 import { resolveValidity } from '../core/x509/validity.js';
 import { ensureHomeFolder, FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { takeSnapshot } from '../store/ca-snapshot.js';
+import { openCaKeyKeepingPassphrase } from '../store/ca-key.js';
 import { keySpecFromConfig } from '../store/config.js';
 import { writeFilesAtomicSync } from '../store/fs/atomic-write.js';
 import { openInventory, type Inventory } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
 import { caKeyId, retiredFolder, retiredPaths, type RetiredIntermediate } from '../store/retired-ca.js';
-import type { KeyObject } from 'node:crypto';
 import { dirname } from 'node:path';
 import { issueIntermediateCa } from './init.js';
 import { crlLifetimeMs, loadRootIssuer, publishCrl, publishRetiredCrl, type PublishedCrl } from './publish-crl.js';
@@ -76,7 +76,7 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
   const validity = resolveValidity({ now, notAfter: request.notAfter ?? config.validity.intermediate });
   // Every refusal that needs no secret first: then the intermediate's passphrase, then the root's.
   const oldKeyText = readText(home.intermediateKeyPath);
-  const { key: oldKey, secret } = await openKeepingSecret(oldKeyText, context.passphrase);
+  const { key: oldKey, secret } = await openCaKeyKeepingPassphrase(oldKeyText, context.passphrase);
   try {
     const root = await loadRootIssuer(home, context.rootPassphrase, now);
     if (validity.notAfter > root.certificate.notAfter) {
@@ -123,22 +123,6 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
   } finally {
     secret?.fill(0);
   }
-}
-
-/** Opens the current intermediate's key, keeping the passphrase (the caller wipes it) to encrypt the new key with. */
-export async function openKeepingSecret(keyText: string, passphrase: PassphraseSource): Promise<{ key: KeyObject; secret: Uint8Array | null }> {
-  if (!isEncryptedPrivateKey(keyText)) return { key: importPrivateKey(keyText), secret: null };
-  let opened: KeyObject | undefined;
-  const secret = await passphrase((candidate) => {
-    try {
-      opened = importPrivateKey(keyText, candidate);
-      return true;
-    } catch (e) {
-      if (e instanceof PkiError && e.code === 'ERR_BAD_PASSWORD') return false;
-      throw e;
-    }
-  });
-  return { key: opened ?? importPrivateKey(keyText, secret), secret };
 }
 
 /**

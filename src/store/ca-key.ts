@@ -21,7 +21,17 @@ export type PassphraseCheck = (secret: Uint8Array) => boolean;
  * PBKDF2 work is done once per try.
  */
 export async function openCaKey(keyText: string, passphrase: PassphraseSource): Promise<KeyObject> {
-  if (!isEncryptedPrivateKey(keyText)) return importPrivateKey(keyText);
+  const { key, secret } = await openCaKeyKeepingPassphrase(keyText, passphrase);
+  secret?.fill(0);
+  return key;
+}
+
+/**
+ * As openCaKey, but the passphrase (null for a plain key) is handed back instead of wiped: `pki ca rotate`
+ * encrypts the new key with it, so scripts keep their passphrase. The caller wipes it.
+ */
+export async function openCaKeyKeepingPassphrase(keyText: string, passphrase: PassphraseSource): Promise<{ key: KeyObject; secret: Uint8Array | null }> {
+  if (!isEncryptedPrivateKey(keyText)) return { key: importPrivateKey(keyText), secret: null };
   let opened: KeyObject | undefined;
   const secret = await passphrase((candidate) => {
     try {
@@ -33,9 +43,10 @@ export async function openCaKey(keyText: string, passphrase: PassphraseSource): 
     }
   });
   try {
-    return opened ?? importPrivateKey(keyText, secret);
-  } finally {
+    return { key: opened ?? importPrivateKey(keyText, secret), secret };
+  } catch (e) {
     secret.fill(0);
+    throw e;
   }
 }
 

@@ -12,9 +12,9 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
-import { startNginx } from '../helpers/nginx.js';
-import { REDIS_READY, startServer, type Server } from '../helpers/process.js';
-import { requirePeer, runPeer } from '../helpers/peers.js';
+import { nginxGet, redisPing, startMtlsNginx, startMtlsRedis } from '../helpers/mtls-servers.js';
+import type { Server } from '../helpers/process.js';
+import { runPeer } from '../helpers/peers.js';
 import { buildVerifiers, verifyEverywhere } from '../helpers/verifiers.js';
 
 const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
@@ -62,9 +62,6 @@ let rotated: { snapshot: string; newWithOld: string };
 
 beforeAll(async () => {
   buildVerifiers();
-  const redisServer = requirePeer('redis-server');
-  requirePeer('redis-cli');
-  requirePeer('curl');
   dir = initCa();
   work = tempDir('pki-rotate-root-');
   ok(['generate', 'redis', 'main', '--client', 'app']);
@@ -76,27 +73,11 @@ beforeAll(async () => {
   bothRoots = keep(join(certs('edge'), 'ca.crt'), 'both-roots.crt');
   during = keep(join(certs('edge'), 'edge.crt'), 'during.crt');
   // Servers that know only the old root: redis with its pre-rotation bundle, nginx with the transition certificate.
-  const redis = certs('redis');
-  const redisWork = tempDir('pki-rotate-root-redis-');
-  const r = await startServer({
-    program: redisServer,
-    // prettier-ignore
-    args: (port) => ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', join(redis, 'redis.crt'), '--tls-key-file', join(redis, 'redis.key'), '--tls-ca-cert-file', oldRoot, '--tls-auth-clients', 'yes', '--save', '', '--appendonly', 'no', '--dir', redisWork],
-    ready: REDIS_READY,
-  });
-  servers.push(r);
-  redisPort = r.port;
-  const n = await startNginx({
-    prefix: 'pki-rotate-root-nginx-',
-    server: `    ssl_certificate ${join(certs('edge'), 'edge.crt')};
-    ssl_certificate_key ${join(certs('edge'), 'edge.key')};
-    ssl_client_certificate ${oldRoot};
-    ssl_verify_client on;
-    ssl_verify_depth 3;
-    location / { return 200 "hello $ssl_client_s_dn\\n"; }`,
-  });
-  servers.push(n.server);
-  nginxPort = n.server.port;
+  const redis = await startMtlsRedis({ cert: join(certs('redis'), 'redis.crt'), key: join(certs('redis'), 'redis.key'), ca: oldRoot });
+  const nginx = await startMtlsNginx({ cert: join(certs('edge'), 'edge.crt'), key: join(certs('edge'), 'edge.key'), ca: oldRoot });
+  servers.push(redis, nginx);
+  redisPort = redis.port;
+  nginxPort = nginx.port;
 }, 240_000);
 
 afterAll(async () => {
@@ -139,12 +120,12 @@ describe('pki ca rotate-root: the transition', () => {
   });
 
   it('redis-server and nginx that trust only the old root accept the transition bundle’s clients; curl with the old root accepts nginx', () => {
-    const pong = runPeer('redis-cli', ['--tls', '-h', '127.0.0.1', '-p', String(redisPort), '--cacert', oldRoot, '--cert', join(certs('edge'), 'new-client.crt'), '--key', join(certs('edge'), 'new-client.key'), 'PING']);
+    const pong = redisPing(redisPort, oldRoot, certs('edge'), 'new-client');
     expect(pong.stdout.trim(), pong.stderr).toBe('PONG');
-    const get = runPeer('curl', ['-sS', '--cacert', oldRoot, '--cert', join(certs('edge'), 'new-client.crt'), '--key', join(certs('edge'), 'new-client.key'), '-w', '\n%{http_code}', `https://localhost:${nginxPort}/`, '--resolve', `localhost:${nginxPort}:127.0.0.1`]);
+    const get = nginxGet(nginxPort, oldRoot, certs('edge'), 'new-client');
     expect(get.stdout, get.stderr).toBe('hello CN=new-client\n\n200');
-    const newOnly = runPeer('curl', ['-sS', '--cacert', newRoot, '--cert', join(certs('edge'), 'new-client.crt'), '--key', join(certs('edge'), 'new-client.key'), '-o', '/dev/null', '-w', '%{http_code}', `https://localhost:${nginxPort}/`, '--resolve', `localhost:${nginxPort}:127.0.0.1`]);
-    expect(newOnly.stdout, newOnly.stderr).toBe('200');
+    const newOnly = nginxGet(nginxPort, newRoot, certs('edge'), 'new-client');
+    expect(newOnly.stdout, newOnly.stderr).toBe('hello CN=new-client\n\n200');
   });
 
   it('a second rotate-root during the transition is refused in one line', () => {

@@ -11,10 +11,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
-import { startNginx } from '../helpers/nginx.js';
-import { REDIS_READY, startServer, type Server } from '../helpers/process.js';
-import { requirePeer, runPeer } from '../helpers/peers.js';
+import { initCa, pki, snapshotTree, tempDir, treeContents } from '../helpers/cli.js';
+import { nginxGet, redisPing, startMtlsNginx, startMtlsRedis } from '../helpers/mtls-servers.js';
+import type { Server } from '../helpers/process.js';
+import { runPeer } from '../helpers/peers.js';
 import { buildVerifiers, verifyEverywhere } from '../helpers/verifiers.js';
 
 const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
@@ -54,9 +54,6 @@ let caBefore = '';
 
 beforeAll(async () => {
   buildVerifiers();
-  const redisServer = requirePeer('redis-server');
-  requirePeer('redis-cli');
-  requirePeer('curl');
   dir = initCa();
   work = tempDir('pki-rotate-');
   ok(['generate', 'redis', 'main', '--client', 'app']);
@@ -64,27 +61,11 @@ beforeAll(async () => {
   oldIntermediate = keep(join(dir, 'ca/intermediate_ca.crt'), 'old-intermediate.crt');
   oldCaCrt = keep(join(certs('redis'), 'ca.crt'), 'old-ca.crt');
   oldLeaf = keep(join(certs('web'), 'web.crt'), 'old-web.crt');
-  const redis = certs('redis');
-  const redisWork = tempDir('pki-rotate-redis-');
-  const r = await startServer({
-    program: redisServer,
-    // prettier-ignore
-    args: (port) => ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', join(redis, 'redis.crt'), '--tls-key-file', join(redis, 'redis.key'), '--tls-ca-cert-file', oldCaCrt, '--tls-auth-clients', 'yes', '--save', '', '--appendonly', 'no', '--dir', redisWork],
-    ready: REDIS_READY,
-  });
-  servers.push(r);
-  redisPort = r.port;
-  const n = await startNginx({
-    prefix: 'pki-rotate-nginx-',
-    server: `    ssl_certificate ${join(certs('web'), 'web.crt')};
-    ssl_certificate_key ${join(certs('web'), 'web.key')};
-    ssl_client_certificate ${oldCaCrt};
-    ssl_verify_client on;
-    ssl_verify_depth 2;
-    location / { return 200 "hello $ssl_client_s_dn\\n"; }`,
-  });
-  servers.push(n.server);
-  nginxPort = n.server.port;
+  const redis = await startMtlsRedis({ cert: join(certs('redis'), 'redis.crt'), key: join(certs('redis'), 'redis.key'), ca: oldCaCrt });
+  const nginx = await startMtlsNginx({ cert: join(certs('web'), 'web.crt'), key: join(certs('web'), 'web.key'), ca: oldCaCrt });
+  servers.push(redis, nginx);
+  redisPort = redis.port;
+  nginxPort = nginx.port;
   caBefore = snapshotTree(join(dir, 'ca'));
   rotated = JSON.parse(ok(['ca', 'rotate', '--json'])) as Rotated;
   // after the rotation: a new bundle and a new client in an existing one, issued by the new key
@@ -136,11 +117,11 @@ describe('pki ca rotate', () => {
   });
 
   it('redis-server (started before) and nginx with the old ca.crt accept clients issued after the rotation', () => {
-    const pong = runPeer('redis-cli', ['--tls', '-h', '127.0.0.1', '-p', String(redisPort), '--cacert', oldCaCrt, '--cert', join(certs('edge'), 'new-client.crt'), '--key', join(certs('edge'), 'new-client.key'), 'PING']);
+    const pong = redisPing(redisPort, oldCaCrt, certs('edge'), 'new-client');
     expect(pong.stdout.trim(), pong.stderr).toBe('PONG');
-    const oldClient = runPeer('redis-cli', ['--tls', '-h', '127.0.0.1', '-p', String(redisPort), '--cacert', oldCaCrt, '--cert', join(certs('redis'), 'app.crt'), '--key', join(certs('redis'), 'app.key'), 'PING']);
+    const oldClient = redisPing(redisPort, oldCaCrt, certs('redis'), 'app');
     expect(oldClient.stdout.trim(), oldClient.stderr).toBe('PONG');
-    const get = runPeer('curl', ['-sS', '--cacert', oldCaCrt, '--cert', join(certs('edge'), 'new-client.crt'), '--key', join(certs('edge'), 'new-client.key'), '-w', '\n%{http_code}', `https://localhost:${nginxPort}/`, '--resolve', `localhost:${nginxPort}:127.0.0.1`]);
+    const get = nginxGet(nginxPort, oldCaCrt, certs('edge'), 'new-client');
     expect(get.stdout, get.stderr).toBe('hello CN=new-client\n\n200');
   });
 
@@ -189,12 +170,7 @@ describe('refusals and rollback', () => {
   it('pki ca rollback restores ca/ as it was before the rotation (the retired folder gone, the old pair back)', () => {
     const r = pki(['ca', 'rollback', '--snapshot', rotated.snapshot, '--dir', dir]);
     expect(r.code, r.stderr).toBe(0);
-    const contents = (tree: string) =>
-      tree
-        .split('\n')
-        .filter((line) => line && !line.includes('/snapshots'))
-        .map((line) => line.split(' ').filter((_, i) => i !== 3).join(' '));
-    expect(contents(snapshotTree(join(dir, 'ca')))).toEqual(contents(caBefore));
+    expect(treeContents(snapshotTree(join(dir, 'ca')))).toEqual(treeContents(caBefore));
     expect(readFileSync(join(dir, 'ca/intermediate_ca.crt'), 'utf8')).toBe(readFileSync(oldIntermediate, 'utf8'));
   });
 });

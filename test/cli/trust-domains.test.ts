@@ -9,18 +9,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { initCa, pki, snapshotTree, tempDir, treeContents } from '../helpers/cli.js';
 import { startNginx } from '../helpers/nginx.js';
 import { REDIS_READY, startServer, type Server } from '../helpers/process.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 
 const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
-/** snapshotTree's lines without mtimes and without the snapshots themselves: path, mode, size, content hash. */
-const contents = (tree: string) =>
-  tree
-    .split('\n')
-    .filter((line) => line && !line.includes('/snapshots'))
-    .map((line) => line.split(' ').filter((_, i) => i !== 3).join(' '));
 
 let dir = '';
 const certs = (service: string, variant: string) => join(dir, 'services', service, variant, 'certs');
@@ -220,7 +214,7 @@ describe("pki ca renew --trust-domain and ca rollback --trust-domain", () => {
     const back = pki(['ca', 'rollback', '--trust-domain', 'cache', '--dir', dir]);
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toContain(`snapshot ${renewed.snapshot}`);
-    expect(contents(snapshotTree(domainCa))).toEqual(contents(before));
+    expect(treeContents(snapshotTree(domainCa))).toEqual(treeContents(before));
   });
 });
 

@@ -79,6 +79,14 @@ export function initCa(extra: readonly string[] = []): string {
  * A fingerprint of a folder tree: every path with its type, mode, size, mtime and content hash (links:
  * their target). Equal snapshots mean nothing on disk changed.
  */
+/** snapshotTree's lines without mtimes and without ca/snapshots/: path, mode, size, content hash (what a rollback restores). */
+export function treeContents(tree: string): string[] {
+  return tree
+    .split('\n')
+    .filter((line) => line && !line.includes('/snapshots'))
+    .map((line) => line.split(' ').filter((_, i) => i !== 3).join(' '));
+}
+
 export function snapshotTree(root: string): string {
   const lines: string[] = [];
   const walk = (dir: string) => {

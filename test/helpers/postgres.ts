@@ -3,10 +3,11 @@
  * CRL relying-party test, `inspect --tls --starttls postgres`). PostgreSQL refuses to run as root: the
  * server runs as the postgres user (setpriv), on files it owns (the key 0600), in a fresh cluster.
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { tempDir } from './cli.js';
+import { pki, tempDir } from './cli.js';
 import { peer, requirePeer, runPeer } from './peers.js';
 import { startServer, type Server } from './process.js';
 
@@ -103,4 +104,19 @@ export function createDatabase(pg: TlsPostgres, owner = 'postgres'): string {
   const name = `pki_test_${++databases}_${process.pid}`;
   psql(pg, `CREATE DATABASE ${name} OWNER ${owner}`);
   return name;
+}
+
+/**
+ * Two CA hosts on one PostgreSQL inventory (issue 14): `pki init` on a fresh database of `db`, then a copy
+ * of the home (`cp -a`, as a second CA host gets it: pki.json names the database). Returns both homes,
+ * the database and the root certificate's path.
+ */
+export function twoCaHostsOnPostgres(db: TlsPostgres): { homes: [string, string]; database: string; rootFile: string } {
+  const database = createDatabase(db);
+  const home = join(tempDir(), 'ca');
+  const init = pki(['init', '--no-password', '--insecure', '--dir', home], { env: { PKI_DATABASE_URL: `postgres://postgres@127.0.0.1:${db.server.port}/${database}` } });
+  if (init.code !== 0) throw new Error(`pki init on PostgreSQL failed: ${init.stderr}`);
+  const copy = join(tempDir(), 'ca');
+  execFileSync('cp', ['-a', home, copy]);
+  return { homes: [home, copy], database, rootFile: join(home, 'ca', 'root_ca.crt') };
 }

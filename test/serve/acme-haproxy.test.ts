@@ -16,7 +16,7 @@ import { pki, tempDir } from '../helpers/cli.js';
 import { startHaproxy } from '../helpers/haproxy.js';
 import { freePort } from '../helpers/net.js';
 import { requirePeer } from '../helpers/peers.js';
-import { createDatabase, psql, startPostgres, type TlsPostgres } from '../helpers/postgres.js';
+import { psql, startPostgres, twoCaHostsOnPostgres, type TlsPostgres } from '../helpers/postgres.js';
 import type { Server } from '../helpers/process.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { pollUntil } from './acme-orders-client.js';
@@ -39,15 +39,7 @@ describe('two pki serve instances behind an HAProxy round-robin, one PostgreSQL 
     requirePeer('openssl');
     requirePeer('haproxy');
     db = await startPostgres();
-    database = createDatabase(db);
-    const home = join(tempDir(), 'ca');
-    const env = { PKI_DATABASE_URL: `postgres://postgres@127.0.0.1:${db.server.port}/${database}` };
-    const init = pki(['init', '--no-password', '--insecure', '--dir', home], { env });
-    expect(init.code, init.stderr).toBe(0);
-    const copy = join(tempDir(), 'ca');
-    execFileSync('cp', ['-a', home, copy]); // the second CA host: pki.json names the database
-    homes = [home, copy];
-    rootFile = join(home, 'ca', 'root_ca.crt');
+    ({ homes, database, rootFile } = twoCaHostsOnPostgres(db)); // the second CA host is a copy of the home
     httpPort = await freePort();
     const args = ['--acme-allow', '*.test', '--acme-resolve', '*.test=127.0.0.1', '--acme-http-port', String(httpPort)];
     servers = await Promise.all(homes.map((h) => startPkiServe(h, { args, http: true })));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pki, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { requirePeer } from '../helpers/peers.js';
-import { createDatabase, psql, startPostgres, type TlsPostgres } from '../helpers/postgres.js';
+import { psql, startPostgres, twoCaHostsOnPostgres, type TlsPostgres } from '../helpers/postgres.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { answerHttp01, httpsCall, opensslCsr, pollUntil, RawAcme, startHttp01 } from './acme-orders-client.js';
 
@@ -31,15 +31,7 @@ describe('two pki serve instances on one PostgreSQL inventory', () => {
   beforeAll(async () => {
     requirePeer('openssl');
     db = await startPostgres();
-    database = createDatabase(db);
-    const home = join(tempDir(), 'ca');
-    const env = { PKI_DATABASE_URL: `postgres://postgres@127.0.0.1:${db.server.port}/${database}` };
-    const init = pki(['init', '--no-password', '--insecure', '--dir', home], { env });
-    expect(init.code, init.stderr).toBe(0);
-    const copy = join(tempDir(), 'ca');
-    execFileSync('cp', ['-a', home, copy]); // the second CA host's copy: pki.json names the database
-    homes = [home, copy];
-    rootFile = join(home, 'ca', 'root_ca.crt');
+    ({ homes, database, rootFile } = twoCaHostsOnPostgres(db)); // the second CA host is a copy of the home
     const port = await freePort();
     http01 = await startHttp01(port);
     const args = ['--acme-allow', '*.test', '--acme-resolve', '*.test=127.0.0.1', '--acme-http-port', String(port)];
