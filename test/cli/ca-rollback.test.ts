@@ -8,11 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pki, tempDir } from '../helpers/cli.js';
+import { expectOneLineError, pki, tempDir } from '../helpers/cli.js';
 import { requirePeer } from '../helpers/peers.js';
 import { createDatabase, psql, startPostgres, type TlsPostgres } from '../helpers/postgres.js';
 
-const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
 let server: TlsPostgres;
 let sqlite3 = '';
 beforeAll(async () => {
@@ -92,14 +91,12 @@ describe('pki ca rollback', () => {
     expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
     const state = caHomeState(dir);
     const none = pki(['ca', 'rollback', '--dir', dir]);
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(none, 2);
     expect(none.stderr).toMatch(/no snapshot to roll back to/);
     expect(pki(['ca', 'renew', '--dir', dir]).code).toBe(0);
     const after = caHomeState(dir);
     const unknown = pki(['ca', 'rollback', '--snapshot', '20200101T000000Z', '--dir', dir]);
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(unknown, 2);
     expect(unknown.stderr).toMatch(/no snapshot "20200101T000000Z"/);
     expect(caHomeState(dir)).toEqual(after);
     expect(after).not.toEqual(state);

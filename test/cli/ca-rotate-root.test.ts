@@ -11,13 +11,12 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
+import { expectOneLineError, initCa, pki, snapshotTree, tempDir } from '../helpers/cli.js';
 import { nginxGet, redisPing, startMtlsNginx, startMtlsRedis } from '../helpers/mtls-servers.js';
 import type { Server } from '../helpers/process.js';
 import { runPeer } from '../helpers/peers.js';
 import { buildVerifiers, verifyEverywhere } from '../helpers/verifiers.js';
 
-const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
 const BLOCK = /(?<=-----END CERTIFICATE-----\n)/;
 
 let dir = '';
@@ -130,8 +129,7 @@ describe('pki ca rotate-root: the transition', () => {
 
   it('a second rotate-root during the transition is refused in one line', () => {
     const again = pki(['ca', 'rotate-root', '--dir', dir]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(again, 2);
     expect(again.stderr).toContain('already in progress');
   });
 });
@@ -140,8 +138,7 @@ describe('pki ca rotate-root --finish', () => {
   it('refuses while a valid certificate still carries the old chain, changing nothing; succeeds once the bundles are renewed', () => {
     const tree = snapshotTree(dir);
     const early = pki(['ca', 'rotate-root', '--finish', '--dir', dir]);
-    expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(early, 1);
     expect(early.stderr).toContain('still chain only to the old root');
     expect(early.stderr).toContain(`(e.g. ${certs('redis')}/`); // redis.crt or app.crt, whichever the inventory lists first
     expect(snapshotTree(dir)).toBe(tree);

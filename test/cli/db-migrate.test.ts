@@ -9,12 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pki, tempDir } from '../helpers/cli.js';
+import { expectOneLineError, pki, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { requirePeer } from '../helpers/peers.js';
 import { createDatabase, psql, startPostgres, type TlsPostgres } from '../helpers/postgres.js';
 
-const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
 let server: TlsPostgres;
 let sqlite3 = '';
 beforeAll(async () => {
@@ -137,8 +136,7 @@ describe('pki db migrate', () => {
     writeFileSync(join(dir, 'db', 'pki.sqlite'), 'older', { mode: 0o600 });
     const files = snapshot(dir);
     const refused = pki(['db', 'migrate', '--to', 'sqlite', '--dir', dir], { env: env() });
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(refused, 1);
     expect(refused.stderr).toMatch(/pki\.sqlite exists/);
     expect(snapshot(dir)).toEqual(files);
     expect(readFileSync(join(dir, 'db', 'pki.sqlite'), 'utf8')).toBe('older');
@@ -163,9 +161,7 @@ describe('pki db migrate', () => {
     ];
     for (const [args, code, message] of cases) {
       const r = pki(['db', 'migrate', ...args, '--dir', dir], { env: env() });
-      expect(r.stderr, args.join(' ')).toMatch(ONE_ERROR_LINE);
-      expect(r.stderr, args.join(' ')).toMatch(message);
-      expect(r.code, args.join(' ')).toBe(code);
+      expect(expectOneLineError(r, code), args.join(' ')).toMatch(message);
       expect(snapshot(dir)).toEqual(files);
       expect(dump(db)).toBe(before);
     }

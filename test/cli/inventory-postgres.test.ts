@@ -12,11 +12,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pki, pkiAsync, tempDir } from '../helpers/cli.js';
+import { expectOneLineError, pki, pkiAsync, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { createDatabase, psql, startPostgres, startTlsPostgres, type TlsPostgres } from '../helpers/postgres.js';
 
-const ONE_ERROR_LINE = /^pki: error: [^\n]+\n$/;
 
 let server: TlsPostgres;
 beforeAll(async () => {
@@ -78,8 +77,7 @@ describe('the CLI on a PostgreSQL inventory', () => {
   it('refuses a URL carrying a password, in the variable or in pki.json, before touching anything', () => {
     const dir = join(tempDir(), 'ca');
     const r = pki(['init', '--no-password', '--insecure', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: `postgres://pwuser:secret@127.0.0.1:${server.server.port}/x` }) });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(r, 1);
     expect(r.stderr).toMatch(/PKI_DATABASE_URL: the URL carries a password/);
     expect(r.stderr).not.toContain('secret');
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
@@ -91,19 +89,16 @@ describe('the CLI on a PostgreSQL inventory', () => {
     expect(pki(['init', '--no-password', '--insecure', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: urlOf(database) }) }).code).toBe(0);
     const closed = await freePort();
     const down = pki(['list', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/${database}` }) });
-    expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(down, 1);
     expect(down.stderr).toContain(`cannot reach the PostgreSQL inventory postgres://postgres@127.0.0.1:${closed}/${database}: connect ECONNREFUSED`);
     const gone = pki(['generate', 'redis', 'main', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: urlOf('no_such_db') }) });
-    expect(gone.code).toBe(1);
-    expect(gone.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(gone, 1);
     expect(gone.stderr).toMatch(/database "no_such_db" does not exist \(create it first: createdb -O postgres no_such_db\)/);
     expect(existsSync(join(dir, 'services'))).toBe(false); // refused before the bundle was written
     // init reaches the database before it writes anything.
     const fresh = join(tempDir(), 'ca');
     const initDown = pki(['init', '--no-password', '--insecure', '--dir', fresh], { env: cleanEnv({ PKI_DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/${database}` }) });
-    expect(initDown.code).toBe(1);
-    expect(initDown.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(initDown, 1);
     expect(existsSync(fresh)).toBe(false);
   });
 
@@ -113,8 +108,7 @@ describe('the CLI on a PostgreSQL inventory', () => {
     expect(pki(['init', '--no-password', '--insecure', '--dir', join(tempDir(), 'ca')], { env }).code).toBe(0);
     const second = join(tempDir(), 'ca');
     const r = pki(['init', '--no-password', '--insecure', '--dir', second], { env });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(r, 1);
     expect(r.stderr).toContain('already holds 2 X.509 certificates of a CA; a new CA needs an inventory of its own');
     expect(existsSync(second)).toBe(false);
   });
@@ -124,12 +118,10 @@ describe('the CLI on a PostgreSQL inventory', () => {
     const url = urlOf(database, 'pwuser');
     const dir = join(tempDir(), 'ca');
     const none = pki(['init', '--no-password', '--insecure', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: url }) });
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(none, 1);
     expect(none.stderr).toMatch(/asks a password for user pwuser and none was found \(give it in PGPASSWORD, a ~\/\.pgpass line/);
     const wrong = pki(['init', '--no-password', '--insecure', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: url, PGPASSWORD: 'battery staple' }) });
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(wrong, 1);
     expect(wrong.stderr).toMatch(/refused user pwuser: password authentication failed for user "pwuser"/);
     expect(wrong.stderr).not.toContain('battery');
 
@@ -137,8 +129,7 @@ describe('the CLI on a PostgreSQL inventory', () => {
     const passwordFile = join(tempDir(), 'db.pass');
     writeFileSync(passwordFile, 'correct horse\n', { mode: 0o644 });
     const open = pki(['list', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: url, PKI_DATABASE_PASSWORD_FILE: passwordFile }) });
-    expect(open.code).toBe(1);
-    expect(open.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(open, 1);
     expect(open.stderr).toContain(`PKI_DATABASE_PASSWORD_FILE ${passwordFile} has mode 0644: a password file must be readable by its owner only (chmod 600 ${passwordFile})`);
     chmodSync(passwordFile, 0o600);
     expect(pki(['list', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: url, PKI_DATABASE_PASSWORD_FILE: passwordFile }) }).code).toBe(0);
@@ -180,14 +171,12 @@ describe('TLS to the database: sslmode=verify-full, server and client certificat
     await tlsServer.server.log.waitFor(new RegExp(`connection authorized: user=pki database=${database} application_name=pki SSL enabled`));
 
     const noCert = pki(['list', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: `postgres://pki@127.0.0.1:${tlsServer.server.port}/${database}?${tls}` }) });
-    expect(noCert.code).toBe(1);
-    expect(noCert.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(noCert, 1);
     expect(noCert.stderr).toMatch(/connection requires a valid client certificate/);
     const otherCa = pki(['list', '--dir', dir], {
       env: cleanEnv({ PKI_DATABASE_URL: url.replace(`sslrootcert=${join(certs, 'ca.crt')}`, `sslrootcert=${join(dir, 'ca', 'root_ca.crt')}`) }),
     });
-    expect(otherCa.code).toBe(1);
-    expect(otherCa.stderr).toMatch(ONE_ERROR_LINE);
+    expectOneLineError(otherCa, 1);
     expect(otherCa.stderr).toMatch(/TLS: .*(self-signed|unable to verify|certificate)/i);
     const plain = pki(['list', '--dir', dir], { env: cleanEnv({ PKI_DATABASE_URL: `postgres://pki@127.0.0.1:${tlsServer.server.port}/${database}` }) });
     expect(plain.code).toBe(1);
@@ -217,8 +206,7 @@ describe('the database stopped in the middle of a run', () => {
     const results = await Promise.all(runs);
     for (const r of results) {
       if (r.code === 0) continue;
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(ONE_ERROR_LINE);
+      expectOneLineError(r, 1);
       expect(r.stderr).toMatch(/PostgreSQL inventory postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+/);
     }
     await own.restart();
