@@ -232,7 +232,7 @@ export async function publishCrls(
       crl: publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: request.der === true }),
       retiredCrls: retired.map((r) => publishRetiredCrl(home, inventory, r, { now, nextUpdateMs })),
     }));
-    return { kind: 'intermediate', crl: retiredCrls.length ? { ...crl, chainPath: retiredCrls.at(-1)!.chainPath ?? crl.chainPath, retired: retiredCrls } : crl };
+    return { kind: 'intermediate', crl: retiredCrls.length ? { ...crl, retired: retiredCrls } : crl };
   } finally {
     inventory.close();
   }

@@ -150,7 +150,7 @@ export function revokeLeafWithIssuer(
     // A leaf of an intermediate retired by `pki ca rotate`: its old key's CRL lists it too.
     const retired = request.retiredIssuer ? publishRetiredCrl(home, inventory, request.retiredIssuer, { now, nextUpdateMs }) : null;
     const current = publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: false });
-    const crl = retired ? { ...current, chainPath: current.chainPath, retired: [retired] } : current;
+    const crl = retired ? { ...current, retired: [retired] } : current;
     crashPoint('revoke:crl-published');
     return { revoked, crl };
   });
