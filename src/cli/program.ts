@@ -4,7 +4,6 @@
  * Commands are registered in the order `pki --help` lists them.
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { commandNow } from './clock.js';
 import { PkiError } from '../core/errors.js';
 import { addDiagnoseCommands } from './program-diagnose.js';
@@ -12,16 +11,7 @@ import { addHelpExamples } from './help-examples.js';
 import { addUseCommands } from './program-use.js';
 import { addServeCommands } from './program-serve.js';
 import { addCaCommands } from './program-ca.js';
-import { collect, globals } from './program-options.js';
-
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
+import { collect, globals, packageVersion } from './program-options.js';
 
 /** Flags shared by every command that makes a key (step CLI's names). */
 function addKeyOptions(cmd: Command): Command {
@@ -166,6 +156,7 @@ function addGenerateCommand(program: Command): void {
         .option('--group <group>', 'group that owns the private keys (with --key-mode 0640)')
         .option('--force', 're-issue the whole bundle with new keys (clients not listed are dropped)')
         .option('--init', 'on a CA home without a CA, create the root and intermediate first (as pki init with its defaults; --kty/--crv/--size and the passphrase flags apply to the CA keys too); an existing CA is used as it is')
+        .option('--ca <name>', 'issue from this issuing CA (made by pki ca add; default: the default intermediate)')
         .option('--trust-domain <name>', "issue from the trust domain's own root and intermediate (domains/<name>/, created on first use): the bundle's ca.crt admits only that domain's clients")
         .option('--no-password', 'with --init or a new --trust-domain: store the new CA keys unencrypted (needs the global --insecure: throw-away CAs, CI)')
         .addHelpText('after', GENERATE_HELP_AFTER),
@@ -249,6 +240,7 @@ function addLifecycleCommands(program: Command): void {
       .argument('[cert-file]', 'certificate to renew (a bundle file such as certs/redis.crt, or a file from pki sign --out)')
       .argument('[key-file]', 'its private key (default: the .key beside a bundle certificate)')
       .option('--all', 'renew every due certificate in the inventory, at the paths it records (for cron)')
+      .option('--ca <name>', 'only certificates this issuing CA issued (default, or a pki ca add name); a certificate is always renewed by the CA that issued it')
       .option('--rekey', 'make a new key of the same type (bundle layout only: cert and key switch together)')
       .option('--profile <name>', 'switch to this named profile (default: the one the certificate was issued with)')
       .option('--force', 'renew even when not due')
@@ -278,6 +270,7 @@ function addLifecycleCommands(program: Command): void {
       .option('--san <name>', 'extra subject alternative name (repeatable)', collect, [])
       .option('--out <file>', 'write leaf + intermediate chain to FILE (one request)')
       .option('--out-dir <dir>', 'write <name>.crt per request into DIR (several requests)')
+      .option('--ca <name>', 'sign with this issuing CA (made by pki ca add; default: the default intermediate)')
       .option('--trust-domain <name>', "sign with the trust domain's intermediate (domains/<name>/; made by pki generate --trust-domain)")
       .option('--force', 'replace existing output files'),
   ).action(async (files: string[], opts, cmd: Command) => {
@@ -304,6 +297,7 @@ function addLifecycleCommands(program: Command): void {
       .option('--der', 'also write intermediate_ca.crl.der')
       .option('--if-due', 'publish only when the current CRL is within a third of its lifetime of nextUpdate (for cron; "not due" exits 0)')
       .option('--root', "re-sign the root's CRL crl/root_ca.crl (revoked intermediates) with the root key, brought back for this step")
+      .option('--ca <name>', "this issuing CA's CRL instead (crl/<name>.crl, made by pki ca add)")
       .option('--trust-domain <name>', "the trust domain's CRLs instead (domains/<name>/crl/)"),
   ).action(async (opts, cmd: Command) => {
     const { runCrl } = await import('./commands/crl.js');

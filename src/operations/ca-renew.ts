@@ -6,14 +6,14 @@
  * bundles pick up the new chain on their next `pki renew`. The old certificate's record is marked
  * superseded by the new one (recordIssued, same path).
  *
- * Not yet (issue 14): `--rekey` (a new key is a rotation: the old key must keep signing CRLs and OCSP for
- * what it issued, `pki ca rotate`), issuing CAs other than the default (`pki ca add`).
+ * `pki ca renew NAME` renews a `pki ca add` CA the same way (its subject and ca/NAME/ca.json's constraints).
+ * Not `--rekey`: a new key is a rotation, in which the old key keeps signing CRLs and OCSP for what it
+ * issued (`pki ca rotate`).
  */
-import { trustDomainCaName } from './trust-domain.js';
+import { intermediatePlan } from './ca-add.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
 import { certificatePublicKey, parseCertificate } from '../core/x509/certificate-fields.js';
-import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } from '../core/x509/name-constraints.js';
 import { resolveValidity } from '../core/x509/validity.js';
 import { FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { takeSnapshot } from '../store/ca-snapshot.js';
@@ -50,11 +50,10 @@ export async function renewIntermediateCertificate(
   context: { readonly now: Date; readonly rootPassphrase: PassphraseSource },
 ): Promise<CaRenewResult> {
   // A trust domain's intermediate is renewed by the domain's root, in the domain's own ca/ (snapshot included).
-  const home = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
+  const domain = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
+  // A `pki ca add` CA is renewed and rotated in ca/NAME/ by the same root (its policy kept).
+  const home = request.name !== undefined ? domain.issuingCaHome(request.name) : domain;
   home.requireInitialized();
-  if (request.name !== undefined && request.name !== 'default') {
-    throw new PkiError('ERR_USAGE', `there is no issuing CA "${request.name}" yet: pki ca add is not available in this version`, { hint: 'omit the name to renew the default intermediate' });
-  }
   if (request.rekey) {
     throw new PkiError('ERR_USAGE', '--rekey is not available in this version: a new intermediate key is a rotation, in which the old key keeps signing CRLs for what it issued', {
       hint: 'renew with the same key (omit --rekey)',
@@ -70,9 +69,9 @@ export async function renewIntermediateCertificate(
       hint: 'choose a shorter --not-after, or rotate the root first',
     });
   }
-  const constraints = !home.trustDomainName && config.nameConstraints ? normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, ...config.nameConstraints }) : null;
+  const plan = intermediatePlan(home, config);
   const der = issueIntermediateCa(
-    { name: home.trustDomainName ? trustDomainCaName(config.name, home.trustDomainName) : config.name, intermediateValidity: validity, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null },
+    { ...plan, intermediateValidity: validity },
     { der: root.certificate.der, key: root.privateKey, notAfter: root.certificate.notAfter },
     certificatePublicKey(old),
   );

@@ -56,16 +56,26 @@ export interface RotateRootContext {
   readonly passphrase: PassphraseSource;
 }
 
-/** `pki ca rotate-root`: the new root, both cross certificates and the intermediate re-certified by the new root. */
-export async function rotateRoot(main: CaHome, request: { notAfter?: string; trustDomain?: string }, context: RotateRootContext): Promise<RotateRootResult> {
-  const home = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
-  home.requireInitialized();
+/** What rotate-root does not start on: a rotation in progress, added issuing CAs, keys on a token. */
+function refuseRootRotation(home: CaHome): void {
   if (inRootTransition(home.caDir)) {
     throw new PkiError('ERR_USAGE', 'a root rotation is already in progress', { hint: 'finish it first: renew the bundles ("pki renew --all --force"), then "pki ca rotate-root --finish"' });
+  }
+  const added = home.issuingCaNames();
+  if (added.length) {
+    // Each would need re-certifying by the new root and a cross chain of its own: not built yet.
+    throw new PkiError('ERR_USAGE', `pki ca rotate-root does not yet re-certify the issuing CAs added with pki ca add (${added.join(', ')})`, { hint: 'see docs/operations.md, "Several issuing CAs"' });
   }
   if (home.caKeysToken()) {
     throw new PkiError('ERR_USAGE', 'pki ca rotate-root is not available for CA keys on a PKCS#11 token in this version', { hint: 'see docs/operations.md, "Rotating the root"' });
   }
+}
+
+/** `pki ca rotate-root`: the new root, both cross certificates and the intermediate re-certified by the new root. */
+export async function rotateRoot(main: CaHome, request: { notAfter?: string; trustDomain?: string }, context: RotateRootContext): Promise<RotateRootResult> {
+  const home = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
+  home.requireInitialized();
+  refuseRootRotation(home);
   const { now } = context;
   const config = home.readConfig();
   const files = rootTransitionFiles(home.caDir);

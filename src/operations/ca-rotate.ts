@@ -14,7 +14,6 @@ import { encryptPrivateKeyPem } from '../core/keys/encryption.js';
 import { exportPrivateKeyPem, formatKeySpec, generateKeyPair } from '../core/keys/keys.js';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { issuerFromCertificate } from '../core/x509/issuer.js';
-import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } from '../core/x509/name-constraints.js';
 import { resolveValidity } from '../core/x509/validity.js';
 import { ensureHomeFolder, FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { takeSnapshot } from '../store/ca-snapshot.js';
@@ -27,7 +26,7 @@ import { caKeyId, retiredFolder, retiredPaths, type RetiredIntermediate } from '
 import { dirname } from 'node:path';
 import { issueIntermediateCa } from './init.js';
 import { crlLifetimeMs, loadRootIssuer, publishCrl, publishRetiredCrl, type PublishedCrl } from './publish-crl.js';
-import { trustDomainCaName } from './trust-domain.js';
+import { intermediatePlan } from './ca-add.js';
 
 export interface CaRotateRequest {
   /** The issuing CA; undefined or `default` for the default intermediate. */
@@ -58,11 +57,10 @@ export interface CaRotateContext {
 }
 
 export async function rotateIntermediate(main: CaHome, request: CaRotateRequest, context: CaRotateContext): Promise<CaRotateResult> {
-  const home = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
+  const domain = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
+  // A `pki ca add` CA is renewed and rotated in ca/NAME/ by the same root (its policy kept).
+  const home = request.name !== undefined ? domain.issuingCaHome(request.name) : domain;
   home.requireInitialized();
-  if (request.name !== undefined && request.name !== 'default') {
-    throw new PkiError('ERR_USAGE', `there is no issuing CA "${request.name}" yet: pki ca add is not available in this version`, { hint: 'omit the name to rotate the default intermediate' });
-  }
   if (home.caKeysToken()) {
     throw new PkiError('ERR_USAGE', 'pki ca rotate is not available for CA keys on a PKCS#11 token in this version', { hint: 'renew the intermediate with the same key ("pki ca renew") instead' });
   }
@@ -84,9 +82,9 @@ export async function rotateIntermediate(main: CaHome, request: CaRotateRequest,
     }
     const keySpec = keySpecFromConfig(config);
     const keys = await generateKeyPair(keySpec);
-    const constraints = !home.trustDomainName && config.nameConstraints ? normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, ...config.nameConstraints }) : null;
+    const plan = intermediatePlan(home, config);
     const der = issueIntermediateCa(
-      { name: home.trustDomainName ? trustDomainCaName(config.name, home.trustDomainName) : config.name, intermediateValidity: validity, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null },
+      { ...plan, intermediateValidity: validity },
       { der: root.certificate.der, key: root.privateKey, notAfter: root.certificate.notAfter },
       keys.publicKey,
     );

@@ -32,7 +32,7 @@ export interface EffectiveProfile {
 export interface EffectiveConfig {
   readonly file: string;
   /** `inventory` and `kms` only when pki.json has them (SQLite and key files are not settings). */
-  readonly config: Omit<Required<PkiConfig>, 'profiles' | 'key' | 'inventory' | 'kms'> & {
+  readonly config: Omit<Required<PkiConfig>, 'profiles' | 'key' | 'inventory' | 'kms' | 'issuingCa'> & {
     readonly key: KeySpec;
     readonly profiles: Readonly<Record<string, EffectiveProfile>>;
     readonly inventory?: PkiConfig['inventory'];

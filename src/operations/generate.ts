@@ -5,6 +5,7 @@
  * notAfter is applied by issuing only what changed (operations/generate-update.ts; the other keys stay);
  * only `force` re-keys the whole bundle.
  */
+import { parseCertificate } from '../core/x509/certificate-fields.js';
 import type { KeyPair } from '../core/keys/keys.js';
 import { bundleFiles, buildBundleRequest, compareBundle, type BundleFile, type BundleRequest, type BundleState } from '../core/lifecycle/bundle.js';
 import { PkiError } from '../core/errors.js';
@@ -126,7 +127,8 @@ async function planGenerate(home: CaHome, input: GenerateRequest, context: Gener
       if (settled?.recorded.length) context.warn(describeSettled(settled));
     });
   }
-  const state = compareBundle(request, readExistingBundle(folder, request, rootPem), input.notAfter !== undefined ? validity : undefined);
+  const issuerSubject = parseCertificate(home.readIntermediateCertificate().der).subjectDer;
+  const state = compareBundle(request, readExistingBundle(folder, request, rootPem, issuerSubject), input.notAfter !== undefined ? validity : undefined);
   return { config, request, validity, folder, rootPem, state, profiles };
 }
 
@@ -136,7 +138,9 @@ function refuseExisting(folder: string, state: BundleState): void {
     throw new PkiError('ERR_BUNDLE_MISMATCH', `${folder} exists but differs from the request: ${state.differences.join('; ')}`, {
       hint: state.differences.some((d) => d.startsWith('ca.crt'))
         ? 'run "pki renew --all" to re-issue it under the current CA (it replaces ca.crt), or --force to re-issue the whole bundle with new keys'
-        : 'list every client the bundle has (--client, repeatable) to add one, or pass --force to re-issue the whole bundle with new keys',
+        : state.differences.some((d) => d.includes('--ca'))
+          ? 'pass --force to re-issue the whole bundle from that CA with new keys, or the --ca it was issued with'
+          : 'list every client the bundle has (--client, repeatable) to add one, or pass --force to re-issue the whole bundle with new keys',
     });
   }
   if (state.state === 'partial') {

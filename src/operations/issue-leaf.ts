@@ -5,6 +5,7 @@
  * pki.json's maxSans and nameConstraints enforced.
  */
 import type { KeyObject } from 'node:crypto';
+import { PkiError } from '../core/errors.js';
 import { issueCertificate, type Issuer } from '../core/x509/certificate.js';
 import { checkNameConstraints } from '../core/x509/name-constraints.js';
 import { checkSanCount, type San, type SubjectName } from '../core/x509/names.js';
@@ -27,7 +28,15 @@ export interface LeafRequest {
 
 /** The profile `name` from pki.json's profiles (a built-in one unless overridden); an unknown name lists the known ones. */
 export function leafProfile(config: PkiConfig, name: string): LeafProfile {
-  return resolveLeafProfile(config.profiles, name);
+  const profile = resolveLeafProfile(config.profiles, name);
+  const ca = config.issuingCa;
+  // A `pki ca add --profile-set` CA issues only those profiles (store/issuing-ca-policy.ts).
+  if (ca?.profiles && !ca.profiles.includes(name)) {
+    throw new PkiError('ERR_POLICY', `issuing CA ${ca.name} does not issue profile "${name}" (it issues ${ca.profiles.join(', ')})`, {
+      hint: `choose one of those profiles, or another CA with --ca`,
+    });
+  }
+  return profile;
 }
 
 /** What a leaf of `profile` will say for `subject` and `sans`, refused (before any key or passphrase is touched) when it breaks a rule. */
@@ -36,7 +45,15 @@ export function leafNames(config: PkiConfig, profile: LeafProfile, subject: Subj
   checkSanCount(all, maxSans(config));
   checkRequiredSanPatterns(all, profile);
   const named = applyProfileSubject(subject, profile);
-  if (config.nameConstraints) checkNameConstraints(all, named, config.nameConstraints);
+  if (config.nameConstraints) {
+    try {
+      checkNameConstraints(all, named, config.nameConstraints);
+    } catch (e) {
+      // A `pki ca add` CA's constraints are its own (ca/NAME/ca.json, stamped into its certificate).
+      if (config.issuingCa && e instanceof PkiError) throw new PkiError(e.code, e.message.replace("the intermediate's", `issuing CA ${config.issuingCa.name}'s`), { hint: 'issue only names inside them, or from another CA (--ca)' });
+      throw e;
+    }
+  }
   return { subject: named, sans: all };
 }
 

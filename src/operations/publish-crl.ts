@@ -56,7 +56,7 @@ export function publishCrl(
   // are not listed: the intermediate's CRL covers the leaves it issued, within its trust domain only.
   let entries = 0;
   function* revoked(): Generator<CrlEntry> {
-    for (const r of inventory.iterateLeafRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName })) {
+    for (const r of inventory.iterateLeafRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName, ca: home.issuingCaName })) {
       entries++;
       yield { serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined };
     }
@@ -77,7 +77,7 @@ export function publishRetiredCrl(home: CaHome, inventory: Inventory, issuer: Lo
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
   const crlNumber = inventory.nextSequenceNumber(crlSequence(home, 'crl'), publishedNumber(home, 'crl', inventory) + 1n);
-  const entries: CrlEntry[] = [...inventory.iterateLeafRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName, issuerKeyId: issuer.retired.keyId })].map((r) => ({
+  const entries: CrlEntry[] = [...inventory.iterateLeafRevocations('x509', thisUpdate, { trustDomain: home.trustDomainName, ca: home.issuingCaName, issuerKeyId: issuer.retired.keyId })].map((r) => ({
     serialHex: r.serial,
     revokedAt: r.revokedAt,
     reason: r.revocationReason ?? undefined,

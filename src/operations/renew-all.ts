@@ -151,7 +151,7 @@ async function renewListed(session: RenewSession, record: CertificateSummary, pr
   const missing = missingFile(session, record, prune);
   if (missing) return missing;
   try {
-    return await renewInSession(session, record.certificatePath, record.keyPath ?? undefined);
+    return await renewInSession(session, record.certificatePath, record.keyPath ?? undefined, undefined, true);
   } catch (e) {
     return failure(record.certificatePath, record.serial, e);
   }

@@ -11,6 +11,7 @@ import { isIssuedBy } from '../core/x509/issued-by.js';
 import { retiredIssuerOf } from '../store/retired-ca.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodePem, PemLabel } from '../core/der/pem.js';
+import { DEFAULT_CA_NAME, refOfRecord } from '../store/issuing-ca.js';
 import { PkiError } from '../core/errors.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../core/keys/keys.js';
 import { isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, type RenewalPlan } from '../core/lifecycle/renewal.js';
@@ -29,7 +30,7 @@ import { describeSettled, settleBundleJournal, settleFileJournal, type FileIdent
 import { findPreviousIssuer, type PreviousCa } from '../store/previous-ca.js';
 import { issueLeafCertificate, leafProfile } from './issue-leaf.js';
 import { writeRenewedBundle, writeRenewedFile } from './renew-write.js';
-import { openRenewSession, trustDomainSession, type RenewContext, type RenewedOutcome, type RenewSession, type RenewSettings, type SkippedOutcome } from './renew-session.js';
+import { issuerSession, openRenewSession, type RenewContext, type RenewedOutcome, type RenewSession, type RenewSettings, type SkippedOutcome } from './renew-session.js';
 import { approveForRenewal, readCertificateFile, trustedRecord } from './renew-trust.js';
 import { realFolder } from '../store/fs/paths.js';
 
@@ -203,14 +204,21 @@ function renewalProfile(session: RenewSession, path: string, recorded: string): 
 
 /**
  * Renews the certificate at `certPath` within a run, or says it is not due; throws a refusal. `listed`:
- * the inventory's record of it when the caller already holds it (`--all`).
+ * the inventory's record of it when the caller already holds it (`--all`); `inBatch`: a run over many (`--all`).
  */
-export async function renewInSession(run: RenewSession, certPath: string, keyArg: string | undefined, listed?: CertificateRecord): Promise<RenewedOutcome | SkippedOutcome> {
+export async function renewInSession(run: RenewSession, certPath: string, keyArg: string | undefined, listed?: CertificateRecord, inBatch = listed !== undefined): Promise<RenewedOutcome | SkippedOutcome> {
   const target = openTarget(run, certPath);
   const serial = normalizeSerial(target.fields.serial);
   const record = listed && listed.serial === serial ? listed : run.inventory.find('x509', serial);
-  // A trust domain's certificate is renewed by that domain's intermediate, with its root as ca.crt.
-  const session = record?.trustDomain ? trustDomainSession(run, record.trustDomain) : run;
+  // A trust domain's certificate is renewed by that domain's intermediate, with its root as ca.crt; a
+  // `pki ca add` CA's by that CA.
+  const session = record ? issuerSession(run, refOfRecord(record)) : run;
+  const issuedBy = record?.trustDomain ? null : (record?.ca ?? DEFAULT_CA_NAME);
+  if (run.settings.ca !== undefined && issuedBy !== run.settings.ca) {
+    const reason = `issued by ${record?.trustDomain ? `trust domain ${record.trustDomain}` : `CA ${issuedBy ?? 'unknown'}`}, not CA ${run.settings.ca}`;
+    if (inBatch) return { path: certPath, status: 'skipped', serial, reason, dueAt: null };
+    throw new PkiError('ERR_USAGE', `${certPath} was ${reason}: a certificate is renewed by the CA that issued it`, { hint: `drop --ca, or re-issue it from CA ${run.settings.ca} (pki generate --ca ${run.settings.ca} --force, pki sign --ca ${run.settings.ca})` });
+  }
   if (record?.status === 'revoked') {
     throw new PkiError('ERR_POLICY', `certificate ${serial} (${record.subject}) is revoked; a revoked certificate is not renewed`, {
       hint: 'issue a new certificate (pki generate --force, or pki sign) and deploy it',

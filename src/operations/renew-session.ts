@@ -7,7 +7,7 @@ import type { PkiErrorCode } from '../core/errors.js';
 import { parseCertificate, type CertificateFields } from '../core/x509/certificate-fields.js';
 import type { RenewalPolicy } from '../core/lifecycle/renewal.js';
 import { parseSans, type San } from '../core/x509/names.js';
-import type { CaHome, PassphraseSource } from '../store/ca-home.js';
+import type { CaHome, IssuingCaRef, PassphraseSource } from '../store/ca-home.js';
 import type { PkiConfig } from '../store/config.js';
 import { openInventory, type Inventory } from '../store/inventory/index.js';
 
@@ -23,6 +23,11 @@ export interface RenewSettings {
   readonly notAfter?: Date;
   /** A pki.json profile to switch to (--profile; one certificate); otherwise the one recorded for it. */
   readonly profile?: string;
+  /**
+   * --ca NAME: only what this issuing CA issued (`default` or a `pki ca add` name). A certificate is always
+   * renewed by the CA that issued it; with --all the others are skipped, one named certificate of another CA is refused.
+   */
+  readonly ca?: string;
 }
 
 /** The caller's side of a run: the clock and where the intermediate's passphrase comes from, if it is asked. */
@@ -93,25 +98,30 @@ export interface RenewSession {
 }
 
 /**
- * The session of a run as trust domain `name` sees it (issue 14): the domain's home (its intermediate signs,
- * its root is the bundles' ca.crt) over the run's one inventory, the domain's CA loaded once per run.
+ * The session of a run as the CA that issued a record sees it (issue 14): a trust domain's home (its
+ * intermediate signs, its root is the bundles' ca.crt) or a `pki ca add` CA's (its intermediate and policy),
+ * over the run's one inventory, that CA loaded once per run. The default intermediate: the run itself.
  */
-export function trustDomainSession(session: RenewSession, name: string): RenewSession {
-  let byDomain = domainSessions.get(session);
-  if (!byDomain) domainSessions.set(session, (byDomain = new Map()));
-  const known = byDomain.get(name);
+export function issuerSession(session: RenewSession, ref: IssuingCaRef): RenewSession {
+  if (!ref.trustDomain && !ref.name) return session;
+  let byCa = domainSessions.get(session);
+  if (!byCa) domainSessions.set(session, (byCa = new Map()));
+  const key = `${ref.trustDomain ?? ''}/${ref.name ?? ''}`;
+  const known = byCa.get(key);
   if (known) return known;
-  const home = session.home.trustDomain(name);
+  const home = session.home.homeOf(ref);
   let issuer: Promise<RenewIssuer> | undefined;
   let intermediate: CertificateFields | undefined;
-  const domain: RenewSession = {
+  const scoped: RenewSession = {
     ...session,
     home,
+    // A `pki ca add` CA renews under its own policy (name constraints, profiles).
+    config: ref.name ? home.readConfig() : session.config,
     issuer: () => (issuer ??= home.loadIssuer(session.passphrase, session.now, session.inventory)),
     intermediate: () => (intermediate ??= parseCertificate(home.readIntermediateCertificate().der)),
   };
-  byDomain.set(name, domain);
-  return domain;
+  byCa.set(key, scoped);
+  return scoped;
 }
 
 const domainSessions = new WeakMap<RenewSession, Map<string, RenewSession>>();

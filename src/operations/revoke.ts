@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { sha256Fingerprint } from '../core/x509/fingerprint.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
+import { refOfRecord } from '../store/issuing-ca.js';
 import { PkiError } from '../core/errors.js';
 import type { LoadedIssuer } from '../core/x509/issuer.js';
 import { parseRevocationReason, type RevocationReason } from '../core/x509/revocation-reason.js';
@@ -168,8 +169,9 @@ export async function revokeCertificate(main: CaHome, request: RevokeRequest, co
   const inventory = await openInventory(main);
   try {
     const record = revocableRecord(inventory, request.target, target, context.onWarning);
-    // The issuer comes from the inventory (issue 14): a trust domain's certificate goes on that domain's CRL.
-    const home = record.trustDomain ? main.trustDomain(record.trustDomain) : main;
+    // The issuer comes from the inventory (issue 14): a trust domain's or a `pki ca add` CA's certificate
+    // goes on that CA's CRL (an intermediate record names the CA it is: its revocation goes on the root's CRL).
+    const home = main.homeOf(refOfRecord(record));
     if (record.profile !== 'intermediate' && issuedByRoot(home, record)) return await revokeRootIssued(home, inventory, record, reason, context, rootCrlLifetimeMs(config));
     if (record.profile === 'intermediate') {
       // From now on every command that would sign with it refuses (CaHome#loadIssuer). Its own CRL cannot

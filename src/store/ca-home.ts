@@ -14,15 +14,16 @@
  *   ssh/                           OpenSSH CAs
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
-import { chainTailPem, trustAnchorsPem } from './root-transition.js';
-import { checkCaName, DEFAULT_ISSUING_CA, describeIssuingCa, issuingCaFiles, sameIssuingCa, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
+import { trustAnchorsPem } from './root-transition.js';
+import { readIssuingCaPolicy, withIssuingCaPolicy } from './issuing-ca-policy.js';
+import { loadIssuerOf } from './load-issuer.js';
+import { namedFolders } from './fs/named-folders.js';
+import { checkCaName, DEFAULT_CA_NAME, DEFAULT_ISSUING_CA, RESERVED_CA_FOLDERS, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
+import type { LoadedIssuer } from '../core/x509/issuer.js';
 import { findPemBlock, PemLabel } from '../core/der/pem.js';
 import { PkiError } from '../core/errors.js';
-import { parseCertificate } from '../core/x509/certificate-fields.js';
-import { normalizeSerial } from '../core/x509/serial.js';
 import type { Inventory } from './inventory/index.js';
 import { parseConfig, type PkiConfig } from './config.js';
 import { readText } from './fs/read-file.js';
@@ -37,8 +38,6 @@ import { formatPkcs11Uri, keyObjectUri, parsePkcs11Uri, type Pkcs11Uri } from '.
 /** The labels of pki's key objects on a PKCS#11 token (docs/operations.md, "CA keys on a PKCS#11 token"). */
 export const TOKEN_KEY_LABELS = { root: 'pki-root', intermediate: 'pki-intermediate', sshUser: 'pki-ssh-user', sshHost: 'pki-ssh-host' } as const;
 
-/** What checkCaName admits, for listing domains/ without throwing. */
-const NAME_OF_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export { ensureFolder, ensureHomeFolder, FileMode } from './fs/home-folder.js';
 
@@ -60,13 +59,20 @@ export class CaHome {
   readonly main: CaHome | null;
   /** The trust domain's name (issue 14); null for the main hierarchy. */
   readonly trustDomainName: string | null;
+  /**
+   * Set on the view of a further issuing CA (`pki ca add NAME`, CaHome#issuingCaHome): its name. Such a view
+   * shares the main home's folder, root, pki.json and inventory; its intermediate is `ca/NAME/`, its CRL
+   * `crl/NAME.crl`. Null on the default intermediate's home and on a trust domain's.
+   */
+  readonly issuingCaName: string | null;
 
   /** Paths only, nothing checked: commands use CaHome.open. */
-  constructor(dir: string, safety?: Pick<HomeCheckOptions, 'insecure' | 'warn'>, domain?: { main: CaHome; name: string }) {
+  constructor(dir: string, safety?: Pick<HomeCheckOptions, 'insecure' | 'warn'>, view?: { main: CaHome; trustDomain?: string; issuingCa?: string }) {
     this.dir = resolve(dir);
     this.#safety = safety;
-    this.main = domain?.main ?? null;
-    this.trustDomainName = domain?.name ?? null;
+    this.main = view?.main ?? null;
+    this.trustDomainName = view?.trustDomain ?? null;
+    this.issuingCaName = view?.issuingCa ?? null;
   }
 
   /**
@@ -77,28 +83,50 @@ export class CaHome {
    */
   trustDomain(name: string): CaHome {
     if (this.main) return this.main.trustDomain(name);
-    return new CaHome(join(this.dir, 'domains', checkCaName(name, 'trust domain')), this.#safety, { main: this, name });
+    return new CaHome(join(this.dir, 'domains', checkCaName(name, 'trust domain')), this.#safety, { main: this, trustDomain: name });
+  }
+
+  /**
+   * The home as issuing CA `name` sees it (issue 14, `pki ca add NAME`, `--ca NAME`): the same folder, root,
+   * pki.json and inventory, with `ca/NAME/intermediate_ca.*` as the intermediate and `crl/NAME.crl` as its
+   * CRL; `default` is the default intermediate (this home). Every operation that takes a CaHome signs with
+   * that CA and publishes its CRL when given it. Nothing is checked or read.
+   */
+  issuingCaHome(name: string): CaHome {
+    if (name === DEFAULT_CA_NAME) return this.main && !this.trustDomainName ? this.main : this;
+    if (this.trustDomainName) {
+      throw new PkiError('ERR_USAGE', '--ca and --trust-domain cannot be combined', { hint: 'a trust domain has one issuing CA: pass only --trust-domain' });
+    }
+    const main = this.main ?? this;
+    return new CaHome(main.dir, this.#safety, { main, issuingCa: checkCaName(name, 'CA') });
+  }
+
+  /** The home of the CA a record names (its `trustDomain` and `ca` columns): where its CRL and renewal belong. */
+  homeOf(ref: IssuingCaRef): CaHome {
+    const main = this.main ?? this;
+    if (ref.trustDomain) return main.trustDomain(ref.trustDomain);
+    return ref.name ? main.issuingCaHome(ref.name) : main;
+  }
+
+  /** The further issuing CAs that exist (`ca/NAME/intermediate_ca.crt`), by name. */
+  issuingCaNames(): string[] {
+    return this.trustDomainName ? [] : namedFolders(join((this.main ?? this).dir, 'ca'), 'intermediate_ca.crt').filter((n) => !RESERVED_CA_FOLDERS.has(n));
   }
 
   /** The trust domains that exist (a `domains/NAME/ca/root_ca.crt`), by name. */
   trustDomainNames(): string[] {
-    const root = this.main ?? this;
-    let names: string[];
-    try {
-      names = readdirSync(join(root.dir, 'domains'));
-    } catch {
-      return [];
-    }
-    return names.filter((n) => NAME_OF_DOMAIN.test(n) && existsSync(join(root.dir, 'domains', n, 'ca', 'root_ca.crt'))).sort();
+    return namedFolders(join((this.main ?? this).dir, 'domains'), join('ca', 'root_ca.crt'));
   }
 
   /** The reference of this home's default intermediate: which records and CRLs belong to it. */
   get issuingCaRef(): IssuingCaRef {
+    if (this.issuingCaName) return { trustDomain: null, name: this.issuingCaName };
     return this.trustDomainName ? { trustDomain: this.trustDomainName, name: null } : DEFAULT_ISSUING_CA;
   }
 
   /** The inventory columns of what this home's intermediate issues (store/inventory/record.ts). */
-  get recordColumns(): { trustDomain?: string } {
+  get recordColumns(): { trustDomain?: string; ca?: string } {
+    if (this.issuingCaName) return { ca: this.issuingCaName };
     return this.trustDomainName ? { trustDomain: this.trustDomainName } : {};
   }
 
@@ -133,7 +161,7 @@ export class CaHome {
       sshDir: this.sshDir,
       servicesDir: this.servicesDir,
       dbPath: this.dbPath,
-      keyPaths: [this.rootKeyPath, this.intermediateKeyPath, ssh('user'), ssh('host')],
+      keyPaths: [this.rootKeyPath, this.intermediateKeyPath, ssh('user'), ssh('host'), ...this.issuingCaNames().map((n) => join(this.caDir, n, 'intermediate_ca.key'))],
     };
   }
 
@@ -175,17 +203,21 @@ export class CaHome {
   get rootKeyPath(): string {
     return join(this.caDir, 'root_ca.key');
   }
+  /** The folder of this home's issuing certificate and key: `ca/`, or `ca/NAME/` for a `pki ca add` CA. */
+  get intermediateDir(): string {
+    return this.issuingCaName ? join(this.caDir, this.issuingCaName) : this.caDir;
+  }
   get intermediateCertPath(): string {
-    return join(this.caDir, 'intermediate_ca.crt');
+    return join(this.intermediateDir, 'intermediate_ca.crt');
   }
   get intermediateKeyPath(): string {
-    return join(this.caDir, 'intermediate_ca.key');
+    return join(this.intermediateDir, 'intermediate_ca.key');
   }
   get crlDir(): string {
     return join(this.dir, 'crl');
   }
   get crlPath(): string {
-    return join(this.crlDir, 'intermediate_ca.crl');
+    return join(this.crlDir, this.issuingCaName ? `${this.issuingCaName}.crl` : 'intermediate_ca.crl');
   }
   get dbDir(): string {
     return this.main ? this.main.dbDir : join(this.dir, 'db');
@@ -207,6 +239,15 @@ export class CaHome {
 
   /** Throws ERR_CA_MISSING with the command that fixes it. */
   requireInitialized(): void {
+    if (this.issuingCaName) {
+      this.main!.requireInitialized();
+      if (!this.hasCa()) {
+        throw new PkiError('ERR_CA_MISSING', `there is no issuing CA ${this.issuingCaName} in ${this.dir} (${this.intermediateCertPath} is missing)`, {
+          hint: `create it with "pki ca add ${this.issuingCaName}", or choose one of: ${[DEFAULT_CA_NAME, ...this.main!.issuingCaNames()].join(', ')}`,
+        });
+      }
+      return;
+    }
     if (this.main) {
       this.main.requireInitialized();
       if (!this.hasCa()) {
@@ -225,11 +266,14 @@ export class CaHome {
 
   readConfig(): PkiConfig {
     this.requireInitialized();
-    return parseConfig(readText(this.configPath), this.configPath);
+    const config = parseConfig(readText(this.configPath), this.configPath);
+    // A `pki ca add` CA issues under its own policy (store/issuing-ca-policy.ts): its name constraints, its profiles.
+    return this.issuingCaName ? withIssuingCaPolicy(config, this.issuingCaName, readIssuingCaPolicy(this.intermediateDir)) : config;
   }
 
   /** The token holding the root and intermediate keys (pki.json "kms"), or null when they are key files. */
   caKeysToken(): Pkcs11Uri | null {
+    if (this.issuingCaName) return this.main!.caKeysToken(); // the root's token; the CA's own key is a file
     if (this.main) return null; // a trust domain's keys are files of its own (pki.json "kms" is the main hierarchy's)
     const { kms } = this.readConfig();
     return kms === undefined ? null : parsePkcs11Uri(kms, this.dir);
@@ -248,6 +292,7 @@ export class CaHome {
 
   /** The default intermediate's key: on the token when pki.json names one, else its key file (asking `passphrase` when encrypted). */
   async openIntermediateKey(passphrase: PassphraseSource): Promise<SigningKey> {
+    if (this.issuingCaName) return openCaKeyFile(this.intermediateKeyPath, passphrase);
     const token = this.caKeysToken();
     if (token) return openTokenKey(token, TOKEN_KEY_LABELS.intermediate);
     return openCaKeyFile(this.intermediateKeyPath, passphrase);
@@ -282,34 +327,10 @@ export class CaHome {
 
   /**
    * The intermediate CA ready to sign: certificate + decrypted key, checked to match and to be valid now.
-   * Asks `passphrase` only when the key file is encrypted. An intermediate the inventory records as revoked
-   * (`pki revoke` of its serial) is refused before the passphrase is asked: it must not sign again.
+   * Asks `passphrase` only when the key file is encrypted; refuses a revoked intermediate (store/load-issuer.ts).
    */
-  async loadIssuer(
-    passphrase: PassphraseSource,
-    now: Date,
-    inventory: Pick<Inventory, 'find'>,
-    ref: IssuingCaRef = this.issuingCaRef,
-  ): Promise<LoadedIssuer & { certificatePem: string; ref: IssuingCaRef }> {
-    this.requireInitialized();
-    const files = this.issuingCa(ref);
-    if (ref.name !== null && !existsSync(files.certPath)) {
-      throw new PkiError('ERR_CA_MISSING', `there is no ${describeIssuingCa(ref)} CA in ${this.dir} (${files.certPath} is missing)`, {
-        hint: ref.trustDomain ? `create it with "pki generate … --trust-domain ${ref.trustDomain}" or list the domains in pki.json` : `create it with "pki ca add ${ref.name}"`,
-      });
-    }
-    const { pem, der } = this.readIntermediateCertificate(ref);
-    const serial = normalizeSerial(parseCertificate(der).serial);
-    const record = inventory.find('x509', serial);
-    if (record?.status === 'revoked') {
-      throw new PkiError('ERR_ISSUER_REVOKED', `the intermediate CA (serial ${serial}) was revoked on ${record.revokedAt} (${record.revocationReason}); it no longer issues certificates or CRLs`, {
-        hint: 'create a new CA with "pki init --force" and redeploy its root',
-      });
-    }
-    // Only the main hierarchy's default intermediate lives on the token; `ca add` and trust-domain CAs keep key files.
-    const key = sameIssuingCa(ref, DEFAULT_ISSUING_CA) ? await this.openIntermediateKey(passphrase) : await openCaKeyFile(files.keyPath, passphrase);
-    // The chain every leaf is written with: during a root rotation, the cross certificate to the old root after the intermediate.
-    return { ...issuerFromCertificate(der, key, now), certificatePem: pem + chainTailPem(this.caDir), ref };
+  loadIssuer(passphrase: PassphraseSource, now: Date, inventory: Pick<Inventory, 'find'>, ref: IssuingCaRef = this.issuingCaRef): Promise<LoadedIssuer & { certificatePem: string; ref: IssuingCaRef }> {
+    return loadIssuerOf(this, passphrase, now, inventory, ref);
   }
 }
 

@@ -54,6 +54,11 @@ export interface PkiConfig {
    * `pki-root` and `pki-intermediate`: `pkcs11:token=…?module-path=…&pin-source=file:…`, never with a PIN.
    */
   readonly kms?: string;
+  /**
+   * Set by CaHome#readConfig on the view of a `pki ca add` CA (never read from pki.json, whose schema is
+   * strict): the CA's name and the only profiles it issues (null: all). store/issuing-ca-policy.ts.
+   */
+  readonly issuingCa?: { readonly name: string; readonly profiles: readonly string[] | null };
 }
 
 const durationText = (message = 'must be a duration such as 90d or 1y') =>

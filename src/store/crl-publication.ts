@@ -23,6 +23,7 @@ import { encodePemBytes, findPemBlock, PemLabel } from '../core/der/pem.js';
 import { TEMP_PREFIX, writeFilesAtomicSync } from './fs/atomic-write.js';
 import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome } from './ca-home.js';
 import type { Inventory, SequenceName } from './inventory/index.js';
+import { retiredCrlFolder } from './retired-ca.js';
 
 /** Which CRL: the intermediate's (of leaves) or the root's (of intermediates); also its inventory sequence. */
 export type CrlKind = 'crl' | 'root-crl';
@@ -35,8 +36,9 @@ export function rootCrlPath(home: CaHome): string {
   return join(home.crlDir, 'root_ca.crl');
 }
 
+/** crl/chain.crl.pem, or crl/NAME.chain.crl.pem for a `pki ca add` CA. */
 export function chainCrlPath(home: CaHome): string {
-  return join(home.crlDir, 'chain.crl.pem');
+  return join(home.crlDir, home.issuingCaName ? `${home.issuingCaName}.chain.crl.pem` : 'chain.crl.pem');
 }
 
 /** The inventory counter of `kind` for this home: `crl`, `root-crl`, or a trust domain's `crl@NAME`, `root-crl@NAME`. */
@@ -134,8 +136,10 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
   // After `pki ca rotate` the retired intermediates' CRLs follow (store/retired-ca.ts): a client of the old key stays checked.
   const retired = retiredCrlPems(home, null);
   const chain = otherPem === null ? null : kind === 'crl' ? Buffer.concat([otherPem, pem, ...retired]) : Buffer.concat([pem, otherPem, ...retired]);
+  // The root's CRL is in every chain file of the CAs under it (the default's and each `pki ca add` CA's).
+  const siblings = kind === 'root-crl' ? siblingChainFiles(home, pem) : [];
   writeFilesAtomicSync(
-    [...(writeDer ? [{ path: derPath, data: der }] : []), { path, data: pem }, ...(chainPath !== null && chain !== null ? [{ path: chainPath, data: chain }] : [])],
+    [...(writeDer ? [{ path: derPath, data: der }] : []), { path, data: pem }, ...(chainPath !== null && chain !== null ? [{ path: chainPath, data: chain }] : []), ...siblings],
     { mode: FileMode.public, overwrite: true },
   );
   const published = fileIdentity(path);
@@ -143,9 +147,23 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
   return { path, derPath: writeDer ? derPath : null, chainPath };
 }
 
+/** The chain files of the other issuing CAs under the same root, with `rootPem` as their root CRL (those whose CRL exists). */
+function siblingChainFiles(home: CaHome, rootPem: Buffer): { path: string; data: Buffer }[] {
+  if (home.trustDomainName) return [];
+  const main = home.main ?? home;
+  const all = [main, ...main.issuingCaNames().map((n) => main.issuingCaHome(n))];
+  const out: { path: string; data: Buffer }[] = [];
+  for (const other of all) {
+    if (other.issuingCaName === home.issuingCaName) continue;
+    const current = publishedCrlPem(other.crlPath);
+    if (current !== null) out.push({ path: chainCrlPath(other), data: Buffer.concat([rootPem, current, ...retiredCrlPems(other, null)]) });
+  }
+  return out;
+}
+
 /** The published CRLs of retired intermediates (crl/retired/*.crl, by name), `replacing` given as new content. */
 function retiredCrlPems(home: CaHome, replacing: { path: string; pem: Buffer } | null): Buffer[] {
-  const dir = join(home.crlDir, 'retired');
+  const dir = retiredCrlFolder(home);
   const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.crl')) : [];
   const paths = [...new Set([...names.map((n) => join(dir, n)), ...(replacing ? [replacing.path] : [])])].sort();
   return paths.map((path) => (path === replacing?.path ? replacing.pem : publishedCrlPem(path))).filter((pem): pem is Buffer => pem !== null);
@@ -159,6 +177,7 @@ function retiredCrlPems(home: CaHome, replacing: { path: string; pem: Buffer } |
 export function writeRetiredCrlFile(home: CaHome, path: string, der: Uint8Array): WrittenCrl {
   ensureHomeFolder(home.crlDir, FileMode.folder);
   ensureHomeFolder(join(home.crlDir, 'retired'), FileMode.folder);
+  ensureHomeFolder(retiredCrlFolder(home), FileMode.folder);
   const pem = encodePemBytes(PemLabel.crl, der);
   const root = publishedCrlPem(rootCrlPath(home));
   const current = publishedCrlPem(home.crlPath);

@@ -25,13 +25,13 @@ export const DEFAULT_CA_NAME = 'default';
 /** Names of CAs and trust domains: a path segment, a DNS-label-like word (also used in URLs of pki serve). */
 const NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Folder names under ca/ that are not CAs. */
-const RESERVED = new Set([DEFAULT_CA_NAME, 'previous', 'snapshots', 'retired', 'cross']);
+export const RESERVED_CA_FOLDERS: ReadonlySet<string> = new Set([DEFAULT_CA_NAME, 'previous', 'snapshots', 'retired', 'cross']);
 
 /** Refuses a CA or trust-domain name that cannot be a folder and URL segment, or is reserved. */
 export function checkCaName(name: string, what: 'CA' | 'trust domain'): string {
-  if (!NAME.test(name) || RESERVED.has(name)) {
+  if (!NAME.test(name) || RESERVED_CA_FOLDERS.has(name)) {
     throw new PkiError('ERR_USAGE', `invalid ${what} name "${name}"`, {
-      hint: `use lower-case letters, digits and hyphens (not ${[...RESERVED].join(', ')})`,
+      hint: `use lower-case letters, digits and hyphens (not ${[...RESERVED_CA_FOLDERS].join(', ')})`,
     });
   }
   return name;

@@ -28,12 +28,14 @@ export interface RetiredIntermediate {
   readonly certificatePem: string;
 }
 
+/** ca/retired/, or ca/NAME/retired/ for a `pki ca add` CA. */
 export function retiredFolder(home: CaHome): string {
-  return join(home.caDir, RETIRED_CA_FOLDER);
+  return join(home.intermediateDir, RETIRED_CA_FOLDER);
 }
 
+/** crl/retired/, or crl/retired/NAME/ for a `pki ca add` CA (the default's CRLs are the *.crl files of crl/retired/). */
 export function retiredCrlFolder(home: CaHome): string {
-  return join(home.crlDir, RETIRED_CA_FOLDER);
+  return home.issuingCaName ? join(home.crlDir, RETIRED_CA_FOLDER, home.issuingCaName) : join(home.crlDir, RETIRED_CA_FOLDER);
 }
 
 /** Where intermediate `keyId` goes when retired. */

@@ -33,14 +33,17 @@ function listFiles(folder: string): string[] {
 }
 
 /** What is on disk now. Unreadable or foreign files count as present but undescribed. */
-export function readExistingBundle(folder: string, request: BundleRequest, currentRootPem: string): ExistingBundle {
+export function readExistingBundle(folder: string, request: BundleRequest, currentRootPem: string, currentIssuerSubjectDer?: Uint8Array): ExistingBundle {
   const files = listFiles(folder);
   const serviceCert = `${request.service}.crt`;
   let serviceSans: ExistingBundle['serviceSans'] = null;
   let serviceKeySpec: ExistingBundle['serviceKeySpec'] = null;
+  let sameIssuer: boolean | null = null;
   if (files.includes(serviceCert)) {
     try {
       const leaf = certificateIn(join(folder, serviceCert));
+      // Which issuing CA (`pki ca add`, issue 14): several share the root, so ca.crt alone cannot tell.
+      if (currentIssuerSubjectDer) sameIssuer = Buffer.from(leaf.issuerDer).equals(Buffer.from(currentIssuerSubjectDer));
       const san = decodeSubjectAltName(leaf);
       serviceSans = parseSans([...san.dns, ...san.ip, ...san.email, ...san.uri]);
       serviceKeySpec = keySpecOf(certificatePublicKey(leaf));
@@ -63,7 +66,7 @@ export function readExistingBundle(folder: string, request: BundleRequest, curre
     .filter((n) => n.endsWith('.crt') && n !== 'ca.crt' && n !== serviceCert)
     .map((n) => n.slice(0, -4))
     .sort();
-  return { files, serviceSans, serviceKeySpec, clients, sameTrustAnchor, validities };
+  return { files, serviceSans, serviceKeySpec, clients, sameTrustAnchor, sameIssuer, validities };
 }
 
 /**

@@ -9,7 +9,7 @@ import { PkiError } from '../../core/errors.js';
 import { publishCrls } from '../../operations/publish-crl.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { describeCrl, describeRepublication, warnRootCrlDue } from '../crl-text.js';
-import { openHome } from '../home.js';
+import { openHome, selectedCaHome } from '../home.js';
 import { passphraseSource, readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 
 export interface CrlOptions extends PassphraseOptions {
@@ -18,6 +18,7 @@ export interface CrlOptions extends PassphraseOptions {
   readonly root?: boolean;
   readonly ifDue?: boolean;
   readonly trustDomain?: string;
+  readonly ca?: string;
 }
 
 export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -28,7 +29,7 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
   }
   if (options.root && options.der) throw new PkiError('ERR_USAGE', '--der applies to the intermediate CRL only', { hint: 'drop --der' });
   const main = openHome(globals);
-  const home = options.trustDomain !== undefined ? main.trustDomain(options.trustDomain) : main;
+  const home = selectedCaHome(main, options);
   const result = await publishCrls(
     home,
     { root: options.root === true, ifDue: options.ifDue === true, der: options.der === true, ...(options.nextUpdate !== undefined ? { nextUpdate: options.nextUpdate } : {}) },

@@ -10,7 +10,7 @@ import { generateWithCa } from '../../operations/generate-init.js';
 import { DEFAULT_CA, type InitReport } from '../../operations/init.js';
 import { ensureTrustDomain } from '../../operations/trust-domain.js';
 import { emit, warn, type GlobalOptions } from '../output.js';
-import { openHome } from '../home.js';
+import { openHome, selectedCaHome } from '../home.js';
 import { createdCaText } from '../init-text.js';
 import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../options.js';
 import { passphraseSource, resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
@@ -32,6 +32,8 @@ export interface GenerateOptions extends KeyFlags, PassphraseOptions {
   readonly init?: boolean;
   /** Issue from this trust domain's CA (created on first use, keys protected as the passphrase flags say). */
   readonly trustDomain?: string;
+  /** Issue from this `pki ca add` CA (`default`: the default intermediate). */
+  readonly ca?: string;
 }
 
 /** Without --init, a home without a CA is refused, naming both ways out. */
@@ -47,6 +49,11 @@ export async function runGenerate(service: string, variant: string, options: Gen
   if (!options.init) {
     requireCa(home);
     if (options.password === false && options.trustDomain === undefined) throw new PkiError('ERR_USAGE', '--no-password applies to the CA keys --init creates', { hint: 'add --init, or drop --no-password' });
+  }
+  if (options.ca !== undefined) {
+    if (options.init) throw new PkiError('ERR_USAGE', '--init and --ca cannot be combined', { hint: 'create the CA with "pki init" and the issuing CA with "pki ca add" first' });
+    if (options.trustDomain === undefined) return runGenerateFrom(selectedCaHome(home, options), service, variant, options, globals, now);
+    selectedCaHome(home, options); // refuses --ca with --trust-domain
   }
   if (options.trustDomain !== undefined) {
     if (options.init) throw new PkiError('ERR_USAGE', '--init and --trust-domain cannot be combined', { hint: 'create the CA with "pki init" first, then issue into the trust domain' });
@@ -94,6 +101,16 @@ function bundleRequest(service: string, variant: string, options: GenerateOption
     force: options.force === true,
     profile: options.profile,
   };
+}
+
+/** `--ca NAME`: the bundle from that issuing CA (its root is the same ca.crt). */
+async function runGenerateFrom(home: CaHome, service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now: Date): Promise<void> {
+  home.requireInitialized();
+  const keyFlagsGiven = options.kty !== undefined || options.crv !== undefined || options.size !== undefined;
+  const bundle = bundleRequest(service, variant, options, keyFlagsGiven);
+  const passphrase = passphraseSource(options);
+  const result = await withProgress(null, globals, { spinner: true }, (p) => generateBundle(home, bundle, { now, passphrase: p.pausing(passphrase), warn }));
+  emit(globals, { ...result.report, issuingCa: home.issuingCaName }, (r) => bundleText(result, r).join('\n'));
 }
 
 /** `--trust-domain NAME`: the bundle from the domain's CA, the domain created first when this is its first bundle. */

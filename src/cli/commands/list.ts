@@ -72,11 +72,14 @@ function renderTable(rows: readonly ListRow[], soonDays: number): string {
   const c = colors();
   // The trust domain column appears once there is a domain (issue 14); a home without one lists as before.
   const domains = rows.some((r) => r.trustDomain !== null);
-  const header = ['SERIAL', 'SUBJECT', 'PROFILE', ...(domains ? ['DOMAIN'] : []), 'NOT AFTER', 'DAYS LEFT', 'STATUS'];
+  // Likewise the CA column once there is a `pki ca add` CA.
+  const cas = rows.some((r) => r.ca !== DEFAULT_CA_NAME);
+  const header = ['SERIAL', 'SUBJECT', 'PROFILE', ...(cas ? ['CA'] : []), ...(domains ? ['DOMAIN'] : []), 'NOT AFTER', 'DAYS LEFT', 'STATUS'];
   const cells = rows.map((r) => [
     r.serial,
     r.subject || '(none)',
     r.profile,
+    ...(cas ? [r.ca] : []),
     ...(domains ? [r.trustDomain ?? '-'] : []),
     r.notAfter.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
     String(r.daysLeft),

@@ -7,7 +7,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { PkiError } from '../../core/errors.js';
 import { signCsrs } from '../../operations/sign.js';
 import { emit, type GlobalOptions } from '../output.js';
-import { openHome } from '../home.js';
+import { openHome, selectedCaHome } from '../home.js';
 import { passphraseSource, type PassphraseOptions } from '../passphrase.js';
 import { withProgress } from '../progress.js';
 
@@ -20,6 +20,7 @@ export interface SignOptions extends PassphraseOptions {
   readonly outDir?: string;
   readonly force?: boolean;
   readonly trustDomain?: string;
+  readonly ca?: string;
 }
 
 /** `web.csr` → `web.crt` in the output folder. */
@@ -31,7 +32,7 @@ function certificateName(csrPath: string): string {
 
 export async function runSign(csrFiles: string[], options: SignOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
   const main = openHome(globals);
-  const home = options.trustDomain !== undefined ? main.trustDomain(options.trustDomain) : main;
+  const home = selectedCaHome(main, options);
   home.requireInitialized();
   const profile = options.profile; // a pki.json or built-in profile: operations/sign.ts refuses an unknown one, listing the known
   if (options.out !== undefined && options.outDir !== undefined) throw new PkiError('ERR_USAGE', '--out and --out-dir exclude each other');

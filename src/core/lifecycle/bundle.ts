@@ -71,6 +71,8 @@ export interface ExistingBundle {
   readonly clients: readonly string[];
   /** Whether ca.crt is the CA home's current root. */
   readonly sameTrustAnchor: boolean | null;
+  /** Whether the service certificate names the CA issuing now as its issuer (null: not known). */
+  readonly sameIssuer?: boolean | null;
   /** Validity of each certificate file that could be read (`redis.crt`, `client.crt`, …). */
   readonly validities?: ReadonlyMap<string, Validity>;
 }
@@ -124,6 +126,7 @@ export function compareBundle(request: BundleRequest, existing: ExistingBundle, 
   if (present.length === 0 && existing.clients.length === 0) return { state: 'absent' };
   const differences: string[] = [];
   if (existing.sameTrustAnchor === false) differences.push('ca.crt is not the current root CA (the bundle was issued by another CA)');
+  else if (existing.sameIssuer === false) differences.push('its certificates were issued by another issuing CA than the one asked for (--ca)');
   if (existing.serviceKeySpec && formatKeySpec(existing.serviceKeySpec) !== formatKeySpec(request.keySpec)) {
     differences.push(`key type is ${formatKeySpec(existing.serviceKeySpec)}, requested ${formatKeySpec(request.keySpec)}`);
   }
