@@ -22,6 +22,7 @@ import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { certificatesInFile, crlsInFile } from '../core/x509/certificate-file.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { normalizeSerial } from '../core/x509/serial.js';
+import { activeRetired } from '../store/retired-ca.js';
 import type { CaHome } from '../store/ca-home.js';
 import { collectPathFiles, compareRecordedFile, readPathFile } from '../store/certificate-files.js';
 import { writeFileAtomic } from '../store/fs/atomic-write.js';
@@ -131,10 +132,39 @@ function replacedNote(record: CheckRecord, der: Uint8Array | null, windows: Chec
   }
 }
 
-/** The CA home's published CRLs: the intermediate's (leaves) and the root's (the intermediate). */
+/**
+ * The CA home's published CRLs: the intermediate's (leaves) and the root's (the intermediates), and since
+ * issue 14 each `pki ca add` CA's, each trust domain's two, and those retired intermediates still sign.
+ */
+function crlPaths(home: CaHome, now: Date): string[] {
+  const { cas, domains } = issuingHomes(home);
+  return [
+    ...cas.map((ca) => ca.crlPath),
+    `${home.crlDir}/root_ca.crl`,
+    ...domains.flatMap((d) => [d.crlPath, `${d.crlDir}/root_ca.crl`]),
+    ...[...cas, ...domains].flatMap((ca) => activeRetired(ca, now).map((r) => r.crlPath)),
+  ];
+}
+
+/** The homes of every issuing CA: the default intermediate and the added ones, and each trust domain's. */
+function issuingHomes(home: CaHome): { cas: CaHome[]; domains: CaHome[] } {
+  return { cas: [home, ...home.issuingCaNames().map((n) => home.issuingCaHome(n))], domains: home.trustDomainNames().map((d) => home.trustDomain(d)) };
+}
+
+/**
+ * The intermediates `pki ca rotate` retired that have not expired: they still sign the CRL of what they
+ * issued, so their certificates (no longer valid records of the inventory) are watched beside the new ones.
+ */
+function retiredItems(home: CaHome, windows: CheckWindows, now: Date): CheckItem[] {
+  const { cas, domains } = issuingHomes(home);
+  return [...cas, ...domains].flatMap((ca) =>
+    activeRetired(ca, now).map((r) => ({ ...fileCertificateItem(r.certificate.der, r.certPath, windows, now, [`retired intermediate (pki ca rotate): signs ${r.crlPath} until it expires`]), profile: 'intermediate' })),
+  );
+}
+
 function crlItems(home: CaHome, now: Date, notes: CheckNote[]): CheckItem[] {
   const items: CheckItem[] = [];
-  for (const path of [home.crlPath, `${home.crlDir}/root_ca.crl`]) {
+  for (const path of crlPaths(home, now)) {
     const read = readPathFile(path);
     if ('error' in read) {
       notes.push({ path, message: `no CRL published here (${read.error}): relying parties that check revocation will fail; run "pki crl"`, readError: false });
@@ -213,7 +243,7 @@ export async function checkCertificates(home: CaHome, request: CheckRequest, con
     inventoryItems(record, windows, now, items);
     context.onProgress?.(i + 1, records.length);
   }
-  items.push(...crlItems(home, now, notes));
+  items.push(...crlItems(home, now, notes), ...retiredItems(home, windows, now));
   if (request.paths.length > 0) {
     // Built only for --path: 100,000 keys cost a tenth of a second the plain run does not need.
     const recorded = new Set(items.filter((i) => i.path !== null).map((i) => `${i.path}\n${i.serial}`));

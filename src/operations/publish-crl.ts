@@ -9,6 +9,8 @@ import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js
 import { buildCrl, type CrlEntry } from '../core/x509/crl.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { PkiError } from '../core/errors.js';
+import { parseCertificate } from '../core/x509/certificate-fields.js';
+import { normalizeSerial } from '../core/x509/serial.js';
 import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
 import { fileExists, openCaKey, TOKEN_KEY_LABELS, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { openTokenKey } from '../store/pkcs11/token.js';
@@ -169,6 +171,27 @@ export async function republishCrlForRenewal(
   }
 }
 
+/** The cron CRL step of one CA besides the default intermediate: an added CA (`ca`) or a trust domain's. */
+export type OtherCrlRepublication = CrlRepublication & { readonly ca: string | null; readonly trustDomain: string | null };
+
+/**
+ * The cron CRL step (`pki renew --all`, `pki crl --if-due`) for every CA of the home besides its default
+ * intermediate (issue 14): each `pki ca add` CA and each trust domain's intermediate, re-published when due
+ * (a refusal reported as failed). A revoked CA issues no CRL any more and is left out.
+ */
+export async function republishOtherCrls(main: CaHome, inventory: Inventory, options: { now: Date; config: PkiConfig; passphrase: PassphraseSource }): Promise<OtherCrlRepublication[]> {
+  const homes = [...main.issuingCaNames().map((n) => main.issuingCaHome(n)), ...main.trustDomainNames().map((d) => main.trustDomain(d))];
+  const out: OtherCrlRepublication[] = [];
+  for (const home of homes) {
+    const serial = normalizeSerial(parseCertificate(home.readIntermediateCertificate().der).serial);
+    if (inventory.find('x509', serial)?.status === 'revoked') continue;
+    const loadIssuer = () => home.loadIssuer(options.passphrase, options.now, inventory);
+    const r = await republishCrlForRenewal(home, inventory, { now: options.now, config: options.config, loadIssuer });
+    out.push({ ...r, ca: home.issuingCaName, trustDomain: home.trustDomainName });
+  }
+  return out;
+}
+
 /**
  * `pki init`'s last step: the root's CRL (no revoked intermediates yet), the intermediate's first CRL and
  * the chain file, so servers configured with crl/chain.crl.pem accept clients from the first minute. Both
@@ -203,7 +226,7 @@ export interface PublishCrlRequest {
 export type PublishCrlResult =
   | { readonly kind: 'intermediate'; readonly crl: PublishedCrl }
   | { readonly kind: 'root'; readonly crl: PublishedCrl; readonly rootKeyPath: string }
-  | { readonly kind: 'if-due'; readonly republication: CrlRepublication };
+  | { readonly kind: 'if-due'; readonly republication: CrlRepublication; readonly others: readonly OtherCrlRepublication[] };
 
 /**
  * `pki crl`: publishes the CRL the request names from the inventory. `passphrase` opens the intermediate's
@@ -225,7 +248,12 @@ export async function publishCrls(
       return { kind: 'root', crl, rootKeyPath: home.rootKeyLocation() };
     }
     const loadIssuer = () => home.loadIssuer(context.passphrase, now, inventory);
-    if (request.ifDue) return { kind: 'if-due', republication: await publishCrlIfDue(home, inventory, { now, nextUpdateMs, loadIssuer }) };
+    if (request.ifDue) {
+      const republication = await publishCrlIfDue(home, inventory, { now, nextUpdateMs, loadIssuer });
+      // Without --ca / --trust-domain, the cron entry point keeps every CA's CRL from expiring.
+      const others = home.main ? [] : await republishOtherCrls(home, inventory, { now, config, passphrase: context.passphrase });
+      return { kind: 'if-due', republication, others };
+    }
     const issuer = await loadIssuer();
     const retired = await loadActiveRetiredIssuers(home, context.passphrase, now);
     const { crl, retiredCrls } = inventory.exclusive(() => ({

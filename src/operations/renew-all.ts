@@ -7,7 +7,7 @@ import { isPkiError } from '../core/errors.js';
 import { isRenewalDue, renewalDueAt } from '../core/lifecycle/renewal.js';
 import { isLeafProfileName } from '../core/x509/profiles.js';
 import type { CaHome } from '../store/ca-home.js';
-import { republishCrlForRenewal, type CrlRepublication } from './publish-crl.js';
+import { republishCrlForRenewal, republishOtherCrls, type CrlRepublication, type OtherCrlRepublication } from './publish-crl.js';
 import { fileExists } from '../store/fs/read-file.js';
 import type { CertificateSummary } from '../store/inventory/index.js';
 import { renewInSession } from './renew-certificate.js';
@@ -39,6 +39,8 @@ export interface RenewAllResult {
   readonly certificates: readonly RenewOutcome[];
   /** Whether the intermediate's CRL was due and re-published (operations/publish-crl.ts). */
   readonly crl: CrlRepublication;
+  /** The same for each further CA: `pki ca add` CAs and trust domains (issue 14). */
+  readonly otherCrls: readonly OtherCrlRepublication[];
   /** What the run tells the operator on the side, in order. */
   readonly warnings: readonly string[];
 }
@@ -52,6 +54,7 @@ export async function renewAll(home: CaHome, request: RenewAllRequest, context: 
     const listed = (fast && (await renewCandidates(session, progress))) || (await renewEvery(session, request.prune === true, progress));
     // The cron entry point also keeps the intermediate's CRL from expiring (operations/publish-crl.ts).
     const crl = await republishCrlForRenewal(home, session.inventory, { now: session.now, config: session.config, loadIssuer: session.issuer });
+    const otherCrls = await republishOtherCrls(home, session.inventory, { now: session.now, config: session.config, passphrase: session.passphrase });
     const outcomes = listed.outcomes;
     const count = (s: RenewOutcome['status']) => outcomes.filter((o) => o.status === s).length;
     return {
@@ -62,6 +65,7 @@ export async function renewAll(home: CaHome, request: RenewAllRequest, context: 
       considered: outcomes.length + listed.notDueUnlisted,
       certificates: outcomes,
       crl,
+      otherCrls,
       warnings: session.warnings,
     };
   } finally {

@@ -284,3 +284,31 @@ describe('revocation, CRLs and renewal per CA', () => {
     expect(snapshotTree(dir)).toBe(before);
   });
 });
+
+describe('cron and monitoring cover every CA', () => {
+  it('crl --if-due and renew --all re-publish each due CA CRL (not the revoked CA); pki check lists each CRL', () => {
+    const sixDays = new Date(Date.now() + 6 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const before = { systems: crlNumber(join(dir, 'crl/systems.crl')), users: crlNumber(join(dir, 'crl/users.crl')), apps: crlNumber(join(dir, 'crl/apps.crl')) };
+    const r = pki(['crl', '--if-due', '--json', '--dir', dir], { env: { PKI_TEST_NOW: sixDays } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { status: string; others: Array<{ ca: string | null; status: string }> };
+    expect(out.status).toBe('published');
+    expect(out.others.map((o) => [o.ca, o.status])).toEqual([['systems', 'published'], ['users', 'published']]);
+    expect(crlNumber(join(dir, 'crl/systems.crl'))).toBe(before.systems + 1);
+    expect(crlNumber(join(dir, 'crl/users.crl'))).toBe(before.users + 1);
+    expect(crlNumber(join(dir, 'crl/apps.crl'))).toBe(before.apps); // revoked: it signs nothing more
+    const later = new Date(Date.now() + 12 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const renew = pki(['renew', '--all', '--json', '--dir', dir], { env: { PKI_TEST_NOW: later } });
+    expect(renew.code, renew.stderr).toBe(0);
+    expect((JSON.parse(renew.stdout).otherCrls as Array<{ ca: string; status: string }>).map((o) => [o.ca, o.status])).toEqual([['systems', 'published'], ['users', 'published']]);
+    expect(crlNumber(join(dir, 'crl/systems.crl'))).toBe(before.systems + 2);
+    const check = JSON.parse(pki(['check', '--json', '--dir', dir]).stdout) as { items: Array<{ type: string; path: string; issuer: string; subject: string; profile: string | null; notes: string[] }> };
+    // The rotated-out users key still signs its CRL: pki check watches its certificate beside the new one.
+    const retired = check.items.find((i) => i.type === 'x509' && i.path.startsWith(join(dir, 'ca/users/retired/')));
+    expect(retired).toMatchObject({ subject: 'CN=pki users Intermediate CA', profile: 'intermediate' });
+    expect(retired!.notes.join(' ')).toMatch(/retired intermediate \(pki ca rotate\): signs \S+crl\/retired\/users\/[0-9A-F]+\.crl/);
+    const crls = check.items.filter((i) => i.type === 'crl');
+    for (const name of ['systems', 'users', 'apps']) expect(crls.find((c) => c.path === join(dir, 'crl', `${name}.crl`))?.issuer).toBe(`CN=pki ${name} Intermediate CA`);
+    expect(crls.some((c) => c.path.startsWith(join(dir, 'crl/retired/users/')))).toBe(true);
+  });
+});

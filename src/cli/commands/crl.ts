@@ -5,7 +5,7 @@
  * `--root` re-signs the root's CRL instead, with the root key brought back for the occasion. Either also
  * rewrites crl/chain.crl.pem (operations/publish-crl.ts, store/crl-publication.ts).
  */
-import { PkiError } from '../../core/errors.js';
+import { PkiError, type PkiErrorCode } from '../../core/errors.js';
 import { publishCrls } from '../../operations/publish-crl.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { describeCrl, describeRepublication, warnRootCrlDue } from '../crl-text.js';
@@ -39,7 +39,12 @@ export async function runCrl(options: CrlOptions, globals: GlobalOptions, now = 
     // A root key on a token stays there: nothing to move.
     emit(globals, result.crl, (c) => (result.rootKeyPath.startsWith('pkcs11:') ? describeCrl(c) : `${describeCrl(c)}\nThe root key is no longer needed: move ${result.rootKeyPath} offline again.`));
   } else if (result.kind === 'if-due') {
-    emit(globals, result.republication, describeRepublication);
+    // The further CAs' CRLs (`pki ca add`, trust domains) ride along: one line each that was published.
+    emit(globals, { ...result.republication, others: result.others }, (r) =>
+      [describeRepublication(r), ...r.others.filter((o) => o.status === 'published').map((o) => describeRepublication(o))].join('\n'),
+    );
+    const failed = result.others.find((o) => o.status === 'failed' && o.error);
+    if (failed) throw new PkiError(failed.error!.code as PkiErrorCode, `the CRL of ${failed.trustDomain ? `trust domain ${failed.trustDomain}` : `CA ${failed.ca}`} is due but was not re-published: ${failed.error!.message}`, failed.error!.hint ? { hint: failed.error!.hint } : {});
     warnRootCrlDue(result.republication.root);
   } else {
     emit(globals, result.crl, describeCrl);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { PkiError } from '../../core/errors.js';
 import { DEFAULT_RENEWAL_THRESHOLD, validateThreshold, type RenewalPolicy } from '../../core/lifecycle/renewal.js';
 import { parseDuration, parseTimeSpec } from '../../core/x509/validity.js';
-import type { CrlRepublication } from '../../operations/publish-crl.js';
+import type { CrlRepublication, OtherCrlRepublication } from '../../operations/publish-crl.js';
 import { renewAll } from '../../operations/renew-all.js';
 import { checkCaName, DEFAULT_CA_NAME } from '../../store/issuing-ca.js';
 import { renewCertificate } from '../../operations/renew-certificate.js';
@@ -56,6 +56,8 @@ export interface RenewReport {
   readonly exec: { readonly command: string; readonly exitCode: number | null; readonly signal: string | null; readonly ok: boolean } | null;
   /** --all: whether the intermediate's CRL was due and re-published (null for a single file). */
   readonly crl: CrlRepublication | null;
+  /** --all: the CRLs of the further CAs (`pki ca add`, trust domains), each re-published when due. */
+  readonly otherCrls: readonly OtherCrlRepublication[];
 }
 
 /** What either operation did, before --exec runs. */
@@ -65,6 +67,8 @@ interface RenewRun {
   /** Certificates looked at, listed or only counted (the "N of M failed" line). */
   readonly considered: number;
   readonly crl: CrlRepublication | null;
+  /** --all: the CRLs of the further CAs (`pki ca add`, trust domains), each re-published when due. */
+  readonly otherCrls: readonly OtherCrlRepublication[];
 }
 
 /** When a certificate is due, from --threshold or --expires-in (checked before anything is read). */
@@ -130,6 +134,7 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
   }
   if (report.exec) lines.push(report.exec.ok ? `Ran: ${report.exec.command}` : `Failed: ${report.exec.command}`);
   if (report.crl?.status === 'published') lines.push(describeRepublication(report.crl));
+  for (const other of report.otherCrls) if (other.status === 'published') lines.push(describeRepublication(other));
   return lines.join('\n');
 }
 
@@ -144,7 +149,7 @@ async function run(certFile: string | undefined, keyFile: string | undefined, op
       renewAll(home, { ...settings, prune: options.prune === true, listNotDue: globals.json, onProgress: p.update }, { now, passphrase: p.pausing(passphraseSource(options)) }),
     );
     for (const w of r.warnings) warn(w);
-    return { certificates: r.certificates, skipped: r.skipped, considered: r.considered, crl: r.crl };
+    return { certificates: r.certificates, skipped: r.skipped, considered: r.considered, crl: r.crl, otherCrls: r.otherCrls };
   }
   // --rekey makes a key of the old one's type: an RSA-4096 one takes seconds, so a spinner (wiped at once when fast).
   const request = { ...settings, certificatePath: certFile!, ...(keyFile !== undefined ? { keyPath: keyFile } : {}), san: options.san ?? [] };
@@ -153,7 +158,7 @@ async function run(certFile: string | undefined, keyFile: string | undefined, op
   );
   for (const w of r.warnings) warn(w);
   if (r.status === 'refused') throw r.error;
-  return { certificates: [r.outcome], skipped: r.outcome.status === 'skipped' ? 1 : 0, considered: 1, crl: null };
+  return { certificates: [r.outcome], skipped: r.outcome.status === 'skipped' ? 1 : 0, considered: 1, crl: null, otherCrls: [] };
 }
 
 export async function runRenew(certFile: string | undefined, keyFile: string | undefined, options: RenewOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
@@ -165,12 +170,13 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
     throw new PkiError('ERR_USAGE', `${options.caUrl !== undefined ? '--ca-url' : '--roots'} goes with --daemon (renewal over mutual TLS against pki serve)`, { hint: 'pki renew --daemon <cert-file> --ca-url URL --roots FILE' });
   }
   checkFlagCombinations(certFile, options);
-  const { certificates, skipped, considered, crl } = await run(certFile, keyFile, options, globals, now);
+  const { certificates, skipped, considered, crl, otherCrls } = await run(certFile, keyFile, options, globals, now);
   const count = (s: RenewOutcome['status']) => certificates.filter((o) => o.status === s).length;
   const renewed = count('renewed');
   // A re-published CRL also needs the servers reloaded (nginx and PostgreSQL read it at start and reload).
-  const exec = options.exec !== undefined && (renewed > 0 || crl?.status === 'published') ? runExec(options.exec, globals.json) : null;
-  const report: RenewReport = { renewed, skipped, failed: count('failed'), missing: count('missing'), certificates, exec, crl };
+  const crlPublished = crl?.status === 'published' || otherCrls.some((o) => o.status === 'published');
+  const exec = options.exec !== undefined && (renewed > 0 || crlPublished) ? runExec(options.exec, globals.json) : null;
+  const report: RenewReport = { renewed, skipped, failed: count('failed'), missing: count('missing'), certificates, exec, crl, otherCrls };
   // --quiet (cron): silent only when nothing changed; renewals, failures and missing files are always worth a mail.
   const quiet = globals.quiet && renewed === 0 && report.failed === 0 && report.missing === 0 && exec === null;
   emit({ json: globals.json, quiet }, report, (r) => renderHuman(r, options.all === true, globals.quiet));
@@ -187,6 +193,8 @@ export async function runRenew(certFile: string | undefined, keyFile: string | u
   const rootWarning = rootCrlDueWarning(crl?.root ?? null);
   if (rootWarning !== null) lines.push({ warning: rootWarning });
   if (crl?.status === 'failed' && crl.error) lines.push({ error: { message: `the CRL is due but was not re-published: ${crl.error.message}`, hint: crl.error.hint ?? undefined } });
-  if (failedOnes.length || (exec && !exec.ok) || crl?.status === 'failed') throw new ExitError(1, lines);
+  const failedCrls = otherCrls.filter((o) => o.status === 'failed' && o.error);
+  for (const o of failedCrls) lines.push({ error: { message: `the CRL of ${o.trustDomain ? `trust domain ${o.trustDomain}` : `CA ${o.ca}`} is due but was not re-published: ${o.error!.message}`, hint: o.error!.hint ?? undefined } });
+  if (failedOnes.length || (exec && !exec.ok) || crl?.status === 'failed' || failedCrls.length) throw new ExitError(1, lines);
   if (rootWarning !== null) warn(rootWarning);
 }
