@@ -233,3 +233,21 @@ describe('refusals', () => {
     expect(snapshotTree(dir)).toBe(before);
   });
 });
+
+describe('cron and monitoring cover every domain', () => {
+  it("crl --if-due re-publishes each domain's due CRL (its own counter); pki check reads each domain's CRLs", () => {
+    const number = (file: string) => Number(/X509v3 CRL Number: *\n\s*(\d+)/.exec(openssl(['crl', '-in', file, '-noout', '-text']).stdout)?.[1]);
+    const cacheCrl = join(dir, 'domains/cache/crl/intermediate_ca.crl');
+    const before = number(cacheCrl);
+    const sixDays = new Date(Date.now() + 6 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const r = pki(['crl', '--if-due', '--json', '--dir', dir], { env: { PKI_TEST_NOW: sixDays } });
+    expect(r.code, r.stderr).toBe(0);
+    const others = (JSON.parse(r.stdout) as { others: Array<{ trustDomain: string | null; status: string }> }).others;
+    expect(others.map((o) => [o.trustDomain, o.status])).toEqual([['cache', 'published'], ['web', 'published']]);
+    expect(number(cacheCrl)).toBe(before + 1);
+    const check = JSON.parse(pki(['check', '--json', '--dir', dir]).stdout) as { items: Array<{ type: string; path: string; issuer: string }> };
+    const crl = (path: string) => check.items.find((i) => i.type === 'crl' && i.path === join(dir, path));
+    expect(crl('domains/cache/crl/intermediate_ca.crl')?.issuer).toBe('CN=pki cache Intermediate CA');
+    expect(crl('domains/web/crl/root_ca.crl')?.issuer).toBe('CN=pki web Root CA');
+  });
+});
