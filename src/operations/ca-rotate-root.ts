@@ -16,9 +16,9 @@ import { exportPrivateKeyPem, generateKeyPair } from '../core/keys/keys.js';
 import { issueCertificate } from '../core/x509/certificate.js';
 import { certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from '../core/x509/certificate-fields.js';
 import { issuerFromCertificate } from '../core/x509/issuer.js';
-import { hasNameConstraints, normalizeNameConstraints, NO_NAME_CONSTRAINTS } from '../core/x509/name-constraints.js';
 import { PROFILES } from '../core/x509/profiles.js';
-import { generateSerial } from '../core/x509/serial.js';
+import { generateSerial, normalizeSerial } from '../core/x509/serial.js';
+import type { SigningKey } from '../core/keys/signing-key.js';
 import { resolveValidity } from '../core/x509/validity.js';
 import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { takeSnapshot } from '../store/ca-snapshot.js';
@@ -28,6 +28,7 @@ import { openInventory } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
 import { carriesChainOf, inRootTransition, rootTransitionFiles, setAsideRootTransition } from '../store/root-transition.js';
 import { openCaKeyKeepingPassphrase } from '../store/ca-key.js';
+import { intermediatePlan } from './ca-add.js';
 import { issueIntermediateCa } from './init.js';
 import { publishRootCrl, rootCrlLifetimeMs } from './publish-crl.js';
 import { trustDomainCaName } from './trust-domain.js';
@@ -56,18 +57,34 @@ export interface RotateRootContext {
   readonly passphrase: PassphraseSource;
 }
 
-/** What rotate-root does not start on: a rotation in progress, added issuing CAs, keys on a token. */
+/** What rotate-root does not start on: a rotation in progress, keys on a token. */
 function refuseRootRotation(home: CaHome): void {
   if (inRootTransition(home.caDir)) {
     throw new PkiError('ERR_USAGE', 'a root rotation is already in progress', { hint: 'finish it first: renew the bundles ("pki renew --all --force"), then "pki ca rotate-root --finish"' });
   }
-  const added = home.issuingCaNames();
-  if (added.length) {
-    // Each would need re-certifying by the new root and a cross chain of its own: not built yet.
-    throw new PkiError('ERR_USAGE', `pki ca rotate-root does not yet re-certify the issuing CAs added with pki ca add (${added.join(', ')})`, { hint: 'see docs/operations.md, "Several issuing CAs"' });
-  }
   if (home.caKeysToken()) {
     throw new PkiError('ERR_USAGE', 'pki ca rotate-root is not available for CA keys on a PKCS#11 token in this version', { hint: 'see docs/operations.md, "Rotating the root"' });
+  }
+}
+
+/**
+ * The `pki ca add` CAs under the rotated root, each re-certified by the new root with its own key, subject,
+ * constraints and end (their expiries stay staggered; never past the new root), revoked ones left out.
+ */
+async function recertifyAddedCas(home: CaHome, root: { der: Uint8Array; key: SigningKey; notAfter: Date }, now: Date): Promise<{ home: CaHome; pem: string }[]> {
+  const views = home.issuingCaNames().map((n) => home.issuingCaHome(n));
+  if (views.length === 0) return [];
+  const inventory = await openInventory(home);
+  try {
+    return views.flatMap((view) => {
+      const old = parseCertificate(view.readIntermediateCertificate().der);
+      if (inventory.find('x509', normalizeSerial(old.serial))?.status === 'revoked') return [];
+      const notAfter = old.notAfter < root.notAfter ? old.notAfter : root.notAfter;
+      const der = issueIntermediateCa({ ...intermediatePlan(view, view.readConfig()), intermediateValidity: resolveValidity({ now, notAfter: notAfter.toISOString().replace(/\.\d+Z$/, 'Z') }) }, root, certificatePublicKey(old));
+      return [{ home: view, pem: encodePem(PemLabel.certificate, der) }];
+    });
+  } finally {
+    inventory.close();
   }
 }
 
@@ -104,8 +121,9 @@ export async function rotateRoot(main: CaHome, request: { notAfter?: string; tru
     const crossEnd = (a: Date, b: Date) => (a < b ? a : b);
     const newWithOldDer = issueCertificate({ serial: generateSerial(), subject, sans: [], profile: PROFILES.root, publicKey: keys.publicKey, notBefore: rootValidity.notBefore, notAfter: crossEnd(rootValidity.notAfter, oldRoot.notAfter), issuer: issuedBy(oldRoot, oldKey) });
     const oldWithNewDer = issueCertificate({ serial: generateSerial(), subject, sans: [], profile: PROFILES.root, publicKey: certificatePublicKey(oldRoot), notBefore: rootValidity.notBefore, notAfter: crossEnd(rootValidity.notAfter, oldRoot.notAfter), issuer: issuedBy(newRoot, keys.privateKey) });
-    const constraints = !home.trustDomainName && config.nameConstraints ? normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, ...config.nameConstraints }) : null;
-    const intermediateDer = issueIntermediateCa({ name: caName, intermediateValidity, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null }, { der: newRootDer, key: keys.privateKey, notAfter: rootValidity.notAfter }, certificatePublicKey(intermediate));
+    const newRootIssuer = { der: newRootDer, key: keys.privateKey, notAfter: rootValidity.notAfter };
+    const intermediateDer = issueIntermediateCa({ ...intermediatePlan(home, config), intermediateValidity }, newRootIssuer, certificatePublicKey(intermediate));
+    const added = await recertifyAddedCas(home, newRootIssuer, now);
     const keyPem = secret ? await encryptPrivateKeyPem(keys.privateKey, { passphrase: secret }) : exportPrivateKeyPem(keys.privateKey);
     const pem = (der: Uint8Array) => encodePem(PemLabel.certificate, der);
     const snapshot = await takeSnapshot(home, now);
@@ -119,9 +137,10 @@ export async function rotateRoot(main: CaHome, request: { notAfter?: string; tru
         inventory.recordIssued([
           certificateRecord(pem(newRootDer), { profile: 'root', certificatePath: home.rootCertPath, keyPath: home.rootKeyPath, ...home.recordColumns }),
           certificateRecord(pem(intermediateDer), { profile: 'intermediate', certificatePath: home.intermediateCertPath, keyPath: home.intermediateKeyPath, ...home.recordColumns }),
+          ...added.map((a) => certificateRecord(a.pem, { profile: 'intermediate', certificatePath: a.home.intermediateCertPath, keyPath: a.home.intermediateKeyPath, ...a.home.recordColumns })),
         ]);
         writeFilesAtomicSync([{ path: home.rootKeyPath, data: keyPem }], { mode: FileMode.privateKey, overwrite: true });
-        writeFilesAtomicSync([{ path: home.rootCertPath, data: pem(newRootDer) }, { path: home.intermediateCertPath, data: pem(intermediateDer) }], { mode: FileMode.public, overwrite: true });
+        writeFilesAtomicSync([{ path: home.rootCertPath, data: pem(newRootDer) }, { path: home.intermediateCertPath, data: pem(intermediateDer) }, ...added.map((a) => ({ path: a.home.intermediateCertPath, data: a.pem }))], { mode: FileMode.public, overwrite: true });
         // Last: its presence is what starts the transition (ca.crt with both roots, chains with it).
         writeFilesAtomicSync([{ path: files.newWithOldPath, data: pem(newWithOldDer) }], { mode: FileMode.public, overwrite: true });
       });
@@ -152,14 +171,16 @@ export async function finishRootRotation(main: CaHome, request: { trustDomain?: 
   const home = request.trustDomain !== undefined ? main.trustDomain(request.trustDomain) : main;
   home.requireInitialized();
   if (!inRootTransition(home.caDir)) throw new PkiError('ERR_USAGE', 'no root rotation is in progress', { hint: 'start one with "pki ca rotate-root"' });
-  const current = readText(home.intermediateCertPath).trim();
+  // Each leaf against the current certificate of the CA that issued it (the default, or a `pki ca add` CA).
+  const currentOf = new Map<string | null, string>();
+  const current = (ca: string | null) => currentOf.get(ca) ?? currentOf.set(ca, readText((ca ? home.issuingCaHome(ca) : home).intermediateCertPath).trim()).get(ca)!;
   const inventory = await openInventory(home);
   let stale: string[];
   try {
     stale = inventory
       .list({ kind: 'x509', status: 'valid' })
       .filter((r) => r.profile !== 'root' && r.profile !== 'intermediate' && (r.trustDomain ?? null) === home.trustDomainName && Date.parse(r.notAfter) > context.now.getTime())
-      .filter((r) => r.certificatePath !== null && !carriesChainOf(r.certificatePath, current))
+      .filter((r) => r.certificatePath !== null && !carriesChainOf(r.certificatePath, current(home.trustDomainName ? null : (r.ca ?? null))))
       .map((r) => r.certificatePath!);
   } finally {
     inventory.close();
