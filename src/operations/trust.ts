@@ -16,6 +16,7 @@ import { sha256Fingerprint } from '../core/x509/fingerprint.js';
 import { commonNameOf, formatDistinguishedName } from '../core/x509/name-decoder.js';
 import { CaHome } from '../store/ca-home.js';
 import { readBytes } from '../store/fs/read-file.js';
+import { inRootTransition, rootTransitionFiles } from '../store/root-transition.js';
 import { isCaHome, readCertificateFile } from '../store/trust-roots.js';
 import { javaStore } from '../store/trust-store/java.js';
 import { nssStores } from '../store/trust-store/nss.js';
@@ -160,6 +161,19 @@ export function planTrust(request: TrustRequest): TrustPlan {
   });
   const rootReport = { file: root.file, subject: formatDistinguishedName(fields.subjectDer), sha256: sha256Fingerprint(root.der), label: root.label, notAfter: fields.notAfter.toISOString() };
   return { action: request.action, root: rootReport, platform, otherPlatform, stores: reports };
+}
+
+/**
+ * The plans of every root the CA home's clients should trust: the home's root, and during a root rotation
+ * (`pki ca rotate-root`, until `--finish`) the old root as well, so hosts trust both through the
+ * transition (store/root-transition.ts). With --root, that root alone.
+ */
+export function planTrustRoots(request: TrustRequest): TrustPlan[] {
+  const plan = planTrust(request);
+  if (request.rootFile !== undefined) return [plan];
+  const home = new CaHome(request.homeDir);
+  if (!inRootTransition(home.caDir)) return [plan];
+  return [plan, planTrust({ ...request, rootFile: rootTransitionFiles(home.caDir).oldRootCertPath })];
 }
 
 /** Carries out a plan planTrust made (the CLI calls it as root only), store by store in the plan's order. */

@@ -127,6 +127,25 @@ describe('pki ca rotate-root: the transition', () => {
     expect(newOnly.stdout, newOnly.stderr).toBe('hello CN=new-client\n\n200');
   });
 
+  it('pki trust plans both roots during the transition (two anchors, two labels); status is installed only when both are', () => {
+    const fp = (file: string) => runPeer('openssl', ['x509', '-in', file, '-noout', '-fingerprint', '-sha256']).stdout.trim().split('=')[1]!.replaceAll(':', '');
+    type Doc = { root: { sha256: string; label: string }; stores: Array<{ store: string; commands: string[] }>; installed?: boolean; oldRoot?: Doc };
+    const install = pki(['trust', 'install', '--platform', 'debian', '--dry-run', '--json', '--dir', dir]);
+    expect(install.code, install.stderr).toBe(0);
+    const doc = JSON.parse(install.stdout) as Doc;
+    expect(doc.root.sha256.replaceAll(':', '').toUpperCase()).toBe(fp(newRoot));
+    expect(doc.oldRoot!.root.sha256.replaceAll(':', '').toUpperCase()).toBe(fp(oldRoot));
+    expect(doc.root.label).not.toBe(doc.oldRoot!.root.label);
+    const anchor = (d: Doc) => d.stores.find((st) => st.store === 'system')!.commands.join('\n');
+    expect(anchor(doc)).toContain(`/usr/local/share/ca-certificates/${doc.root.label}.crt`);
+    expect(anchor(doc.oldRoot!)).toContain(`/usr/local/share/ca-certificates/${doc.oldRoot!.root.label}.crt`);
+    const status = pki(['trust', 'status', '--platform', 'debian', '--json', '--dir', dir]);
+    expect(status.code).toBe(1);
+    expect((JSON.parse(status.stdout) as Doc).oldRoot).toBeDefined();
+    // --root names one root: that one alone.
+    expect((JSON.parse(pki(['trust', 'install', '--root', oldRoot, '--platform', 'debian', '--dry-run', '--json', '--dir', dir]).stdout) as Doc).oldRoot).toBeUndefined();
+  });
+
   it('a second rotate-root during the transition is refused in one line', () => {
     const again = pki(['ca', 'rotate-root', '--dir', dir]);
     expectOneLineError(again, 2);
@@ -149,6 +168,7 @@ describe('pki ca rotate-root --finish', () => {
     expect(judged(newRoot, join(certs('redis'), 'redis.crt'))).toEqual(OK);
     ok(['ca', 'rotate-root', '--finish']);
     expect(existsSync(join(dir, 'ca/cross'))).toBe(false);
+    expect((JSON.parse(ok(['trust', 'install', '--platform', 'debian', '--dry-run', '--json'])) as { oldRoot?: unknown }).oldRoot).toBeUndefined();
   });
 
   it('after --finish bundles have the new root alone and a chain without the cross certificate: old-only stores refuse, new-only accept', () => {

@@ -48,7 +48,7 @@ export async function runCaRotateRoot(options: CaRotateRootOptions, globals: Glo
   if (options.finish) {
     if (options.notAfter !== undefined) throw new PkiError('ERR_USAGE', '--not-after does not apply to --finish');
     const done = await finishRootRotation(home, domain, { now });
-    emit(globals, done, (r) => `Finished the root rotation: the old root and the cross certificates are set aside in ${r.archived}.\nBundles get the new root alone as ca.crt from their next "pki renew --force". Snapshot ${r.snapshot} taken first.`);
+    emit(globals, done, (r) => `Finished the root rotation: the old root and the cross certificates are set aside in ${r.archived}.\nBundles get the new root alone as ca.crt from their next "pki renew --force". Snapshot ${r.snapshot} taken first.\nHosts that trusted both roots: "pki trust uninstall --root ${r.archived}/old_root_ca.crt" takes the old one out.`);
     return;
   }
   const result = await rotateRoot(home, { ...domain, ...(options.notAfter !== undefined ? { notAfter: options.notAfter } : {}) }, { now, passphrase: passphraseSource(options), rootPassphrase: () => readExistingPassphrase(options, 'root CA key') });

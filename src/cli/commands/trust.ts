@@ -5,7 +5,7 @@
  * `status` exits 0 when the root is in every store asked for, 1 otherwise.
  */
 import { PkiError } from '../../core/errors.js';
-import { applyTrustPlan, isPlatformName, planTrust, PLATFORMS, type PlatformName, type TrustAction, type TrustPlan, type TrustStoreReport } from '../../operations/trust.js';
+import { applyTrustPlan, isPlatformName, planTrustRoots, PLATFORMS, type PlatformName, type TrustAction, type TrustPlan, type TrustStoreReport } from '../../operations/trust.js';
 import { ExitCode, ExitError } from '../errors.js';
 import { emit, emitData, type GlobalOptions } from '../output.js';
 
@@ -31,6 +31,8 @@ interface TrustDocument {
   readonly root: TrustPlan['root'];
   readonly installed?: boolean;
   readonly stores: readonly { store: string; location: string; installed: boolean | null; state: StoreState; commands: readonly string[] }[];
+  /** During a root rotation (until `pki ca rotate-root --finish`): the same for the old root, which hosts keep trusting meanwhile. */
+  readonly oldRoot?: TrustDocument;
 }
 
 function parsePlatform(text: string | undefined): PlatformName | undefined {
@@ -94,7 +96,7 @@ function renderScript(doc: TrustDocument): string {
 export async function runTrust(action: TrustAction, opts: TrustOptions, g: GlobalOptions, now: Date): Promise<void> {
   const platform = parsePlatform(opts.platform);
   if (opts.javaKeystore !== undefined && !opts.java) throw new PkiError('ERR_USAGE', '--java-keystore needs --java', { hint: 'add --java' });
-  const plan = planTrust({
+  const plans = planTrustRoots({
     action,
     homeDir: g.dir,
     nss: opts.nss === true,
@@ -106,18 +108,24 @@ export async function runTrust(action: TrustAction, opts: TrustOptions, g: Globa
     ...(process.env.HOME ? { userHome: process.env.HOME } : {}),
     ...(process.env.JAVA_HOME ? { javaHome: process.env.JAVA_HOME } : {}),
   });
+  // The current root's document, with the old root's beside it during a root rotation.
+  const documents = (make: (plan: TrustPlan) => TrustDocument): TrustDocument => {
+    const [main, old] = plans.map(make);
+    return old ? { ...main!, ...(main!.installed !== undefined ? { installed: main!.installed && old.installed === true } : {}), oldRoot: old } : main!;
+  };
+  const render = (one: (doc: TrustDocument) => string) => (doc: TrustDocument) => [one(doc), ...(doc.oldRoot ? ['', one(doc.oldRoot)] : [])].join('\n');
   if (action === 'status') {
-    const doc = documentOf(plan, false, null);
-    emitData(g, doc, renderStores);
+    const doc = documents((plan) => documentOf(plan, false, null));
+    emitData(g, doc, render(renderStores));
     if (!doc.installed) throw new ExitError(ExitCode.failure);
     return;
   }
-  const changes = plan.stores.some((s) => s.steps.length > 0);
-  const reason: PrintReason | null = opts.dryRun ? 'dry-run' : !changes ? null : plan.otherPlatform ? 'other-platform' : !isRoot() ? 'not-root' : null;
+  const changes = plans.some((plan) => plan.stores.some((s) => s.steps.length > 0));
+  const reason: PrintReason | null = opts.dryRun ? 'dry-run' : !changes ? null : plans[0]!.otherPlatform ? 'other-platform' : !isRoot() ? 'not-root' : null;
   if (reason) {
-    emitData(g, documentOf(plan, false, reason), renderScript);
+    emitData(g, documents((plan) => documentOf(plan, false, reason)), render(renderScript));
     return;
   }
-  if (changes) applyTrustPlan(plan);
-  emit(g, documentOf(plan, changes, null), renderStores);
+  for (const plan of plans) if (plan.stores.some((s) => s.steps.length > 0)) applyTrustPlan(plan);
+  emit(g, documents((plan) => documentOf(plan, plan.stores.some((s) => s.steps.length > 0), null)), render(renderStores));
 }
