@@ -30,7 +30,7 @@ import { carriesChainOf, inRootTransition, rootTransitionFiles, setAsideRootTran
 import { openCaKeyKeepingPassphrase } from '../store/ca-key.js';
 import { intermediatePlan } from './ca-add.js';
 import { issueIntermediateCa } from './init.js';
-import { publishRootCrl, rootCrlLifetimeMs } from './publish-crl.js';
+import { publishOldRootCrl, publishRootCrl, rootCrlLifetimeMs } from './publish-crl.js';
 import { trustDomainCaName } from './trust-domain.js';
 
 /**
@@ -146,6 +146,8 @@ export async function rotateRoot(main: CaHome, request: { notAfter?: string; tru
       });
       // The new root's CRL, and the intermediate's (signed by the same key, now under the new root) so chain.crl.pem has both.
       inventory.exclusive(() => {
+        // The old root's CRL first (its key is in hand now): the chain files of the transition carry both.
+        publishOldRootCrl(home, inventory, issuerFromCertificate(oldRootDer, oldKey, now), { now, nextUpdateMs: rootCrlLifetimeMs(config) });
         publishRootCrl(home, inventory, issuerFromCertificate(newRootDer, keys.privateKey, now), { now, nextUpdateMs: rootCrlLifetimeMs(config) });
       });
     } finally {

@@ -15,7 +15,7 @@ import { parseDuration, wholeSeconds } from '../core/x509/validity.js';
 import { fileExists, openCaKey, TOKEN_KEY_LABELS, type CaHome, type PassphraseSource } from '../store/ca-home.js';
 import { openTokenKey } from '../store/pkcs11/token.js';
 import type { PkiConfig } from '../store/config.js';
-import { crlDueness, crlSequence, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, writeRetiredCrlFile, type CrlDueness } from '../store/crl-publication.js';
+import { crlDueness, crlSequence, publishedNumber, readRootCaFiles, rootCrlPath, writeCrlFiles, writeOldRootCrlFile, writeRetiredCrlFile, type CrlDueness } from '../store/crl-publication.js';
 import { activeRetired, loadRetiredIssuer, type RetiredIntermediate } from '../store/retired-ca.js';
 import { openInventory, type Inventory } from '../store/inventory/index.js';
 
@@ -110,6 +110,21 @@ export async function loadRootIssuer(home: CaHome, passphrase: PassphraseSource,
  * inside `inventory.exclusive`.
  */
 export function publishRootCrl(home: CaHome, inventory: Inventory, root: LoadedIssuer, options: { now: Date; nextUpdateMs: number }): PublishedCrl {
+  const { der, crlNumber, thisUpdate, nextUpdate, entries } = signRootCrl(home, inventory, root, options);
+  const written = writeCrlFiles(home, inventory, 'root-crl', der, { der: false });
+  return { ...written, crlNumber: crlNumber.toString(), thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries };
+}
+
+/**
+ * `pki ca rotate-root`: the old root's last CRL, signed with the old key while it is in hand, for the chain
+ * files of the transition (store/crl-publication.ts, rootCrlPems). Numbered from the root CRLs' counter.
+ * Call inside `inventory.exclusive`, before the new root's CRL (which rewrites the chain files).
+ */
+export function publishOldRootCrl(home: CaHome, inventory: Inventory, oldRoot: LoadedIssuer, options: { now: Date; nextUpdateMs: number }): string {
+  return writeOldRootCrlFile(home, signRootCrl(home, inventory, oldRoot, options).der);
+}
+
+function signRootCrl(home: CaHome, inventory: Inventory, root: LoadedIssuer, options: { now: Date; nextUpdateMs: number }) {
   const thisUpdate = wholeSeconds(options.now);
   const nextUpdate = new Date(thisUpdate.getTime() + options.nextUpdateMs);
   const crlNumber = inventory.nextSequenceNumber(crlSequence(home, 'root-crl'), publishedNumber(home, 'root-crl', inventory) + 1n);
@@ -120,8 +135,7 @@ export function publishRootCrl(home: CaHome, inventory: Inventory, root: LoadedI
     .filter((r) => r.profile === 'intermediate' || (r.profile !== 'root' && r.issuer === rootName))
     .map((r) => ({ serialHex: r.serial, revokedAt: r.revokedAt, reason: r.revocationReason ?? undefined }));
   const der = buildCrl({ issuerCertificateDer: root.certificate.der, issuerPrivateKey: root.privateKey, entries, crlNumber, thisUpdate, nextUpdate });
-  const written = writeCrlFiles(home, inventory, 'root-crl', der, { der: false });
-  return { ...written, crlNumber: crlNumber.toString(), thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), entries: entries.length };
+  return { der, crlNumber, thisUpdate, nextUpdate, entries: entries.length };
 }
 
 /** What a cron run did about the CRLs (`pki crl --if-due`, `pki renew --all`). */

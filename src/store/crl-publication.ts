@@ -24,6 +24,7 @@ import { TEMP_PREFIX, writeFilesAtomicSync } from './fs/atomic-write.js';
 import { ensureHomeFolder, fileExists, FileMode, readText, type CaHome } from './ca-home.js';
 import type { Inventory, SequenceName } from './inventory/index.js';
 import { retiredCrlFolder } from './retired-ca.js';
+import { inRootTransition } from './root-transition.js';
 
 /** Which CRL: the intermediate's (of leaves) or the root's (of intermediates); also its inventory sequence. */
 export type CrlKind = 'crl' | 'root-crl';
@@ -135,7 +136,7 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
   const chainPath = otherPem === null ? null : chainCrlPath(home);
   // After `pki ca rotate` the retired intermediates' CRLs follow (store/retired-ca.ts): a client of the old key stays checked.
   const retired = retiredCrlPems(home, null);
-  const chain = otherPem === null ? null : kind === 'crl' ? Buffer.concat([otherPem, pem, ...retired]) : Buffer.concat([pem, otherPem, ...retired]);
+  const chain = otherPem === null ? null : kind === 'crl' ? Buffer.concat([...rootCrlPems(home, otherPem), pem, ...retired]) : Buffer.concat([...rootCrlPems(home, pem), otherPem, ...retired]);
   // The root's CRL is in every chain file of the CAs under it (the default's and each `pki ca add` CA's).
   const siblings = kind === 'root-crl' ? siblingChainFiles(home, pem) : [];
   writeFilesAtomicSync(
@@ -147,6 +148,29 @@ export function writeCrlFiles(home: CaHome, inventory: Inventory, kind: CrlKind,
   return { path, derPath: writeDer ? derPath : null, chainPath };
 }
 
+/** crl/old_root_ca.crl: the old root's CRL during a root rotation (`pki ca rotate-root`, until `--finish`). */
+export function oldRootCrlPath(home: CaHome): string {
+  return join(home.crlDir, 'old_root_ca.crl');
+}
+
+/**
+ * The root level of a chain file: the root's CRL, and during a root rotation the old root's after it — a
+ * relying party that knows only the old root checks the cross certificate (newWithOld, which the old
+ * root signed) against it, and without it refuses every chain ("unable to get certificate CRL").
+ */
+function rootCrlPems(home: CaHome, rootPem: Buffer): Buffer[] {
+  const old = inRootTransition(home.caDir) ? publishedCrlPem(oldRootCrlPath(home)) : null;
+  return old ? [rootPem, old] : [rootPem];
+}
+
+/** Writes the old root's CRL (signed at `pki ca rotate-root` with the old key); chain files take it when next written. */
+export function writeOldRootCrlFile(home: CaHome, der: Uint8Array): string {
+  ensureHomeFolder(home.crlDir, FileMode.folder);
+  const path = oldRootCrlPath(home);
+  writeFilesAtomicSync([{ path, data: encodePemBytes(PemLabel.crl, der) }], { mode: FileMode.public, overwrite: true });
+  return path;
+}
+
 /** The chain files of the other issuing CAs under the same root, with `rootPem` as their root CRL (those whose CRL exists). */
 function siblingChainFiles(home: CaHome, rootPem: Buffer): { path: string; data: Buffer }[] {
   if (home.trustDomainName) return [];
@@ -156,7 +180,7 @@ function siblingChainFiles(home: CaHome, rootPem: Buffer): { path: string; data:
   for (const other of all) {
     if (other.issuingCaName === home.issuingCaName) continue;
     const current = publishedCrlPem(other.crlPath);
-    if (current !== null) out.push({ path: chainCrlPath(other), data: Buffer.concat([rootPem, current, ...retiredCrlPems(other, null)]) });
+    if (current !== null) out.push({ path: chainCrlPath(other), data: Buffer.concat([...rootCrlPems(home, rootPem), current, ...retiredCrlPems(other, null)]) });
   }
   return out;
 }
@@ -182,7 +206,7 @@ export function writeRetiredCrlFile(home: CaHome, path: string, der: Uint8Array)
   const root = publishedCrlPem(rootCrlPath(home));
   const current = publishedCrlPem(home.crlPath);
   const chainPath = root !== null && current !== null ? chainCrlPath(home) : null;
-  const chain = chainPath !== null ? Buffer.concat([root!, current!, ...retiredCrlPems(home, { path, pem })]) : null;
+  const chain = chainPath !== null ? Buffer.concat([...rootCrlPems(home, root!), current!, ...retiredCrlPems(home, { path, pem })]) : null;
   writeFilesAtomicSync([{ path, data: pem }, ...(chainPath !== null && chain !== null ? [{ path: chainPath, data: chain }] : [])], { mode: FileMode.public, overwrite: true });
   return { path, derPath: null, chainPath };
 }

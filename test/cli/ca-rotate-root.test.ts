@@ -127,6 +127,26 @@ describe('pki ca rotate-root: the transition', () => {
     expect(newOnly.stdout, newOnly.stderr).toBe('hello CN=new-client\n\n200');
   });
 
+  it("chain.crl.pem carries the old root's CRL too: OpenSSL and an nginx with ssl_crl that trust only the old root accept the transition client", async () => {
+    const chainCrl = join(dir, 'crl/chain.crl.pem');
+    const blocks = readFileSync(chainCrl, 'utf8').split(/(?<=-----END X509 CRL-----\n)/).filter((b) => b.includes('BEGIN'));
+    expect(blocks).toHaveLength(3); // new root, old root, intermediate
+    const crlBy = (anchor: string) => blocks.filter((b) => runPeer('openssl', ['crl', '-noout', '-CAfile', anchor], { input: b }).stderr.includes('verify OK'));
+    expect(crlBy(oldRoot)).toHaveLength(1);
+    const untrusted = join(work, 'transition-untrusted.pem');
+    writeFileSync(untrusted, readFileSync(during, 'utf8').split(BLOCK).slice(1).join(''));
+    const check = (anchor: string, crls: string) => runPeer('openssl', ['verify', '-crl_check_all', '-CAfile', anchor, '-untrusted', untrusted, '-CRLfile', crls, during]);
+    for (const anchor of [oldRoot, newRoot]) expect(check(anchor, chainCrl).stdout).toContain(': OK');
+    // Without the old root's CRL (the chain file as it was before) an old-root client cannot check the cross certificate.
+    const withoutOld = join(work, 'chain-without-old-root.crl.pem');
+    writeFileSync(withoutOld, blocks.filter((b) => !crlBy(oldRoot).includes(b)).join(''));
+    expect(check(oldRoot, withoutOld).stdout + check(oldRoot, withoutOld).stderr).toMatch(/unable to get certificate CRL/);
+    const nginx = await startMtlsNginx({ cert: join(certs('edge'), 'edge.crt'), key: join(certs('edge'), 'edge.key'), ca: oldRoot, crl: chainCrl }, 'pki-rotate-crl-nginx-');
+    servers.push(nginx);
+    const get = nginxGet(nginx.port, oldRoot, certs('edge'), 'new-client');
+    expect(get.stdout, get.stderr).toBe('hello CN=new-client\n\n200');
+  });
+
   it('pki trust plans both roots during the transition (two anchors, two labels); status is installed only when both are', () => {
     const fp = (file: string) => runPeer('openssl', ['x509', '-in', file, '-noout', '-fingerprint', '-sha256']).stdout.trim().split('=')[1]!.replaceAll(':', '');
     type Doc = { root: { sha256: string; label: string }; stores: Array<{ store: string; commands: string[] }>; installed?: boolean; oldRoot?: Doc };

@@ -22,15 +22,16 @@ export async function startMtlsRedis(files: { cert: string; key: string; ca: str
   });
 }
 
-/** nginx with `ssl_verify_client on`, answering `hello <client DN>` to an accepted client. */
-export async function startMtlsNginx(files: { cert: string; key: string; ca: string }, prefix = 'pki-mtls-nginx-'): Promise<Server> {
+/** nginx with `ssl_verify_client on` (and `ssl_crl` when given: every level of the chain checked), answering `hello <client DN>` to an accepted client. */
+export async function startMtlsNginx(files: { cert: string; key: string; ca: string; crl?: string }, prefix = 'pki-mtls-nginx-'): Promise<Server> {
   requirePeer('curl');
   const n = await startNginx({
     prefix,
     server: `    ssl_certificate ${files.cert};
     ssl_certificate_key ${files.key};
     ssl_client_certificate ${files.ca};
-    ssl_verify_client on;
+    ssl_verify_client on;${files.crl ? `
+    ssl_crl ${files.crl};` : ''}
     ssl_verify_depth 3;
     location / { return 200 "hello $ssl_client_s_dn\\n"; }`,
   });
