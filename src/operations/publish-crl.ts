@@ -90,9 +90,9 @@ export function publishRetiredCrl(home: CaHome, inventory: Inventory, issuer: Lo
 }
 
 /** Every retired intermediate whose certificate is still valid, ready to sign its CRL (their keys opened with `passphrase`). */
-export async function loadActiveRetiredIssuers(home: CaHome, passphrase: PassphraseSource, now: Date) {
+export async function loadActiveRetiredIssuers(home: CaHome, passphrase: PassphraseSource, now: Date, inventory: Pick<Inventory, 'find'>) {
   const issuers = [];
-  for (const retired of activeRetired(home, now)) issuers.push(await loadRetiredIssuer(retired, passphrase, now));
+  for (const retired of activeRetired(home, now, inventory)) issuers.push(await loadRetiredIssuer(retired, passphrase, now));
   return issuers;
 }
 
@@ -269,7 +269,7 @@ export async function publishCrls(
       return { kind: 'if-due', republication, others };
     }
     const issuer = await loadIssuer();
-    const retired = await loadActiveRetiredIssuers(home, context.passphrase, now);
+    const retired = await loadActiveRetiredIssuers(home, context.passphrase, now, inventory);
     const { crl, retiredCrls } = inventory.exclusive(() => ({
       crl: publishCrl(home, inventory, issuer, { now, nextUpdateMs, der: request.der === true }),
       retiredCrls: retired.map((r) => publishRetiredCrl(home, inventory, r, { now, nextUpdateMs })),

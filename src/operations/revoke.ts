@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parseCertificate } from '../core/x509/certificate-fields.js';
 import { sha256Fingerprint } from '../core/x509/fingerprint.js';
 import { formatDistinguishedName } from '../core/x509/name-decoder.js';
-import { refOfRecord } from '../store/issuing-ca.js';
+import { DEFAULT_CA_NAME, refOfRecord } from '../store/issuing-ca.js';
 import { PkiError } from '../core/errors.js';
 import type { LoadedIssuer } from '../core/x509/issuer.js';
 import { parseRevocationReason, type RevocationReason } from '../core/x509/revocation-reason.js';
@@ -64,6 +64,8 @@ export type RevokeResult =
       /** The root's CRL re-published with it, or null when the root key is offline (`pki crl --root` later). */
       readonly crl: PublishedCrl | null;
       readonly rootKeyPath: string;
+      /** Which intermediate it was: a CA's current one (`default` or a `pki ca add` name), or one `pki ca rotate` had retired. */
+      readonly role: { readonly ca: string; readonly retired: boolean };
     };
 
 /** The serial to revoke (and the file's fingerprint when a certificate file was given). */
@@ -184,10 +186,11 @@ export async function revokeCertificate(main: CaHome, request: RevokeRequest, co
         crashPoint('revoke:recorded');
         return { revoked, crl: root ? publishRootCrl(home, inventory, root, { now, nextUpdateMs: rootCrlLifetimeMs(config) }) : null };
       });
-      return { kind: 'intermediate', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyLocation() };
+      const retired = normalizeSerial(parseCertificate(home.readIntermediateCertificate().der).serial) !== serial;
+      return { kind: 'intermediate', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl, rootKeyPath: home.rootKeyLocation(), role: { ca: home.issuingCaName ?? DEFAULT_CA_NAME, retired } };
     }
     const issuer = await home.loadIssuer(context.passphrase, now, inventory);
-    const retired = record.issuerKeyId ? activeRetired(home, now).find((r) => r.keyId === record.issuerKeyId) : undefined;
+    const retired = record.issuerKeyId ? activeRetired(home, now, inventory).find((r) => r.keyId === record.issuerKeyId) : undefined;
     const retiredIssuer = retired ? await loadRetiredIssuer(retired, context.passphrase, now) : null;
     const { revoked, crl } = revokeLeafWithIssuer(home, inventory, issuer, { serial, reason, now, nextUpdateMs, retiredIssuer });
     return { kind: 'leaf', serial, subject: revoked.subject, revokedAt: revoked.revokedAt, reason, crl };

@@ -12,6 +12,8 @@ import { findPemBlock, PemLabel } from '../core/der/pem.js';
 import { isIssuedBy } from '../core/x509/issued-by.js';
 import { issuerFromCertificate, type LoadedIssuer } from '../core/x509/issuer.js';
 import { keyIdHex } from './inventory/record.js';
+import type { Inventory } from './inventory/index.js';
+import { normalizeSerial } from '../core/x509/serial.js';
 import { readText, type CaHome } from './ca-home.js';
 import { openCaKeyFile, type PassphraseSource } from './ca-key.js';
 
@@ -68,9 +70,12 @@ export function listRetired(home: CaHome): RetiredIntermediate[] {
     .sort((a, b) => a.certificate.notBefore.getTime() - b.certificate.notBefore.getTime());
 }
 
-/** The retired intermediates whose CRL still matters at `now`: their certificate has not expired. */
-export function activeRetired(home: CaHome, now: Date): RetiredIntermediate[] {
-  return listRetired(home).filter((r) => r.certificate.notAfter > now);
+/**
+ * The retired intermediates whose CRL still matters at `now`: their certificate has not expired, and (given
+ * the inventory) it was not revoked — a revoked key signs nothing more; the root's CRL covers all it issued.
+ */
+export function activeRetired(home: CaHome, now: Date, inventory?: Pick<Inventory, 'find'>): RetiredIntermediate[] {
+  return listRetired(home).filter((r) => r.certificate.notAfter > now && inventory?.find('x509', normalizeSerial(r.certificate.serial))?.status !== 'revoked');
 }
 
 /** The retired intermediate whose key signed `fields`, or null. */

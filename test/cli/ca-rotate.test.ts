@@ -151,6 +151,20 @@ describe('pki ca rotate', () => {
     expect(verifyEverywhere(join(dir, 'ca/root_ca.crt'), join(dir, 'ca/intermediate_ca.crt'), leaf)).toEqual(ALL_OK);
     expect(readFileSync(leaf, 'utf8')).toContain(readFileSync(join(dir, 'ca/intermediate_ca.crt'), 'utf8').trim());
   });
+
+  it('revoking the retired intermediate by serial: on the root CRL, its own CRL no longer re-signed, the current one keeps issuing', () => {
+    const serial = openssl(['x509', '-in', rotated.retired.certificatePath, '-noout', '-serial']).stdout.trim().replace('serial=', '');
+    const r = pki(['revoke', serial, '--reason', 'superseded', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('it had been retired by "pki ca rotate": the current intermediate keeps issuing');
+    expect(openssl(['crl', '-in', join(dir, 'crl/root_ca.crl'), '-noout', '-text']).stdout).toContain(`Serial Number: ${serial}`);
+    const retiredCrl = readFileSync(rotated.retired.crlPath, 'utf8');
+    const crl = JSON.parse(ok(['crl', '--json'])) as { retired?: unknown[] };
+    expect(crl.retired).toBeUndefined();
+    expect(readFileSync(rotated.retired.crlPath, 'utf8')).toBe(retiredCrl);
+    ok(['generate', 'after-revoke', 'main']);
+    expect(verifyEverywhere(join(dir, 'ca/root_ca.crt'), join(dir, 'ca/intermediate_ca.crt'), join(certs('after-revoke'), 'client.crt'))).toEqual(ALL_OK);
+  });
 });
 
 describe('refusals and rollback', () => {

@@ -23,9 +23,15 @@ export async function runRevoke(target: string, options: RevokeOptions, globals:
   // The --json shape of both kinds: what was revoked and the CRL that now lists it (null: the root's CRL is still to be signed).
   const { serial, subject, revokedAt, reason } = revoked;
   if (revoked.kind === 'intermediate') {
-    emit(globals, { serial, subject, revokedAt, reason, crl: revoked.crl }, (r) =>
+    emit(globals, { serial, subject, revokedAt, reason, crl: revoked.crl, role: revoked.role }, (r) =>
       [
-        `Revoked the intermediate CA ${r.serial} (${r.subject}), reason ${r.reason}. pki will not issue or publish CRLs with it again; replace the CA with "pki init --force" and redeploy its root.`,
+        `Revoked the intermediate CA ${r.serial} (${r.subject}), reason ${r.reason}. pki will not issue or publish CRLs with it again; ${
+          revoked.role.retired
+            ? 'it had been retired by "pki ca rotate": the current intermediate keeps issuing, and renew re-issues what the revoked one signed.'
+            : revoked.role.ca !== 'default'
+              ? `issue from another CA (--ca), or add a new one with "pki ca add".`
+              : 'replace the CA with "pki init --force" and redeploy its root.'
+        }`,
         r.crl ? describeCrl(r.crl) : `The root CRL still lists it as valid: bring the root key back to ${revoked.rootKeyPath}, run "pki crl --root", then move the key offline again.`,
       ].join('\n'),
     );
