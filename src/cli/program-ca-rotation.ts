@@ -10,7 +10,7 @@ export function addCaRotationCommands(ca: Command): void {
   ca.command('renew')
     .description('a new certificate for an intermediate (same key unless --rekey), signed by the root; prints the old and new notAfter')
     .argument('[name]', 'the issuing CA (default: the default intermediate)')
-    .option('--rekey', 'a new key as well')
+    .option('--rekey', 'a new key as well: the same as pki ca rotate (the old key is retired and keeps signing its CRL)')
     .option('--not-after <time>', 'the new certificate\'s lifetime or end (e.g. 5y)')
     .option('--trust-domain <name>', "the trust domain's intermediate")
     .option('--password-file <file>', 'read the CA key passphrase from FILE (else PKI_PASSWORD, else a prompt)')

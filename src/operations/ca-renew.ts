@@ -7,8 +7,8 @@
  * superseded by the new one (recordIssued, same path).
  *
  * `pki ca renew NAME` renews a `pki ca add` CA the same way (its subject and ca/NAME/ca.json's constraints).
- * Not `--rekey`: a new key is a rotation, in which the old key keeps signing CRLs and OCSP for what it
- * issued (`pki ca rotate`).
+ * `--rekey` is a rotation, in which the old key keeps signing CRLs for what it issued: the command runs
+ * `pki ca rotate` (operations/ca-rotate.ts) for it.
  */
 import { intermediatePlan } from './ca-add.js';
 import { encodePem, PemLabel } from '../core/der/pem.js';
@@ -26,7 +26,6 @@ import { loadRootIssuer } from './publish-crl.js';
 export interface CaRenewRequest {
   /** The issuing CA; undefined or `default` for the default intermediate. */
   readonly name?: string;
-  readonly rekey: boolean;
   /** The new certificate's lifetime or end; default pki.json validity.intermediate. */
   readonly notAfter?: string;
   readonly trustDomain?: string;
@@ -54,11 +53,6 @@ export async function renewIntermediateCertificate(
   // A `pki ca add` CA is renewed and rotated in ca/NAME/ by the same root (its policy kept).
   const home = request.name !== undefined ? domain.issuingCaHome(request.name) : domain;
   home.requireInitialized();
-  if (request.rekey) {
-    throw new PkiError('ERR_USAGE', '--rekey is not available in this version: a new intermediate key is a rotation, in which the old key keeps signing CRLs for what it issued', {
-      hint: 'renew with the same key (omit --rekey)',
-    });
-  }
   const config = home.readConfig();
   const oldPem = readText(home.intermediateCertPath);
   const old = parseCertificate(firstCertificateDer(oldPem));

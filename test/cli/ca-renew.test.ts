@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, pki, tempDir } from '../helpers/cli.js';
 import { buildVerifiers, firstCertificate, verifyEverywhere } from '../helpers/verifiers.js';
+import { runPeer } from '../helpers/peers.js';
 
 
 beforeAll(() => {
@@ -69,6 +70,20 @@ describe('pki ca renew', () => {
     expect(intermediates).toHaveLength(2);
   });
 
+  it('--rekey is a rotation: a new key, the old pair retired under ca/retired/ and still signing its CRL', () => {
+    const dir = join(tempDir(), 'ca');
+    expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    const pub = () => runPeer('openssl', ['pkey', '-in', join(dir, 'ca/intermediate_ca.key'), '-pubout']).stdout;
+    const before = pub();
+    const r = pki(['ca', 'renew', '--rekey', '--json', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const rotated = JSON.parse(r.stdout) as { retired: { keyId: string; certificatePath: string; crlPath: string } };
+    expect(pub()).not.toBe(before);
+    expect(rotated.retired.certificatePath).toBe(join(dir, 'ca/retired', rotated.retired.keyId, 'intermediate_ca.crt'));
+    const crl = runPeer('openssl', ['crl', '-in', rotated.retired.crlPath, '-CAfile', rotated.retired.certificatePath, '-noout']);
+    expect(crl.stdout + crl.stderr).toContain('verify OK');
+  });
+
   it('prints the old and new notAfter', () => {
     const dir = join(tempDir(), 'ca');
     expect(pki(['init', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
@@ -78,13 +93,12 @@ describe('pki ca renew', () => {
     expect(r.stdout).toMatch(/move .*root_ca\.key offline again/);
   });
 
-  it('refuses in one line, the CA files unchanged: beyond the root, --rekey, an unknown CA, no root key', () => {
+  it('refuses in one line, the CA files unchanged: beyond the root, an unknown CA, a bad lifetime, no root key', () => {
     const dir = join(tempDir(), 'ca');
     expect(pki(['init', '--no-password', '--insecure', '--root-not-after', '2y', '--intermediate-not-after', '1y', '--dir', dir]).code).toBe(0);
     const files = ['intermediate_ca.crt', 'intermediate_ca.key', 'root_ca.crt'].map((f) => readFileSync(join(dir, 'ca', f), 'utf8'));
     const cases: [string[], number, RegExp][] = [
       [['--not-after', '5y'], 1, /would outlive the root/],
-      [['--rekey'], 2, /--rekey is not available/],
       [['users'], 1, /there is no issuing CA users .*pki ca add users/],
       [['--not-after', 'soon'], 1, /soon/],
     ];
