@@ -15,6 +15,11 @@ export function addCaRotationCommands(ca: Command): void {
     .option('--trust-domain <name>', "the trust domain's intermediate")
     .option('--password-file <file>', 'read the CA key passphrase from FILE (else PKI_PASSWORD, else a prompt)')
     .action(async (name: string | undefined, opts, cmd: Command) => {
+      // A new intermediate key is a rotation: the old key keeps signing the CRL of what it issued.
+      if (opts.rekey) {
+        const { runCaRotate } = await import('./commands/ca-rotate.js');
+        return runCaRotate(name, opts, globals(cmd), commandNow());
+      }
       const { runCaRenew } = await import('./commands/ca-renew.js');
       await runCaRenew(name, opts, globals(cmd), commandNow());
     });

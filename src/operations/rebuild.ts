@@ -2,9 +2,10 @@
  * Rebuilding the inventory (`pki db rebuild`): a CA whose inventory is missing (made before it existed, or
  * deleted) is recovered from the certificates on disk — ca/*.crt, services/<service>/<variant>/certs/*.crt
  * (the leaf, first PEM block) and every path an existing inventory records — plus the revocations of the
- * current CRL. Existing records are kept; only missing serials are added.
+ * current CRLs. Existing records are kept; only missing serials are added. Every issuing CA counts (issue
+ * 14): the default intermediate, each `pki ca add` CA and each trust domain's, and the intermediates `pki ca
+ * rotate` retired; a record gets the `ca` / `trustDomain` of the CA whose key signed it.
  */
-import type { KeyObject } from 'node:crypto';
 import { dirname } from 'node:path';
 import { certificatePublicKey, parseCertificate, type CertificateFields } from '../core/x509/certificate-fields.js';
 import { inspectCrl, verifyCrlSignature } from '../core/inspect/crl.js';
@@ -17,6 +18,7 @@ import { serviceCertificateFiles } from '../store/service-bundle.js';
 import { openInventory, type Inventory, type NewCertificateRecord } from '../store/inventory/index.js';
 import { certificateRecord, firstCertificateDer } from '../store/inventory/record.js';
 import { settleBundleJournal, settleFileJournal, type SettledJournal } from '../store/inventory/journal.js';
+import { listRetired } from '../store/retired-ca.js';
 
 /** Stub records keep a CRL's revocations whose certificate is nowhere on disk: their notAfter is unknown. */
 const UNKNOWN_NOT_AFTER = '9999-12-31T23:59:59.000Z';
@@ -36,6 +38,8 @@ interface Revocation {
   readonly serial: string;
   readonly at: Date;
   readonly reason: RevocationReason;
+  /** The CA whose CRL listed it (CaHome#recordColumns): a stub goes back on that CRL. */
+  readonly columns: { trustDomain?: string; ca?: string };
 }
 
 /**
@@ -55,20 +59,37 @@ function settleJournals(inventory: Inventory, bundleFolders: ReadonlySet<string>
   return journals;
 }
 
-/** A record for each certificate file of this CA (the CA's own two, and what its intermediate issued); the others skipped, saying why. */
-function certificateRecords(home: CaHome, paths: readonly string[], intermediate: CertificateFields, skipped: { path: string; reason: string }[]): NewCertificateRecord[] {
+/** One issuing CA as the rebuild sees it: its home, its certificates (current and retired), its own CA files. */
+interface RebuildIssuer {
+  readonly home: CaHome;
+  readonly signers: readonly CertificateFields[];
+  readonly caFiles: readonly string[];
+}
+
+/** Every CA of the home: the default intermediate, the `pki ca add` ones and each trust domain's. */
+function rebuildIssuers(home: CaHome): RebuildIssuer[] {
+  const homes = [home, ...home.issuingCaNames().map((n) => home.issuingCaHome(n)), ...home.trustDomainNames().map((d) => home.trustDomain(d))];
+  return homes.map((h) => ({
+    home: h,
+    signers: [parseCertificate(h.readIntermediateCertificate().der), ...listRetired(h).map((r) => r.certificate)],
+    caFiles: h.issuingCaName ? [h.intermediateCertPath] : [h.rootCertPath, h.intermediateCertPath],
+  }));
+}
+
+/** A record for each certificate file of a CA here (the CAs' own, and what their intermediates issued); the others skipped, saying why. */
+function certificateRecords(paths: readonly string[], issuers: readonly RebuildIssuer[], skipped: { path: string; reason: string }[]): NewCertificateRecord[] {
   const records: NewCertificateRecord[] = [];
   for (const path of paths) {
     try {
       const der = firstCertificateDer(readBytes(path));
       const fields = parseCertificate(der);
-      const ours = path === home.rootCertPath || path === home.intermediateCertPath || isIssuedBy(fields, intermediate);
-      if (!ours) {
+      const issuer = issuers.find((i) => i.caFiles.includes(path) || i.signers.some((s) => isIssuedBy(fields, s)));
+      if (!issuer) {
         skipped.push({ path, reason: 'not issued by this CA' });
         continue;
       }
       const keyPath = path.replace(/\.crt$/, '.key');
-      records.push(certificateRecord(der, { certificatePath: path, keyPath: keyPath !== path && fileExists(keyPath) ? keyPath : null }));
+      records.push(certificateRecord(der, { certificatePath: path, keyPath: keyPath !== path && fileExists(keyPath) ? keyPath : null, ...issuer.home.recordColumns }));
     } catch (e) {
       skipped.push({ path, reason: e instanceof Error ? e.message : String(e) });
     }
@@ -76,15 +97,16 @@ function certificateRecords(home: CaHome, paths: readonly string[], intermediate
   return records;
 }
 
-/** The revocations of the current CRL, if it is ours (its signature verifies with the intermediate's key). */
-function crlRevocations(home: CaHome, intermediateKey: KeyObject, skipped: { path: string; reason: string }[]): Revocation[] {
+/** The revocations of a CA's current CRL, if it is its own (its signature verifies with the intermediate's key). */
+function crlRevocations(issuer: RebuildIssuer, skipped: { path: string; reason: string }[]): Revocation[] {
+  const { home } = issuer;
   if (!fileExists(home.crlPath)) return [];
   const block = findPemBlock(readText(home.crlPath), PemLabel.crl);
-  if (!block || !verifyCrlSignature(block.der, intermediateKey)) {
+  if (!block || !verifyCrlSignature(block.der, certificatePublicKey(issuer.signers[0]!))) {
     skipped.push({ path: home.crlPath, reason: 'not a CRL signed by this CA' });
     return [];
   }
-  return inspectCrl(block.der).revoked.map((entry) => ({ serial: normalizeSerial(entry.serial), at: new Date(entry.revokedAt), reason: entry.reason ?? 'unspecified' }));
+  return inspectCrl(block.der).revoked.map((entry) => ({ serial: normalizeSerial(entry.serial), at: new Date(entry.revokedAt), reason: entry.reason ?? 'unspecified', columns: home.recordColumns }));
 }
 
 /** A serial-only record for a revocation whose certificate is nowhere on disk. */
@@ -102,6 +124,7 @@ function revocationStub(rev: Revocation): NewCertificateRecord {
     certificatePath: null,
     keyPath: null,
     pem: '',
+    ...rev.columns,
   };
 }
 
@@ -128,18 +151,17 @@ function recordRevocations(inventory: Inventory, revocations: readonly Revocatio
 
 export async function rebuildInventory(home: CaHome, context: { now: Date }): Promise<RebuildResult> {
   home.requireInitialized();
-  const intermediate = parseCertificate(home.readIntermediateCertificate().der);
-  const intermediateKey = certificatePublicKey(intermediate);
+  const issuers = rebuildIssuers(home);
   const inventory = await openInventory(home, 'create-if-missing', context.now);
   try {
     const recorded = inventory.list({ kind: 'x509' }).flatMap((r) => (r.certificatePath ? [r.certificatePath] : []));
     const folders = new Set<string>();
     const serviceFiles = serviceCertificateFiles(home.servicesDir, folders);
     const journals = settleJournals(inventory, folders, recorded);
-    const paths = [...new Set([home.rootCertPath, home.intermediateCertPath, ...serviceFiles, ...recorded])];
+    const paths = [...new Set([...issuers.flatMap((i) => i.caFiles), ...serviceFiles, ...recorded])];
     const skipped: { path: string; reason: string }[] = [];
-    const records = certificateRecords(home, paths, intermediate, skipped);
-    const revocations = crlRevocations(home, intermediateKey, skipped);
+    const records = certificateRecords(paths, issuers, skipped);
+    const revocations = issuers.flatMap((i) => crlRevocations(i, skipped));
     return inventory.exclusive((): RebuildResult => {
       const imported = inventory.importMissing(records);
       const { added, recovered, stubs } = recordRevocations(inventory, revocations);

@@ -5,22 +5,18 @@
  */
 import { PkiError } from '../../core/errors.js';
 import { renewIntermediateCertificate } from '../../operations/ca-renew.js';
-import { runCaRotate } from './ca-rotate.js';
 import { caSnapshots, rollbackCa } from '../../operations/ca-rollback.js';
 import { openHome } from '../home.js';
 import { emit, type GlobalOptions } from '../output.js';
 import { readExistingPassphrase, type PassphraseOptions } from '../passphrase.js';
 
 export interface CaRenewOptions extends PassphraseOptions {
-  readonly rekey?: boolean;
   readonly notAfter?: string;
   readonly trustDomain?: string;
 }
 
 export async function runCaRenew(name: string | undefined, options: CaRenewOptions, globals: GlobalOptions, now: Date): Promise<void> {
   if (options.notAfter === '') throw new PkiError('ERR_USAGE', '--not-after needs a lifetime (e.g. 5y) or a date');
-  // A new intermediate key is a rotation: the old key keeps signing the CRL of what it issued (operations/ca-rotate.ts).
-  if (options.rekey) return runCaRotate(name, options, globals, now);
   const result = await renewIntermediateCertificate(
     openHome(globals),
     {
