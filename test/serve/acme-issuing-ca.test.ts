@@ -1,0 +1,162 @@
+/**
+ * Issue 14 point 3 in `pki serve`: an ACME provisioner issues with the CA its `ca` names
+ * (serve.provisioners.NAME.ca). Against a real `pki serve` on 127.0.0.1: acme-client orders through
+ * provisioner `systems` (`"ca": "systems"`, a `pki ca add systems --permit-dns systems.test` CA) and through
+ * the default provisioner; openssl verifies each chain with its own intermediate; `pki list --json` names
+ * the CA; ACME revokeCert republishes the right CA's CRL; a name outside the CA's constraints is `rejectedIdentifier`
+ * and the server goes on serving; an unknown CA name refuses the start with one line.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { join } from 'node:path';
+import acme from 'acme-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, initCa, pki, tempDir } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
+import { requirePeer, runPeer } from '../helpers/peers.js';
+import { startPkiServe, type PkiServe } from '../helpers/serve.js';
+import { writeServeConfig } from '../helpers/serve-client.js';
+import { httpsCall, pollUntil, RawAcme, startHttp01 } from './acme-orders-client.js';
+
+const ERR = 'urn:ietf:params:acme:error:';
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
+
+function addCa(dir: string, name: string, extra: string[] = []): void {
+  const r = pki(['ca', 'add', name, ...extra, '--no-password', '--insecure', '--dir', dir]);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+const subjectOf = (pem: string, what: 'issuer' | 'subject' | 'serial') => execFileSync('openssl', ['x509', '-noout', `-${what}`], { input: pem, encoding: 'utf8' }).trim().replace(/^\w+=\s*/, '');
+
+describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openssl)', () => {
+  let dir: string;
+  let work: string;
+  let server: PkiServe;
+  let http01: Awaited<ReturnType<typeof startHttp01>>;
+  let rootFile: string;
+  let root: string;
+  const systemsCaFile = () => join(dir, 'ca', 'systems', 'intermediate_ca.crt');
+  const defaultCaFile = () => join(dir, 'ca', 'intermediate_ca.crt');
+
+  const order = async (provisioner: string, names: string[]) => {
+    const client = new acme.Client({ directoryUrl: server.directoryUrl.replace('/acme/acme/', `/acme/${provisioner}/`), accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
+    const [, csr] = await acme.crypto.createCsr({ commonName: names[0]!, altNames: names }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+    const chain = await client.auto({
+      csr,
+      termsOfServiceAgreed: true,
+      skipChallengeVerification: true,
+      challengePriority: ['http-01'],
+      challengeCreateFn: async (_authz, challenge, keyAuthorization) => void http01.answers.set(challenge.token, keyAuthorization),
+      challengeRemoveFn: async (_authz, challenge) => void http01.answers.delete(challenge.token),
+    });
+    return { client, chain };
+  };
+  const save = (name: string, pem: string) => {
+    const file = join(work, name);
+    writeFileSync(file, pem);
+    return file;
+  };
+  const listed = (): any[] => {
+    const r = pki(['list', '--all', '--json', '--dir', dir, '--insecure']);
+    expect(r.code, r.stderr).toBe(0);
+    const l = JSON.parse(r.stdout);
+    return Array.isArray(l) ? l : l.certificates;
+  };
+  const sameSerial = (a: string, b: string) => a.replace(/[:\s]/g, '').replace(/^0+/, '').toUpperCase() === b.replace(/[:\s]/g, '').replace(/^0+/, '').toUpperCase();
+  const crlText = async (path: string) => {
+    const r = await httpsCall(`${server.httpsUrl}${path}`, { method: 'GET', ca: root });
+    expect(r.status, `${path}: ${r.body.toString()}`).toBe(200);
+    return execFileSync('openssl', ['crl', '-inform', 'DER', '-noout', '-text'], { input: r.body, encoding: 'utf8' }).replace(/\s/g, '');
+  };
+
+  beforeAll(async () => {
+    requirePeer('openssl');
+    dir = initCa();
+    work = tempDir('pki-acme-issuing-ca-');
+    addCa(dir, 'systems', ['--permit-dns', 'systems.test']);
+    rootFile = join(dir, 'ca', 'root_ca.crt');
+    root = readFileSync(rootFile, 'utf8');
+    const port = await freePort();
+    http01 = await startHttp01(port);
+    writeServeConfig(dir, {
+      acme: { allow: ['*.test'], resolve: { '.test': '127.0.0.1' }, httpPort: port },
+      // `.test` is wider than the CA's constraints on purpose: the constraints must refuse what the allowlist lets through.
+      provisioners: { systems: { allow: ['.test'], ca: 'systems' } },
+    });
+    server = await startPkiServe(dir, { http: true });
+    acme.axios.defaults.httpsAgent = new Agent({ ca: root });
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+    await http01?.close();
+  });
+
+  it('issues through provisioner "systems" with CA systems: its issuer, its intermediate in the chain, openssl verify OK, listed as ca systems', async () => {
+    const { chain } = await order('systems', ['web.systems.test']);
+    const blocks = chain.match(PEM_BLOCK)!;
+    expect(blocks).toHaveLength(2);
+    expect(subjectOf(blocks[0]!, 'issuer')).toBe('CN = pki systems Intermediate CA');
+    expect(blocks[1]!.trim()).toBe(readFileSync(systemsCaFile(), 'utf8').trim());
+    const leafFile = save('systems.crt', blocks[0]!);
+    const out = execFileSync('openssl', ['verify', '-CAfile', rootFile, '-untrusted', save('systems-chain-ca.crt', blocks[1]!), leafFile], { encoding: 'utf8' });
+    expect(out).toMatch(/: OK/);
+    // The default intermediate does not chain it: the right CA signed it, not just the right name.
+    const wrong = runPeer('openssl', ['verify', '-CAfile', rootFile, '-untrusted', defaultCaFile(), leafFile]);
+    expect(wrong.status).not.toBe(0);
+    const serial = subjectOf(blocks[0]!, 'serial');
+    const record = listed().find((c) => sameSerial(c.serial, serial));
+    expect(record).toMatchObject({ ca: 'systems', issuer: 'CN=pki systems Intermediate CA', status: 'valid' });
+  });
+
+  it('issues through the default provisioner with the default intermediate, listed as ca default', async () => {
+    const { chain } = await order('acme', ['plain.test']);
+    const blocks = chain.match(PEM_BLOCK)!;
+    expect(subjectOf(blocks[0]!, 'issuer')).toBe('CN = pki Intermediate CA');
+    expect(blocks[1]!.trim()).toBe(readFileSync(defaultCaFile(), 'utf8').trim());
+    const leafFile = save('default.crt', blocks[0]!);
+    expect(execFileSync('openssl', ['verify', '-CAfile', rootFile, '-untrusted', save('default-chain-ca.crt', blocks[1]!), leafFile], { encoding: 'utf8' })).toMatch(/: OK/);
+    const serial = subjectOf(blocks[0]!, 'serial');
+    expect(listed().find((c) => sameSerial(c.serial, serial))).toMatchObject({ ca: 'default', issuer: 'CN=pki Intermediate CA' });
+  });
+
+  it('revokes by ACME with the CA that issued the certificate: on the systems CRL, not the default one', async () => {
+    const { client, chain } = await order('systems', ['api.systems.test']);
+    const leaf = chain.match(PEM_BLOCK)![0]!;
+    const serial = subjectOf(leaf, 'serial');
+    await client.revokeCertificate(leaf, { reason: 4 });
+    expect(listed().find((c) => sameSerial(c.serial, serial))).toMatchObject({ ca: 'systems', status: 'revoked' });
+    expect(await crlText('/crl/systems.crl')).toContain(`SerialNumber:${serial}`);
+    const defaultCrl = await httpsCall(`${server.httpsUrl}/crl/intermediate_ca.crl`, { method: 'GET', ca: root });
+    if (defaultCrl.status === 200) expect(execFileSync('openssl', ['crl', '-inform', 'DER', '-noout', '-text'], { input: defaultCrl.body, encoding: 'utf8' }).replace(/\s/g, '')).not.toContain(`SerialNumber:${serial}`);
+  });
+
+  it("refuses a name outside CA systems' constraints (allowed by the provisioner) as rejectedIdentifier, and goes on serving", async () => {
+    const raw = await RawAcme.create(server.directoryUrl.replace('/acme/acme/', '/acme/systems/'), rootFile);
+    await raw.newAccount();
+    const refused = await raw.newOrder([{ type: 'dns', value: 'outside.test' }]);
+    expect(refused.status).toBe(400);
+    expect(refused.headers['content-type']).toBe('application/problem+json');
+    const problem = refused.json();
+    expect(problem.type).toBe(`${ERR}rejectedIdentifier`);
+    expect(problem.detail).toMatch(/outside\.test is outside issuing CA systems's name constraints/);
+    // The default provisioner (the default intermediate, unconstrained) takes the same name.
+    const other = await RawAcme.create(server.directoryUrl, rootFile);
+    await other.newAccount();
+    expect((await other.newOrder([{ type: 'dns', value: 'outside.test' }])).status).toBe(201);
+    expect((await httpsCall(`${server.httpsUrl}/health`, { method: 'GET', ca: root })).status).toBe(200);
+    expect((await raw.newOrder([{ type: 'dns', value: 'db.systems.test' }])).status).toBe(201);
+  });
+});
+
+describe('pki serve: issuing CAs at start', () => {
+  it('refuses a provisioner naming a CA that does not exist: one stderr line, exit 1', () => {
+    const dir = initCa();
+    addCa(dir, 'systems');
+    writeServeConfig(dir, { provisioners: { web: { allow: ['*.test'], ca: 'nosuch' } } });
+    const line = expectOneLineError(pki(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0']), 1);
+    expect(line).toMatch(/^pki: error: ACME provisioner "web" names issuing CA "nosuch", which does not exist in .* \(CAs: default, systems\) \(create it with "pki ca add nosuch"/);
+    writeServeConfig(dir, { provisioners: { web: { ca: 'Not_A_Name' } } });
+    expect(expectOneLineError(pki(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0']), 1)).toMatch(/serve\.provisioners\.web\.ca.*must be "default" or the name of a "pki ca add" CA/);
+  });
+});
