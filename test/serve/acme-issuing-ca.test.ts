@@ -1,9 +1,11 @@
 /**
  * Issue 14 point 3 in `pki serve`: an ACME provisioner issues with the CA its `ca` names
- * (serve.provisioners.NAME.ca). Against a real `pki serve` on 127.0.0.1: acme-client orders through
- * provisioner `systems` (`"ca": "systems"`, a `pki ca add systems --permit-dns systems.test` CA) and through
- * the default provisioner; openssl verifies each chain with its own intermediate; `pki list --json` names
- * the CA; ACME revokeCert republishes the right CA's CRL; a name outside the CA's constraints is `rejectedIdentifier`
+ * (serve.provisioners.NAME.ca), and OCSP answers for every issuing CA. Against a real `pki serve` on
+ * 127.0.0.1: acme-client orders through provisioner `systems` (`"ca": "systems"`, a `pki ca add systems
+ * --permit-dns systems.test` CA) and through the default provisioner; openssl verifies each chain with its
+ * own intermediate; `pki list --json` names the CA; `openssl ocsp` gets `good` for both, each response
+ * verified against the root and signed by a responder of that CA, then `revoked` after `pki revoke`; ACME
+ * revokeCert republishes the right CA's CRL; a name outside the CA's constraints is `rejectedIdentifier`
  * and the server goes on serving; an unknown CA name refuses the start with one line.
  */
 import { execFileSync } from 'node:child_process';
@@ -38,6 +40,7 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
   let root: string;
   const systemsCaFile = () => join(dir, 'ca', 'systems', 'intermediate_ca.crt');
   const defaultCaFile = () => join(dir, 'ca', 'intermediate_ca.crt');
+  const issued: Record<'systems' | 'default', { chain: string; leafFile: string; serial: string }> = {} as never;
 
   const order = async (provisioner: string, names: string[]) => {
     const client = new acme.Client({ directoryUrl: server.directoryUrl.replace('/acme/acme/', `/acme/${provisioner}/`), accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
@@ -64,6 +67,10 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
     return Array.isArray(l) ? l : l.certificates;
   };
   const sameSerial = (a: string, b: string) => a.replace(/[:\s]/g, '').replace(/^0+/, '').toUpperCase() === b.replace(/[:\s]/g, '').replace(/^0+/, '').toUpperCase();
+  const ocsp = (issuer: string, cert: string, extra: string[] = []) => {
+    const r = runPeer('openssl', ['ocsp', '-issuer', issuer, '-cert', cert, '-url', server.ocspUrl, '-CAfile', rootFile, ...extra]);
+    return `${r.stdout}${r.stderr}`;
+  };
   const crlText = async (path: string) => {
     const r = await httpsCall(`${server.httpsUrl}${path}`, { method: 'GET', ca: root });
     expect(r.status, `${path}: ${r.body.toString()}`).toBe(200);
@@ -107,6 +114,7 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
     const serial = subjectOf(blocks[0]!, 'serial');
     const record = listed().find((c) => sameSerial(c.serial, serial));
     expect(record).toMatchObject({ ca: 'systems', issuer: 'CN=pki systems Intermediate CA', status: 'valid' });
+    issued.systems = { chain, leafFile, serial };
   });
 
   it('issues through the default provisioner with the default intermediate, listed as ca default', async () => {
@@ -118,6 +126,41 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
     expect(execFileSync('openssl', ['verify', '-CAfile', rootFile, '-untrusted', save('default-chain-ca.crt', blocks[1]!), leafFile], { encoding: 'utf8' })).toMatch(/: OK/);
     const serial = subjectOf(blocks[0]!, 'serial');
     expect(listed().find((c) => sameSerial(c.serial, serial))).toMatchObject({ ca: 'default', issuer: 'CN=pki Intermediate CA' });
+    issued.default = { chain, leafFile, serial };
+  });
+
+  it('answers OCSP good for both, each signed by a delegated responder of its own CA that verifies against the root', () => {
+    const systems = ocsp(systemsCaFile(), issued.systems.leafFile, ['-resp_text']);
+    expect(systems).toMatch(/Response verify OK/);
+    expect(systems).toMatch(/systems\.crt: good/);
+    expect(systems).toMatch(/Responder Id: CN = pki serve OCSP responder/);
+    // The responder certificate carried in the response is the systems CA's.
+    expect(systems).toMatch(/Issuer: CN ?= ?pki systems Intermediate CA/);
+    expect(systems).not.toMatch(/Issuer: CN ?= ?pki Intermediate CA/);
+    const plain = ocsp(defaultCaFile(), issued.default.leafFile, ['-resp_text']);
+    expect(plain).toMatch(/Response verify OK/);
+    expect(plain).toMatch(/default\.crt: good/);
+    expect(plain).toMatch(/Issuer: CN ?= ?pki Intermediate CA/);
+    expect(plain).not.toMatch(/Issuer: CN ?= ?pki systems Intermediate CA/);
+    // The systems serial asked of the default CA: that CA never issued it.
+    const r = runPeer('openssl', ['ocsp', '-issuer', defaultCaFile(), '-serial', `0x${issued.systems.serial}`, '-url', server.ocspUrl, '-CAfile', rootFile, '-no_nonce']);
+    expect(`${r.stdout}${r.stderr}`).toMatch(new RegExp(`0x${issued.systems.serial}: unknown`));
+    // The systems certificate with the default CA as -issuer: openssl's CertID then hashes systems' name with
+    // the default CA's key, which names no CA of this server.
+    expect(ocsp(defaultCaFile(), issued.systems.leafFile, ['-no_nonce'])).toMatch(/Responder Error: unauthorized/);
+  });
+
+  it('answers OCSP revoked for the systems certificate within seconds of pki revoke in another process; the default one stays good', async () => {
+    // Asked once before, so a cached response must be replaced, not just a fresh one signed.
+    expect(ocsp(systemsCaFile(), issued.systems.leafFile, ['-no_nonce'])).toMatch(/systems\.crt: good/);
+    const r = pki(['revoke', issued.systems.serial, '--reason', 'keyCompromise', '--dir', dir, '--insecure']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = await pollUntil(async () => ocsp(systemsCaFile(), issued.systems.leafFile, ['-no_nonce']), (o) => /systems\.crt: revoked/.test(o), 5_000, 'the OCSP answer');
+    expect(out).toMatch(/Response verify OK/);
+    expect(out).toMatch(/Reason: keyCompromise/);
+    expect(ocsp(defaultCaFile(), issued.default.leafFile)).toMatch(/default\.crt: good/);
+    // pki revoke put it on the systems CA's CRL, served at /crl/systems.crl.
+    expect(await crlText('/crl/systems.crl')).toContain(`SerialNumber:${issued.systems.serial}`);
   });
 
   it('revokes by ACME with the CA that issued the certificate: on the systems CRL, not the default one', async () => {
@@ -129,6 +172,8 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
     expect(await crlText('/crl/systems.crl')).toContain(`SerialNumber:${serial}`);
     const defaultCrl = await httpsCall(`${server.httpsUrl}/crl/intermediate_ca.crl`, { method: 'GET', ca: root });
     if (defaultCrl.status === 200) expect(execFileSync('openssl', ['crl', '-inform', 'DER', '-noout', '-text'], { input: defaultCrl.body, encoding: 'utf8' }).replace(/\s/g, '')).not.toContain(`SerialNumber:${serial}`);
+    const leafFile = save('api.crt', leaf);
+    expect(ocsp(systemsCaFile(), leafFile)).toMatch(/api\.crt: revoked/);
   });
 
   it("refuses a name outside CA systems' constraints (allowed by the provisioner) as rejectedIdentifier, and goes on serving", async () => {
@@ -149,7 +194,7 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
   });
 });
 
-describe('pki serve: issuing CAs at start', () => {
+describe('pki serve: issuing CAs at start (openssl ocsp)', () => {
   it('refuses a provisioner naming a CA that does not exist: one stderr line, exit 1', () => {
     const dir = initCa();
     addCa(dir, 'systems');
@@ -159,4 +204,43 @@ describe('pki serve: issuing CAs at start', () => {
     writeServeConfig(dir, { provisioners: { web: { ca: 'Not_A_Name' } } });
     expect(expectOneLineError(pki(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0']), 1)).toMatch(/serve\.provisioners\.web\.ca.*must be "default" or the name of a "pki ca add" CA/);
   });
+
+  it('with delegated: false each CA signs its own responses; one request about two CAs is unauthorized', async () => {
+    requirePeer('openssl');
+    const dir = initCa();
+    addCa(dir, 'systems');
+    writeServeConfig(dir, { ocsp: { delegated: false } });
+    const work = tempDir('pki-ocsp-cas-');
+    const leaf = (name: string, ca: string) => {
+      const key = join(work, `${name}.key`);
+      const csr = join(work, `${name}.csr`);
+      execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-out', csr], { stdio: 'ignore' });
+      const out = join(work, `${name}.crt`);
+      const r = pki(['sign', csr, '--ca', ca, '--out', out, '--dir', dir, '--insecure']);
+      expect(r.code, r.stderr).toBe(0);
+      return out;
+    };
+    const systemsLeaf = leaf('s.test', 'systems');
+    const defaultLeaf = leaf('d.test', 'default');
+    const server = await startPkiServe(dir, { http: true });
+    try {
+      const rootFile = join(dir, 'ca', 'root_ca.crt');
+      const ask = (args: string[]) => {
+        const r = runPeer('openssl', ['ocsp', '-url', server.ocspUrl, '-CAfile', rootFile, '-resp_text', ...args]);
+        return `${r.stdout}${r.stderr}`;
+      };
+      const systems = ask(['-issuer', join(dir, 'ca', 'systems', 'intermediate_ca.crt'), '-cert', systemsLeaf]);
+      expect(systems).toMatch(/Response verify OK/);
+      expect(systems).toMatch(/Responder Id: CN = pki systems Intermediate CA/);
+      expect(systems).toMatch(/s\.test\.crt: good/);
+      const plain = ask(['-issuer', join(dir, 'ca', 'intermediate_ca.crt'), '-cert', defaultLeaf]);
+      expect(plain).toMatch(/Responder Id: CN = pki Intermediate CA/);
+      expect(plain).toMatch(/d\.test\.crt: good/);
+      // openssl applies each -issuer to the -cert after it: one request, two CAs.
+      const mixed = ask(['-issuer', join(dir, 'ca', 'systems', 'intermediate_ca.crt'), '-cert', systemsLeaf, '-issuer', join(dir, 'ca', 'intermediate_ca.crt'), '-cert', defaultLeaf]);
+      expect(mixed).toMatch(/Responder Error: unauthorized/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
