@@ -192,6 +192,33 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
     expect((await httpsCall(`${server.httpsUrl}/health`, { method: 'GET', ca: root })).status).toBe(200);
     expect((await raw.newOrder([{ type: 'dns', value: 'db.systems.test' }])).status).toBe(201);
   });
+
+  it('SIGHUP: a provisioner naming an unknown CA is refused (the previous CA stays); moving it to another loaded CA applies', async () => {
+    const base = JSON.parse(readFileSync(join(dir, 'pki.json'), 'utf8')).serve;
+    writeServeConfig(dir, { ...base, provisioners: { systems: { allow: ['.test'], ca: 'nosuch' } } });
+    process.kill(server.pid, 'SIGHUP');
+    await server.stderr.waitFor(/"message":"reload refused; the previous configuration stays","error":"ACME provisioner \\"systems\\" names issuing CA \\"nosuch\\", which does not exist/);
+    const still = (await order('systems', ['kept.systems.test'])).chain.match(PEM_BLOCK)![0]!;
+    expect(subjectOf(still, 'issuer')).toBe('CN = pki systems Intermediate CA');
+    writeServeConfig(dir, { ...base, provisioners: { systems: { allow: ['.test'], ca: 'default' } } });
+    process.kill(server.pid, 'SIGHUP');
+    await server.stderr.waitFor(/"message":"reloaded pki\.json"/);
+    const moved = (await order('systems', ['moved.test'])).chain.match(PEM_BLOCK)![0]!;
+    expect(subjectOf(moved, 'issuer')).toBe('CN = pki Intermediate CA');
+    writeServeConfig(dir, base);
+    process.kill(server.pid, 'SIGHUP');
+    await server.stderr.waitFor(/"message":"reloaded pki\.json"[^]*"message":"reloaded pki\.json"/);
+  });
+
+  it('serves each CA\'s intermediate and CRL at its own URL', async () => {
+    const crt = await httpsCall(`${server.httpsUrl}/ca/systems/intermediate.crt`, { method: 'GET', ca: root });
+    expect(crt.headers['content-type']).toBe('application/pkix-cert');
+    expect(execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-subject'], { input: crt.body, encoding: 'utf8' })).toMatch(/pki systems Intermediate CA/);
+    const pem = await httpsCall(`${server.httpsUrl}/ca/systems/intermediate.pem`, { method: 'GET', ca: root });
+    expect(pem.body.toString().trim()).toBe(readFileSync(systemsCaFile(), 'utf8').trim());
+    expect(await crlText('/crl/systems.crl')).toMatch(/Issuer:CN=pkisystemsIntermediateCA/);
+    expect((await httpsCall(`${server.httpsUrl}/ca/nosuch/intermediate.pem`, { method: 'GET', ca: root })).status).toBe(404);
+  });
 });
 
 describe('pki serve: issuing CAs at start (openssl ocsp)', () => {
@@ -204,6 +231,74 @@ describe('pki serve: issuing CAs at start (openssl ocsp)', () => {
     writeServeConfig(dir, { provisioners: { web: { ca: 'Not_A_Name' } } });
     expect(expectOneLineError(pki(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0']), 1)).toMatch(/serve\.provisioners\.web\.ca.*must be "default" or the name of a "pki ca add" CA/);
   });
+
+  it('refuses a provisioner whose profile its CA does not issue (--profile-set): one line, exit 1', () => {
+    const dir = initCa();
+    addCa(dir, 'users', ['--profile-set', 'client']);
+    writeServeConfig(dir, { provisioners: { people: { allow: ['*.test'], ca: 'users' } } });
+    const line = expectOneLineError(pki(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0']), 1);
+    expect(line).toMatch(/^pki: error: ACME provisioner "people" issues profile "server", which issuing CA "users" does not issue \(it issues client\)/);
+  });
+
+  it('a revoked CA: refused when a provisioner names it; else a warning, and OCSP unauthorized for its certificates', async () => {
+    requirePeer('openssl');
+    const dir = initCa();
+    addCa(dir, 'apps');
+    const work = tempDir('pki-revoked-ca-');
+    const key = join(work, 'a.key');
+    const csr = join(work, 'a.csr');
+    const leafFile = join(work, 'a.crt');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=a.test', '-addext', 'subjectAltName=DNS:a.test', '-out', csr], { stdio: 'ignore' });
+    expect(pki(['sign', csr, '--ca', 'apps', '--out', leafFile, '--dir', dir, '--insecure']).code).toBe(0);
+    const revoked = pki(['revoke', join(dir, 'ca', 'apps', 'intermediate_ca.crt'), '--dir', dir, '--insecure']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    writeServeConfig(dir, { provisioners: { web: { allow: ['*.test'], ca: 'apps' } } });
+    expect(expectOneLineError(pki(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0']), 1)).toMatch(/issuing CA apps .* was revoked/);
+    writeServeConfig(dir, {});
+    const server = await startPkiServe(dir, { http: true });
+    try {
+      await server.stderr.waitFor(/pki serve: warning: issuing CA "apps" is not served \(.*revoked.*\): OCSP answers unauthorized for its certificates/);
+      const r = runPeer('openssl', ['ocsp', '-issuer', join(dir, 'ca', 'apps', 'intermediate_ca.crt'), '-cert', leafFile, '-url', server.ocspUrl, '-CAfile', join(dir, 'ca', 'root_ca.crt')]);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/Responder Error: unauthorized/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
+
+  it('with --base-url, a CA\'s certificates point at its own CRL and caIssuers URLs, which serve them', async () => {
+    requirePeer('openssl');
+    const dir = initCa();
+    addCa(dir, 'systems');
+    const port = await freePort();
+    const http01 = await startHttp01(port);
+    const listen = await freePort();
+    const base = `https://127.0.0.1:${listen}`;
+    writeServeConfig(dir, { acme: { resolve: { '*.test': '127.0.0.1' }, httpPort: port }, provisioners: { systems: { allow: ['*.test'], ca: 'systems' } } });
+    const server = await startPkiServe(dir, { args: ['--listen', `127.0.0.1:${listen}`, '--base-url', base] });
+    const ca = readFileSync(join(dir, 'ca', 'root_ca.crt'), 'utf8');
+    try {
+      acme.axios.defaults.httpsAgent = new Agent({ ca });
+      const client = new acme.Client({ directoryUrl: `${base}/acme/systems/directory`, accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
+      const [, csr] = await acme.crypto.createCsr({ commonName: 'b.test', altNames: ['b.test'] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+      const chain = await client.auto({
+        csr,
+        termsOfServiceAgreed: true,
+        skipChallengeVerification: true,
+        challengePriority: ['http-01'],
+        challengeCreateFn: async (_authz, challenge, keyAuthorization) => void http01.answers.set(challenge.token, keyAuthorization),
+        challengeRemoveFn: async (_authz, challenge) => void http01.answers.delete(challenge.token),
+      });
+      const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'crlDistributionPoints,authorityInfoAccess'], { input: chain.match(PEM_BLOCK)![0]!, encoding: 'utf8' });
+      expect(text).toContain(`URI:${base}/crl/systems.crl`);
+      expect(text).toContain(`CA Issuers - URI:${base}/ca/systems/intermediate.crt`);
+      expect(text).toContain(`OCSP - URI:${base}/ocsp`);
+      const issuerDer = (await httpsCall(`${base}/ca/systems/intermediate.crt`, { method: 'GET', ca })).body;
+      expect(execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-subject'], { input: issuerDer, encoding: 'utf8' })).toMatch(/pki systems Intermediate CA/);
+    } finally {
+      await server.stop();
+      await http01.close();
+    }
+  }, 120_000);
 
   it('with delegated: false each CA signs its own responses; one request about two CAs is unauthorized', async () => {
     requirePeer('openssl');
