@@ -6,6 +6,8 @@
  * names (serve.provisioners.NAME.ca); OCSP answers for every loaded CA, signed for that CA.
  *
  * - A CA a provisioner names must exist, or start (and reload) is refused before any passphrase is asked.
+ * - One passphrase opens every key that shares it: the source is asked again only for a key it does not
+ *   open (an operator at a prompt types it once).
  * - The default intermediate and every CA a provisioner names must load (a wrong passphrase, a revoked or
  *   expired CA refuse the start, as they did for the one intermediate).
  * - A CA no provisioner names is loaded for OCSP only: when it does not load, that is a start-up warning
@@ -60,6 +62,25 @@ export interface LoadedIssuingCas {
   readonly warnings: string[];
 }
 
+/**
+ * `source`, asked again only when the passphrase it last gave does not open the next key: CA keys made
+ * with the same passphrase (the usual case) are opened after one prompt. Each caller gets a copy (callers
+ * zero what they got); `forget` zeroes the remembered one once the keys are open.
+ */
+function rememberingPassphrase(source: PassphraseSource): { source: PassphraseSource; forget(): void } {
+  let last: Uint8Array | null = null;
+  return {
+    source: async (check) => {
+      if (last && (!check || check(Uint8Array.from(last)))) return Uint8Array.from(last);
+      const secret = await source(check);
+      last?.fill(0);
+      last = Uint8Array.from(secret);
+      return secret;
+    },
+    forget: () => void last?.fill(0),
+  };
+}
+
 /** Loads every issuing CA of the main hierarchy (see the file comment); the default first, as before. */
 export async function loadIssuingCas(home: CaHome, settings: ServeSettings, options: { passphrase: PassphraseSource; now: Date; inventory: Inventory }): Promise<LoadedIssuingCas> {
   const names = home.issuingCaNames();
@@ -67,15 +88,20 @@ export async function loadIssuingCas(home: CaHome, settings: ServeSettings, opti
   const needed = new Set([...settings.provisioners.values()].map((p) => p.ca));
   const cas = new Map<string, ServeIssuingCa>();
   const warnings: string[] = [];
-  for (const name of [DEFAULT_CA_NAME, ...names]) {
-    const ca = home.issuingCaHome(name);
-    try {
-      const issuer = await ca.loadIssuer(options.passphrase, options.now, options.inventory);
-      cas.set(name, { name, home: ca, issuer, config: caConfig(ca, name, settings.baseUrl) });
-    } catch (e) {
-      if (name === DEFAULT_CA_NAME || needed.has(name) || !isPkiError(e)) throw e;
-      warnings.push(`issuing CA "${name}" is not served (${e.message}): OCSP answers unauthorized for its certificates`);
+  const passphrase = rememberingPassphrase(options.passphrase);
+  try {
+    for (const name of [DEFAULT_CA_NAME, ...names]) {
+      const ca = home.issuingCaHome(name);
+      try {
+        const issuer = await ca.loadIssuer(passphrase.source, options.now, options.inventory);
+        cas.set(name, { name, home: ca, issuer, config: caConfig(ca, name, settings.baseUrl) });
+      } catch (e) {
+        if (name === DEFAULT_CA_NAME || needed.has(name) || !isPkiError(e)) throw e;
+        warnings.push(`issuing CA "${name}" is not served (${e.message}): OCSP answers unauthorized for its certificates`);
+      }
     }
+  } finally {
+    passphrase.forget();
   }
   checkProvisionerProfiles(settings, new Map([...cas.values()].map((ca) => [ca.name, ca.config])));
   return { cas, warnings };

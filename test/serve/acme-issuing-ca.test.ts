@@ -16,6 +16,7 @@ import acme from 'acme-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
+import { pkiInPty } from '../helpers/pty.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { writeServeConfig } from '../helpers/serve-client.js';
@@ -299,6 +300,21 @@ describe('pki serve: issuing CAs at start (openssl ocsp)', () => {
       await http01.close();
     }
   }, 120_000);
+
+  it('asks the passphrase once at a terminal when every CA key has the same one', () => {
+    const dir = join(tempDir('pki-serve-pty-'), 'ca');
+    const env = { PKI_PASSWORD: 'correct horse battery staple' };
+    expect(pki(['init', '--dir', dir, '--insecure'], { env }).code).toBe(0);
+    expect(pki(['ca', 'add', 'systems', '--dir', dir, '--insecure'], { env }).code).toBe(0);
+    expect(readFileSync(join(dir, 'ca', 'systems', 'intermediate_ca.key'), 'utf8')).toContain('ENCRYPTED');
+    const r = pkiInPty(['serve', '--dir', dir, '--insecure', '--listen', '127.0.0.1:0'], [
+      { expect: 'Passphrase for', send: `${env.PKI_PASSWORD}\r` },
+      { expect: 'pki serve: listening on', send: '\x03' },
+    ], {}, 30);
+    expect(r.output.match(/Passphrase for/g), r.output).toHaveLength(1);
+    expect(r.stepsDone, r.output).toBe(2);
+    expect(r.output).toMatch(/issued the delegated OCSP signer","ca":"systems"/);
+  }, 60_000);
 
   it('with delegated: false each CA signs its own responses; one request about two CAs is unauthorized', async () => {
     requirePeer('openssl');
