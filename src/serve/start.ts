@@ -1,7 +1,7 @@
 /**
  * `pki serve` assembled: pki.json and the flags resolved into settings, the inventory opened once, the
- * intermediate loaded once (the passphrase asked at start only), each role's routes mounted, the listeners
- * started. The CLI command (cli/commands/serve.ts) owns signals and output; this returns what it needs.
+ * issuing CAs loaded once (issuing-cas.ts; the passphrase asked at start only), each role's routes
+ * mounted, the listeners started. The CLI command (cli/commands/serve.ts) owns signals and output; this returns what it needs.
  */
 import type { CaHome, PassphraseSource } from '../store/ca-home.js';
 import { openInventory } from '../store/inventory/index.js';

@@ -2,7 +2,8 @@
  * Certificate download (RFC 8555 §7.4.2: application/pem-certificate-chain, leaf + the intermediate of the
  * CA that issued it, to the account that ordered it), revokeCert (§7.6: signed by that account or by the
  * certificate's own key; revoked through the same code as `pki revoke`, by the CA that issued it, whose CRL
- * is re-published in the same inventory transaction, OCSP told at once) and renewalInfo (ARI, RFC 9773: renew from two thirds of the lifetime).
+ * is re-published in the same inventory transaction, OCSP told at once) and renewalInfo (ARI, RFC 9773:
+ * renew from two thirds of the lifetime).
  */
 import { createPublicKey } from 'node:crypto';
 import { parseAriCertificateId, suggestedRenewalWindow } from '../../core/acme/ari.js';
