@@ -18,7 +18,7 @@ import { checkProfileKey, type LeafProfile } from '../core/x509/profile-config.j
 import { resolveValidity, type Validity } from '../core/x509/validity.js';
 import { clockSkewMs, maxSans, type PkiConfig } from '../store/config.js';
 import type { Inventory } from '../store/inventory/index.js';
-import { issuedCertificateRecord } from '../store/inventory/record.js';
+import { issuedCertificateRecord, type IssuingCaColumns } from '../store/inventory/record.js';
 import { issueLeafCertificate, leafNames, leafProfile } from './issue-leaf.js';
 
 export type AcmeKeyType = 'P-256' | 'P-384' | 'RSA' | 'Ed25519';
@@ -38,9 +38,12 @@ export interface AcmeIssueRequest {
 }
 
 export interface AcmeIssueContext {
+  /** The issuing CA the provisioner names (issue 14): its issuer, and its pki.json (CaHome#readConfig of its view: name constraints, profile set). */
   readonly issuer: LoadedIssuer & { certificatePem: string };
   readonly inventory: Inventory;
   readonly config: PkiConfig;
+  /** CaHome#recordColumns of that CA (`{ ca: NAME }` for a `pki ca add` CA, `{}` for the default intermediate). */
+  readonly recordColumns?: IssuingCaColumns;
   readonly now: Date;
 }
 
@@ -118,7 +121,7 @@ export function issueAcmeCertificate(context: AcmeIssueContext, decided: Extract
   const leafPem = encodePem(PemLabel.certificate, leaf.der);
   const record = issuedCertificateRecord(
     { der: leaf.der, pem: leafPem, serial: leaf.serial, subject: leaf.subject, sans: leaf.sans, issuer: formatDistinguishedName(issuer.subjectDer), issuerKeyIdentifier: issuer.keyIdentifier, validity },
-    { profile: profile.role, profileName: profile.name, certificatePath: null, keyPath: null },
+    { profile: profile.role, profileName: profile.name, certificatePath: null, keyPath: null, ...context.recordColumns },
   );
   inventory.recordIssued([record]);
   return { serial: record.serial, chainPem: leafPem + issuer.certificatePem, notBefore: record.notBefore, notAfter: record.notAfter };

@@ -5,6 +5,7 @@
 import { PkiError } from '../core/errors.js';
 import { parseDuration } from '../core/x509/validity.js';
 import type { PkiConfig } from '../store/config.js';
+import { DEFAULT_CA_NAME } from '../store/issuing-ca.js';
 import type { ServeConfig } from '../store/serve-config.js';
 
 export interface ListenAddress {
@@ -24,6 +25,8 @@ export interface ProvisionerSettings {
   readonly externalAccountRequired: boolean;
   /** EAB kid → file holding the base64url HMAC key. */
   readonly eab: Readonly<Record<string, string>>;
+  /** The issuing CA its orders are issued by (`default` or a `pki ca add` name; checked to exist at start and reload). */
+  readonly ca: string;
 }
 
 export interface ServeSettings {
@@ -99,6 +102,7 @@ export function resolveServeSettings(config: ServeConfig | undefined, flags: Ser
       keyTypes: p.keyTypes ?? ['P-256', 'P-384', 'RSA', 'Ed25519'],
       externalAccountRequired: p.externalAccountRequired ?? false,
       eab: p.eab ?? {},
+      ca: p.ca ?? DEFAULT_CA_NAME,
     });
   }
   const resolveEntries = flags.acmeResolve?.length ? flags.acmeResolve.map(parseResolve) : Object.entries(c.acme?.resolve ?? {}).map(([pattern, address]) => ({ pattern, address }));
@@ -135,15 +139,18 @@ export function resolveServeSettings(config: ServeConfig | undefined, flags: Ser
 /**
  * pki.json as the server issues with: with a base URL configured, every certificate it issues (ACME, the
  * listener's own, /1.0/renew) points at this server — CRL distribution point `<base>/crl/intermediate_ca.crl`,
- * OCSP `<base>/ocsp`, caIssuers `<base>/intermediate.crt` — unless pki.json names its own (`crl.distributionPoints`,
- * `ocsp.urls`, `aia.caIssuers`; each kept whole when non-empty). Without a base URL, pki.json as it is.
+ * OCSP `<base>/ocsp`, caIssuers `<base>/intermediate.crt` (for a `pki ca add` CA `ca`: `<base>/crl/<ca>.crl`
+ * and `<base>/ca/<ca>/intermediate.crt`, serve/publication.ts) — unless pki.json names its own
+ * (`crl.distributionPoints`, `ocsp.urls`, `aia.caIssuers`; each kept whole when non-empty). Without a base
+ * URL, pki.json as it is.
  */
-export function effectiveConfig(config: PkiConfig, baseUrl: string | null): PkiConfig {
+export function effectiveConfig(config: PkiConfig, baseUrl: string | null, ca: string = DEFAULT_CA_NAME): PkiConfig {
   if (baseUrl === null) return config;
+  const named = ca !== DEFAULT_CA_NAME;
   return {
     ...config,
-    crl: config.crl?.distributionPoints.length ? config.crl : { nextUpdate: '7d', ...config.crl, distributionPoints: [`${baseUrl}/crl/intermediate_ca.crl`] },
+    crl: config.crl?.distributionPoints.length ? config.crl : { nextUpdate: '7d', ...config.crl, distributionPoints: [`${baseUrl}/crl/${named ? ca : 'intermediate_ca'}.crl`] },
     ocsp: config.ocsp?.urls.length ? config.ocsp : { urls: [`${baseUrl}/ocsp`] },
-    aia: config.aia?.caIssuers.length ? config.aia : { caIssuers: [`${baseUrl}/intermediate.crt`] },
+    aia: config.aia?.caIssuers.length ? config.aia : { caIssuers: [named ? `${baseUrl}/ca/${ca}/intermediate.crt` : `${baseUrl}/intermediate.crt`] },
   };
 }

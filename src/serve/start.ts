@@ -1,10 +1,11 @@
 /**
  * `pki serve` assembled: pki.json and the flags resolved into settings, the inventory opened once, the
- * intermediate loaded once (the passphrase asked at start only), each role's routes mounted, the listeners
- * started. The CLI command (cli/commands/serve.ts) owns signals and output; this returns what it needs.
+ * issuing CAs loaded once (issuing-cas.ts; the passphrase asked at start only), each role's routes
+ * mounted, the listeners started. The CLI command (cli/commands/serve.ts) owns signals and output; this returns what it needs.
  */
 import type { CaHome, PassphraseSource } from '../store/ca-home.js';
 import { openInventory } from '../store/inventory/index.js';
+import { DEFAULT_CA_NAME } from '../store/issuing-ca.js';
 import { acmeRoutes } from './acme/routes.js';
 import { healthRoutes } from './health.js';
 import { createMetrics } from './metrics.js';
@@ -12,7 +13,8 @@ import { startOcsp, type RunningOcsp } from './ocsp/routes.js';
 import { publicationRoutes } from './publication.js';
 import { renewRoutes } from './renew-api.js';
 import { startListeners, type Listeners } from './server.js';
-import { DEFAULT_PROVISIONER, effectiveConfig, resolveServeSettings, type ServeFlags } from './settings.js';
+import { DEFAULT_PROVISIONER, resolveServeSettings, type ServeFlags } from './settings.js';
+import { loadIssuingCas, reloadedCaConfigs } from './issuing-cas.js';
 import { createTlsIdentity } from './tls-identity.js';
 import type { ServeContext, ServeLogger, ServeRequest } from './types.js';
 
@@ -45,8 +47,8 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
-function startWarnings(context: ServeContext): string[] {
-  const out: string[] = [];
+function startWarnings(context: ServeContext, caWarnings: readonly string[]): string[] {
+  const out: string[] = [...caWarnings];
   for (const p of context.settings.provisioners.values()) {
     if (p.allow.length === 0) out.push(`ACME provisioner "${p.name}" allows no identifier and refuses every order (give --acme-allow PATTERN or serve.acme.allow in pki.json)`);
   }
@@ -61,14 +63,16 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
   const inventory = await openInventory(home);
   let listeners: Listeners | null = null;
   try {
-    const issuer = await home.loadIssuer(options.passphrase, options.now(), inventory);
+    const loaded = await loadIssuingCas(home, settings, { passphrase: options.passphrase, now: options.now(), inventory });
+    const defaultCa = loaded.cas.get(DEFAULT_CA_NAME)!;
     const subscribers: ((serial: string) => void)[] = [];
     const context: ServeContext = {
       home,
-      config: effectiveConfig(config, settings.baseUrl),
+      config: defaultCa.config,
       settings,
       inventory,
-      issuer,
+      issuer: defaultCa.issuer,
+      issuingCas: loaded.cas,
       rootPem: home.readRootCertificatePem(),
       now: options.now,
       log: options.log,
@@ -101,11 +105,13 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
       directoryUrl,
       ocspUrl,
       startLine: `pki serve: listening on ${bound.httpsUrl}${bound.httpUrl ? ` and ${bound.httpUrl}` : ''} (acme: ${directoryUrl}, ocsp: ${ocspUrl})`,
-      warnings: startWarnings(context),
+      warnings: startWarnings(context, loaded.warnings),
       reload() {
         const next = home.readConfig();
         const nextSettings = { ...resolveServeSettings(next.serve, options.flags), listen: settings.listen, httpListen: settings.httpListen, tlsCert: settings.tlsCert, tlsKey: settings.tlsKey };
-        context.config = effectiveConfig(next, nextSettings.baseUrl);
+        const caConfigs = reloadedCaConfigs(context, nextSettings);
+        for (const ca of context.issuingCas.values()) ca.config = caConfigs.get(ca.name)!;
+        context.config = caConfigs.get(DEFAULT_CA_NAME)!;
         context.settings = nextSettings;
         bound.applyLimits();
       },

@@ -84,7 +84,24 @@ export interface ServeMetrics {
   render(): string;
 }
 
-/** What every handler shares. One process holds one inventory connection and one loaded issuer. */
+/** The issuer as the server holds it: certificate, key in memory, the chain every leaf is sent with. */
+export type ServeIssuer = LoadedIssuer & { certificatePem: string };
+
+/**
+ * One issuing CA of the main hierarchy as the server holds it (issue 14, serve/issuing-cas.ts): the default
+ * intermediate (`default`) or a `pki ca add` CA, loaded once at start.
+ */
+export interface ServeIssuingCa {
+  /** `default` or the `pki ca add` name. */
+  readonly name: string;
+  /** CaHome#issuingCaHome(name): its files, CRL and inventory columns. */
+  readonly home: CaHome;
+  readonly issuer: ServeIssuer;
+  /** pki.json as this CA issues with (its name constraints and profile set, base URL stamping); replaced on SIGHUP. */
+  config: PkiConfig;
+}
+
+/** What every handler shares. One process holds one inventory connection and its issuers, each loaded once. */
 export interface ServeContext {
   readonly home: CaHome;
   /** pki.json as loaded at start or at the last SIGHUP (a reload replaces the context's `config` and `settings`). */
@@ -92,7 +109,9 @@ export interface ServeContext {
   settings: ServeSettings;
   readonly inventory: Inventory;
   /** The intermediate, key in memory for the life of the process (the passphrase is asked once, at start). */
-  readonly issuer: LoadedIssuer & { certificatePem: string };
+  readonly issuer: ServeIssuer;
+  /** Every issuing CA loaded at start by name, `default` (the same as `issuer`) included. */
+  readonly issuingCas: ReadonlyMap<string, ServeIssuingCa>;
   /** The root certificate, PEM (served at /roots.pem, the trust anchor of the HTTPS listener). */
   readonly rootPem: string;
   readonly now: () => Date;

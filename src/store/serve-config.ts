@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { parseDuration } from '../core/x509/validity.js';
+import { checkCaName, DEFAULT_CA_NAME } from './issuing-ca.js';
 
 export interface ProvisionerConfig {
   /** Identifier patterns (docs/serve.md "Patterns"): `*.test`, `.internal`, `db.internal`, `10.0.0.0/8`. None: every identifier is refused. */
@@ -21,6 +22,8 @@ export interface ProvisionerConfig {
   readonly externalAccountRequired?: boolean;
   /** EAB keys: kid → a file holding the base64url HMAC key (the key itself never in pki.json). */
   readonly eab?: Record<string, string>;
+  /** The issuing CA its orders are issued by: `default` (the default intermediate) or a `pki ca add` name; default `default`. */
+  readonly ca?: string;
 }
 
 export interface ServeLimitsConfig {
@@ -74,6 +77,15 @@ const port = z.int({ error: 'must be an integer' }).check(z.gte(1, 'must be a po
 const address = text.check(z.regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be ADDRESS:PORT, e.g. 127.0.0.1:8443 or [::1]:8443'));
 const pattern = text.check(z.regex(/^[\x21-\x7e]{1,253}$/, 'must be a pattern such as "*.test", ".internal" or "10.0.0.0/8"'));
 const positive = z.int({ error: 'must be an integer' }).check(z.gte(1, 'must be at least 1'));
+const caName = text.check(
+  z.refine((t) => {
+    try {
+      return t === DEFAULT_CA_NAME || checkCaName(t, 'CA') === t;
+    } catch {
+      return false;
+    }
+  }, 'must be "default" or the name of a "pki ca add" CA (lower-case letters, digits and hyphens)'),
+);
 const PROVISIONER_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 const ProvisionerSchema = z.strictObject(
@@ -85,6 +97,7 @@ const ProvisionerSchema = z.strictObject(
     keyTypes: z.optional(z.array(z.enum(['P-256', 'P-384', 'RSA', 'Ed25519'], { error: 'must be one of "P-256", "P-384", "RSA", "Ed25519"' }), { error: 'must be an array' })),
     externalAccountRequired: z.optional(z.boolean({ error: 'must be true or false' })),
     eab: z.optional(z.record(text, text, { error: 'must be an object of key id → file' })),
+    ca: z.optional(caName),
   },
   strict,
 );

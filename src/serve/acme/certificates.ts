@@ -1,19 +1,23 @@
 /**
- * Certificate download (RFC 8555 §7.4.2: application/pem-certificate-chain, leaf + intermediate, to the
- * account that ordered it), revokeCert (§7.6: signed by that account or by the certificate's own key;
- * revoked through the same code as `pki revoke`, the CRL re-published in the same inventory transaction,
- * OCSP told at once) and renewalInfo (ARI, RFC 9773: renew from two thirds of the lifetime).
+ * Certificate download (RFC 8555 §7.4.2: application/pem-certificate-chain, leaf + the intermediate of the
+ * CA that issued it, to the account that ordered it), revokeCert (§7.6: signed by that account or by the
+ * certificate's own key; revoked through the same code as `pki revoke`, by the CA that issued it, whose CRL
+ * is re-published in the same inventory transaction, OCSP told at once) and renewalInfo (ARI, RFC 9773:
+ * renew from two thirds of the lifetime).
  */
 import { createPublicKey } from 'node:crypto';
 import { parseAriCertificateId, suggestedRenewalWindow } from '../../core/acme/ari.js';
 import { isPkiError } from '../../core/errors.js';
-import { certificatePublicKey, parseCertificate, subjectKeyIdentifierOf, type CertificateFields } from '../../core/x509/certificate-fields.js';
+import { certificatePublicKey, parseCertificate, type CertificateFields } from '../../core/x509/certificate-fields.js';
 import { sha256Fingerprint } from '../../core/x509/fingerprint.js';
 import { revocationReasonByCode, type RevocationReason } from '../../core/x509/revocation-reason.js';
 import { normalizeSerial } from '../../core/x509/serial.js';
 import { crlLifetimeMs } from '../../operations/publish-crl.js';
 import { revokeLeafWithIssuer } from '../../operations/revoke.js';
 import type { CertificateRecord } from '../../store/inventory/index.js';
+import { describeIssuingCa, refOfRecord } from '../../store/issuing-ca.js';
+import { caByKeyIdentifier, caOfRecord } from '../issuing-cas.js';
+import type { ServeIssuingCa } from '../types.js';
 import { acmeJson, type AcmeContext, type AcmeHandler } from './context.js';
 import { verifyAcmeRequest, type VerifiedAcmeRequest } from './jws.js';
 import { AcmeProblemError } from './problem.js';
@@ -24,7 +28,15 @@ export const RENEWAL_INFO_RETRY_AFTER_SECONDS = 21_600;
 /** CRLReason codes a subscriber may give (RFC 8555 §7.6; not cACompromise, certificateHold, removeFromCRL, aACompromise). */
 const SUBSCRIBER_REASONS: ReadonlySet<RevocationReason> = new Set(['unspecified', 'keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn']);
 
-/** A leaf record of this intermediate, or undefined. */
+/** The loaded CA that issued `record` (its `ca` column): a trust domain's leaf is not this server's, a CA that did not load is `serverInternal`. */
+function issuingCaOf(context: AcmeContext, record: CertificateRecord): ServeIssuingCa {
+  const ca = caOfRecord(context.serve, record);
+  if (!ca && record.trustDomain) throw new AcmeProblemError('malformed', 'this certificate was not issued by this CA', { status: 404 });
+  if (!ca) throw new AcmeProblemError('serverInternal', `certificate ${record.serial} was issued by ${describeIssuingCa(refOfRecord(record))}, which this server has not loaded`, { status: 503 });
+  return ca;
+}
+
+/** A leaf record of the inventory, or undefined. */
 function leafRecord(context: AcmeContext, serial: string): CertificateRecord | undefined {
   const record = context.serve.inventory.find('x509', serial);
   if (!record || record.profile === 'root' || record.profile === 'intermediate') return undefined;
@@ -43,7 +55,9 @@ export const certificate: AcmeHandler = async (context, request, ids) => {
   const record = owner ? leafRecord(context, serial) : undefined;
   if (!owner || !record || owner.provisioner !== context.provisioner.name) throw new AcmeProblemError('malformed', `no certificate ${ids[0]}`, { status: 404 });
   if (owner.accountId !== verified.account!.id) throw new AcmeProblemError('unauthorized', 'this certificate was ordered by another account');
-  return { status: 200, headers: { 'Content-Type': 'application/pem-certificate-chain' }, body: record.pem + context.serve.issuer.certificatePem };
+  // Leaf + the intermediate of the CA that issued it (record.ca), which need not be the provisioner's CA today.
+  const ca = issuingCaOf(context, record);
+  return { status: 200, headers: { 'Content-Type': 'application/pem-certificate-chain' }, body: record.pem + ca.issuer.certificatePem };
 };
 
 function revocationReason(raw: unknown): RevocationReason {
@@ -92,13 +106,15 @@ export const revokeCert: AcmeHandler = async (context, request) => {
   checkRevoker(context, verified, fields, serial);
   if (record.status === 'revoked') throw new AcmeProblemError('alreadyRevoked', `certificate ${serial} was already revoked on ${record.revokedAt}`);
   const serve = context.serve;
+  // Revoked by the CA that issued it, whose CRL is published again (pki revoke does the same: home.homeOf(refOfRecord(record))).
+  const ca = issuingCaOf(context, record);
   try {
-    revokeLeafWithIssuer(serve.home, serve.inventory, serve.issuer, { serial, reason, now: serve.now(), nextUpdateMs: crlLifetimeMs(serve.config) });
+    revokeLeafWithIssuer(ca.home, serve.inventory, ca.issuer, { serial, reason, now: serve.now(), nextUpdateMs: crlLifetimeMs(ca.config) });
   } catch (e) {
     if (isPkiError(e) && e.code === 'ERR_ALREADY_REVOKED') throw new AcmeProblemError('alreadyRevoked', e.message);
     throw e;
   }
-  serve.log.event('acme certificate revoked', { serial, reason, by: verified.account ? 'account' : 'certificate key' });
+  serve.log.event('acme certificate revoked', { serial, reason, ca: ca.name, by: verified.account ? 'account' : 'certificate key' });
   serve.revocations.notify(serial);
   return { status: 200, headers: {} };
 };
@@ -106,8 +122,9 @@ export const revokeCert: AcmeHandler = async (context, request) => {
 export const renewalInfo: AcmeHandler = async (context, _request, ids) => {
   const parsed = parseAriCertificateId(ids[0]!);
   if (!parsed) throw new AcmeProblemError('malformed', 'not an RFC 9773 certificate identifier (base64url(AKI).base64url(serial))');
-  const ski = subjectKeyIdentifierOf(context.serve.issuer.certificate);
-  const record = ski && Buffer.from(ski).equals(parsed.authorityKeyId) ? leafRecord(context, parsed.serialHex) : undefined;
+  const ca = caByKeyIdentifier(context.serve, parsed.authorityKeyId);
+  const found = ca ? leafRecord(context, parsed.serialHex) : undefined;
+  const record = found && caOfRecord(context.serve, found) === ca ? found : undefined;
   if (!record) throw new AcmeProblemError('malformed', 'no certificate of this CA has this identifier', { status: 404 });
   const window = suggestedRenewalWindow(new Date(record.notBefore), new Date(record.notAfter), { revoked: record.status === 'revoked', now: context.serve.now() });
   return acmeJson(200, { suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() } }, { 'Retry-After': String(RENEWAL_INFO_RETRY_AFTER_SECONDS) });

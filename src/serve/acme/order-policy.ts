@@ -1,18 +1,19 @@
 /**
  * What newOrder accepts (RFC 8555 §7.4, RFC 8738, RFC 9773 §5): dns and ip identifiers (ip only when the
- * provisioner allows it), each inside the provisioner's allowlist and the intermediate's name constraints
- * (pki.json nameConstraints) — refused as `rejectedIdentifier`, several at once as `compound` with one
- * subproblem per identifier; the challenges offered for each; and ARI `replaces`, which must name a
- * certificate of this CA ordered by the same account.
+ * provisioner allows it), each inside the provisioner's allowlist and its issuing CA's name constraints
+ * (pki.json nameConstraints for the default intermediate, ca/NAME/ca.json for a `pki ca add` CA) —
+ * refused as `rejectedIdentifier`, several at once as `compound` with one subproblem per identifier; the
+ * challenges offered for each; and ARI `replaces`, which must name a certificate of a CA this server holds
+ * ordered by the same account.
  */
 import { parseAriCertificateId } from '../../core/acme/ari.js';
 import { isIdentifierAllowed } from '../../core/acme/identifier-pattern.js';
 import { isPkiError } from '../../core/errors.js';
-import { subjectKeyIdentifierOf } from '../../core/x509/certificate-fields.js';
 import { checkNameConstraints } from '../../core/x509/name-constraints.js';
 import { parseSan } from '../../core/x509/names.js';
 import { maxSans } from '../../store/config.js';
 import type { AcmeAccount, AcmeChallengeType, AcmeIdentifier } from '../../store/inventory/acme.js';
+import { caByKeyIdentifier, provisionerCa } from '../issuing-cas.js';
 import type { AcmeContext } from './context.js';
 import { AcmeProblemError, type AcmeErrorType } from './problem.js';
 
@@ -44,12 +45,14 @@ function judgeIdentifier(context: AcmeContext, identifier: AcmeIdentifier): Acme
   }
   if (provisioner.allow.length === 0) return { type: 'rejectedIdentifier', detail: `provisioner "${provisioner.name}" allows no identifier (serve.acme.allow / --acme-allow)`, identifier };
   if (!isIdentifierAllowed(canonical, provisioner.allow)) return { type: 'rejectedIdentifier', detail: `${canonical.value} is outside what provisioner "${provisioner.name}" allows (${provisioner.allow.join(', ')})`, identifier };
-  const constraints = context.serve.config.nameConstraints;
+  const ca = provisionerCa(context.serve, provisioner);
+  const constraints = ca.config.nameConstraints;
   if (constraints) {
     try {
       checkNameConstraints([{ type: canonical.type, value: canonical.value }], {}, constraints);
     } catch (e) {
-      if (isPkiError(e)) return { type: 'rejectedIdentifier', detail: e.message, identifier };
+      const whose = ca.config.issuingCa ? `issuing CA ${ca.name}'s` : "the intermediate's";
+      if (isPkiError(e)) return { type: 'rejectedIdentifier', detail: e.message.replace("the intermediate's", whose), identifier };
       throw e;
     }
   }
@@ -66,7 +69,7 @@ function shapeOf(raw: unknown): AcmeIdentifier {
 /** The order's identifiers, canonical and de-duplicated, or the problem. */
 export function checkIdentifiers(context: AcmeContext, raw: unknown): AcmeIdentifier[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new AcmeProblemError('malformed', 'newOrder needs a non-empty "identifiers" array');
-  const max = maxSans(context.serve.config);
+  const max = maxSans(provisionerCa(context.serve, context.provisioner).config);
   if (raw.length > max) throw new AcmeProblemError('rejectedIdentifier', `an order holds at most ${max} identifiers`);
   const refusals: Refusal[] = [];
   const out: AcmeIdentifier[] = [];
@@ -84,13 +87,13 @@ export function checkIdentifiers(context: AcmeContext, raw: unknown): AcmeIdenti
   return out;
 }
 
-/** ARI `replaces` (RFC 9773 §5): a certificate identifier of this CA that this account ordered; null when absent. */
+/** ARI `replaces` (RFC 9773 §5): a certificate identifier of a CA this server holds that this account ordered; null when absent. */
 export function checkReplaces(context: AcmeContext, raw: unknown, account: AcmeAccount): string | null {
   if (raw === undefined) return null;
   if (typeof raw !== 'string') throw new AcmeProblemError('malformed', '"replaces" must be a certificate identifier (RFC 9773)');
   const parsed = parseAriCertificateId(raw);
-  const ski = subjectKeyIdentifierOf(context.serve.issuer.certificate);
-  if (!parsed || !ski || !Buffer.from(ski).equals(parsed.authorityKeyId)) throw new AcmeProblemError('malformed', `"replaces" does not name a certificate of this CA`);
+  // Any CA of this server: a provisioner whose `ca` changed still replaces what the previous CA issued.
+  if (!parsed || !caByKeyIdentifier(context.serve, parsed.authorityKeyId)) throw new AcmeProblemError('malformed', `"replaces" does not name a certificate of this CA`);
   const previous = context.store.findOrderByCertificate(parsed.serialHex);
   if (!previous || previous.accountId !== account.id) throw new AcmeProblemError('malformed', `"replaces" names a certificate this account did not order`);
   return raw;

@@ -1,9 +1,9 @@
 /**
- * newOrder (RFC 8555 §7.4: identifiers checked against the provisioner's allowlist and the intermediate's
- * name constraints, the per-account rate limit, notBefore/notAfter, ARI `replaces`), the order resource
+ * newOrder (RFC 8555 §7.4: identifiers checked against the provisioner's allowlist and the name constraints
+ * of the provisioner's issuing CA, the per-account rate limit, notBefore/notAfter, ARI `replaces`), the order resource
  * (its status computed from its authorizations), and finalize (the CSR judged by operations/acme-issue.ts,
  * ready → processing compare-and-set so a double finalize issues once, then the certificate issued with
- * the server's open issuer and recorded in its inventory).
+ * the provisioner's issuing CA, loaded at start, and recorded in the inventory with that CA's name).
  */
 import { performance } from 'node:perf_hooks';
 import { orderState } from '../../core/acme/order-status.js';
@@ -11,6 +11,7 @@ import { isPkiError } from '../../core/errors.js';
 import { parseTimeSpec } from '../../core/x509/validity.js';
 import { acmeLifetime, decideAcmeCsr, issueAcmeCertificate } from '../../operations/acme-issue.js';
 import type { AcmeAccount, AcmeOrder, AcmeProblem } from '../../store/inventory/acme.js';
+import { provisionerCa } from '../issuing-cas.js';
 import type { ServeRequest } from '../types.js';
 import { currentAuthorization, RETRY_AFTER_SECONDS } from './authorizations.js';
 import { acmeJson, type AcmeContext, type AcmeHandler } from './context.js';
@@ -89,7 +90,7 @@ function orderTime(payload: Record<string, unknown>, field: 'notBefore' | 'notAf
 function orderWindow(context: AcmeContext, payload: Record<string, unknown>, now: Date): { notBefore: string | null; notAfter: string | null } {
   const notBefore = orderTime(payload, 'notBefore', now);
   const notAfter = orderTime(payload, 'notAfter', now);
-  const lifetime = acmeLifetime(context.serve.config, context.provisioner.profile, context.provisioner.notAfter);
+  const lifetime = acmeLifetime(provisionerCa(context.serve, context.provisioner).config, context.provisioner.profile, context.provisioner.notAfter);
   const latest = parseTimeSpec(lifetime, now).getTime();
   if (notAfter && notAfter.getTime() <= now.getTime()) throw new AcmeProblemError('malformed', `notAfter ${notAfter.toISOString()} is in the past`);
   if (notAfter && notAfter.getTime() > latest) throw new AcmeProblemError('malformed', `notAfter ${notAfter.toISOString()} is beyond this provisioner's lifetime (${lifetime})`);
@@ -169,7 +170,9 @@ export const finalize: AcmeHandler = async (context, request, ids) => {
   const serve = context.serve;
   const now = serve.now();
   const { provisioner } = context;
-  const decided = decideAcmeCsr(serve.config, { csrDer, identifiers: found.identifiers, profile: provisioner.profile, lifetime: provisioner.notAfter, keyTypes: provisioner.keyTypes, notBefore: found.notBefore, notAfter: found.notAfter }, now);
+  // The provisioner's CA (serve.provisioners.NAME.ca): its name constraints and profile set judge the CSR, its key signs.
+  const ca = provisionerCa(serve, provisioner);
+  const decided = decideAcmeCsr(ca.config, { csrDer, identifiers: found.identifiers, profile: provisioner.profile, lifetime: provisioner.notAfter, keyTypes: provisioner.keyTypes, notBefore: found.notBefore, notAfter: found.notAfter }, now);
   if (!decided.ok) throw new AcmeProblemError('badCSR', decided.detail);
   const started = performance.now();
   // One inventory transaction: ready → processing (compare-and-set: a finalize racing this one, in this
@@ -179,7 +182,7 @@ export const finalize: AcmeHandler = async (context, request, ids) => {
   try {
     outcome = serve.inventory.exclusive(() => {
       if (!context.store.updateOrder(found.id, { status: 'processing' }, { status: 'ready' })) return null;
-      const issued = issueAcmeCertificate({ issuer: serve.issuer, inventory: serve.inventory, config: serve.config, now }, decided);
+      const issued = issueAcmeCertificate({ issuer: ca.issuer, inventory: serve.inventory, config: ca.config, recordColumns: ca.home.recordColumns, now }, decided);
       const valid = context.store.updateOrder(found.id, { status: 'valid', certificateSerial: issued.serial }, { status: 'processing' });
       if (!valid) throw new Error('the order changed while its certificate was issued');
       return { serial: issued.serial, notAfter: issued.notAfter, order: valid };

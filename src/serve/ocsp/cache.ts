@@ -9,6 +9,8 @@ export interface CachedResponse {
   /** The whole OCSPResponse, DER. */
   readonly der: Buffer;
   readonly serial: string;
+  /** The issuing CA whose responder signed it (re-signed by the same). */
+  readonly ca: string;
   /** The CertID as the client sent it (a copy). */
   readonly certIdDer: Buffer;
   /** When it was signed (its thisUpdate and producedAt), ms. */

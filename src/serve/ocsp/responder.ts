@@ -1,12 +1,15 @@
 /**
- * The OCSP responder of `pki serve` (RFC 6960): answers for the certificates the intermediate issued,
- * from the inventory — good, revoked (time, reason) or unknown.
+ * The OCSP responder of `pki serve` (RFC 6960): answers for the certificates every issuing CA it holds
+ * issued (the default intermediate and each `pki ca add` CA, issue 14), from the inventory — good, revoked
+ * (time, reason) or unknown. A request is dispatched by its CertID's issuer hashes to that CA's
+ * authority, and signed by that CA's signer (signer.ts: a delegated responder the CA issued, or the CA).
  *
  * - A request without a nonce for one certificate is answered from the pre-signed cache (cache.ts): the
  *   hot path parses, looks up and writes bytes, and signs nothing. A miss signs once and caches.
  * - A request with a nonce (RFC 8954), or for several certificates, gets a freshly signed response.
  * - A CertID naming another issuer gets `unauthorized` (RFC 5019 §2.2.3: this responder is not
- *   authoritative for it), unsigned — chosen over RFC 6960's signed `unknown` so a request about someone
+ *   authoritative for it), unsigned; so does a request whose CertIDs name two of our CAs (one response has
+ *   one signer, and each CA's responder speaks for that CA only) — chosen over RFC 6960's signed `unknown` so a request about someone
  *   else's CA costs no signature. Garbage gets `malformedRequest`.
  * - Freshness: entries are re-signed when half their lifetime (settings.ocsp.lifetimeMs) has passed if
  *   they were asked for since, else dropped; a revocation in this process (ctx.revocations) or in another
@@ -18,7 +21,7 @@ import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
 import { crlDueness } from '../../store/crl-publication.js';
 import { OcspCache, type CachedResponse } from './cache.js';
 import type { OcspSignerHolder } from './signer.js';
-import type { ServeContext } from '../types.js';
+import type { ServeContext, ServeIssuingCa } from '../types.js';
 
 export const POLL_MS = 200;
 /** Most entries re-signed per sweep, so a sweep never blocks the event loop for long. */
@@ -34,11 +37,17 @@ export interface OcspAnswer {
   readonly maxAgeSeconds?: number;
 }
 
+/** One issuing CA as the responder sees it: how CertIDs name it, how records name it, who signs for it. */
+interface OcspAuthority {
+  readonly ca: string;
+  readonly hashes: IssuerHashes;
+  readonly issuerName: string;
+  readonly signer: OcspSignerHolder;
+}
+
 export class OcspResponder {
   readonly #context: ServeContext;
-  readonly #signer: OcspSignerHolder;
-  readonly #hashes: IssuerHashes;
-  readonly #issuerName: string;
+  readonly #authorities = new Map<string, OcspAuthority>();
   readonly #cache = new OcspCache();
   readonly #knownRevoked = new Set<string>();
   #mark: string;
@@ -46,12 +55,13 @@ export class OcspResponder {
   #sweep: NodeJS.Timeout | null = null;
   #pollFailed = false;
 
-  constructor(context: ServeContext, signer: OcspSignerHolder) {
+  /** `signers`: each issuing CA it answers for, with its signer. */
+  constructor(context: ServeContext, signers: readonly { ca: Pick<ServeIssuingCa, 'name' | 'issuer'>; signer: OcspSignerHolder }[]) {
     this.#context = context;
-    this.#signer = signer;
-    const issuer = context.issuer.certificate;
-    this.#hashes = issuerHashes(issuer.subjectDer, issuer.spkiDer);
-    this.#issuerName = formatDistinguishedName(issuer.subjectDer);
+    for (const { ca, signer } of signers) {
+      const issuer = ca.issuer.certificate;
+      this.#authorities.set(ca.name, { ca: ca.name, hashes: issuerHashes(issuer.subjectDer, issuer.spkiDer), issuerName: formatDistinguishedName(issuer.subjectDer), signer });
+    }
     this.#mark = context.inventory.revocationMark('x509');
     for (const e of context.inventory.listRevocations('x509', context.now())) this.#knownRevoked.add(e.serial);
   }
@@ -68,53 +78,54 @@ export class OcspResponder {
     } catch {
       return { der: MALFORMED };
     }
-    if (!request.certIds.every((id) => certIdMatches(id, this.#hashes))) return { der: UNAUTHORIZED };
+    const authority = [...this.#authorities.values()].find((a) => certIdMatches(request.certIds[0]!, a.hashes));
+    if (!authority || !request.certIds.every((id) => certIdMatches(id, authority.hashes))) return { der: UNAUTHORIZED };
     try {
       const now = this.#context.now().getTime();
-      if (request.nonce === null && request.certIds.length === 1) return this.#cached(request.certIds[0]!, now);
-      return { der: this.#sign(request.certIds, now, request.nonce) };
+      if (request.nonce === null && request.certIds.length === 1) return this.#cached(authority, request.certIds[0]!, now);
+      return { der: this.#sign(authority, request.certIds, now, request.nonce) };
     } catch (e) {
       this.#context.log.event('OCSP response failed', { error: e instanceof Error ? e.message : String(e) });
       return { der: INTERNAL };
     }
   }
 
-  #cached(id: CertId, now: number): OcspAnswer {
+  #cached(authority: OcspAuthority, id: CertId, now: number): OcspAnswer {
     const key = OcspCache.keyOf(id.der);
     let entry: CachedResponse | undefined = this.#cache.get(key, now);
     if (!entry) {
-      const status = this.#status(id.serial);
-      if (status.kind === 'unknown') return { der: this.#sign([id], now, null) }; // not cached: any serial can be asked
-      entry = this.#store(Buffer.from(id.der), id.serial, status, now);
+      const status = this.#status(authority, id.serial);
+      if (status.kind === 'unknown') return { der: this.#sign(authority, [id], now, null) }; // not cached: any serial can be asked
+      entry = this.#store(authority, Buffer.from(id.der), id.serial, status, now);
     }
     return { der: entry.der, maxAgeSeconds: Math.max(0, Math.floor((entry.nextUpdate - now) / 1000)) };
   }
 
-  #store(certIdDer: Buffer, serial: string, status: CertStatus, now: number): CachedResponse {
-    const der = this.#signStatuses([{ certIdDer, status }], now, null);
-    const entry: CachedResponse = { der, serial, certIdDer, signedAt: now, nextUpdate: now + this.#context.settings.ocsp.lifetimeMs, hit: false };
+  #store(authority: OcspAuthority, certIdDer: Buffer, serial: string, status: CertStatus, now: number): CachedResponse {
+    const der = this.#signStatuses(authority, [{ certIdDer, status }], now, null);
+    const entry: CachedResponse = { der, serial, ca: authority.ca, certIdDer, signedAt: now, nextUpdate: now + this.#context.settings.ocsp.lifetimeMs, hit: false };
     this.#cache.set(OcspCache.keyOf(certIdDer), entry);
     return entry;
   }
 
-  /** The inventory's answer about a serial of the intermediate. */
-  #status(serial: string): CertStatus {
+  /** The inventory's answer about a serial of the authority's CA. */
+  #status(authority: OcspAuthority, serial: string): CertStatus {
     const r = this.#context.inventory.find('x509', serial);
-    // Only what this intermediate signed: not the CA certificates, not a replaced CA's carried-over leaves.
-    if (!r || r.previousCa || r.issuer !== this.#issuerName || r.profile === 'root' || r.profile === 'intermediate') return { kind: 'unknown' };
+    // Only what this CA signed: not the CA certificates, not a replaced CA's carried-over leaves.
+    if (!r || r.previousCa || r.issuer !== authority.issuerName || r.profile === 'root' || r.profile === 'intermediate') return { kind: 'unknown' };
     if (r.status === 'revoked') return { kind: 'revoked', at: new Date(r.revokedAt!), reason: r.revocationReason };
     return { kind: 'good' };
   }
 
-  #sign(ids: readonly CertId[], now: number, nonce: Uint8Array | null): Buffer {
-    return this.#signStatuses(ids.map((id) => ({ certIdDer: id.der, status: this.#status(id.serial) })), now, nonce);
+  #sign(authority: OcspAuthority, ids: readonly CertId[], now: number, nonce: Uint8Array | null): Buffer {
+    return this.#signStatuses(authority, ids.map((id) => ({ certIdDer: id.der, status: this.#status(authority, id.serial) })), now, nonce);
   }
 
-  #signStatuses(items: readonly { certIdDer: Uint8Array; status: CertStatus }[], now: number, nonce: Uint8Array | null): Buffer {
+  #signStatuses(authority: OcspAuthority, items: readonly { certIdDer: Uint8Array; status: CertStatus }[], now: number, nonce: Uint8Array | null): Buffer {
     const thisUpdate = new Date(now);
     const nextUpdate = new Date(now + this.#context.settings.ocsp.lifetimeMs);
     return buildOcspResponse({
-      signer: this.#signer.current(),
+      signer: authority.signer.current(),
       producedAt: thisUpdate,
       responses: items.map((i) => ({ certIdDer: i.certIdDer, status: i.status, thisUpdate, nextUpdate })),
       nonce,
@@ -126,11 +137,13 @@ export class OcspResponder {
     this.#knownRevoked.add(serial);
     const entries = this.#cache.entriesOf(serial);
     if (entries.length === 0) return;
-    const status = this.#status(serial);
     const now = this.#context.now().getTime();
+    let status: CertStatus = { kind: 'unknown' };
     for (const e of entries) {
+      const authority = this.#authorities.get(e.ca)!;
+      status = this.#status(authority, serial);
       if (status.kind === 'unknown') this.#cache.delete(OcspCache.keyOf(e.certIdDer));
-      else this.#store(e.certIdDer, serial, status, now);
+      else this.#store(authority, e.certIdDer, serial, status, now);
     }
     this.#context.log.event('OCSP responses re-signed after a revocation', { serial, status: status.kind });
   }
@@ -168,16 +181,17 @@ export class OcspResponder {
         continue;
       }
       budget--;
-      const status = this.#status(e.serial);
+      const authority = this.#authorities.get(e.ca)!;
+      const status = this.#status(authority, e.serial);
       if (status.kind === 'unknown') this.#cache.delete(key);
-      else this.#store(e.certIdDer, e.serial, status, now);
+      else this.#store(authority, e.certIdDer, e.serial, status, now);
     }
   }
 
   /** The poll and sweep timers (unref'd: they never keep the process alive). */
   start(): void {
     this.#context.revocations.subscribe((serial) => this.refreshSerial(serial));
-    this.#signer.scheduleRotation(() => {});
+    for (const a of this.#authorities.values()) a.signer.scheduleRotation(() => {});
     this.#guard('CRL gauge', () => this.crlGauge());
     this.#poll = setInterval(() => this.#guard('poll', () => this.pollRevocations()), POLL_MS);
     this.#poll.unref();
@@ -189,7 +203,7 @@ export class OcspResponder {
   stop(): void {
     if (this.#poll) clearInterval(this.#poll);
     if (this.#sweep) clearInterval(this.#sweep);
-    this.#signer.stop();
+    for (const a of this.#authorities.values()) a.signer.stop();
   }
 
   #guard(what: string, fn: () => void): void {

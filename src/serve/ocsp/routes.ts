@@ -25,8 +25,10 @@ export interface RunningOcsp {
 
 /** The signer issued, the responder and its timers started, the routes to mount. */
 export async function startOcsp(context: ServeContext): Promise<RunningOcsp> {
-  const signer = await createOcspSigner(context);
-  const responder = new OcspResponder(context, signer);
+  // One signer per issuing CA the server holds (issue 14), each issued by (or being) that CA.
+  const signers = [];
+  for (const ca of context.issuingCas.values()) signers.push({ ca, signer: await createOcspSigner(context, ca) });
+  const responder = new OcspResponder(context, signers);
   responder.start();
   const malformed = { status: 200, headers: { 'Content-Type': CONTENT_TYPE }, body: ocspErrorResponse('malformedRequest') };
   const handle = async (request: ServeRequest): Promise<ServeResponse> => {

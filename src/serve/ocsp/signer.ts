@@ -3,11 +3,12 @@
  * certificate issued at start (operations/ocsp-signer.ts) and replaced in-process once a third of its life
  * has passed — its life is three response lifetimes (at least an hour), so a response signed just before
  * a rotation still expires before the signer that signed it (at least a minute, so short lifetimes stay
- * testable); else the intermediate itself.
+ * testable); else the intermediate itself. One holder per issuing CA (issue 14): each CA's responses are
+ * signed by a responder that CA issued, or by that CA.
  */
 import type { OcspSigner } from '../../core/ocsp/index.js';
 import { issueOcspSigner } from '../../operations/ocsp-signer.js';
-import type { ServeContext } from '../types.js';
+import type { ServeContext, ServeIssuingCa } from '../types.js';
 
 export interface OcspSignerHolder {
   current(): OcspSigner;
@@ -18,8 +19,9 @@ export interface OcspSignerHolder {
 
 const MIN_SIGNER_LIFETIME_MS = 60_000;
 
-export async function createOcspSigner(context: ServeContext): Promise<OcspSignerHolder> {
-  const issuer = context.issuer;
+/** The signer for the certificates of issuing CA `ca`. */
+export async function createOcspSigner(context: ServeContext, ca: Pick<ServeIssuingCa, 'name' | 'issuer'>): Promise<OcspSignerHolder> {
+  const issuer = ca.issuer;
   const issuerDer = issuer.certificate.der;
   if (!context.settings.ocsp.delegated) {
     const signer: OcspSigner = { subjectDer: issuer.subjectDer, privateKey: issuer.privateKey, certificates: [issuerDer] };
@@ -32,7 +34,7 @@ export async function createOcspSigner(context: ServeContext): Promise<OcspSigne
     return { d, issuedAt, signer: { subjectDer: d.subjectDer, privateKey: d.privateKey, certificates: [d.certificateDer, issuerDer] } satisfies OcspSigner };
   };
   let held = await issue();
-  context.log.event('issued the delegated OCSP signer', { serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
+  context.log.event('issued the delegated OCSP signer', { ca: ca.name, serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   return {
@@ -43,10 +45,10 @@ export async function createOcspSigner(context: ServeContext): Promise<OcspSigne
         timer = setTimeout(async () => {
           try {
             held = await issue();
-            context.log.event('rotated the delegated OCSP signer', { serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
+            context.log.event('rotated the delegated OCSP signer', { ca: ca.name, serial: held.d.serial, notAfter: held.d.notAfter.toISOString() });
             onRotate();
           } catch (e) {
-            context.log.event('could not rotate the delegated OCSP signer; retrying in 60 s', { error: e instanceof Error ? e.message : String(e) });
+            context.log.event('could not rotate the delegated OCSP signer; retrying in 60 s', { ca: ca.name, error: e instanceof Error ? e.message : String(e) });
             arm(60_000);
             return;
           }
