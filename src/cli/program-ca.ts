@@ -16,6 +16,8 @@ export function addCaCommands(program: Command): void {
     .option('--permit-dns <domain>', 'name constraint: permitted DNS subtree (repeatable)', collect, [])
     .option('--not-after <time>', "the CA certificate's lifetime or end (e.g. 5y, 2031-01-01T00:00:00Z)")
     .option('--profile-set <names>', 'the pki.json profiles this CA may issue (comma-separated; default: all)')
+    .option('--crl-url <url>', "crlDistributionPoints of its leaves (repeatable; default: pki.json's rewritten to crl/NAME.crl)", collect, [])
+    .option('--ca-issuers-url <url>', "AIA caIssuers of its leaves (repeatable; default: pki.json's rewritten to ca/NAME/intermediate.crt)", collect, [])
     .option('--password-file <file>', 'read the root and new CA key passphrase from FILE (else PKI_PASSWORD, else a prompt)')
     .option('--no-password', 'store the new CA key unencrypted (refused unless --insecure)')
     .action(async (name: string, opts, cmd: Command) => {

@@ -34,6 +34,9 @@ export interface CaAddRequest {
   readonly notAfter?: string;
   /** The profiles it may issue; absent: all. */
   readonly profiles?: readonly string[];
+  /** Its leaves' crlDistributionPoints / caIssuers; absent: pki.json's rewritten (store/issuing-ca-policy.ts). */
+  readonly crlDistributionPoints?: readonly string[];
+  readonly caIssuers?: readonly string[];
 }
 
 export interface CaAddContext {
@@ -62,6 +65,14 @@ export function intermediatePlan(home: CaHome, config: PkiConfig): { name: strin
   return { name, nameConstraints: constraints && hasNameConstraints(constraints) ? constraints : null };
 }
 
+function checkUrls(urls: readonly string[], flag: string): string[] {
+  for (const u of urls) {
+    if (!/^https?:\/\/[\x21-\x7e]+$/.test(u)) throw new PkiError('ERR_USAGE', `${flag} "${u}" is not an http(s) URL`, { hint: 'e.g. http://pki.internal/crl/systems.crl' });
+  }
+  if (urls.length > 4) throw new PkiError('ERR_USAGE', `${flag} is given ${urls.length} times; at most 4`);
+  return [...urls];
+}
+
 export async function addIssuingCa(main: CaHome, request: CaAddRequest, context: CaAddContext): Promise<CaAddResult> {
   main.requireInitialized();
   const home = main.issuingCaHome(request.name);
@@ -76,6 +87,8 @@ export async function addIssuingCa(main: CaHome, request: CaAddRequest, context:
     version: 1,
     permittedDns: normalizeNameConstraints({ ...NO_NAME_CONSTRAINTS, permittedDns: [...request.permitDns] }).permittedDns,
     ...(request.profiles ? { profiles: [...new Set(request.profiles)] } : {}),
+    ...(request.crlDistributionPoints ? { crlDistributionPoints: checkUrls(request.crlDistributionPoints, '--crl-url') } : {}),
+    ...(request.caIssuers ? { caIssuers: checkUrls(request.caIssuers, '--ca-issuers-url') } : {}),
   };
   for (const p of policy.profiles ?? []) leafProfile(base, p);
   const config = withIssuingCaPolicy(base, request.name, policy);

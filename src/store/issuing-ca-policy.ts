@@ -7,8 +7,9 @@
  *
  * `permittedDns` repeats the name constraints stamped into its certificate (so `pki ca renew NAME` and
  * `pki ca rotate NAME` stamp the same ones, and pki refuses a leaf outside them before signing);
- * `profiles`, when present, are the only pki.json / built-in profiles it issues. Everything else (key type,
- * lifetimes, CRL and OCSP URLs) is pki.json's, as for the default intermediate.
+ * `profiles`, when present, are the only pki.json / built-in profiles it issues; `crlDistributionPoints` and
+ * `caIssuers`, when present, are stamped into its leaves instead of pki.json's (issuingCaUrls). Everything
+ * else (key type, lifetimes, OCSP URLs: the responder answers for every CA) is pki.json's.
  */
 import { join } from 'node:path';
 import * as z from 'zod/mini';
@@ -21,13 +22,35 @@ export interface IssuingCaPolicy {
   readonly permittedDns: readonly string[];
   /** Absent: every profile. */
   readonly profiles?: readonly string[];
+  /** Stamped as crlDistributionPoints into its leaves; absent: derived from pki.json's (issuingCaUrls). */
+  readonly crlDistributionPoints?: readonly string[];
+  /** Stamped as AIA caIssuers into its leaves; absent: derived from pki.json's. */
+  readonly caIssuers?: readonly string[];
 }
 
+const url = z.string().check(z.regex(/^https?:\/\/[\x21-\x7e]+$/, 'must be an http(s) URL'));
 const PolicySchema = z.strictObject({
   version: z.literal(1),
   permittedDns: z.array(z.string()),
   profiles: z.optional(z.array(z.string()).check(z.minLength(1))),
+  crlDistributionPoints: z.optional(z.array(url).check(z.maxLength(4))),
+  caIssuers: z.optional(z.array(url).check(z.maxLength(4))),
 });
+
+/**
+ * pki.json's CRL and caIssuers URLs name the default intermediate's files; stamped into another CA's
+ * leaves they would send relying parties to a CRL that CA did not sign (OpenSSL then refuses the chain:
+ * "unable to get certificate CRL"). Those that end in the default's file names as `pki serve` publishes
+ * them are rewritten to the CA's (`…/intermediate_ca.crl` → `…/NAME.crl`, `…/intermediate.crt` →
+ * `…/ca/NAME/intermediate.crt`); any other is left out. The CA's own ca.json URLs, when given, win.
+ */
+export function issuingCaUrls(config: PkiConfig, name: string, policy: IssuingCaPolicy): { crl: string[]; caIssuers: string[] } {
+  const rewrite = (urls: readonly string[] | undefined, from: RegExp, to: string) => (urls ?? []).filter((u) => from.test(u)).map((u) => u.replace(from, to));
+  return {
+    crl: policy.crlDistributionPoints ? [...policy.crlDistributionPoints] : rewrite(config.crl?.distributionPoints, /\/intermediate_ca\.crl$/, `/${name}.crl`),
+    caIssuers: policy.caIssuers ? [...policy.caIssuers] : rewrite(config.aia?.caIssuers, /\/intermediate\.(crt|pem)$/, `/ca/${name}/intermediate.$1`),
+  };
+}
 
 export function issuingCaPolicyPath(caDir: string): string {
   return join(caDir, 'ca.json');
@@ -63,8 +86,11 @@ export function readIssuingCaPolicy(caDir: string): IssuingCaPolicy {
  */
 export function withIssuingCaPolicy(config: PkiConfig, name: string, policy: IssuingCaPolicy): PkiConfig {
   const { nameConstraints: _defaults, ...rest } = config;
+  const urls = issuingCaUrls(config, name, policy);
   return {
     ...rest,
+    ...(config.crl ? { crl: { ...config.crl, distributionPoints: urls.crl } } : urls.crl.length ? { crl: { distributionPoints: urls.crl, nextUpdate: '7d' } } : {}),
+    ...(urls.caIssuers.length ? { aia: { caIssuers: urls.caIssuers } } : config.aia ? { aia: { caIssuers: [] } } : {}),
     ...(policy.permittedDns.length
       ? { nameConstraints: { permittedDns: [...policy.permittedDns], excludedDns: [], permittedIp: [], excludedIp: [], permittedEmail: [], permittedUri: [] } }
       : {}),

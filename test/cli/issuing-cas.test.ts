@@ -343,3 +343,28 @@ describe('pki ca rotate-root with added CAs', () => {
     expect(done.code, done.stderr).toBe(0);
   });
 });
+
+describe("an added CA's CRL and caIssuers URLs", () => {
+  it("stamps its own: pki.json's rewritten to the CA's files, unknown ones left out, --crl-url / --ca-issuers-url as given", () => {
+    const home = initCa();
+    const configPath = join(home, 'pki.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    config.crl = { ...(config.crl ?? {}), distributionPoints: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/some.crl'] };
+    config.aia = { caIssuers: ['http://pki.test/intermediate.crt'] };
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    const add = (args: string[]) => expect(pki(['ca', 'add', ...args, '--no-password', '--insecure', '--dir', home]).code).toBe(0);
+    add(['derived']);
+    add(['explicit', '--crl-url', 'http://crl.test/explicit.crl', '--ca-issuers-url', 'http://crl.test/explicit.crt']);
+    const urls = (ca: string) => {
+      const out = join(work, `urls-${ca}.crt`);
+      const r = pki(['sign', csr(`urls-${ca}.internal`), '--ca', ca, '--out', out, '--dir', home]);
+      expect(r.code, r.stderr).toBe(0);
+      const text = openssl(['x509', '-in', out, '-noout', '-ext', 'crlDistributionPoints,authorityInfoAccess']).stdout;
+      return { crl: [...text.matchAll(/URI:(\S+\.crl)/g)].map((m) => m[1]), caIssuers: [...text.matchAll(/CA Issuers - URI:(\S+)/g)].map((m) => m[1]) };
+    };
+    expect(urls('default')).toEqual({ crl: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/some.crl'], caIssuers: ['http://pki.test/intermediate.crt'] });
+    expect(urls('derived')).toEqual({ crl: ['http://pki.test/crl/derived.crl'], caIssuers: ['http://pki.test/ca/derived/intermediate.crt'] });
+    expect(urls('explicit')).toEqual({ crl: ['http://crl.test/explicit.crl'], caIssuers: ['http://crl.test/explicit.crt'] });
+    expect(expectOneLineError(pki(['ca', 'add', 'bad', '--crl-url', 'ftp://x', '--no-password', '--insecure', '--dir', home]), 2)).toMatch(/--crl-url "ftp:\/\/x" is not an http\(s\) URL/);
+  });
+});

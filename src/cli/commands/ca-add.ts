@@ -9,6 +9,8 @@ export interface CaAddOptions extends PassphraseOptions {
   readonly permitDns: string[];
   readonly notAfter?: string;
   readonly profileSet?: string;
+  readonly crlUrl: string[];
+  readonly caIssuersUrl: string[];
 }
 
 export async function runCaAdd(name: string, options: CaAddOptions, globals: GlobalOptions, now: Date): Promise<void> {
@@ -18,7 +20,14 @@ export async function runCaAdd(name: string, options: CaAddOptions, globals: Glo
   const home = openHome(globals, ['ca', 'crl']);
   const result = await addIssuingCa(
     home,
-    { name, permitDns: options.permitDns, ...(options.notAfter !== undefined ? { notAfter: options.notAfter } : {}), ...(profiles ? { profiles } : {}) },
+    {
+      name,
+      permitDns: options.permitDns,
+      ...(options.notAfter !== undefined ? { notAfter: options.notAfter } : {}),
+      ...(profiles ? { profiles } : {}),
+      ...(options.crlUrl.length ? { crlDistributionPoints: options.crlUrl } : {}),
+      ...(options.caIssuersUrl.length ? { caIssuers: options.caIssuersUrl } : {}),
+    },
     {
       now,
       rootPassphrase: () => readExistingPassphrase(options, 'root CA key'),
