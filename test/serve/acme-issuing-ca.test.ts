@@ -20,7 +20,7 @@ import { pkiInPty } from '../helpers/pty.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
 import { writeServeConfig } from '../helpers/serve-client.js';
-import { httpsCall, pollUntil, RawAcme, startHttp01 } from './acme-orders-client.js';
+import { http01Auto, httpsCall, pollUntil, RawAcme, startHttp01 } from './acme-orders-client.js';
 
 const ERR = 'urn:ietf:params:acme:error:';
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
@@ -46,14 +46,7 @@ describe('pki serve: a CA per ACME provisioner, OCSP per CA (acme-client, openss
   const order = async (provisioner: string, names: string[]) => {
     const client = new acme.Client({ directoryUrl: server.directoryUrl.replace('/acme/acme/', `/acme/${provisioner}/`), accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
     const [, csr] = await acme.crypto.createCsr({ commonName: names[0]!, altNames: names }, await acme.crypto.createPrivateEcdsaKey('P-256'));
-    const chain = await client.auto({
-      csr,
-      termsOfServiceAgreed: true,
-      skipChallengeVerification: true,
-      challengePriority: ['http-01'],
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => void http01.answers.set(challenge.token, keyAuthorization),
-      challengeRemoveFn: async (_authz, challenge) => void http01.answers.delete(challenge.token),
-    });
+    const chain = await client.auto(http01Auto(csr, http01.answers));
     return { client, chain };
   };
   const save = (name: string, pem: string) => {
@@ -281,14 +274,7 @@ describe('pki serve: issuing CAs at start (openssl ocsp)', () => {
       acme.axios.defaults.httpsAgent = new Agent({ ca });
       const client = new acme.Client({ directoryUrl: `${base}/acme/systems/directory`, accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
       const [, csr] = await acme.crypto.createCsr({ commonName: 'b.test', altNames: ['b.test'] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
-      const chain = await client.auto({
-        csr,
-        termsOfServiceAgreed: true,
-        skipChallengeVerification: true,
-        challengePriority: ['http-01'],
-        challengeCreateFn: async (_authz, challenge, keyAuthorization) => void http01.answers.set(challenge.token, keyAuthorization),
-        challengeRemoveFn: async (_authz, challenge) => void http01.answers.delete(challenge.token),
-      });
+      const chain = await client.auto(http01Auto(csr, http01.answers));
       const text = execFileSync('openssl', ['x509', '-noout', '-ext', 'crlDistributionPoints,authorityInfoAccess'], { input: chain.match(PEM_BLOCK)![0]!, encoding: 'utf8' });
       expect(text).toContain(`URI:${base}/crl/systems.crl`);
       expect(text).toContain(`CA Issuers - URI:${base}/ca/systems/intermediate.crt`);

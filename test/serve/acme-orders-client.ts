@@ -186,3 +186,15 @@ export async function answerHttp01(client: RawAcme, order: { authorizations: str
   }
   return settled;
 }
+
+/** acme-client's `auto()` options for `csr`, answering http-01 from `answers` (startHttp01's map). */
+export function http01Auto(csr: Buffer | string, answers: Map<string, string>) {
+  return {
+    csr,
+    termsOfServiceAgreed: true,
+    skipChallengeVerification: true,
+    challengePriority: ['http-01'],
+    challengeCreateFn: async (_authz: unknown, challenge: { token: string }, keyAuthorization: string) => void answers.set(challenge.token, keyAuthorization),
+    challengeRemoveFn: async (_authz: unknown, challenge: { token: string }) => void answers.delete(challenge.token),
+  };
+}

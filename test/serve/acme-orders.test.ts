@@ -20,7 +20,7 @@ import { initCa, pki, tempDir } from '../helpers/cli.js';
 import { freePort } from '../helpers/net.js';
 import { requirePeer } from '../helpers/peers.js';
 import { startPkiServe, type PkiServe } from '../helpers/serve.js';
-import { answerHttp01, httpsCall, opensslCsr, pollUntil, RawAcme, startHttp01 } from './acme-orders-client.js';
+import { answerHttp01, http01Auto, httpsCall, opensslCsr, pollUntil, RawAcme, startHttp01 } from './acme-orders-client.js';
 
 const ERR = 'urn:ietf:params:acme:error:';
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g;
@@ -67,14 +67,7 @@ describe('ACME orders end to end (acme-client, jose)', () => {
     client = new acme.Client({ directoryUrl: server.directoryUrl, accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
     const [, csr] = await acme.crypto.createCsr({ commonName: 'a.test', altNames: ['a.test', 'b.test'] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
     const started = Date.now();
-    clientCert = await client.auto({
-      csr,
-      termsOfServiceAgreed: true,
-      skipChallengeVerification: true,
-      challengePriority: ['http-01'],
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => void http01.answers.set(challenge.token, keyAuthorization),
-      challengeRemoveFn: async (_authz, challenge) => void http01.answers.delete(challenge.token),
-    });
+    clientCert = await client.auto(http01Auto(csr, http01.answers));
     const ms = Date.now() - started;
     const blocks = clientCert.match(PEM_BLOCK)!;
     expect(blocks).toHaveLength(2);
