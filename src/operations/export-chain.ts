@@ -96,12 +96,15 @@ function bundleMaterial(home: CaHome, source: Extract<ExportSource, { kind: 'bun
 function pairMaterial(home: CaHome, source: Extract<ExportSource, { kind: 'pair' }>): ExportMaterial {
   const [leaf, ...rest] = readCertificateFile(source.certFile, 'the certificate file').map((der) => parseCertificate(der));
   let { chain, root } = splitRoot(rest);
-  if (chain.length === 0) {
-    const intermediate = homeCertificate(home.intermediateCertPath);
-    if (intermediate && isIssuedBy(leaf!, intermediate)) chain = [intermediate];
-  }
+  // A bare leaf: the chain of whichever CA of the home signed it (issue 14: an added CA's, a trust domain's).
+  const cas = home.isInitialized() ? [home, ...home.issuingCaNames().map((n) => home.issuingCaHome(n)), ...home.trustDomainNames().map((d) => home.trustDomain(d))] : [home];
+  const issuerHome = cas.find((ca) => {
+    const intermediate = homeCertificate(ca.intermediateCertPath);
+    return intermediate !== null && isIssuedBy(leaf!, intermediate);
+  });
+  if (chain.length === 0 && issuerHome) chain = [homeCertificate(issuerHome.intermediateCertPath)!];
   if (root === null) {
-    const homeRoot = homeCertificate(home.rootCertPath);
+    const homeRoot = homeCertificate((issuerHome ?? home).rootCertPath);
     if (homeRoot && isIssuedBy(chain.at(-1) ?? leaf!, homeRoot)) root = homeRoot;
   }
   return { leaf: leaf!, chain, root, key: readKey(readKeyFile(source.keyFile), source.keyFile), certPath: source.certFile };

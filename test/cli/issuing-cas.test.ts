@@ -121,6 +121,19 @@ describe('issuing from an added CA', () => {
     expect(verifyEverywhere(root(), caFile('users'), client)).toEqual(ok);
   });
 
+  it('export of a bare leaf completes the chain with the CA that signed it (an added CA), verified by openssl', () => {
+    const bare = join(work, 'alice-bare.crt');
+    writeFileSync(bare, readFileSync(join(work, 'alice.crt'), 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/)[0]!);
+    const full = join(work, 'alice-full.pem');
+    const r = pki(['export', '--cert', bare, '--key', join(work, 'alice.key'), '--fullchain', full, '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const blocks = readFileSync(full, 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/).filter((b) => b.includes('BEGIN'));
+    expect(blocks[1]).toBe(readFileSync(caFile('users'), 'utf8'));
+    const rest = join(work, 'alice-full-rest.pem');
+    writeFileSync(rest, blocks.slice(1).join(''));
+    expect(openssl(['verify', '-CAfile', root(), '-untrusted', rest, bare]).stdout).toContain(': OK');
+  });
+
   it("enforces the CA's name constraints before signing, and relying parties enforce them too", () => {
     const before = snapshotTree(dir);
     const out = join(work, 'outside.crt');
