@@ -5,7 +5,7 @@
  * CRLs with --crl-check: the CA home's own, as `pki crl` publishes them. Reading only: no lock, no home
  * check, and nothing that loads the inventory or the pki.json schema (verify must start fast).
  */
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePem, looksLikePem, PemLabel } from '../core/der/pem.js';
 import { certificatesInFile, crlsInFile } from '../core/x509/certificate-file.js';
@@ -105,12 +105,32 @@ export function loadTrustRoots(rootFiles: readonly string[], homeDir: string): T
 }
 
 /**
- * The CA home's own CRLs for --crl-check: the intermediate's (of leaves), and for `all` also the root's
- * (of intermediates). None when there is no CA home; a CA home whose CRL file is gone gives none too, and
- * the verdict then says the CRL is missing (ERR_CRL_MISSING), which is the truth for a relying party.
+ * The CA home's own CRLs for --crl-check: the intermediates' (of leaves) — the default one, each `pki ca
+ * add` CA's, those retired intermediates still sign and each trust domain's — and for `all` also the
+ * roots' (of intermediates; the old root's during a root rotation). The verifier picks each certificate's
+ * CRL by its issuer, so the others are only read. None when there is no CA home; a CA home whose CRL file
+ * is gone gives none for it, and the verdict then says the CRL is missing (ERR_CRL_MISSING), which is the
+ * truth for a relying party.
  */
 export function caHomeCrlFiles(homeDir: string, mode: 'leaf' | 'all'): string[] {
   if (!isCaHome(homeDir)) return [];
-  const names = mode === 'all' ? ['intermediate_ca.crl', 'root_ca.crl'] : ['intermediate_ca.crl'];
-  return names.map((n) => join(homeDir, 'crl', n)).filter(fileExists);
+  const roots = new Set(['root_ca.crl', 'old_root_ca.crl']);
+  const crlsIn = (dir: string) => {
+    try {
+      return readdirSync(dir).filter((n) => n.endsWith('.crl') && (mode === 'all' || !roots.has(n))).sort().map((n) => join(dir, n));
+    } catch {
+      return [];
+    }
+  };
+  const retired = (crlDir: string) => [crlsIn(join(crlDir, 'retired')), ...listFolders(join(crlDir, 'retired')).map((n) => crlsIn(join(crlDir, 'retired', n)))].flat();
+  const domains = listFolders(join(homeDir, 'domains')).map((d) => join(homeDir, 'domains', d, 'crl'));
+  return [join(homeDir, 'crl'), ...domains].flatMap((crlDir) => [...crlsIn(crlDir), ...retired(crlDir)]).filter(fileExists);
+}
+
+function listFolders(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
 }

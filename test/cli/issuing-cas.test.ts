@@ -230,6 +230,15 @@ describe('revocation, CRLs and renewal per CA', () => {
     expect(numbers()).toEqual({ ...before, systems: before.systems + 2 });
   });
 
+  it("pki verify --crl-check finds each CA's own CRL: the revoked leaf of an added CA refused, a valid one accepted", () => {
+    const verify = (file: string) => pki(['verify', file, '--crl-check', '--json', '--dir', dir]);
+    const revoked = verify(join(work, 'cache.internal.crt'));
+    expect(revoked.code).toBe(1);
+    expect(revoked.stdout).toContain('ERR_REVOKED');
+    const valid = verify(join(work, 'db.internal.crt'));
+    expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+  });
+
   it('renew keeps the issuing CA; --ca filters renew --all and refuses a certificate of another CA', () => {
     const leaf = join(work, 'db.internal.crt');
     const r = pki(['renew', leaf, '--force', '--dir', dir]);
