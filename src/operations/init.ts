@@ -132,6 +132,9 @@ function planInit(home: CaHome, request: InitRequest, now: Date): InitPlan {
     if (request.force) throw new PkiError('ERR_USAGE', '--kms does not replace an existing CA (--force) in this version', { hint: 'create the token CA in a new, empty --dir' });
   }
   const leftovers = refuseExistingCa(home, request.force === true);
+  // `pki ca add` CAs hang off the root --force replaces: they would keep issuing under a root nobody trusts.
+  const added = request.force ? home.issuingCaNames() : [];
+  if (added.length) throw new PkiError('ERR_CA_EXISTS', `pki init --force would leave the issuing CAs ${added.join(', ')} under the replaced root`, { hint: `move ${added.map((n) => `ca/${n}/`).join(', ')} out of ${home.dir} first (they end with the old root), then run init --force and "pki ca add" again` });
   const name = validateCommonName(request.name.trim());
   if (name.length > 40) throw new PkiError('ERR_INVALID_NAME', `CA name "${name}" is longer than 40 characters`);
   const rootValidity = resolveValidity({ now, notAfter: request.rootNotAfter });

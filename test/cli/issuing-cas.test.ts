@@ -107,6 +107,9 @@ describe('pki ca add', () => {
       renameSync(join(work, 'root_ca.key'), join(dir, 'ca/root_ca.key'));
     }
     expect(snapshotTree(dir)).toBe(before);
+    // init --force would orphan the added CAs under the replaced root: refused, nothing changed.
+    expect(expectOneLineError(pki(['init', '--force', '--no-password', '--insecure', '--dir', dir]))).toMatch(/would leave the issuing CAs apps, systems, users under the replaced root/);
+    expect(snapshotTree(dir)).toBe(before);
   });
 });
 
