@@ -255,6 +255,9 @@ describe('revocation, CRLs and renewal per CA', () => {
     expect(outcomes.find((o) => o.path === join(work, 'alice.crt'))).toMatchObject({ status: 'renewed' });
     expect(outcomes.find((o) => o.path === leaf)).toMatchObject({ status: 'skipped', reason: 'issued by CA systems, not CA users' });
     expect(outcomes.filter((o) => o.status === 'renewed')).toHaveLength(1);
+    const text = pki(['renew', '--all', '--force', '--ca', 'users', '--dir', dir]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^1 renewed, 0 not due, [1-9]\d* of other CAs left alone, 0 failed\.$/m);
   });
 
   it('ca renew NAME extends that CA (constraints kept); leaves before and after verify in OpenSSL, GnuTLS and Go', () => {

@@ -130,7 +130,10 @@ function renderHuman(report: RenewReport, all: boolean, quiet: boolean): string 
     }
   }
   if (all && (!quiet || report.renewed || report.failed || report.missing)) {
-    lines.push(`${report.renewed} renewed, ${report.skipped} not due, ${report.failed} failed${report.missing ? `, ${report.missing} missing` : ''}.`);
+    // --ca: the certificates of other CAs are skipped, not "not due".
+    const otherCa = report.certificates.filter((c) => c.status === 'skipped' && c.reason.startsWith('issued by ')).length;
+    const others = otherCa ? `, ${otherCa} of other CAs left alone` : '';
+    lines.push(`${report.renewed} renewed, ${report.skipped - otherCa} not due${others}, ${report.failed} failed${report.missing ? `, ${report.missing} missing` : ''}.`);
   }
   if (report.exec) lines.push(report.exec.ok ? `Ran: ${report.exec.command}` : `Failed: ${report.exec.command}`);
   if (report.crl?.status === 'published') lines.push(describeRepublication(report.crl));
