@@ -241,6 +241,7 @@ function addLifecycleCommands(program: Command): void {
       .argument('[key-file]', 'its private key (default: the .key beside a bundle certificate)')
       .option('--all', 'renew every due certificate in the inventory, at the paths it records (for cron)')
       .option('--ca <name>', 'only certificates this issuing CA issued (default, or a pki ca add name); a certificate is always renewed by the CA that issued it')
+      .option('--trust-domain <name>', "only certificates of this trust domain (renewed by the domain's intermediate, as always)")
       .option('--rekey', 'make a new key of the same type (bundle layout only: cert and key switch together)')
       .option('--profile <name>', 'switch to this named profile (default: the one the certificate was issued with)')
       .option('--force', 'renew even when not due')

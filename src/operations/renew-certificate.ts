@@ -11,7 +11,7 @@ import { isIssuedBy } from '../core/x509/issued-by.js';
 import { retiredIssuerOf } from '../store/retired-ca.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodePem, PemLabel } from '../core/der/pem.js';
-import { DEFAULT_CA_NAME, refOfRecord } from '../store/issuing-ca.js';
+import { DEFAULT_CA_NAME, describeIssuingCa, refOfRecord, sameIssuingCa, type IssuingCaRef } from '../store/issuing-ca.js';
 import { PkiError } from '../core/errors.js';
 import { exportPrivateKeyPem, generateKeyPair, importPrivateKey, keysMatch, keySpecOf } from '../core/keys/keys.js';
 import { isRenewalDue, planRenewal, renewalDueAt, subjectAltNamesInOrder, type RenewalPlan } from '../core/lifecycle/renewal.js';
@@ -213,11 +213,13 @@ export async function renewInSession(run: RenewSession, certPath: string, keyArg
   // A trust domain's certificate is renewed by that domain's intermediate, with its root as ca.crt; a
   // `pki ca add` CA's by that CA.
   const session = record ? issuerSession(run, refOfRecord(record)) : run;
-  const issuedBy = record?.trustDomain ? null : (record?.ca ?? DEFAULT_CA_NAME);
-  if (run.settings.ca !== undefined && issuedBy !== run.settings.ca) {
-    const reason = `issued by ${record?.trustDomain ? `trust domain ${record.trustDomain}` : `CA ${issuedBy ?? 'unknown'}`}, not CA ${run.settings.ca}`;
+  const only = run.settings.only;
+  if (only && !(record && sameIssuingCa(refOfRecord(record), only))) {
+    const name = (ref: IssuingCaRef) => (ref.trustDomain ? describeIssuingCa(ref) : `CA ${describeIssuingCa(ref)}`);
+    const reason = `issued by ${record ? name(refOfRecord(record)) : 'no CA of this home'}, not ${name(only)}`;
     if (inBatch) return { path: certPath, status: 'skipped', serial, reason, dueAt: null };
-    throw new PkiError('ERR_USAGE', `${certPath} was ${reason}: a certificate is renewed by the CA that issued it`, { hint: `drop --ca, or re-issue it from CA ${run.settings.ca} (pki generate --ca ${run.settings.ca} --force, pki sign --ca ${run.settings.ca})` });
+    const flag = only.trustDomain ? `--trust-domain ${only.trustDomain}` : `--ca ${only.name ?? DEFAULT_CA_NAME}`;
+    throw new PkiError('ERR_USAGE', `${certPath} was ${reason}: a certificate is renewed by the CA that issued it`, { hint: `drop ${flag.split(' ')[0]}, or re-issue it from that CA (pki generate ${flag} --force, pki sign ${flag})` });
   }
   if (record?.status === 'revoked') {
     throw new PkiError('ERR_POLICY', `certificate ${serial} (${record.subject}) is revoked; a revoked certificate is not renewed`, {

@@ -24,10 +24,10 @@ export interface RenewSettings {
   /** A pki.json profile to switch to (--profile; one certificate); otherwise the one recorded for it. */
   readonly profile?: string;
   /**
-   * --ca NAME: only what this issuing CA issued (`default` or a `pki ca add` name). A certificate is always
+   * --ca NAME / --trust-domain NAME: only what this CA issued (store/issuing-ca.ts). A certificate is always
    * renewed by the CA that issued it; with --all the others are skipped, one named certificate of another CA is refused.
    */
-  readonly ca?: string;
+  readonly only?: IssuingCaRef;
 }
 
 /** The caller's side of a run: the clock and where the intermediate's passphrase comes from, if it is asked. */

@@ -234,6 +234,23 @@ describe('refusals', () => {
   });
 });
 
+describe('renew --trust-domain', () => {
+  it('renews only that domain\'s certificates with --all, and refuses one of another CA in one line', () => {
+    const rows = JSON.parse(pki(['list', '--json', '--dir', dir]).stdout) as Array<{ certificatePath: string | null; trustDomain: string | null; profile: string }>;
+    const cachePaths = rows.filter((x) => x.trustDomain === 'cache' && !['root', 'intermediate'].includes(x.profile) && x.certificatePath).map((x) => x.certificatePath!).sort();
+    const r = pki(['renew', '--all', '--force', '--trust-domain', 'cache', '--json', '--dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const outcomes = JSON.parse(r.stdout).certificates as Array<{ path: string; status: string; reason?: string }>;
+    const renewed = outcomes.filter((o) => o.status === 'renewed').map((o) => o.path).sort();
+    // Every one renewed is the domain's; redis/main/client.crt holds a serial the rollback above took out of the inventory.
+    for (const path of renewed) expect(cachePaths).toContain(path);
+    expect(renewed).toEqual(expect.arrayContaining([join(certs('redis', 'main'), 'redis.crt'), join(certs('redis', 'replica'), 'client.crt')]));
+    expect(outcomes.find((o) => o.path === join(certs('nginx', 'main'), 'nginx.crt'))).toMatchObject({ status: 'skipped', reason: 'issued by trust domain web, not trust domain cache' });
+    const one = pki(['renew', join(certs('postgres', 'main'), 'client.crt'), '--force', '--trust-domain', 'cache', '--dir', dir]);
+    expect(expectOneLineError(one, 2)).toMatch(/was issued by CA default, not trust domain cache: a certificate is renewed by the CA that issued it/);
+  });
+});
+
 describe('cron and monitoring cover every domain', () => {
   it("crl --if-due re-publishes each domain's due CRL (its own counter); pki check reads each domain's CRLs", () => {
     const number = (file: string) => Number(/X509v3 CRL Number: *\n\s*(\d+)/.exec(openssl(['crl', '-in', file, '-noout', '-text']).stdout)?.[1]);

@@ -10,7 +10,7 @@ import { DEFAULT_RENEWAL_THRESHOLD, validateThreshold, type RenewalPolicy } from
 import { parseDuration, parseTimeSpec } from '../../core/x509/validity.js';
 import type { CrlRepublication, OtherCrlRepublication } from '../../operations/publish-crl.js';
 import { renewAll } from '../../operations/renew-all.js';
-import { checkCaName, DEFAULT_CA_NAME } from '../../store/issuing-ca.js';
+import { DEFAULT_CA_NAME, issuingCaRef } from '../../store/issuing-ca.js';
 import { renewCertificate } from '../../operations/renew-certificate.js';
 import type { FailedOutcome, RenewContext, RenewOutcome, RenewSettings } from '../../operations/renew-session.js';
 import { childEnvironment } from '../child-environment.js';
@@ -23,8 +23,9 @@ import { withProgress } from '../progress.js';
 
 export interface RenewOptions extends PassphraseOptions {
   readonly all?: boolean;
-  /** Only what this issuing CA issued. */
+  /** Only what this issuing CA / trust domain issued. */
   readonly ca?: string;
+  readonly trustDomain?: string;
   readonly rekey?: boolean;
   readonly force?: boolean;
   readonly threshold?: string;
@@ -146,7 +147,7 @@ async function run(certFile: string | undefined, keyFile: string | undefined, op
   const policy = renewalPolicy(options);
   const notAfter = options.notAfter !== undefined ? parseTimeSpec(options.notAfter, now) : undefined;
   const home = openHome(globals);
-  const settings: RenewSettings = { policy, force: options.force === true, rekey: options.rekey === true, ...(notAfter ? { notAfter } : {}), ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.ca !== undefined ? { ca: options.ca === DEFAULT_CA_NAME ? options.ca : checkCaName(options.ca, 'CA') } : {}) };
+  const settings: RenewSettings = { policy, force: options.force === true, rekey: options.rekey === true, ...(notAfter ? { notAfter } : {}), ...(options.profile !== undefined ? { profile: options.profile } : {}), ...(options.ca !== undefined || options.trustDomain !== undefined ? { only: issuingCaRef({ ca: options.ca ?? DEFAULT_CA_NAME, trustDomain: options.trustDomain ?? null }) } : {}) };
   if (options.all) {
     const r = await withProgress('renewing', globals, {}, (p) =>
       renewAll(home, { ...settings, prune: options.prune === true, listNotDue: globals.json, onProgress: p.update }, { now, passphrase: p.pausing(passphraseSource(options)) }),
