@@ -47,6 +47,7 @@ export function addCaRotationCommands(ca: Command): void {
     .description('restore the CA home and inventory from the snapshot taken before a rotation')
     .option('--snapshot <id>', 'the snapshot (ca/snapshots/ID; default: the latest)')
     .option('--list', 'list the snapshots instead')
+    .option('--force', 'roll back even when certificates were issued since the snapshot (they drop out of the inventory)')
     .option('--trust-domain <name>', "the trust domain's snapshots (domains/<name>/ca/snapshots/)")
     .action(async (opts, cmd: Command) => {
       const { runCaRollback } = await import('./commands/ca-renew.js');

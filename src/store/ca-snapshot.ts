@@ -129,6 +129,11 @@ async function copyInventoryOut(home: CaHome, file: string): Promise<void> {
   chmodSync(file, FileMode.privateKey);
 }
 
+/** When the snapshot was finished: its folder's modification time (its last file written), to the millisecond. */
+export function snapshotTakenAt(snapshot: CaSnapshot): Date {
+  return statSync(snapshot.path).mtime;
+}
+
 /** The snapshots, oldest first. */
 export function listSnapshots(home: CaHome): CaSnapshot[] {
   const base = snapshotsDir(home);

@@ -62,7 +62,11 @@ describe('pki ca rollback', () => {
     expect(sqliteDump(dir)).not.toBe(dump);
 
     expect(ok(['ca', 'rollback', '--list'])).toContain(renewed.snapshot);
-    expect(ok(['ca', 'rollback'])).toMatch(new RegExp(`Restored the CA home from snapshot ${renewed.snapshot}`));
+    // nginx/web was issued after the snapshot: refused in one line, nothing changed, unless forced.
+    const refused = pki(['ca', 'rollback', '--dir', dir]);
+    expect(expectOneLineError(refused)).toMatch(/2 certificates were issued since snapshot .*nginx\/web.*pass --force/);
+    expect(sqliteDump(dir)).not.toBe(dump);
+    expect(ok(['ca', 'rollback', '--force'])).toMatch(new RegExp(`Restored the CA home from snapshot ${renewed.snapshot}`));
     expect(caHomeState(dir)).toEqual(state);
     expect(sqliteDump(dir)).toBe(dump);
     // The restored CA works: it issues again.
@@ -81,7 +85,7 @@ describe('pki ca rollback', () => {
     ok(['ca', 'renew']);
     ok(['generate', 'nginx', 'web']);
     expect(pgRows(database)).not.toBe(rows);
-    ok(['ca', 'rollback']);
+    ok(['ca', 'rollback', '--force']);
     expect(pgRows(database)).toBe(rows);
     expect(caHomeState(dir)).toEqual(state);
   });

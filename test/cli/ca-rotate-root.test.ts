@@ -229,7 +229,7 @@ describe('pki ca rollback of a root rotation', () => {
     const intermediate = readFileSync(join(home, 'ca/intermediate_ca.crt'), 'utf8');
     run(['ca', 'rotate-root']);
     expect(readFileSync(join(home, 'ca/root_ca.key'), 'utf8')).not.toBe(rootKey);
-    run(['ca', 'rollback']);
+    run(['ca', 'rollback', '--force']);
     expect(readFileSync(join(home, 'ca/root_ca.crt'), 'utf8')).toBe(rootPem);
     expect(readFileSync(join(home, 'ca/root_ca.key'), 'utf8')).toBe(rootKey);
     expect(readFileSync(join(home, 'ca/intermediate_ca.crt'), 'utf8')).toBe(intermediate);

@@ -210,7 +210,7 @@ describe("pki ca renew --trust-domain and ca rollback --trust-domain", () => {
     const v = openssl(['verify', '-x509_strict', '-CAfile', join(certs('redis', 'main'), 'ca.crt'), '-untrusted', client, client]);
     expect(v.stdout, v.stderr).toContain(': OK');
     expect(readFileSync(client, 'utf8')).toContain(readFileSync(join(domainCa, 'intermediate_ca.crt'), 'utf8').trim());
-    const back = pki(['ca', 'rollback', '--trust-domain', 'cache', '--dir', dir]);
+    const back = pki(['ca', 'rollback', '--trust-domain', 'cache', '--force', '--dir', dir]);
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toContain(`snapshot ${renewed.snapshot}`);
     expect(treeContents(snapshotTree(domainCa))).toEqual(treeContents(before));

@@ -41,6 +41,7 @@ export async function runCaRenew(name: string | undefined, options: CaRenewOptio
 export interface CaRollbackOptions {
   readonly snapshot?: string;
   readonly list?: boolean;
+  readonly force?: boolean;
   readonly trustDomain?: string;
 }
 
@@ -51,6 +52,6 @@ export async function runCaRollback(options: CaRollbackOptions, globals: GlobalO
     emit(globals, caSnapshots(home), (list) => (list.length === 0 ? 'No snapshots.' : list.map((s) => `${s.id}  ${s.path}`).join('\n')));
     return;
   }
-  const restored = await rollbackCa(home, options.snapshot !== undefined ? { snapshot: options.snapshot } : {});
+  const restored = await rollbackCa(home, { ...(options.snapshot !== undefined ? { snapshot: options.snapshot } : {}), force: options.force === true });
   emit(globals, restored, (s) => `Restored the CA home from snapshot ${s.id} (${s.path}): ca/, pki.json and the inventory.`);
 }
