@@ -46,8 +46,9 @@ export function createMetrics(startedAt: Date = new Date()): ServeMetrics {
   const requests = new Map<string, { endpoint: string; status: number; n: number }>();
   const durations = new Map<string, Histogram>();
   const issuance = new Map<string, Histogram>();
-  const gauges = new Map<string, { help: string; value: number }>([
-    ['pki_serve_start_time_seconds', { help: 'When this pki serve process started, Unix time.', value: startedAt.getTime() / 1000 }],
+  // name → help and its series by rendered label set ('' when unlabelled).
+  const gauges = new Map<string, { help: string; series: Map<string, number> }>([
+    ['pki_serve_start_time_seconds', { help: 'When this pki serve process started, Unix time.', series: new Map([['', startedAt.getTime() / 1000]]) }],
   ]);
   return {
     observeRequest(endpoint, status, seconds) {
@@ -64,8 +65,11 @@ export function createMetrics(startedAt: Date = new Date()): ServeMetrics {
       observe(h, ISSUANCE_BUCKETS, seconds);
       issuance.set(source, h);
     },
-    setGauge(name, help, value) {
-      gauges.set(name, { help, value });
+    setGauge(name, help, value, labels = {}) {
+      const gauge = gauges.get(name) ?? { help, series: new Map<string, number>() };
+      const rendered = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`).join(',');
+      gauge.series.set(rendered && `{${rendered}}`, value);
+      gauges.set(name, gauge);
     },
     render() {
       const lines = ['# HELP pki_http_requests_total HTTP requests answered, by endpoint and status.', '# TYPE pki_http_requests_total counter'];
@@ -78,7 +82,10 @@ export function createMetrics(startedAt: Date = new Date()): ServeMetrics {
       for (const [source, h] of [...issuance].sort(([a], [b]) => a.localeCompare(b))) lines.push(`pki_certificates_issued_total{source="${source}"} ${h.count}`);
       lines.push('# HELP pki_issuance_duration_seconds Time to issue one certificate, by source.', '# TYPE pki_issuance_duration_seconds histogram');
       renderHistogram(lines, 'pki_issuance_duration_seconds', 'source', ISSUANCE_BUCKETS, issuance);
-      for (const [name, g] of [...gauges].sort(([a], [b]) => a.localeCompare(b))) lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
+      for (const [name, g] of [...gauges].sort(([a], [b]) => a.localeCompare(b))) {
+        lines.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
+        for (const [labels, value] of [...g.series].sort(([a], [b]) => a.localeCompare(b))) lines.push(`${name}${labels} ${value}`);
+      }
       return `${lines.join('\n')}\n`;
     },
   };

@@ -3,22 +3,35 @@
  * intermediate (PEM, and DER at …/intermediate.crt: the caIssuers URL of certificates issued with a base URL,
  * RFC 5280 §4.2.2.1 asks for DER there). The default intermediate's at `/crl/intermediate_ca.crl`,
  * `/intermediate.pem`, `/intermediate.crt`; a `pki ca add` CA's (issue 14) at `/crl/NAME.crl`,
- * `/ca/NAME/intermediate.pem`, `/ca/NAME/intermediate.crt`. Read from the CA home at each request —
+ * `/ca/NAME/intermediate.pem`, `/ca/NAME/intermediate.crt`; a trust domain's under `/domains/NAME/`, with its
+ * own root (settings.ts#publishedPaths). Read from the CA home at each request —
  * `pki revoke` and `pki crl` in another process replace the CRL file atomically, so what is served is always
  * a whole, current file.
  */
 import { findPemBlock, PemLabel } from '../core/der/pem.js';
-import { fileExists, readBytes, readText, type CaHome } from '../store/ca-home.js';
-import { DEFAULT_CA_NAME } from '../store/issuing-ca.js';
+import { fileExists, readBytes, readText } from '../store/ca-home.js';
+import { publishedPaths } from './settings.js';
 import { problemResponse } from './router.js';
-import type { Route, ServeContext } from './types.js';
+import type { Route, ServeContext, ServeIssuingCa } from './types.js';
 
-/** The CRL and intermediate routes of one issuing CA (`home`: its view). */
-function issuingCaRoutes(home: CaHome, paths: { crl: string; pem: string; crt: string }): Route[] {
-  return [
+/** A PEM certificate file's first certificate as DER (application/pkix-cert: RFC 5280 §4.2.2.1 asks for DER at a caIssuers URL). */
+function derResponse(path: string, what: string) {
+  const block = findPemBlock(readText(path), PemLabel.certificate);
+  if (!block) return problemResponse(500, 'about:blank', `the ${what} certificate file holds no certificate`);
+  return { status: 200, headers: { 'Content-Type': 'application/pkix-cert', 'Cache-Control': 'max-age=3600' }, body: Buffer.from(block.der) };
+}
+
+const pemResponse = (text: string) => ({ status: 200, headers: { 'Content-Type': 'application/x-pem-file' }, body: text });
+
+/** The CRL and certificate routes of one issuing CA (serve/settings.ts#publishedPaths). */
+function issuingCaRoutes(ca: ServeIssuingCa): Route[] {
+  const home = ca.home;
+  const paths = publishedPaths(ca.ref);
+  const get = ['GET', 'HEAD'];
+  const routes: Route[] = [
     {
       path: paths.crl,
-      methods: ['GET', 'HEAD'],
+      methods: get,
       endpoint: 'crl',
       handler: async () => {
         if (!fileExists(home.crlPath)) return problemResponse(404, 'about:blank', 'no CRL has been published yet (run "pki crl")');
@@ -27,35 +40,18 @@ function issuingCaRoutes(home: CaHome, paths: { crl: string; pem: string; crt: s
         return { status: 200, headers: { 'Content-Type': 'application/pkix-crl', 'Cache-Control': 'max-age=60' }, body: Buffer.from(der) };
       },
     },
-    {
-      path: paths.pem,
-      methods: ['GET', 'HEAD'],
-      endpoint: 'intermediate',
-      handler: async () => ({ status: 200, headers: { 'Content-Type': 'application/x-pem-file' }, body: readText(home.intermediateCertPath) }),
-    },
-    {
-      path: paths.crt,
-      methods: ['GET', 'HEAD'],
-      endpoint: 'intermediate',
-      handler: async () => {
-        const block = findPemBlock(readText(home.intermediateCertPath), PemLabel.certificate);
-        if (!block) return problemResponse(500, 'about:blank', 'the intermediate certificate file holds no certificate');
-        return { status: 200, headers: { 'Content-Type': 'application/pkix-cert', 'Cache-Control': 'max-age=3600' }, body: Buffer.from(block.der) };
-      },
-    },
+    { path: paths.intermediatePem, methods: get, endpoint: 'intermediate', handler: async () => pemResponse(readText(home.intermediateCertPath)) },
+    { path: paths.intermediateCrt, methods: get, endpoint: 'intermediate', handler: async () => derResponse(home.intermediateCertPath, 'intermediate') },
   ];
+  // A trust domain's root is its own: its clients' trust anchor, not /roots.pem.
+  if (paths.rootPem) routes.push({ path: paths.rootPem, methods: get, endpoint: 'roots', handler: async () => pemResponse(ca.rootPem) });
+  if (paths.rootCrt) routes.push({ path: paths.rootCrt, methods: get, endpoint: 'roots', handler: async () => derResponse(home.rootCertPath, 'root') });
+  return routes;
 }
 
 export function publicationRoutes(context: ServeContext): Route[] {
-  const named = [...context.issuingCas.values()].filter((ca) => ca.name !== DEFAULT_CA_NAME);
   return [
-    ...issuingCaRoutes(context.home, { crl: '/crl/intermediate_ca.crl', pem: '/intermediate.pem', crt: '/intermediate.crt' }),
-    ...named.flatMap((ca) => issuingCaRoutes(ca.home, { crl: `/crl/${ca.name}.crl`, pem: `/ca/${ca.name}/intermediate.pem`, crt: `/ca/${ca.name}/intermediate.crt` })),
-    {
-      path: '/roots.pem',
-      methods: ['GET', 'HEAD'],
-      endpoint: 'roots',
-      handler: async () => ({ status: 200, headers: { 'Content-Type': 'application/x-pem-file' }, body: context.rootPem }),
-    },
+    ...[...context.issuingCas.values()].flatMap(issuingCaRoutes),
+    { path: '/roots.pem', methods: ['GET', 'HEAD'], endpoint: 'roots', handler: async () => pemResponse(context.rootPem) },
   ];
 }

@@ -5,7 +5,7 @@
 import { PkiError } from '../core/errors.js';
 import { parseDuration } from '../core/x509/validity.js';
 import type { PkiConfig } from '../store/config.js';
-import { DEFAULT_CA_NAME } from '../store/issuing-ca.js';
+import { DEFAULT_CA_NAME, DEFAULT_ISSUING_CA, type IssuingCaRef } from '../store/issuing-ca.js';
 import type { ServeConfig } from '../store/serve-config.js';
 
 export interface ListenAddress {
@@ -27,6 +27,8 @@ export interface ProvisionerSettings {
   readonly eab: Readonly<Record<string, string>>;
   /** The issuing CA its orders are issued by (`default` or a `pki ca add` name; checked to exist at start and reload). */
   readonly ca: string;
+  /** Or the trust domain whose CA issues its orders (issue 14), null for the main hierarchy; never with a `ca` other than `default`. */
+  readonly trustDomain: string | null;
 }
 
 export interface ServeSettings {
@@ -103,6 +105,7 @@ export function resolveServeSettings(config: ServeConfig | undefined, flags: Ser
       externalAccountRequired: p.externalAccountRequired ?? false,
       eab: p.eab ?? {},
       ca: p.ca ?? DEFAULT_CA_NAME,
+      trustDomain: p.trustDomain ?? null,
     });
   }
   const resolveEntries = flags.acmeResolve?.length ? flags.acmeResolve.map(parseResolve) : Object.entries(c.acme?.resolve ?? {}).map(([pattern, address]) => ({ pattern, address }));
@@ -136,21 +139,46 @@ export function resolveServeSettings(config: ServeConfig | undefined, flags: Ser
   };
 }
 
+/** Where `pki serve` publishes one issuing CA's files (serve/publication.ts), relative to the base URL. */
+export interface PublishedPaths {
+  readonly crl: string;
+  readonly intermediatePem: string;
+  readonly intermediateCrt: string;
+  /** A trust domain's own root (the main root is /roots.pem); null for the main hierarchy's CAs. */
+  readonly rootPem: string | null;
+  readonly rootCrt: string | null;
+}
+
+/**
+ * The default intermediate's at `/crl/intermediate_ca.crl`, `/intermediate.{pem,crt}`; a `pki ca add` CA's at
+ * `/crl/NAME.crl`, `/ca/NAME/intermediate.{pem,crt}`; a trust domain's under `/domains/NAME/` as its folder
+ * holds them (`crl/intermediate_ca.crl`, `intermediate.{pem,crt}`, `root.{pem,crt}`). The same rewrite
+ * CaHome#readConfig applies to pki.json's URLs (store/issuing-ca-policy.ts), so a CA home published by a
+ * static web server and `pki serve` answer at the same paths.
+ */
+export function publishedPaths(ref: IssuingCaRef): PublishedPaths {
+  if (ref.trustDomain) {
+    const base = `/domains/${ref.trustDomain}`;
+    return { crl: `${base}/crl/intermediate_ca.crl`, intermediatePem: `${base}/intermediate.pem`, intermediateCrt: `${base}/intermediate.crt`, rootPem: `${base}/root.pem`, rootCrt: `${base}/root.crt` };
+  }
+  if (ref.name) return { crl: `/crl/${ref.name}.crl`, intermediatePem: `/ca/${ref.name}/intermediate.pem`, intermediateCrt: `/ca/${ref.name}/intermediate.crt`, rootPem: null, rootCrt: null };
+  return { crl: '/crl/intermediate_ca.crl', intermediatePem: '/intermediate.pem', intermediateCrt: '/intermediate.crt', rootPem: null, rootCrt: null };
+}
+
 /**
  * pki.json as the server issues with: with a base URL configured, every certificate it issues (ACME, the
- * listener's own, /1.0/renew) points at this server — CRL distribution point `<base>/crl/intermediate_ca.crl`,
- * OCSP `<base>/ocsp`, caIssuers `<base>/intermediate.crt` (for a `pki ca add` CA `ca`: `<base>/crl/<ca>.crl`
- * and `<base>/ca/<ca>/intermediate.crt`, serve/publication.ts) — unless pki.json names its own
+ * listener's own, /1.0/renew) points at this server — the CRL distribution point and caIssuers of the CA
+ * that issues it (publishedPaths), OCSP `<base>/ocsp` — unless pki.json (as that CA reads it) names its own
  * (`crl.distributionPoints`, `ocsp.urls`, `aia.caIssuers`; each kept whole when non-empty). Without a base
  * URL, pki.json as it is.
  */
-export function effectiveConfig(config: PkiConfig, baseUrl: string | null, ca: string = DEFAULT_CA_NAME): PkiConfig {
+export function effectiveConfig(config: PkiConfig, baseUrl: string | null, ref: IssuingCaRef = DEFAULT_ISSUING_CA): PkiConfig {
   if (baseUrl === null) return config;
-  const named = ca !== DEFAULT_CA_NAME;
+  const paths = publishedPaths(ref);
   return {
     ...config,
-    crl: config.crl?.distributionPoints.length ? config.crl : { nextUpdate: '7d', ...config.crl, distributionPoints: [`${baseUrl}/crl/${named ? ca : 'intermediate_ca'}.crl`] },
+    crl: config.crl?.distributionPoints.length ? config.crl : { nextUpdate: '7d', ...config.crl, distributionPoints: [`${baseUrl}${paths.crl}`] },
     ocsp: config.ocsp?.urls.length ? config.ocsp : { urls: [`${baseUrl}/ocsp`] },
-    aia: config.aia?.caIssuers.length ? config.aia : { caIssuers: [named ? `${baseUrl}/ca/${ca}/intermediate.crt` : `${baseUrl}/intermediate.crt`] },
+    aia: config.aia?.caIssuers.length ? config.aia : { caIssuers: [`${baseUrl}${paths.intermediateCrt}`] },
   };
 }

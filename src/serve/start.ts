@@ -110,7 +110,7 @@ export async function startServe(home: CaHome, options: StartServeOptions): Prom
         const next = home.readConfig();
         const nextSettings = { ...resolveServeSettings(next.serve, options.flags), listen: settings.listen, httpListen: settings.httpListen, tlsCert: settings.tlsCert, tlsKey: settings.tlsKey };
         const caConfigs = reloadedCaConfigs(context, nextSettings);
-        for (const ca of context.issuingCas.values()) ca.config = caConfigs.get(ca.name)!;
+        for (const ca of context.issuingCas.values()) ca.config = caConfigs.get(ca.key)!;
         context.config = caConfigs.get(DEFAULT_CA_NAME)!;
         context.settings = nextSettings;
         bound.applyLimits();

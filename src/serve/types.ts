@@ -9,6 +9,8 @@ import type { PeerCertificate } from 'node:tls';
 import type { LoadedIssuer } from '../core/x509/issuer.js';
 import type { PkiConfig } from '../store/config.js';
 import type { CaHome } from '../store/ca-home.js';
+import type { IssuingCaRef } from '../store/issuing-ca.js';
+import type { RetiredIntermediate } from '../store/retired-ca.js';
 import type { Inventory } from '../store/inventory/index.js';
 import type { ServeSettings } from './settings.js';
 
@@ -78,8 +80,8 @@ export interface ServeMetrics {
   observeRequest(endpoint: string, status: number, seconds: number): void;
   /** One certificate issued by the server (ACME finalize, /1.0/renew, the HTTPS listener's own), with how long the issuance took. */
   observeIssuance(source: 'acme' | 'renew' | 'listener', seconds: number): void;
-  /** A gauge set by its owner: `pki_ocsp_cache_age_seconds`, `pki_crl_next_update_timestamp_seconds`, … */
-  setGauge(name: string, help: string, value: number): void;
+  /** A gauge series set by its owner: `pki_ocsp_cache_age_seconds`, `pki_crl_next_update_timestamp_seconds{ca="systems"}`, … (labels: fixed words or CA names, never user input). */
+  setGauge(name: string, help: string, value: number, labels?: Readonly<Record<string, string>>): void;
   /** The Prometheus text exposition. */
   render(): string;
 }
@@ -87,16 +89,28 @@ export interface ServeMetrics {
 /** The issuer as the server holds it: certificate, key in memory, the chain every leaf is sent with. */
 export type ServeIssuer = LoadedIssuer & { certificatePem: string };
 
+/** An intermediate `pki ca rotate` retired that is still valid (store/retired-ca.ts): it signs OCSP and CRLs for what its key issued. */
+export interface ServeRetiredIssuer {
+  /** Its subjectKeyIdentifier, upper-case hex: the inventory's issuer_key_id of its leaves. */
+  readonly keyId: string;
+  readonly issuer: ServeIssuer & { readonly retired: RetiredIntermediate };
+}
+
 /**
- * One issuing CA of the main hierarchy as the server holds it (issue 14, serve/issuing-cas.ts): the default
- * intermediate (`default`) or a `pki ca add` CA, loaded once at start.
+ * One issuing CA as the server holds it (issue 14, serve/issuing-cas.ts), loaded once at start: the default
+ * intermediate, a `pki ca add` CA, or a trust domain's intermediate — with its retired keys still valid.
  */
 export interface ServeIssuingCa {
-  /** `default` or the `pki ca add` name. */
-  readonly name: string;
-  /** CaHome#issuingCaHome(name): its files, CRL and inventory columns. */
+  /** How the server names it (map key, logs): `default`, a `pki ca add` name, or `domain/NAME`. */
+  readonly key: string;
+  readonly ref: IssuingCaRef;
+  /** CaHome#homeOf(ref): its files, CRL and inventory columns. */
   readonly home: CaHome;
   readonly issuer: ServeIssuer;
+  /** The intermediates `pki ca rotate` retired that are still valid, their keys loaded at start (oldest first). */
+  readonly retired: readonly ServeRetiredIssuer[];
+  /** Its root, PEM: the main root, or the trust domain's own. */
+  readonly rootPem: string;
   /** pki.json as this CA issues with (its name constraints and profile set, base URL stamping); replaced on SIGHUP. */
   config: PkiConfig;
 }
@@ -110,7 +124,7 @@ export interface ServeContext {
   readonly inventory: Inventory;
   /** The intermediate, key in memory for the life of the process (the passphrase is asked once, at start). */
   readonly issuer: ServeIssuer;
-  /** Every issuing CA loaded at start by name, `default` (the same as `issuer`) included. */
+  /** Every issuing CA loaded at start by key (ServeIssuingCa#key), `default` (the same as `issuer`) and each trust domain's included. */
   readonly issuingCas: ReadonlyMap<string, ServeIssuingCa>;
   /** The root certificate, PEM (served at /roots.pem, the trust anchor of the HTTPS listener). */
   readonly rootPem: string;

@@ -24,6 +24,8 @@ export interface ProvisionerConfig {
   readonly eab?: Record<string, string>;
   /** The issuing CA its orders are issued by: `default` (the default intermediate) or a `pki ca add` name; default `default`. */
   readonly ca?: string;
+  /** Issue 14: a trust domain (`domains/NAME/`) whose CA issues its orders instead; not with `ca`. */
+  readonly trustDomain?: string;
 }
 
 export interface ServeLimitsConfig {
@@ -86,6 +88,15 @@ const caName = text.check(
     }
   }, 'must be "default" or the name of a "pki ca add" CA (lower-case letters, digits and hyphens)'),
 );
+const trustDomainName = text.check(
+  z.refine((t) => {
+    try {
+      return checkCaName(t, 'trust domain') === t;
+    } catch {
+      return false;
+    }
+  }, 'must be the name of a trust domain ("pki generate … --trust-domain NAME": lower-case letters, digits and hyphens)'),
+);
 const PROVISIONER_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
 const ProvisionerSchema = z.strictObject(
@@ -98,8 +109,12 @@ const ProvisionerSchema = z.strictObject(
     externalAccountRequired: z.optional(z.boolean({ error: 'must be true or false' })),
     eab: z.optional(z.record(text, text, { error: 'must be an object of key id → file' })),
     ca: z.optional(caName),
+    trustDomain: z.optional(trustDomainName),
   },
   strict,
+).check(
+  // A trust domain has one issuing CA: naming both would leave which one signs to guesswork.
+  z.refine((p) => p.ca === undefined || p.trustDomain === undefined, { error: 'give "ca" or "trustDomain", not both (a trust domain has one issuing CA)', path: ['trustDomain'] }),
 );
 
 export const ServeConfigSchema = z.strictObject(

@@ -17,6 +17,7 @@ import { revokeLeafWithIssuer } from '../../operations/revoke.js';
 import type { CertificateRecord } from '../../store/inventory/index.js';
 import { describeIssuingCa, refOfRecord } from '../../store/issuing-ca.js';
 import { caByKeyIdentifier, caOfRecord } from '../issuing-cas.js';
+import { retiredIssuerOf, signingIssuerOf } from '../retired-cas.js';
 import type { ServeIssuingCa } from '../types.js';
 import { acmeJson, type AcmeContext, type AcmeHandler } from './context.js';
 import { verifyAcmeRequest, type VerifiedAcmeRequest } from './jws.js';
@@ -28,10 +29,9 @@ export const RENEWAL_INFO_RETRY_AFTER_SECONDS = 21_600;
 /** CRLReason codes a subscriber may give (RFC 8555 §7.6; not cACompromise, certificateHold, removeFromCRL, aACompromise). */
 const SUBSCRIBER_REASONS: ReadonlySet<RevocationReason> = new Set(['unspecified', 'keyCompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'privilegeWithdrawn']);
 
-/** The loaded CA that issued `record` (its `ca` column): a trust domain's leaf is not this server's, a CA that did not load is `serverInternal`. */
+/** The loaded CA that issued `record` (its `ca` and `trustDomain` columns); a CA that did not load is `serverInternal`. */
 function issuingCaOf(context: AcmeContext, record: CertificateRecord): ServeIssuingCa {
   const ca = caOfRecord(context.serve, record);
-  if (!ca && record.trustDomain) throw new AcmeProblemError('malformed', 'this certificate was not issued by this CA', { status: 404 });
   if (!ca) throw new AcmeProblemError('serverInternal', `certificate ${record.serial} was issued by ${describeIssuingCa(refOfRecord(record))}, which this server has not loaded`, { status: 503 });
   return ca;
 }
@@ -55,9 +55,10 @@ export const certificate: AcmeHandler = async (context, request, ids) => {
   const record = owner ? leafRecord(context, serial) : undefined;
   if (!owner || !record || owner.provisioner !== context.provisioner.name) throw new AcmeProblemError('malformed', `no certificate ${ids[0]}`, { status: 404 });
   if (owner.accountId !== verified.account!.id) throw new AcmeProblemError('unauthorized', 'this certificate was ordered by another account');
-  // Leaf + the intermediate of the CA that issued it (record.ca), which need not be the provisioner's CA today.
-  const ca = issuingCaOf(context, record);
-  return { status: 200, headers: { 'Content-Type': 'application/pem-certificate-chain' }, body: record.pem + ca.issuer.certificatePem };
+  // Leaf + the intermediate that signed it: of the CA that issued it (record.ca / trustDomain, not
+  // necessarily the provisioner's today), and the retired one when `pki ca rotate` has replaced that key since.
+  const issuer = signingIssuerOf(issuingCaOf(context, record), record);
+  return { status: 200, headers: { 'Content-Type': 'application/pem-certificate-chain' }, body: record.pem + issuer.certificatePem };
 };
 
 function revocationReason(raw: unknown): RevocationReason {
@@ -109,12 +110,13 @@ export const revokeCert: AcmeHandler = async (context, request) => {
   // Revoked by the CA that issued it, whose CRL is published again (pki revoke does the same: home.homeOf(refOfRecord(record))).
   const ca = issuingCaOf(context, record);
   try {
-    revokeLeafWithIssuer(ca.home, serve.inventory, ca.issuer, { serial, reason, now: serve.now(), nextUpdateMs: crlLifetimeMs(ca.config) });
+    // A leaf of a retired key is also listed on that key's CRL (as pki revoke does).
+    revokeLeafWithIssuer(ca.home, serve.inventory, ca.issuer, { serial, reason, now: serve.now(), nextUpdateMs: crlLifetimeMs(ca.config), retiredIssuer: retiredIssuerOf(ca, record) });
   } catch (e) {
     if (isPkiError(e) && e.code === 'ERR_ALREADY_REVOKED') throw new AcmeProblemError('alreadyRevoked', e.message);
     throw e;
   }
-  serve.log.event('acme certificate revoked', { serial, reason, ca: ca.name, by: verified.account ? 'account' : 'certificate key' });
+  serve.log.event('acme certificate revoked', { serial, reason, ca: ca.key, by: verified.account ? 'account' : 'certificate key' });
   serve.revocations.notify(serial);
   return { status: 200, headers: {} };
 };

@@ -51,7 +51,7 @@ function judgeIdentifier(context: AcmeContext, identifier: AcmeIdentifier): Acme
     try {
       checkNameConstraints([{ type: canonical.type, value: canonical.value }], {}, constraints);
     } catch (e) {
-      const whose = ca.config.issuingCa ? `issuing CA ${ca.name}'s` : "the intermediate's";
+      const whose = ca.config.issuingCa ? `issuing CA ${ca.key}'s` : "the intermediate's";
       if (isPkiError(e)) return { type: 'rejectedIdentifier', detail: e.message.replace("the intermediate's", whose), identifier };
       throw e;
     }

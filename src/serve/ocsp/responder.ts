@@ -1,8 +1,9 @@
 /**
  * The OCSP responder of `pki serve` (RFC 6960): answers for the certificates every issuing CA it holds
- * issued (the default intermediate and each `pki ca add` CA, issue 14), from the inventory — good, revoked
- * (time, reason) or unknown. A request is dispatched by its CertID's issuer hashes to that CA's
- * authority, and signed by that CA's signer (signer.ts: a delegated responder the CA issued, or the CA).
+ * issued (the default intermediate, each `pki ca add` CA, each trust domain's, and the keys `pki ca rotate`
+ * retired that are still valid: issue 14), from the inventory — good, revoked (time, reason) or unknown. A
+ * request is dispatched by its CertID's issuer hashes to that key's authority, and signed by that key's
+ * signer (signer.ts: a delegated responder the key issued, or the key).
  *
  * - A request without a nonce for one certificate is answered from the pre-signed cache (cache.ts): the
  *   hot path parses, looks up and writes bytes, and signs nothing. A miss signs once and caches.
@@ -21,7 +22,10 @@ import { formatDistinguishedName } from '../../core/x509/name-decoder.js';
 import { crlDueness } from '../../store/crl-publication.js';
 import { OcspCache, type CachedResponse } from './cache.js';
 import type { OcspSignerHolder } from './signer.js';
-import type { ServeContext, ServeIssuingCa } from '../types.js';
+import type { LoadedIssuer } from '../../core/x509/issuer.js';
+import { refOfRecord, sameIssuingCa, type IssuingCaRef } from '../../store/issuing-ca.js';
+import { caKeyId } from '../../store/retired-ca.js';
+import type { ServeContext } from '../types.js';
 
 export const POLL_MS = 200;
 /** Most entries re-signed per sweep, so a sweep never blocks the event loop for long. */
@@ -37,11 +41,25 @@ export interface OcspAnswer {
   readonly maxAgeSeconds?: number;
 }
 
-/** One issuing CA as the responder sees it: how CertIDs name it, how records name it, who signs for it. */
+/** One key of an issuing CA, as the responder is given it: the CA's current key or one it retired, with its signer. */
+export interface OcspKey {
+  /** Unique among the keys: the CA's key (`default`, `systems`, `domain/redis`), `…#<key id>` for a retired one. */
+  readonly id: string;
+  readonly ref: IssuingCaRef;
+  readonly issuer: LoadedIssuer;
+  /** True for a key `pki ca rotate` retired: it answers only for records naming it by issuer_key_id. */
+  readonly retired: boolean;
+  readonly signer: OcspSignerHolder;
+}
+
+/** One key as the responder sees it: how CertIDs name it, how records name it, who signs for it. */
 interface OcspAuthority {
-  readonly ca: string;
+  readonly id: string;
+  readonly ref: IssuingCaRef;
   readonly hashes: IssuerHashes;
   readonly issuerName: string;
+  readonly keyId: string;
+  readonly retired: boolean;
   readonly signer: OcspSignerHolder;
 }
 
@@ -55,12 +73,13 @@ export class OcspResponder {
   #sweep: NodeJS.Timeout | null = null;
   #pollFailed = false;
 
-  /** `signers`: each issuing CA it answers for, with its signer. */
-  constructor(context: ServeContext, signers: readonly { ca: Pick<ServeIssuingCa, 'name' | 'issuer'>; signer: OcspSignerHolder }[]) {
+  /** `keys`: each CA key it answers for (every issuing CA's current key and retired keys), with its signer. */
+  constructor(context: ServeContext, keys: readonly OcspKey[]) {
     this.#context = context;
-    for (const { ca, signer } of signers) {
-      const issuer = ca.issuer.certificate;
-      this.#authorities.set(ca.name, { ca: ca.name, hashes: issuerHashes(issuer.subjectDer, issuer.spkiDer), issuerName: formatDistinguishedName(issuer.subjectDer), signer });
+    for (const k of keys) {
+      const issuer = k.issuer.certificate;
+      const hashes = issuerHashes(issuer.subjectDer, issuer.spkiDer);
+      this.#authorities.set(k.id, { id: k.id, ref: k.ref, hashes, issuerName: formatDistinguishedName(issuer.subjectDer), keyId: caKeyId(issuer), retired: k.retired, signer: k.signer });
     }
     this.#mark = context.inventory.revocationMark('x509');
     for (const e of context.inventory.listRevocations('x509', context.now())) this.#knownRevoked.add(e.serial);
@@ -103,16 +122,19 @@ export class OcspResponder {
 
   #store(authority: OcspAuthority, certIdDer: Buffer, serial: string, status: CertStatus, now: number): CachedResponse {
     const der = this.#signStatuses(authority, [{ certIdDer, status }], now, null);
-    const entry: CachedResponse = { der, serial, ca: authority.ca, certIdDer, signedAt: now, nextUpdate: now + this.#context.settings.ocsp.lifetimeMs, hit: false };
+    const entry: CachedResponse = { der, serial, ca: authority.id, certIdDer, signedAt: now, nextUpdate: now + this.#context.settings.ocsp.lifetimeMs, hit: false };
     this.#cache.set(OcspCache.keyOf(certIdDer), entry);
     return entry;
   }
 
-  /** The inventory's answer about a serial of the authority's CA. */
+  /** The inventory's answer about a serial of the authority's key. */
   #status(authority: OcspAuthority, serial: string): CertStatus {
     const r = this.#context.inventory.find('x509', serial);
-    // Only what this CA signed: not the CA certificates, not a replaced CA's carried-over leaves.
+    // Only what this key signed: not the CA certificates, not a replaced CA's carried-over leaves, not another
+    // CA's (a trust domain's intermediate may share a name), not the other key of a rotated CA (same name).
     if (!r || r.previousCa || r.issuer !== authority.issuerName || r.profile === 'root' || r.profile === 'intermediate') return { kind: 'unknown' };
+    if (!sameIssuingCa(refOfRecord(r), authority.ref)) return { kind: 'unknown' };
+    if (r.issuerKeyId ? r.issuerKeyId !== authority.keyId : authority.retired) return { kind: 'unknown' };
     if (r.status === 'revoked') return { kind: 'revoked', at: new Date(r.revokedAt!), reason: r.revocationReason };
     return { kind: 'good' };
   }
@@ -162,10 +184,19 @@ export class OcspResponder {
     }
   }
 
-  /** pki_crl_next_update_timestamp_seconds from the published CRL's first 16 KiB (`pki crl` may run elsewhere). */
+  /**
+   * pki_crl_next_update_timestamp_seconds of each issuing CA's published CRL, from its first 16 KiB (`pki crl`
+   * may run elsewhere): the default intermediate's unlabelled (as before issue 14), `{ca="NAME"}` for a
+   * `pki ca add` CA, `{trust_domain="NAME"}` for a trust domain's.
+   */
   crlGauge(): void {
-    const { nextUpdate } = crlDueness(this.#context.home.crlPath, this.#context.now());
-    if (nextUpdate) this.#context.metrics.setGauge('pki_crl_next_update_timestamp_seconds', 'nextUpdate of the published intermediate CRL, Unix time.', Date.parse(nextUpdate) / 1000);
+    const now = this.#context.now();
+    for (const ca of this.#context.issuingCas.values()) {
+      const { nextUpdate } = crlDueness(ca.home.crlPath, now);
+      if (!nextUpdate) continue;
+      const labels: Record<string, string> = ca.ref.trustDomain ? { trust_domain: ca.ref.trustDomain } : ca.ref.name ? { ca: ca.ref.name } : {};
+      this.#context.metrics.setGauge('pki_crl_next_update_timestamp_seconds', 'nextUpdate of the published CRL of an issuing CA, Unix time.', Date.parse(nextUpdate) / 1000, labels);
+    }
   }
 
   /** One sweep: entries past half their life are re-signed when asked for since, else dropped. */

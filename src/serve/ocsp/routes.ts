@@ -6,7 +6,7 @@
  */
 import { decodeGetRequest, ocspErrorResponse } from '../../core/ocsp/index.js';
 import type { Route, ServeContext, ServeRequest, ServeResponse } from '../types.js';
-import { OcspResponder, type OcspAnswer } from './responder.js';
+import { OcspResponder, type OcspAnswer, type OcspKey } from './responder.js';
 import { createOcspSigner } from './signer.js';
 
 const CONTENT_TYPE = 'application/ocsp-response';
@@ -25,10 +25,17 @@ export interface RunningOcsp {
 
 /** The signer issued, the responder and its timers started, the routes to mount. */
 export async function startOcsp(context: ServeContext): Promise<RunningOcsp> {
-  // One signer per issuing CA the server holds (issue 14), each issued by (or being) that CA.
-  const signers = [];
-  for (const ca of context.issuingCas.values()) signers.push({ ca, signer: await createOcspSigner(context, ca) });
-  const responder = new OcspResponder(context, signers);
+  // One signer per CA key the server holds (issue 14) — each issuing CA's current key and its retired
+  // ones — each issued by (or being) that key: a CertID names its issuer by key, and so must the signer.
+  const keys: OcspKey[] = [];
+  for (const ca of context.issuingCas.values()) {
+    keys.push({ id: ca.key, ref: ca.ref, issuer: ca.issuer, retired: false, signer: await createOcspSigner(context, { name: ca.key, issuer: ca.issuer }) });
+    for (const r of ca.retired) {
+      const id = `${ca.key}#${r.keyId}`;
+      keys.push({ id, ref: ca.ref, issuer: r.issuer, retired: true, signer: await createOcspSigner(context, { name: id, issuer: r.issuer }) });
+    }
+  }
+  const responder = new OcspResponder(context, keys);
   responder.start();
   const malformed = { status: 200, headers: { 'Content-Type': CONTENT_TYPE }, body: ocspErrorResponse('malformedRequest') };
   const handle = async (request: ServeRequest): Promise<ServeResponse> => {

@@ -3,12 +3,13 @@
  * certificate issued at start (operations/ocsp-signer.ts) and replaced in-process once a third of its life
  * has passed — its life is three response lifetimes (at least an hour), so a response signed just before
  * a rotation still expires before the signer that signed it (at least a minute, so short lifetimes stay
- * testable); else the intermediate itself. One holder per issuing CA (issue 14): each CA's responses are
- * signed by a responder that CA issued, or by that CA.
+ * testable); else the intermediate itself. One holder per issuing CA key (issue 14) — each CA's, each
+ * retired key's — whose responses are signed by a responder that key issued, or by that key.
  */
 import type { OcspSigner } from '../../core/ocsp/index.js';
 import { issueOcspSigner } from '../../operations/ocsp-signer.js';
-import type { ServeContext, ServeIssuingCa } from '../types.js';
+import type { LoadedIssuer } from '../../core/x509/issuer.js';
+import type { ServeContext } from '../types.js';
 
 export interface OcspSignerHolder {
   current(): OcspSigner;
@@ -19,8 +20,14 @@ export interface OcspSignerHolder {
 
 const MIN_SIGNER_LIFETIME_MS = 60_000;
 
-/** The signer for the certificates of issuing CA `ca`. */
-export async function createOcspSigner(context: ServeContext, ca: Pick<ServeIssuingCa, 'name' | 'issuer'>): Promise<OcspSignerHolder> {
+/** A key the responder answers for: a CA's current key, or one `pki ca rotate` retired (`name` is what logs call it). */
+export interface OcspKeyHolder {
+  readonly name: string;
+  readonly issuer: LoadedIssuer;
+}
+
+/** The signer for the certificates `ca`'s key issued. */
+export async function createOcspSigner(context: ServeContext, ca: OcspKeyHolder): Promise<OcspSignerHolder> {
   const issuer = ca.issuer;
   const issuerDer = issuer.certificate.der;
   if (!context.settings.ocsp.delegated) {
