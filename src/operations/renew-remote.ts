@@ -27,14 +27,28 @@ import { certificateRecord } from '../store/inventory/record.js';
 import { issueLeafCertificate, leafProfile } from './issue-leaf.js';
 import { approveForRenewal } from './renew-trust.js';
 
+/**
+ * One issuing CA whose certificates may renew (issue 14: `pki serve` holds the default intermediate, each
+ * `pki ca add` CA and each trust domain's): a certificate signed by any of its keys is renewed by its
+ * current one, under its policy, recorded with its inventory columns.
+ */
+export interface RemoteRenewalCa {
+  readonly issuer: LoadedIssuer & { readonly certificatePem: string };
+  /** The intermediates `pki ca rotate` retired that are still valid: their leaves renew with the current key. */
+  readonly retired: readonly CertificateFields[];
+  readonly config: PkiConfig;
+  /** CaHome#recordColumns of the CA: `ca` / `trustDomain` of what it issues. */
+  readonly recordColumns: { readonly trustDomain?: string; readonly ca?: string };
+}
+
 export interface RemoteRenewalInput {
   /** The client's certificate chain from the TLS handshake, leaf first, DER (empty: none sent). */
   readonly clientCertificates: readonly Uint8Array[];
   /** The request body: empty (same key), or a CSR in DER or PEM for a new key. */
   readonly body: Uint8Array;
-  readonly issuer: LoadedIssuer & { readonly certificatePem: string };
+  /** The CAs it may renew from; the one whose key signed the client's certificate renews it. */
+  readonly cas: readonly RemoteRenewalCa[];
   readonly inventory: Inventory;
-  readonly config: PkiConfig;
   readonly now: Date;
 }
 
@@ -48,7 +62,7 @@ export type RemoteRenewalResult =
 const refuse = (reason: RemoteRefusal, detail: string, serial: string | null = null): RemoteRenewalResult => ({ status: 'refused', reason, detail, serial });
 
 /** The client certificate, checked against this CA and the inventory; a refusal otherwise. */
-function judgeCredential(input: RemoteRenewalInput): { fields: CertificateFields; record: CertificateRecord } | RemoteRenewalResult {
+function judgeCredential(input: RemoteRenewalInput): { fields: CertificateFields; record: CertificateRecord; ca: RemoteRenewalCa } | RemoteRenewalResult {
   const leafDer = input.clientCertificates[0];
   if (leafDer === undefined) return refuse('no-certificate', 'no client certificate: renewal needs the current certificate as the TLS client certificate');
   let fields: CertificateFields;
@@ -58,14 +72,16 @@ function judgeCredential(input: RemoteRenewalInput): { fields: CertificateFields
     return refuse('foreign', 'the client certificate cannot be parsed');
   }
   const serial = normalizeSerial(fields.serial);
-  if (!isIssuedBy(fields, input.issuer.certificate)) return refuse('foreign', `certificate ${serial} was not issued by this CA's intermediate`, serial);
+  // The signature decides, not the name: a trust domain's or a rotated intermediate may share a subject.
+  const ca = input.cas.find((c) => isIssuedBy(fields, c.issuer.certificate) || c.retired.some((r) => isIssuedBy(fields, r)));
+  if (!ca) return refuse('foreign', `certificate ${serial} was not issued by an intermediate of this CA`, serial);
   const now = input.now.getTime();
   if (now < fields.notBefore.getTime()) return refuse('not-yet-valid', `certificate ${serial} is not valid before ${fields.notBefore.toISOString()}`, serial);
   if (now > fields.notAfter.getTime()) return refuse('expired', `certificate ${serial} expired on ${fields.notAfter.toISOString()}; an expired certificate is not renewed over mTLS`, serial);
   const record = input.inventory.find('x509', serial);
   if (!record) return refuse('unknown', `certificate ${serial} is not in this CA's inventory`, serial);
   if (record.status === 'revoked') return refuse('revoked', `certificate ${serial} is revoked`, serial);
-  return { fields, record };
+  return { fields, record, ca };
 }
 
 /** The new key: the request's (self-signature checked, weak keys refused), else the old certificate's. */
@@ -92,7 +108,7 @@ function profileFor(config: PkiConfig, record: CertificateRecord, fields: Certif
 export function renewForClient(input: RemoteRenewalInput): RemoteRenewalResult {
   const judged = judgeCredential(input);
   if ('status' in judged) return judged;
-  const { fields, record } = judged;
+  const { fields, record, ca } = judged;
   const serial = record.serial;
   let newKey: ReturnType<typeof requestedKey>;
   try {
@@ -102,16 +118,16 @@ export function renewForClient(input: RemoteRenewalInput): RemoteRenewalResult {
     return refuse('bad-csr', e.message, serial);
   }
   try {
-    const profile = profileFor(input.config, record, fields);
-    const plan = planRenewal(fields, { now: input.now, skewMs: clockSkewMs(input.config), profile: profile.role });
-    approveForRenewal(input.config, `certificate ${serial}`, fields, plan, []);
+    const profile = profileFor(ca.config, record, fields);
+    const plan = planRenewal(fields, { now: input.now, skewMs: clockSkewMs(ca.config), profile: profile.role });
+    approveForRenewal(ca.config, `certificate ${serial}`, fields, plan, []);
     checkRequiredSanPatterns(withProfileSans(plan.sans, profile), profile);
     // As pki renew: the subject byte for byte, unless the profile sets attributes (then CN and O plus the profile's).
     const kept = { ...(plan.subject.commonName !== undefined ? { commonName: plan.subject.commonName } : {}), ...(plan.subject.organization !== undefined ? { organization: plan.subject.organization } : {}) };
     const subject = Object.keys(profile.subject).length > 0 ? applyProfileSubject(kept, profile) : plan.subject;
     const leaf = issueLeafCertificate({
-      issuer: input.issuer,
-      config: input.config,
+      issuer: ca.issuer,
+      config: ca.config,
       profile,
       subject,
       sans: plan.sans,
@@ -119,14 +135,14 @@ export function renewForClient(input: RemoteRenewalInput): RemoteRenewalResult {
       ...(newKey ? { spkiDer: newKey.spkiDer } : {}),
       validity: plan.validity,
     });
-    input.inventory.recordIssued([certificateRecord(leaf.der, { profile: profile.role, profileName: profile.name, certificatePath: null, keyPath: null, supersedes: serial })]);
+    input.inventory.recordIssued([certificateRecord(leaf.der, { profile: profile.role, profileName: profile.name, certificatePath: null, keyPath: null, supersedes: serial, ...ca.recordColumns })]);
     return {
       status: 'issued',
       serial,
       newSerial: normalizeSerial(leaf.serial),
       notAfter: plan.validity.notAfter,
       rekeyed: newKey !== null,
-      chainPem: encodePem(PemLabel.certificate, leaf.der) + input.issuer.certificatePem,
+      chainPem: encodePem(PemLabel.certificate, leaf.der) + ca.issuer.certificatePem,
       subject: record.subject,
     };
   } catch (e) {

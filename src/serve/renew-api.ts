@@ -2,8 +2,9 @@
  * `POST /1.0/renew` (step-ca's path) on the HTTPS listener: renewal over mutual TLS for
  * `pki renew --daemon --ca-url`, the current certificate as the credential. The listener requests a client
  * certificate without requiring one (ACME clients send none), so every check is here, in
- * operations/renew-remote.ts: signed by this CA's intermediate, within validity, known to the inventory
- * and not revoked. The body is empty (same key) or a CSR for a new key (`--rekey`, DER or PEM). The answer
+ * operations/renew-remote.ts: signed by an intermediate of a CA the server holds (the default, a `pki ca
+ * add` CA, a trust domain's, or a key `pki ca rotate` retired — renewed by that CA's current key), within
+ * validity, known to the inventory and not revoked. The body is empty (same key) or a CSR for a new key (`--rekey`, DER or PEM). The answer
  * is the new leaf + the intermediate (`application/pem-certificate-chain`); a refusal is a JSON problem:
  * 401 without a client certificate, 403 for a foreign, expired, unknown or revoked one (or one pki.json's
  * policy refuses now), 400 for a bad CSR.
@@ -31,9 +32,9 @@ async function renew(context: ServeContext, request: ServeRequest): Promise<Serv
   const result = renewForClient({
     clientCertificates: request.clientCertificates ?? [],
     body: request.body,
-    issuer: context.issuer,
+    // Every CA the server holds: a certificate is renewed by the CA whose key (current or retired) signed it.
+    cas: [...context.issuingCas.values()].map((ca) => ({ issuer: ca.issuer, retired: ca.retired.map((r) => r.issuer.certificate), config: ca.config, recordColumns: ca.home.recordColumns })),
     inventory: context.inventory,
-    config: context.config,
     now: context.now(),
   });
   if (result.status === 'refused') {

@@ -48,7 +48,9 @@ export function renewalDue(issuedAt: Date, notAfter: Date): Date {
 
 export async function createTlsIdentity(context: ServeContext, options: TlsIdentityOptions = {}): Promise<TlsIdentity> {
   const { settings } = context;
-  const clientCaPem = context.rootPem + context.issuer.certificatePem;
+  // Client certificates (/1.0/renew) of every CA the server holds: each root (a trust domain's is its own) and intermediate.
+  const cas = [...context.issuingCas.values()];
+  const clientCaPem = [...new Set([context.rootPem, ...cas.map((ca) => ca.rootPem)])].join('') + cas.map((ca) => ca.issuer.certificatePem).join('');
   if (settings.tlsCert && settings.tlsKey) return operatorIdentity(settings.tlsCert, settings.tlsKey, clientCaPem);
   const lifetime = options.lifetime ?? '1d';
   parseDuration(lifetime);

@@ -67,6 +67,7 @@ describe('pki serve: trust domains and retired intermediate keys (acme-client, o
   let mainRoot: string;
   let domainRoot: string;
   let oldLeaf: string;
+  let renewLeaf: string;
   let retiredCa: string;
   const domainCa = () => join(dir, 'domains', 'cache', 'ca', 'intermediate_ca.crt');
   const issued: { chain: string; leafFile: string; serial: string; client: acme.Client } = {} as never;
@@ -83,6 +84,7 @@ describe('pki serve: trust domains and retired intermediate keys (acme-client, o
     mainRoot = join(dir, 'ca', 'root_ca.crt');
     // A leaf of the first default intermediate key, then `pki ca rotate`: that key is retired, its leaf still valid.
     oldLeaf = signLeaf(dir, work, 'old.test');
+    renewLeaf = signLeaf(dir, work, 'renew.test');
     ok(pki(['ca', 'rotate', '--dir', dir, '--insecure']));
     retiredCa = retiredIntermediate(dir);
     ok(pki(['generate', 'redis', 'main', '--trust-domain', 'cache', '--no-password', '--insecure', '--dir', dir]));
@@ -151,6 +153,25 @@ describe('pki serve: trust domains and retired intermediate keys (acme-client, o
     const out = await pollUntil(async () => ocsp(retiredCa, oldLeaf, mainRoot, ['-no_nonce']), (o) => /old\.test\.crt: revoked/.test(o), 5_000, 'the OCSP answer');
     expect(out).toMatch(/Reason: keyCompromise/);
     expect(out).toMatch(/Response verify OK/);
+  });
+
+  it("POST /1.0/renew (curl, mTLS) renews a trust domain's client certificate with the domain's CA, and a leaf of the retired key with the current key", () => {
+    requirePeer('curl');
+    const out = join(work, 'renewed.pem');
+    const curl = (cert: string, key: string) =>
+      runPeer('curl', ['-sS', '--cacert', mainRoot, '-X', 'POST', '-H', 'Content-Length: 0', '--cert', cert, '--key', key, '-o', out, '-w', '%{http_code}', `${server.httpsUrl}/1.0/renew`]).stdout;
+    const certs = join(dir, 'services', 'redis', 'main', 'certs');
+    expect(curl(join(certs, 'client.crt'), join(certs, 'client.key'))).toBe('200');
+    let blocks = readFileSync(out, 'utf8').match(PEM_BLOCK)!;
+    expect(field(blocks[0]!, 'issuer')).toBe('CN = pki cache Intermediate CA');
+    expect(runPeer('openssl', ['verify', '-CAfile', domainRoot, '-untrusted', out, out]).stdout).toMatch(/: OK/);
+    expect(listed(dir).find((c) => sameSerial(c.serial, field(blocks[0]!, 'serial')))).toMatchObject({ trustDomain: 'cache' });
+    // The retired key's leaf: renewed by the CA's current key, the chain the current intermediate.
+    expect(curl(renewLeaf, renewLeaf.replace(/\.crt$/, '.key'))).toBe('200');
+    blocks = readFileSync(out, 'utf8').match(PEM_BLOCK)!;
+    expect(blocks[1]!.trim()).toBe(readFileSync(join(dir, 'ca', 'intermediate_ca.crt'), 'utf8').trim());
+    expect(runPeer('openssl', ['verify', '-CAfile', mainRoot, '-untrusted', out, out]).stdout).toMatch(/: OK/);
+    expect(listed(dir).find((c) => sameSerial(c.serial, field(blocks[0]!, 'serial')))).toMatchObject({ ca: 'default' });
   });
 
   it("serves the domain's root, intermediate and CRL under /domains/cache/, and 404 for a domain that does not exist", async () => {
