@@ -2,6 +2,7 @@
  * `pki config show|validate` (issue 12): pki.json as every command sees it — each default filled in and the
  * built-in profiles listed beside pki.json's — and the check of one file that reports every problem at once.
  */
+import { DEFAULT_CA_NAME } from '../store/issuing-ca.js';
 import type { KeySpec } from '../core/keys/keys.js';
 import { knownProfileNames, resolveLeafProfile, type LeafProfile, type ProfileSource } from '../core/x509/profile-config.js';
 import { keyUsagesFor } from '../core/x509/profiles.js';
@@ -89,10 +90,35 @@ export function effectiveConfig(path: string, config: PkiConfig): EffectiveConfi
   };
 }
 
-/** Every problem of the pki.json at `path` (`path: field: message`), none when it is valid; an unreadable file throws. */
-export function validateConfigFile(path: string): readonly string[] {
+/** The CAs and trust domains a CA home holds, for checking what pki.json's `serve.provisioners` name. */
+export interface HomeCas {
+  readonly issuingCas: readonly string[];
+  readonly trustDomains: readonly string[];
+}
+
+/** `path: serve.provisioners.NAME.ca|trustDomain: …` for each provisioner naming a CA the home lacks (pki serve would refuse to start). */
+function provisionerReferenceProblems(path: string, config: PkiConfig, home: HomeCas): string[] {
+  const out: string[] = [];
+  for (const [name, p] of Object.entries(config.serve?.provisioners ?? {})) {
+    if (p.ca !== undefined && p.ca !== DEFAULT_CA_NAME && !home.issuingCas.includes(p.ca)) {
+      out.push(`${path}: serve.provisioners.${name}.ca: there is no issuing CA "${p.ca}" in this CA home (CAs: ${[DEFAULT_CA_NAME, ...home.issuingCas].join(', ')})`);
+    }
+    if (p.trustDomain !== undefined && !home.trustDomains.includes(p.trustDomain)) {
+      out.push(`${path}: serve.provisioners.${name}.trustDomain: there is no trust domain "${p.trustDomain}" in this CA home (trust domains: ${home.trustDomains.join(', ') || 'none'})`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every problem of the pki.json at `path` (`path: field: message`), none when it is valid; an unreadable
+ * file throws. Given the CAs of the home it belongs to, also what its provisioners name that is not there.
+ */
+export function validateConfigFile(path: string, home?: HomeCas): readonly string[] {
   const { config, problems } = checkConfig(readText(path), path);
   if (config === null) return problems;
+  const references = home ? provisionerReferenceProblems(path, config, home) : [];
+  if (references.length > 0) return references;
   try {
     keySpecFromConfig(config); // the same key checks as the flags (RSA ≥ 2048, a curve that fits kty)
   } catch (e) {

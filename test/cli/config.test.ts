@@ -206,3 +206,26 @@ describe('pki config show', () => {
     expect(expectCliError(pki(['config', 'show', '--dir', dir, '--json']), 'ERR_INVALID_CONFIG')).toContain(`${file}: profiles.web.notAfter: `);
   });
 });
+
+describe('pki config validate of a CA home: what serve.provisioners name must exist there', () => {
+  it('refuses a provisioner naming an issuing CA or a trust domain the home lacks (one line, exit 1, the file unchanged); accepts those it has', () => {
+    const dir = initCa();
+    const file = join(dir, 'pki.json');
+    const base = JSON.parse(readFileSync(file, 'utf8'));
+    const write = (provisioners: Record<string, unknown>) => writeFileSync(file, `${JSON.stringify({ ...base, serve: { provisioners } }, null, 2)}\n`);
+    write({ web: { ca: 'systems' } });
+    const before = readFileSync(file, 'utf8');
+    expect(expectCliError(pki(['config', 'validate', '--dir', dir, '--insecure', '--json']), 'ERR_INVALID_CONFIG')).toContain(`${file}: serve.provisioners.web.ca: there is no issuing CA "systems" in this CA home (CAs: default)`);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    write({ cache: { trustDomain: 'cache' } });
+    expect(expectCliError(pki(['config', 'validate', '--dir', dir, '--insecure', '--json']), 'ERR_INVALID_CONFIG')).toContain(`${file}: serve.provisioners.cache.trustDomain: there is no trust domain "cache" in this CA home (trust domains: none)`);
+    // Given as a FILE, pki.json is checked alone: the file may belong to another home.
+    expect(pki(['config', 'validate', file]).code).toBe(0);
+    expect(pki(['ca', 'add', 'systems', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    expect(pki(['generate', 'redis', 'main', '--trust-domain', 'cache', '--no-password', '--insecure', '--dir', dir]).code).toBe(0);
+    write({ web: { ca: 'systems' }, cache: { trustDomain: 'cache' } });
+    const ok = pki(['config', 'validate', '--dir', dir, '--insecure']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe(`${file}: valid\n`);
+  });
+});

@@ -12,8 +12,10 @@ export async function runConfigShow(g: GlobalOptions): Promise<void> {
 }
 
 export async function runConfigValidate(file: string | undefined, g: GlobalOptions): Promise<void> {
-  const path = file !== undefined ? resolve(file) : openHome(g).configPath;
-  const problems = validateConfigFile(path);
+  // The home's own pki.json is also checked against the home: the CAs and trust domains its provisioners name.
+  const home = file === undefined ? openHome(g) : null;
+  const path = home ? home.configPath : resolve(file!);
+  const problems = validateConfigFile(path, home ? { issuingCas: home.issuingCaNames(), trustDomains: home.trustDomainNames() } : undefined);
   if (problems.length === 0) {
     emitData(g, { file: path, valid: true }, (r) => `${r.file}: valid`);
     return;
