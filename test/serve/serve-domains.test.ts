@@ -8,11 +8,13 @@
  * - `openssl ocsp` answers for the domain's leaves (verified against the domain's root) and for the leaf
  *   of the retired key (verified against the main root, signed by a responder that key issued): good, then
  *   revoked after `pki revoke` in another process; the same serial asked with the current key is unknown;
+ * - POST /1.0/renew (curl) renews the domain's client certificate with the domain's CA and the retired
+ *   key's leaf with the current key;
  * - the domain's files at /domains/NAME/…, the per-CA CRL gauge in /metrics (promtool), one-line refusals
  *   at start for an unknown domain and for `ca` with `trustDomain`.
  * A second block orders through ACME, rotates the intermediate, restarts the server, and downloads and
  * revokes the earlier certificate: the chain carries the retired intermediate, the revocation lands on the
- * retired key's CRL too.
+ * retired key's CRL too. A third: with `delegated: false` the retired intermediate signs its own leaves' answers.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -275,4 +277,35 @@ describe('pki serve across an intermediate rotation: ACME download and revocatio
       await http01.close();
     }
   }, 180_000);
+});
+
+describe('pki serve with delegated: false after a rotation', () => {
+  it('the retired intermediate signs the responses for its own leaves (verified against the root), the current one for its own', async () => {
+    requirePeer('openssl');
+    const dir = initCa();
+    const work = tempDir('pki-serve-retired-nodelegate-');
+    const old = signLeaf(dir, work, 'old.test');
+    ok(pki(['ca', 'rotate', '--dir', dir, '--insecure']));
+    const current = signLeaf(dir, work, 'new.test');
+    writeServeConfig(dir, { ocsp: { delegated: false } });
+    const server = await startPkiServe(dir, { http: true });
+    try {
+      const ask = (issuer: string, cert: string) => {
+        const r = runPeer('openssl', ['ocsp', '-issuer', issuer, '-cert', cert, '-url', server.ocspUrl, '-CAfile', join(dir, 'ca', 'root_ca.crt'), '-resp_text']);
+        return `${r.stdout}${r.stderr}`;
+      };
+      const retired = ask(retiredIntermediate(dir), old);
+      expect(retired).toMatch(/Response verify OK/);
+      expect(retired).toMatch(/old\.test\.crt: good/);
+      expect(retired).toMatch(/Responder Id: CN = pki Intermediate CA/);
+      // The certificate sent with the response is the retired one (its serial), not the current intermediate.
+      const serialOf = (file: string) => field(readFileSync(file, 'utf8'), 'serial');
+      expect(retired.replace(/[\s:]/g, '').toUpperCase()).toContain(serialOf(retiredIntermediate(dir)).toUpperCase());
+      const now = ask(join(dir, 'ca', 'intermediate_ca.crt'), current);
+      expect(now).toMatch(/Response verify OK/);
+      expect(now).toMatch(/new\.test\.crt: good/);
+    } finally {
+      await server.stop();
+    }
+  }, 120_000);
 });
