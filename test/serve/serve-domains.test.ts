@@ -200,6 +200,27 @@ describe('pki serve: trust domains and retired intermediate keys (acme-client, o
     expect(check.stdout + check.stderr).toBe('');
     expect(check.status).toBe(0);
   });
+
+  it('SIGHUP: a provisioner moved to a trust domain made after the start is refused (restart to load it), the previous domain stays; moved to the main hierarchy it applies', async () => {
+    const base = JSON.parse(readFileSync(join(dir, 'pki.json'), 'utf8')).serve;
+    ok(pki(['generate', 'nginx', 'main', '--trust-domain', 'late', '--no-password', '--insecure', '--dir', dir]));
+    const order = async (name: string) => {
+      const client = new acme.Client({ directoryUrl: server.directoryUrl.replace('/acme/acme/', '/acme/cache/'), accountKey: await acme.crypto.createPrivateEcdsaKey('P-256') });
+      const [, csr] = await acme.crypto.createCsr({ commonName: name, altNames: [name] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
+      return field((await client.auto(http01Auto(csr, http01.answers))).match(PEM_BLOCK)![0]!, 'issuer');
+    };
+    writeServeConfig(dir, { ...base, provisioners: { cache: { allow: ['*.cache.test'], trustDomain: 'late' } } });
+    process.kill(server.pid, 'SIGHUP');
+    await server.stderr.waitFor(/"message":"reload refused; the previous configuration stays","error":"ACME provisioner \\"cache\\" names trust domain \\"late\\", which was added after pki serve started/);
+    expect(await order('kept.cache.test')).toBe('CN = pki cache Intermediate CA');
+    writeServeConfig(dir, { ...base, provisioners: { cache: { allow: ['*.cache.test'] } } });
+    process.kill(server.pid, 'SIGHUP');
+    await server.stderr.waitFor(/"message":"reloaded pki\.json"/);
+    expect(await order('moved.cache.test')).toBe('CN = pki Intermediate CA');
+    writeServeConfig(dir, base);
+    process.kill(server.pid, 'SIGHUP');
+    await server.stderr.waitFor(/"message":"reloaded pki\.json"[^]*"message":"reloaded pki\.json"/);
+  });
 });
 
 describe('pki serve: trust domains at start', () => {
