@@ -15,7 +15,7 @@
  *   services/<service>/<variant>/certs/   bundles from `pki generate`
  */
 import { trustAnchorsPem } from './root-transition.js';
-import { readIssuingCaPolicy, withIssuingCaPolicy } from './issuing-ca-policy.js';
+import { readIssuingCaPolicy, withIssuingCaPolicy, withTrustDomainUrls } from './issuing-ca-policy.js';
 import { loadIssuerOf } from './load-issuer.js';
 import { namedFolders } from './fs/named-folders.js';
 import { checkCaName, DEFAULT_CA_NAME, DEFAULT_ISSUING_CA, RESERVED_CA_FOLDERS, issuingCaFiles, type IssuingCaFiles, type IssuingCaRef } from './issuing-ca.js';
@@ -268,6 +268,7 @@ export class CaHome {
     this.requireInitialized();
     const config = parseConfig(readText(this.configPath), this.configPath);
     // A `pki ca add` CA issues under its own policy (store/issuing-ca-policy.ts): its name constraints, its profiles.
+    if (this.trustDomainName) return withTrustDomainUrls(config, this.trustDomainName); // its leaves name its own CRL and intermediate
     return this.issuingCaName ? withIssuingCaPolicy(config, this.issuingCaName, readIssuingCaPolicy(this.intermediateDir)) : config;
   }
 

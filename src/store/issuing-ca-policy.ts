@@ -45,11 +45,29 @@ const PolicySchema = z.strictObject({
  * `…/ca/NAME/intermediate.crt`); any other is left out. The CA's own ca.json URLs, when given, win.
  */
 export function issuingCaUrls(config: PkiConfig, name: string, policy: IssuingCaPolicy): { crl: string[]; caIssuers: string[] } {
-  const rewrite = (urls: readonly string[] | undefined, from: RegExp, to: string) => (urls ?? []).filter((u) => from.test(u)).map((u) => u.replace(from, to));
   return {
     crl: policy.crlDistributionPoints ? [...policy.crlDistributionPoints] : rewrite(config.crl?.distributionPoints, /\/intermediate_ca\.crl$/, `/${name}.crl`),
     caIssuers: policy.caIssuers ? [...policy.caIssuers] : rewrite(config.aia?.caIssuers, /\/intermediate\.(crt|pem)$/, `/ca/${name}/intermediate.$1`),
   };
+}
+
+/**
+ * A trust domain (domains/NAME/) has the same problem with its own CA: pki.json's CRL and caIssuers URLs
+ * are rewritten to the domain's files as `pki serve` publishes them (serve/settings.ts publishedPaths):
+ * `…[/crl]/intermediate_ca.crl` → `…/domains/NAME/crl/intermediate_ca.crl`, `…/intermediate.crt` →
+ * `…/domains/NAME/intermediate.crt`; any other is left out. OCSP URLs stay: the responder answers for every CA.
+ */
+export function withTrustDomainUrls(config: PkiConfig, name: string): PkiConfig {
+  return {
+    ...config,
+    ...(config.crl ? { crl: { ...config.crl, distributionPoints: rewrite(config.crl.distributionPoints, /(\/crl)?\/intermediate_ca\.crl$/, `/domains/${name}/crl/intermediate_ca.crl`) } } : {}),
+    ...(config.aia ? { aia: { caIssuers: rewrite(config.aia.caIssuers, /\/intermediate\.(crt|pem)$/, `/domains/${name}/intermediate.$1`) } } : {}),
+  };
+}
+
+/** The URLs that match `from`, rewritten to `to`; the others left out. */
+function rewrite(urls: readonly string[] | undefined, from: RegExp, to: string): string[] {
+  return (urls ?? []).filter((u) => from.test(u)).map((u) => u.replace(from, to));
 }
 
 export function issuingCaPolicyPath(caDir: string): string {

@@ -6,7 +6,7 @@
  * by its own — while two bundles of the main hierarchy accept each other's clients (the problem the domains
  * solve). The inventory records the domain; revoke, crl and renew act with the domain's CA.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir, treeContents } from '../helpers/cli.js';
@@ -134,6 +134,41 @@ describe('redis-server and nginx configured with one domain’s bundle', () => {
       expect(r.stdout).toMatch(/400$/);
       expect(r.stdout).toContain('The SSL certificate error');
     }
+  });
+});
+
+describe("a domain's leaves name the domain's CRL and intermediate", () => {
+  it("pki.json's CRL and caIssuers URLs are rewritten to /domains/NAME/ as pki serve publishes them, others left out; OCSP kept; the main hierarchy's leaves unchanged", () => {
+    const home = initCa();
+    const configPath = join(home, 'pki.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8'));
+    config.crl = { ...(config.crl ?? {}), distributionPoints: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/x.crl'] };
+    config.aia = { caIssuers: ['http://pki.test/intermediate.crt'] };
+    config.ocsp = { urls: ['http://pki.test/ocsp'] };
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    for (const args of [['redis', 'main', '--trust-domain', 'cache', '--no-password', '--insecure'], ['postgres', 'main']]) {
+      const r = pki(['generate', ...args, '--dir', home]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const urls = (leaf: string) => {
+      const text = openssl(['x509', '-in', leaf, '-noout', '-text']).stdout;
+      const crlSection = /X509v3 CRL Distribution Points:([\s\S]*?)(?:\n\s*X509v3|\n\s*Authority Information|\nSignature)/.exec(text)?.[1] ?? '';
+      return {
+        crl: [...crlSection.matchAll(/URI:(\S+)/g)].map((m) => m[1]),
+        caIssuers: [...text.matchAll(/CA Issuers - URI:(\S+)/g)].map((m) => m[1]),
+        ocsp: [...text.matchAll(/OCSP - URI:(\S+)/g)].map((m) => m[1]),
+      };
+    };
+    expect(urls(join(home, 'services/redis/main/certs/redis.crt'))).toEqual({
+      crl: ['http://pki.test/domains/cache/crl/intermediate_ca.crl'],
+      caIssuers: ['http://pki.test/domains/cache/intermediate.crt'],
+      ocsp: ['http://pki.test/ocsp'],
+    });
+    expect(urls(join(home, 'services/postgres/main/certs/postgres.crt'))).toEqual({
+      crl: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/x.crl'],
+      caIssuers: ['http://pki.test/intermediate.crt'],
+      ocsp: ['http://pki.test/ocsp'],
+    });
   });
 });
 
