@@ -75,6 +75,7 @@ export function effectiveConfig(path: string, config: PkiConfig): EffectiveConfi
       ocsp: { urls: config.ocsp?.urls ?? [] },
       aia: { caIssuers: config.aia?.caIssuers ?? [] },
       serve: config.serve ?? {},
+      trustDomains: config.trustDomains ?? {},
       ...(config.inventory ? { inventory: config.inventory } : {}),
       ...(config.kms ? { kms: config.kms } : {}),
       nameConstraints: {

@@ -11,6 +11,7 @@ import { CA_ONLY_KEY_USAGES, roleOfExtKeyUsage, type ProfileConfig } from '../co
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from '../core/x509/usages.js';
 import { ServeConfigSchema, type ServeConfig } from './serve-config.js';
 import { parsePkcs11Uri } from './pkcs11/uri.js';
+import { checkCaName } from './issuing-ca.js';
 
 export interface PkiConfig {
   readonly version: 1;
@@ -44,6 +45,11 @@ export interface PkiConfig {
   readonly profiles?: Readonly<Record<string, ProfileConfig>>;
   /** `pki serve`: listeners, ACME provisioners, limits, OCSP (store/serve-config.ts, docs/serve.md). */
   readonly serve?: ServeConfig;
+  /**
+   * Issue 14: the services each trust domain holds — `pki generate SERVICE …` issues from that domain as
+   * with `--trust-domain NAME` (store/issuing-ca.ts#trustDomainOfService). A service is in one domain at most.
+   */
+  readonly trustDomains?: Readonly<Record<string, { readonly services: readonly string[] }>>;
   /**
    * A shared PostgreSQL inventory instead of db/pki.sqlite (issue 14): `postgres://USER@HOST:PORT/DB?sslmode=…`,
    * never with a password; PKI_DATABASE_URL wins over it. Checked in full on opening (store/inventory/pg-url.ts).
@@ -160,6 +166,34 @@ const ProfilesSchema = z.record(
   { error: 'must be an object of named profiles' },
 );
 
+const TrustDomainsSchema = z
+  .record(
+    z.string().check(
+      z.refine((name) => {
+        try {
+          return checkCaName(name, 'trust domain') === name;
+        } catch {
+          return false;
+        }
+      }, 'a trust domain name is lower-case letters, digits and hyphens'),
+    ),
+    z.strictObject({ services: z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a service name as pki generate takes it'))).check(z.minLength(1, 'must name at least one service')) }, strict),
+    { error: 'must be an object of trust domain → { "services": [...] }' },
+  )
+  .check(
+    // One domain per service: two would leave which CA signs its bundle to the order of the keys.
+    z.superRefine((domains, ctx) => {
+      const seen = new Map<string, string>();
+      for (const [domain, { services }] of Object.entries(domains)) {
+        for (const service of services) {
+          const other = seen.get(service);
+          if (other !== undefined && other !== domain) ctx.addIssue({ code: 'custom', message: `service "${service}" is in trust domains "${other}" and "${domain}": a service is in one at most`, path: [domain, 'services'], input: services });
+          seen.set(service, domain);
+        }
+      }
+    }),
+  );
+
 /**
  * The schema of pki.json (zod/mini: the tree-shakable build, which adds ~35 KB to the bundle and no
  * measurable start-up, where the full zod build cost ~80 ms per command — docs/performance.md).
@@ -207,6 +241,7 @@ const ConfigSchema = z.strictObject(
     ),
     profiles: z.optional(ProfilesSchema),
     serve: z.optional(ServeConfigSchema),
+    trustDomains: z.optional(TrustDomainsSchema),
     inventory: z.optional(
       z.strictObject(
         {

@@ -56,10 +56,13 @@ export function issuingCaUrls(config: PkiConfig, name: string, policy: IssuingCa
  * are rewritten to the domain's files as `pki serve` publishes them (serve/settings.ts publishedPaths):
  * `…[/crl]/intermediate_ca.crl` → `…/domains/NAME/crl/intermediate_ca.crl`, `…/intermediate.crt` →
  * `…/domains/NAME/intermediate.crt`; any other is left out. OCSP URLs stay: the responder answers for every CA.
+ * pki.json's nameConstraints are the main intermediate's (`init --permit-dns` stamps them there); a
+ * domain's intermediate carries none, so its leaves are not judged by them.
  */
 export function withTrustDomainUrls(config: PkiConfig, name: string): PkiConfig {
+  const { nameConstraints: _mainIntermediate, ...rest } = config;
   return {
-    ...config,
+    ...rest,
     ...(config.crl ? { crl: { ...config.crl, distributionPoints: rewrite(config.crl.distributionPoints, /(\/crl)?\/intermediate_ca\.crl$/, `/domains/${name}/crl/intermediate_ca.crl`) } } : {}),
     ...(config.aia ? { aia: { caIssuers: rewrite(config.aia.caIssuers, /\/intermediate\.(crt|pem)$/, `/domains/${name}/intermediate.$1`) } } : {}),
   };

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { PkiError } from '../core/errors.js';
 import type { SequenceName } from './inventory/index.js';
+import type { PkiConfig } from './config.js';
 
 export interface IssuingCaRef {
   /** Null: the main hierarchy (the home's own root). */
@@ -45,6 +46,29 @@ export function issuingCaRef(options: { ca?: string | null; trustDomain?: string
     throw new PkiError('ERR_USAGE', '--ca and --trust-domain cannot be combined', { hint: 'a trust domain has one issuing CA: pass only --trust-domain' });
   }
   return name || trustDomain ? { trustDomain, name } : DEFAULT_ISSUING_CA;
+}
+
+/** The trust domain pki.json's `trustDomains` puts `service` in (`"cache": { "services": ["redis"] }`), or null. */
+export function trustDomainOfService(config: Pick<PkiConfig, 'trustDomains'>, service: string): string | null {
+  for (const [domain, { services }] of Object.entries(config.trustDomains ?? {})) if (services.includes(service)) return domain;
+  return null;
+}
+
+/**
+ * The trust domain `pki generate SERVICE` issues from: `--trust-domain` when given, else pki.json's. A flag
+ * that contradicts pki.json (another domain, or `--ca` for a service pki.json keeps in a domain) is refused:
+ * a bundle from another CA would let the service admit clients its domain exists to keep out.
+ */
+export function serviceTrustDomain(config: Pick<PkiConfig, 'trustDomains'>, service: string, flags: { trustDomain?: string; ca?: string }): string | undefined {
+  const configured = trustDomainOfService(config, service);
+  if (configured === null) return flags.trustDomain;
+  const given = flags.trustDomain !== undefined ? `--trust-domain ${flags.trustDomain}` : flags.ca !== undefined ? `--ca ${flags.ca}` : null;
+  if (given !== null && flags.trustDomain !== configured) {
+    throw new PkiError('ERR_USAGE', `pki.json puts service ${service} in trust domain ${configured} (trustDomains.${configured}.services); ${given} contradicts it`, {
+      hint: `drop ${given.split(' ')[0]}, or move ${service} in pki.json's trustDomains`,
+    });
+  }
+  return configured;
 }
 
 /** The reference a record carries (its `ca` and `trustDomain` columns). */

@@ -16,6 +16,7 @@ import { keySpecFromFlags, parseKeyMode, resolveGroup, type KeyFlags } from '../
 import { passphraseSource, resolveNewKeyProtection, type PassphraseOptions } from '../passphrase.js';
 import { slowKeyLabel, withProgress } from '../progress.js';
 import { keySpecFromConfig } from '../../store/config.js';
+import { serviceTrustDomain } from '../../store/issuing-ca.js';
 
 export interface GenerateOptions extends KeyFlags, PassphraseOptions {
   readonly san: string[];
@@ -44,10 +45,14 @@ function requireCa(home: CaHome): void {
   });
 }
 
-export async function runGenerate(service: string, variant: string, options: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
-  const home = openHome(globals, options.init ? ['ca', 'db'] : []);
+export async function runGenerate(service: string, variant: string, given: GenerateOptions, globals: GlobalOptions, now = new Date()): Promise<void> {
+  const home = openHome(globals, given.init ? ['ca', 'db'] : []);
+  let options = given;
   if (!options.init) {
     requireCa(home);
+    // pki.json's trustDomains names the domain a service's bundles come from, as --trust-domain does.
+    const trustDomain = serviceTrustDomain(home.readConfig(), service, options);
+    if (trustDomain !== undefined) options = { ...options, trustDomain };
     if (options.password === false && options.trustDomain === undefined) throw new PkiError('ERR_USAGE', '--no-password applies to the CA keys --init creates', { hint: 'add --init, or drop --no-password' });
   }
   if (options.ca !== undefined) {
