@@ -106,9 +106,11 @@ interface GeneratePlan {
   readonly profiles: BundleProfiles;
 }
 
-async function planGenerate(home: CaHome, input: GenerateRequest, context: GenerateContext): Promise<GeneratePlan> {
-  const { now } = context;
-  const config = home.readConfig();
+/**
+ * What pki.json and the request alone decide — profiles, names, validity — refused before any prompt or
+ * file: `generate --trust-domain` checks it before creating a new domain, so bad input creates nothing.
+ */
+export function checkGenerateRequest(config: PkiConfig, input: GenerateRequest, now: Date): Pick<GeneratePlan, 'request' | 'validity' | 'profiles'> {
   const profiles = { service: leafProfile(config, input.profile ?? 'peer'), client: leafProfile(config, 'client') };
   // The service profile's extra SANs are part of the request, so a second run compares them too.
   const extraSans = [...input.extraSans, ...profiles.service.sans.map((s) => s.value)];
@@ -116,6 +118,12 @@ async function planGenerate(home: CaHome, input: GenerateRequest, context: Gener
   const request = buildBundleRequest({ service: input.service, variant: input.variant, extraSans, clients: input.clients, keySpec });
   leafNames(config, profiles.service, { commonName: request.service }, request.sans); // required SAN patterns etc., before any prompt
   const validity = resolveValidity({ now, notAfter: input.notAfter ?? profiles.service.notAfter ?? config.validity.leaf, notBefore: input.notBefore, skewMs: clockSkewMs(config) });
+  return { request, validity, profiles };
+}
+
+async function planGenerate(home: CaHome, input: GenerateRequest, context: GenerateContext): Promise<GeneratePlan> {
+  const config = home.readConfig();
+  const { request, validity, profiles } = checkGenerateRequest(config, input, context.now);
   const folder = bundleFolder(input.out ?? home.servicesDir, request);
   home.checkFolderInside(folder); // services/… reached through a link would write outside the home
   const rootPem = home.readRootCertificatePem();

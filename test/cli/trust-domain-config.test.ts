@@ -79,4 +79,13 @@ describe('pki.json trustDomains', () => {
     // The domain's intermediate carries no constraints: openssl accepts the name the main one would refuse.
     expect(runPeer('openssl', ['verify', '-CAfile', join(home, 'domains', 'cache', 'ca', 'root_ca.crt'), '-untrusted', join(home, 'domains', 'cache', 'ca', 'intermediate_ca.crt'), leaf]).stdout).toMatch(/: OK/);
   });
+
+  it('refuses bad input for a new domain before creating it: a bad SAN (exit 1) or an unknown profile (exit 2), nothing on disk changes', () => {
+    const home = initCa();
+    const before = snapshotTree(home);
+    expect(expectOneLineError(pki(['generate', 'redis', 'main', '--trust-domain', 'fresh', '--san', 'bad name!', '--no-password', '--insecure', '--dir', home]), 1)).toMatch(/invalid SAN "bad name!"/);
+    expect(expectOneLineError(pki(['generate', 'redis', 'main', '--trust-domain', 'fresh', '--profile', 'nosuch', '--no-password', '--insecure', '--dir', home]), 2)).toMatch(/unknown profile "nosuch"/);
+    expect(snapshotTree(home)).toEqual(before);
+    expect(existsSync(join(home, 'domains', 'fresh'))).toBe(false);
+  });
 });

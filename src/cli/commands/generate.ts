@@ -5,7 +5,7 @@
  */
 import { PkiError } from '../../core/errors.js';
 import type { CaHome } from '../../store/ca-home.js';
-import { generateBundle, type GenerateReport, type GenerateRequest, type GenerateResult } from '../../operations/generate.js';
+import { checkGenerateRequest, generateBundle, type GenerateReport, type GenerateRequest, type GenerateResult } from '../../operations/generate.js';
 import { generateWithCa } from '../../operations/generate-init.js';
 import { DEFAULT_CA, type InitReport } from '../../operations/init.js';
 import { ensureTrustDomain } from '../../operations/trust-domain.js';
@@ -17,6 +17,7 @@ import { passphraseSource, resolveNewKeyProtection, type PassphraseOptions } fro
 import { slowKeyLabel, withProgress } from '../progress.js';
 import { keySpecFromConfig } from '../../store/config.js';
 import { serviceTrustDomain } from '../../store/issuing-ca.js';
+import { withTrustDomainUrls } from '../../store/issuing-ca-policy.js';
 
 export interface GenerateOptions extends KeyFlags, PassphraseOptions {
   readonly san: string[];
@@ -130,6 +131,8 @@ async function runGenerateInDomain(main: CaHome, service: string, variant: strin
     return chosen;
   };
   try {
+    // A new domain is made only for a request that can be issued: bad input leaves nothing behind.
+    checkGenerateRequest(withTrustDomainUrls(main.readConfig(), name), bundle, now); // the domain's view of pki.json, before its files exist
     const result = await withProgress(null, globals, { spinner: true }, async (p) => {
       const domain = await ensureTrustDomain(main, name, { now, protection: p.pausing(protection) });
       const passphrase = secret ? async () => Uint8Array.from(secret!) : p.pausing(passphraseSource(options));
