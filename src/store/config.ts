@@ -11,7 +11,7 @@ import { CA_ONLY_KEY_USAGES, roleOfExtKeyUsage, type ProfileConfig } from '../co
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, type ExtKeyUsage, type KeyUsage } from '../core/x509/usages.js';
 import { ServeConfigSchema, type ServeConfig } from './serve-config.js';
 import { parsePkcs11Uri } from './pkcs11/uri.js';
-import { checkCaName } from './issuing-ca.js';
+import { isCaName } from './issuing-ca.js';
 
 export interface PkiConfig {
   readonly version: 1;
@@ -168,15 +168,7 @@ const ProfilesSchema = z.record(
 
 const TrustDomainsSchema = z
   .record(
-    z.string().check(
-      z.refine((name) => {
-        try {
-          return checkCaName(name, 'trust domain') === name;
-        } catch {
-          return false;
-        }
-      }, 'a trust domain name is lower-case letters, digits and hyphens'),
-    ),
+    z.string().check(z.refine(isCaName, 'a trust domain name is lower-case letters, digits and hyphens')),
     z.strictObject({ services: z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a service name as pki generate takes it'))).check(z.minLength(1, 'must name at least one service')) }, strict),
     { error: 'must be an object of trust domain → { "services": [...] }' },
   )

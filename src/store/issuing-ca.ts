@@ -38,6 +38,11 @@ export function checkCaName(name: string, what: 'CA' | 'trust domain'): string {
   return name;
 }
 
+/** True when `name` can name a CA or trust domain (checkCaName would accept it): for schemas. */
+export function isCaName(name: string): boolean {
+  return NAME.test(name) && !RESERVED_CA_FOLDERS.has(name);
+}
+
 /** `--ca NAME` / `--trust-domain NAME` → a reference; `default` (or nothing) is the default intermediate. */
 export function issuingCaRef(options: { ca?: string | null; trustDomain?: string | null }): IssuingCaRef {
   const name = options.ca && options.ca !== DEFAULT_CA_NAME ? checkCaName(options.ca, 'CA') : null;

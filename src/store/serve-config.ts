@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { parseDuration } from '../core/x509/validity.js';
-import { checkCaName, DEFAULT_CA_NAME } from './issuing-ca.js';
+import { DEFAULT_CA_NAME, isCaName } from './issuing-ca.js';
 
 export interface ProvisionerConfig {
   /** Identifier patterns (docs/serve.md "Patterns"): `*.test`, `.internal`, `db.internal`, `10.0.0.0/8`. None: every identifier is refused. */
@@ -80,22 +80,10 @@ const address = text.check(z.regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 
 const pattern = text.check(z.regex(/^[\x21-\x7e]{1,253}$/, 'must be a pattern such as "*.test", ".internal" or "10.0.0.0/8"'));
 const positive = z.int({ error: 'must be an integer' }).check(z.gte(1, 'must be at least 1'));
 const caName = text.check(
-  z.refine((t) => {
-    try {
-      return t === DEFAULT_CA_NAME || checkCaName(t, 'CA') === t;
-    } catch {
-      return false;
-    }
-  }, 'must be "default" or the name of a "pki ca add" CA (lower-case letters, digits and hyphens)'),
+  z.refine((t) => t === DEFAULT_CA_NAME || isCaName(t), 'must be "default" or the name of a "pki ca add" CA (lower-case letters, digits and hyphens)'),
 );
 const trustDomainName = text.check(
-  z.refine((t) => {
-    try {
-      return checkCaName(t, 'trust domain') === t;
-    } catch {
-      return false;
-    }
-  }, 'must be the name of a trust domain ("pki generate … --trust-domain NAME": lower-case letters, digits and hyphens)'),
+  z.refine(isCaName, 'must be the name of a trust domain ("pki generate … --trust-domain NAME": lower-case letters, digits and hyphens)'),
 );
 const PROVISIONER_NAME = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 
