@@ -6,6 +6,7 @@
  * serving a bundle of an added CA, and openssl refusing a certificate its key signed outside its name
  * constraints (the constraint is in the certificate, not only in pki's check).
  */
+import { editPkiJson } from '../helpers/serve-client.js';
 import { copyFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -375,11 +376,10 @@ describe('pki ca rotate-root with added CAs', () => {
 describe("an added CA's CRL and caIssuers URLs", () => {
   it("stamps its own: pki.json's rewritten to the CA's files, unknown ones left out, --crl-url / --ca-issuers-url as given", () => {
     const home = initCa();
-    const configPath = join(home, 'pki.json');
-    const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    config.crl = { ...(config.crl ?? {}), distributionPoints: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/some.crl'] };
-    config.aia = { caIssuers: ['http://pki.test/intermediate.crt'] };
-    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    editPkiJson(home, (config) => {
+      config.crl = { ...(config.crl ?? {}), distributionPoints: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/some.crl'] };
+      config.aia = { caIssuers: ['http://pki.test/intermediate.crt'] };
+    });
     const add = (args: string[]) => expect(pki(['ca', 'add', ...args, '--no-password', '--insecure', '--dir', home]).code).toBe(0);
     add(['derived']);
     add(['explicit', '--crl-url', 'http://crl.test/explicit.crl', '--ca-issuers-url', 'http://crl.test/explicit.crt']);

@@ -5,19 +5,16 @@
  * root). A flag that contradicts pki.json, a service in two domains and a malformed domain name are each
  * one line, exit 2 / 1, nothing written.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree } from '../helpers/cli.js';
 import { requirePeer, runPeer } from '../helpers/peers.js';
+import { editPkiJson } from '../helpers/serve-client.js';
 
 let dir: string;
 const certs = (service: string) => join(dir, 'services', service, 'main', 'certs');
-const setTrustDomains = (trustDomains: unknown) => {
-  const file = join(dir, 'pki.json');
-  const config = JSON.parse(readFileSync(file, 'utf8'));
-  writeFileSync(file, `${JSON.stringify({ ...config, trustDomains }, null, 2)}\n`);
-};
+const setTrustDomains = (trustDomains: unknown) => editPkiJson(dir, (config) => void (config.trustDomains = trustDomains));
 
 beforeAll(() => {
   requirePeer('openssl');

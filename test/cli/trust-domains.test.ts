@@ -8,6 +8,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { editPkiJson } from '../helpers/serve-client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, initCa, pki, snapshotTree, tempDir, treeContents } from '../helpers/cli.js';
 import { startNginx } from '../helpers/nginx.js';
@@ -140,12 +141,11 @@ describe('redis-server and nginx configured with one domain’s bundle', () => {
 describe("a domain's leaves name the domain's CRL and intermediate", () => {
   it("pki.json's CRL and caIssuers URLs are rewritten to /domains/NAME/ as pki serve publishes them, others left out; OCSP kept; the main hierarchy's leaves unchanged", () => {
     const home = initCa();
-    const configPath = join(home, 'pki.json');
-    const config = JSON.parse(readFileSync(configPath, 'utf8'));
-    config.crl = { ...(config.crl ?? {}), distributionPoints: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/x.crl'] };
-    config.aia = { caIssuers: ['http://pki.test/intermediate.crt'] };
-    config.ocsp = { urls: ['http://pki.test/ocsp'] };
-    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    editPkiJson(home, (config) => {
+      config.crl = { ...(config.crl ?? {}), distributionPoints: ['http://pki.test/crl/intermediate_ca.crl', 'http://other.test/x.crl'] };
+      config.aia = { caIssuers: ['http://pki.test/intermediate.crt'] };
+      config.ocsp = { urls: ['http://pki.test/ocsp'] };
+    });
     for (const args of [['redis', 'main', '--trust-domain', 'cache', '--no-password', '--insecure'], ['postgres', 'main']]) {
       const r = pki(['generate', ...args, '--dir', home]);
       expect(r.code, r.stderr).toBe(0);

@@ -11,11 +11,17 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { OutputLog } from './process.js';
 
+/** Edits the CA home's pki.json in place: `edit` changes the parsed object, which is written back as pki writes it. */
+export function editPkiJson(dir: string, edit: (config: Record<string, any>) => void): void {
+  const path = join(dir, 'pki.json');
+  const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, any>;
+  edit(config);
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+}
+
 /** Replaces pki.json's `serve` section (the rest stays). */
 export function writeServeConfig(dir: string, serve: unknown): void {
-  const path = join(dir, 'pki.json');
-  const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  writeFileSync(path, `${JSON.stringify({ ...config, serve }, null, 2)}\n`);
+  editPkiJson(dir, (config) => void (config.serve = serve));
 }
 
 export const rootPem = (dir: string) => readFileSync(join(dir, 'ca', 'root_ca.crt'), 'utf8');
